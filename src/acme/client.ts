@@ -1,0 +1,181 @@
+/**
+ * A small RFC 8555 client. acme-client signs the requests (JWS, nonces, badNonce retries, EAB);
+ * this class sends them, keeps Replay-Nonces for reuse, reads problem documents and polls.
+ */
+import type { AxiosResponse } from 'axios' with { 'resolution-mode': 'require' };
+import { CertmanError } from '../errors.js';
+import { applyHttpPolicy, retryAfterMs } from './http-policy.js';
+import { pollUntil } from './poll.js';
+import { problemError } from './problem.js';
+import { REVOCATION_REASONS, type Account, type Authorization, type DirectoryMeta, type Order, type RevocationReason } from './types.js';
+
+/** What certman uses of acme-client's internal HTTP client (`Client#http`, not in its typings). */
+interface SigningHttp {
+  signedRequest(
+    url: string,
+    payload: object | null,
+    options: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean },
+  ): Promise<AxiosResponse>;
+  getResourceUrl(resource: string): Promise<string>;
+  getDirectory(): Promise<{ meta?: DirectoryMeta }>;
+}
+
+export interface ConnectOptions {
+  server: string;
+  accountKeyPem: string;
+  accountUrl?: string;
+  eab?: { kid: string; hmacKey: string };
+  caFile?: string;
+  /** Per HTTP request. */
+  requestTimeoutMs?: number;
+  /** For one authorization or order to settle. */
+  pollTimeoutMs?: number;
+}
+
+interface Response<T> {
+  status: number;
+  body: T;
+  location: string | undefined;
+  retryAfterMs: number | undefined;
+}
+
+let policyApplied = false;
+
+/** Loads acme-client (≈200 ms of imports, so only commands that talk to a CA do this) and connects. */
+export async function connectAcme(options: ConnectOptions): Promise<AcmeClient> {
+  const acme = await import('acme-client');
+  if (!policyApplied) {
+    applyHttpPolicy(acme.axios, { caFile: options.caFile, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+    acme.axios.defaults.headers.common['User-Agent'] = 'certman';
+    policyApplied = true;
+  }
+  const client = new acme.Client({
+    directoryUrl: options.server,
+    accountKey: options.accountKeyPem,
+    ...(options.accountUrl === undefined ? {} : { accountUrl: options.accountUrl }),
+    ...(options.eab === undefined ? {} : { externalAccountBinding: options.eab }),
+  });
+  const http = (client as unknown as { http: SigningHttp }).http;
+  return new AcmeClient(http, options.server, options.accountUrl, options.pollTimeoutMs ?? 120_000);
+}
+
+export class AcmeClient {
+  private nonce: string | undefined;
+
+  constructor(
+    private readonly http: SigningHttp,
+    readonly server: string,
+    private accountUrl: string | undefined,
+    private readonly pollTimeoutMs: number,
+  ) {}
+
+  async meta(): Promise<DirectoryMeta> {
+    return (await this.http.getDirectory()).meta ?? {};
+  }
+
+  /** Creates the account, or finds the existing one for this key (RFC 8555 §7.3: 200 instead of 201). */
+  async newAccount(input: { email?: string; agreeTos: boolean; eab: boolean }): Promise<Account & { created: boolean }> {
+    const url = await this.http.getResourceUrl('newAccount');
+    const payload = {
+      termsOfServiceAgreed: input.agreeTos,
+      ...(input.email === undefined ? {} : { contact: [`mailto:${input.email}`] }),
+    };
+    const res = await this.post<Account>(url, payload, { jwk: true, eab: input.eab });
+    if (res.location === undefined) throw new CertmanError('the CA did not return an account URL');
+    this.accountUrl = res.location;
+    return { ...res.body, url: res.location, created: res.status === 201 };
+  }
+
+  async updateContact(email: string): Promise<Account> {
+    const url = this.requireAccount();
+    const res = await this.post<Account>(url, { contact: [`mailto:${email}`] });
+    return { ...res.body, url };
+  }
+
+  async newOrder(domains: string[]): Promise<Order> {
+    const url = await this.http.getResourceUrl('newOrder');
+    const res = await this.post<Order>(url, { identifiers: domains.map((value) => ({ type: 'dns', value })) });
+    if (res.location === undefined) throw new CertmanError('the CA did not return an order URL');
+    return { ...res.body, url: res.location };
+  }
+
+  async authorization(url: string): Promise<Authorization> {
+    return { ...(await this.post<Authorization>(url, null)).body, url };
+  }
+
+  /** Tells the CA the challenge is ready to be validated (RFC 8555 §7.5.1). */
+  async answerChallenge(url: string): Promise<void> {
+    await this.post(url, {});
+  }
+
+  /** Gives up an authorization we will not complete, so it does not linger (RFC 8555 §7.5.2). */
+  async deactivateAuthorization(url: string): Promise<void> {
+    await this.post(url, { status: 'deactivated' });
+  }
+
+  async waitForAuthorization(url: string, name: string): Promise<Authorization> {
+    const body = await pollUntil(
+      async () => {
+        const res = await this.post<Authorization>(url, null);
+        return { body: res.body, retryAfterMs: res.retryAfterMs };
+      },
+      (authz) => authz.status !== 'pending',
+      { what: `validation of ${name}`, timeoutMs: this.pollTimeoutMs },
+    );
+    return { ...body, url };
+  }
+
+  async finalize(order: Order, csrDer: Buffer): Promise<Order> {
+    const res = await this.post<Order>(order.finalize, { csr: csrDer.toString('base64url') });
+    return { ...res.body, url: order.url };
+  }
+
+  async waitForOrder(order: Order): Promise<Order> {
+    const body = await pollUntil(
+      async () => {
+        const res = await this.post<Order>(order.url, null);
+        return { body: res.body, retryAfterMs: res.retryAfterMs };
+      },
+      (o) => o.status !== 'processing' && o.status !== 'ready' && o.status !== 'pending',
+      { what: 'certificate to be issued', timeoutMs: this.pollTimeoutMs },
+    );
+    return { ...body, url: order.url };
+  }
+
+  /** The PEM chain (leaf first) of an issued order. */
+  async downloadCertificate(url: string): Promise<string> {
+    const res = await this.post<unknown>(url, null);
+    if (typeof res.body !== 'string') throw new CertmanError('the CA returned a certificate that is not PEM text');
+    return res.body;
+  }
+
+  async revoke(certDer: Buffer, reason: RevocationReason): Promise<void> {
+    const url = await this.http.getResourceUrl('revokeCert');
+    await this.post(url, { certificate: certDer.toString('base64url'), reason: REVOCATION_REASONS[reason] });
+  }
+
+  private requireAccount(): string {
+    if (this.accountUrl === undefined) throw new CertmanError('no ACME account is loaded');
+    return this.accountUrl;
+  }
+
+  private async post<T>(url: string, payload: object | null, options: { jwk?: boolean; eab?: boolean } = {}): Promise<Response<T>> {
+    const nonce = this.nonce;
+    this.nonce = undefined;
+    const res = await this.http.signedRequest(url, payload, {
+      kid: options.jwk === true ? null : this.requireAccount(),
+      nonce: nonce ?? null,
+      includeExternalAccountBinding: options.eab === true,
+    });
+    const replayNonce = res.headers['replay-nonce'];
+    if (typeof replayNonce === 'string') this.nonce = replayNonce;
+    if (res.status >= 400) throw problemError(res.data, res.status, `HTTP ${res.status} from ${url}`);
+    const location = res.headers.location;
+    return {
+      status: res.status,
+      body: res.data as T,
+      location: typeof location === 'string' ? location : undefined,
+      retryAfterMs: retryAfterMs(res.headers['retry-after']),
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import type { AcmeConnector } from '../acme/index.js';
+import { openResponder } from '../challenge/index.js';
+import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
+import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
+import { CertmanError } from '../errors.js';
+import { certificateStatus, renewalWindow } from '../renewal/due.js';
+import type { Reporter } from '../report.js';
+import type { CertificateMeta, CertificateStore, ChallengeMethod, HookCommands, KeySpec, StoredAccount } from '../store/types.js';
+import { obtainCertificate } from './obtain.js';
+
+/** Everything that defines a certificate; stored with it so `renew` can repeat it. */
+export interface IssueRequest {
+  name: string;
+  domains: string[];
+  key: KeySpec;
+  reuseKey: boolean;
+  method: ChallengeMethod;
+  server: string;
+  renewDays?: number;
+  hooks?: HookCommands;
+  /** Order even when an unexpired certificate for the same names is not due. */
+  force: boolean;
+}
+
+export interface IssueDeps {
+  store: CertificateStore;
+  account: StoredAccount;
+  connect: AcmeConnector;
+  report: Reporter;
+  now: Date;
+}
+
+export type IssueOutcome =
+  | { status: 'issued'; meta: CertificateMeta; location: string; previous?: CertificateMeta }
+  | { status: 'not-due'; meta: CertificateMeta; location: string; dueAt: Date };
+
+export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
+  const { store, report } = deps;
+  const previous = await store.get(request.name);
+  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
+    if (certificateStatus(previous, deps.now, request.renewDays) === 'valid') {
+      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, request.renewDays).dueAt };
+    }
+  }
+
+  const keyPem = await chooseKey(request, previous, deps);
+  // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
+  const responder = await openResponder(request.method);
+  let fullchainPem: string;
+  try {
+    const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
+    fullchainPem = await obtainCertificate({ client, domains: request.domains, keyPem, accountKeyPem: deps.account.keyPem, responder, report });
+  } finally {
+    await responder.close();
+  }
+
+  const files = { ...splitFullchain(fullchainPem), privkey: keyPem };
+  if (!certificateMatchesKey(files.cert, keyPem)) throw new CertmanError('the CA returned a certificate for a different key; nothing was saved');
+  const info = readCertificateInfo(files.cert);
+  const meta = await store.save(
+    {
+      name: request.name,
+      domains: request.domains,
+      key: request.key,
+      reuseKey: request.reuseKey,
+      method: request.method,
+      server: request.server,
+      accountUrl: deps.account.url,
+      serial: info.serial,
+      notBefore: info.notBefore.toISOString(),
+      notAfter: info.notAfter.toISOString(),
+      ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
+      ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
+    },
+    files,
+  );
+  report.step(`saved ${request.name} (serial ${info.serial})`);
+  return { status: 'issued', meta, location: store.location(request.name), ...(previous === undefined ? {} : { previous }) };
+}
+
+async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {
+  if (request.reuseKey && previous !== undefined) {
+    const { privkey } = await deps.store.readFiles(previous.name);
+    const spec = keySpecOfPem(privkey);
+    if (spec !== undefined && sameKeySpec(spec, request.key)) return privkey;
+    deps.report.warn(`the existing key of ${previous.name} is not ${request.key.type}; generating a new one`);
+  }
+  return generatePrivateKey(request.key);
+}
+
+function sameNames(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+}

@@ -1,0 +1,93 @@
+import type { AcmeClient } from '../acme/client.js';
+import { hintFor, problemError, toSubproblem } from '../acme/problem.js';
+import type { Authorization, Challenge } from '../acme/types.js';
+import type { Http01Responder } from '../challenge/types.js';
+import { createCsrDer } from '../crypto/csr.js';
+import { jwkThumbprint, keyAuthorization } from '../crypto/jwk.js';
+import { AcmeProblemError, CertmanError, type Subproblem } from '../errors.js';
+import type { Reporter } from '../report.js';
+
+export interface ObtainInput {
+  client: AcmeClient;
+  domains: string[];
+  /** The certificate's private key (PEM). */
+  keyPem: string;
+  /** The account key, whose thumbprint is part of every key authorization. */
+  accountKeyPem: string;
+  responder: Http01Responder;
+  report: Reporter;
+}
+
+/** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
+export async function obtainCertificate(input: ObtainInput): Promise<string> {
+  const { client, report } = input;
+  report.step(`ordering a certificate for ${input.domains.join(', ')}`);
+  let order = await client.newOrder(input.domains);
+  const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
+  await validateAuthorizations(input, authorizations);
+
+  report.step('finalizing the order');
+  order = await client.finalize(order, await createCsrDer(input.domains, input.keyPem));
+  order = await client.waitForOrder(order);
+  if (order.status !== 'valid' || order.certificate === undefined) {
+    throw problemError(order.error, undefined, `the order ended as ${order.status}`);
+  }
+  report.step('downloading the certificate');
+  return client.downloadCertificate(order.certificate);
+}
+
+async function validateAuthorizations(input: ObtainInput, authorizations: Authorization[]): Promise<void> {
+  const { client, responder, report } = input;
+  const pending = authorizations.filter((authz) => authz.status === 'pending');
+  const unusable = authorizations.filter((authz) => authz.status !== 'pending' && authz.status !== 'valid');
+  if (unusable.length > 0) {
+    throw new CertmanError(`the CA returned unusable authorizations: ${unusable.map((a) => `${a.identifier.value} (${a.status})`).join(', ')}`);
+  }
+  const thumbprint = jwkThumbprint(input.accountKeyPem);
+  const tasks = pending.map((authz) => ({ authz, challenge: http01Of(authz) }));
+  try {
+    for (const { authz, challenge } of tasks) {
+      report.step(`publishing the HTTP-01 token for ${authz.identifier.value}`);
+      await responder.publish(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint));
+    }
+    const outcomes = await Promise.allSettled(
+      tasks.map(async ({ authz, challenge }) => {
+        report.step(`validating ${authz.identifier.value}`);
+        await client.answerChallenge(challenge.url);
+        return client.waitForAuthorization(authz.url, authz.identifier.value);
+      }),
+    );
+    const failures = outcomes.flatMap((outcome, i) => failureOf(outcome, tasks[i]?.authz.identifier.value ?? '?'));
+    if (failures.length > 0) throw validationError(failures);
+  } finally {
+    await Promise.all(tasks.map(({ challenge }) => responder.unpublish(challenge.token)));
+  }
+}
+
+function http01Of(authz: Authorization): Challenge {
+  const challenge = authz.challenges.find((c) => c.type === 'http-01');
+  if (challenge === undefined) {
+    throw new CertmanError(`the CA offers no HTTP-01 challenge for ${authz.identifier.value}`, {
+      hint: authz.wildcard === true ? 'wildcard names need DNS-01' : undefined,
+    });
+  }
+  return challenge;
+}
+
+function failureOf(outcome: PromiseSettledResult<Authorization>, name: string): Subproblem[] {
+  if (outcome.status === 'rejected') {
+    const err = outcome.reason as Error;
+    return [{ identifier: name, type: err instanceof AcmeProblemError ? err.type : 'certman:error', detail: err.message }];
+  }
+  const authz = outcome.value;
+  if (authz.status === 'valid') return [];
+  const failed = authz.challenges.find((c) => c.error !== undefined);
+  const sub = failed?.error === undefined ? { type: 'about:blank', detail: `authorization is ${authz.status}` } : toSubproblem(failed.error);
+  return [{ ...sub, identifier: name }];
+}
+
+function validationError(failures: Subproblem[]): AcmeProblemError {
+  const type = failures[0]?.type ?? 'urn:ietf:params:acme:error:unauthorized';
+  const detail = `validation failed for ${failures.length === 1 ? '1 name' : `${failures.length} names`}`;
+  return new AcmeProblemError({ type, detail, subproblems: failures }, hintFor(type));
+}

@@ -1,0 +1,66 @@
+import { UsageError } from '../errors.js';
+import type { RegisterResult } from '../registration/account.js';
+import type { AccountStore, StoredAccount } from '../store/types.js';
+import type { CliContext } from './context.js';
+
+export interface AccountFlags {
+  email?: string;
+  agreeTos?: boolean;
+  eabKid?: string;
+  eabHmacKey?: string;
+  updateEmail?: boolean;
+}
+
+/**
+ * Registers (or refreshes) the account for the server. A missing email or terms-of-service
+ * agreement is asked for at a terminal, and is an error naming the flag everywhere else.
+ */
+export async function setUpAccount(ctx: CliContext, accounts: AccountStore, server: string, flags: AccountFlags): Promise<RegisterResult> {
+  const { registerAccount } = await import('../registration/account.js');
+  const existing = await accounts.getAccount(server);
+  let email = flags.email ?? ctx.settings.email;
+  let agreeTos = flags.agreeTos === true;
+  if (existing === undefined) {
+    email ??= await ask(ctx, '--email <address>', async (prompts) => prompts.input({ message: 'Email for expiry and security notices:', validate: (v) => v.includes('@') || 'enter an email address' }));
+    if (!agreeTos) {
+      const tos = await termsUrl(ctx, server);
+      agreeTos = await ask(ctx, '--agree-tos', async (prompts) =>
+        prompts.confirm({ message: `Do you agree to the CA's terms of service${tos === undefined ? '' : ` (${tos})`}?`, default: false }),
+      );
+      if (!agreeTos) throw new UsageError('an account cannot be created without agreeing to the terms of service');
+    }
+  }
+  const eab = eabOf(flags);
+  return registerAccount(
+    { server, agreeTos, updateEmail: flags.updateEmail === true, ...(email === undefined ? {} : { email }), ...(eab === undefined ? {} : { eab }) },
+    { accounts, connect: ctx.connect, report: ctx.report },
+  );
+}
+
+/** The stored account, or a new one when --email/--agree-tos (or the prompts) allow creating it. */
+export async function accountForIssue(ctx: CliContext, accounts: AccountStore, server: string, flags: AccountFlags): Promise<StoredAccount> {
+  return (await accounts.getAccount(server)) ?? (await setUpAccount(ctx, accounts, server, flags)).account;
+}
+
+type Prompts = typeof import('@inquirer/prompts');
+
+async function ask<T>(ctx: CliContext, flag: string, question: (prompts: Prompts) => Promise<T>): Promise<T> {
+  if (!ctx.interactive) throw new UsageError(`no account exists yet for ${ctx.settings.server} and ${flag} was not given`, `pass ${flag} (prompts are off without a terminal, with -n or CI=true)`);
+  return question(await import('@inquirer/prompts'));
+}
+
+async function termsUrl(ctx: CliContext, server: string): Promise<string | undefined> {
+  try {
+    const { generatePrivateKey } = await import('../crypto/keys.js');
+    const client = await ctx.connect({ server, accountKeyPem: await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }) });
+    return (await client.meta()).termsOfService;
+  } catch {
+    return undefined; // the prompt still works without the link; registering will report a dead server
+  }
+}
+
+function eabOf(flags: AccountFlags): { kid: string; hmacKey: string } | undefined {
+  if (flags.eabKid === undefined && flags.eabHmacKey === undefined) return undefined;
+  if (flags.eabKid === undefined || flags.eabHmacKey === undefined) throw new UsageError('--eab-kid and --eab-hmac-key go together');
+  return { kid: flags.eabKid, hmacKey: flags.eabHmacKey };
+}

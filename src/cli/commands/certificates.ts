@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import type { CertificateMeta } from '../../store/types.js';
+import type { CliContext } from '../context.js';
+import { formatDate, table } from '../format.js';
+import type { Runner } from '../program.js';
+import type { CommandResult } from '../result.js';
+import type { Styles } from '../output.js';
+
+export function defineCertificates(program: Command, run: Runner): void {
+  program
+    .command('certificates')
+    .alias('list')
+    .description('list stored certificates with their expiry, due date and status')
+    .action(run(certificates));
+}
+
+async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
+  const { certificateStatus, daysLeft, renewalWindow } = await import('../../renewal/due.js');
+  const { describeKeySpec } = await import('../../crypto/keys.js');
+  const store = await ctx.openStore();
+  const metas = (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
+  const rows = metas.map((meta: CertificateMeta) => {
+    const renewDays = meta.renewDays ?? ctx.settings.renewDays;
+    return {
+      name: meta.name,
+      domains: meta.domains,
+      keyType: describeKeySpec(meta.key),
+      notAfter: meta.notAfter,
+      daysLeft: daysLeft(meta, ctx.now),
+      dueAt: renewalWindow(meta, renewDays).dueAt.toISOString(),
+      status: certificateStatus(meta, ctx.now, renewDays),
+      serial: meta.serial,
+      server: meta.server,
+      path: store.location(meta.name),
+    };
+  });
+  return {
+    json: rows,
+    human: (s) =>
+      rows.length === 0
+        ? [`No certificates in ${ctx.settings.configDir}.`]
+        : table(
+            ['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'STATUS'],
+            rows.map((r) => [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), paint(r.status, s)]),
+          ),
+  };
+}
+
+function paint(status: string, s: Styles): string {
+  if (status === 'valid') return s.ok(status);
+  if (status === 'due') return s.warn(status);
+  return s.bad(status);
+}

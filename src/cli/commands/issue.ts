@@ -1,0 +1,141 @@
+import { Option, type Command } from 'commander';
+import type { IssueOutcome } from '../../certificate/issue.js';
+import { UsageError } from '../../errors.js';
+import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../store/types.js';
+import { accountForIssue, type AccountFlags } from '../account-setup.js';
+import type { CliContext } from '../context.js';
+import { formatDate } from '../format.js';
+import { collect, parsePort } from '../parse.js';
+import type { Runner } from '../program.js';
+import type { CommandResult } from '../result.js';
+
+interface IssueOptions extends AccountFlags {
+  domain: string[];
+  certName?: string;
+  webroot?: string;
+  standalone?: boolean;
+  httpPort?: number;
+  httpAddress?: string;
+  keyType?: 'ecdsa' | 'rsa';
+  ellipticCurve?: 'p256' | 'p384';
+  rsaKeySize?: '2048' | '3072' | '4096';
+  reuseKey?: boolean;
+  force?: boolean;
+}
+
+export function defineIssue(program: Command, run: Runner): void {
+  program
+    .command('issue')
+    .description('get a certificate for one or more names (HTTP-01)')
+    .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', collect, [])
+    .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
+    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server')
+    .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
+    .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
+    .option('--http-address <ip>', 'standalone server address (default: all)')
+    .addOption(new Option('--key-type <type>', 'private key type (default ecdsa)').choices(['ecdsa', 'rsa']))
+    .addOption(new Option('--elliptic-curve <curve>', 'ECDSA curve (default p256)').choices(['p256', 'p384']))
+    .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
+    .option('--reuse-key', 'keep the private key across renewals')
+    .option('--force', 'order even if an unexpired certificate for these names is not due yet')
+    .option('-m, --email <address>', 'register first if there is no account, with this contact')
+    .option('--agree-tos', "agree to the CA's terms of service when registering")
+    .option('--eab-kid <kid>', 'external account binding key id, when registering')
+    .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
+    )
+    .action(run(issue));
+}
+
+async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
+  const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
+  const domains = normalizeDomains(options.domain);
+  assertHttp01Compatible(domains);
+  const name = options.certName ?? defaultCertName(domains);
+  const store = await ctx.openStore();
+  const previous = await store.get(name);
+  const method = challengeMethod(options, ctx, previous);
+  const account = await accountForIssue(ctx, store, ctx.settings.server, options);
+
+  const { issueCertificate } = await import('../../certificate/issue.js');
+  const outcome = await issueCertificate(
+    {
+      name,
+      domains,
+      key: keySpec(options, ctx, previous),
+      reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
+      method,
+      server: ctx.settings.server,
+      force: options.force === true,
+      ...(ctx.settings.renewDays === undefined ? {} : { renewDays: ctx.settings.renewDays }),
+    },
+    { store, account, connect: ctx.connect, report: ctx.report, now: ctx.now },
+  );
+  return issueResult(outcome, ctx);
+}
+
+/** Flags win; then the config file's webroot; then how this certificate was issued before. */
+function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
+  if (options.webroot !== undefined && options.standalone === true) throw new UsageError('--webroot and --standalone exclude each other');
+  const standalone = (): ChallengeMethod => {
+    const address = options.httpAddress ?? ctx.settings.httpAddress;
+    return { kind: 'standalone', port: options.httpPort ?? ctx.settings.httpPort, ...(address === undefined ? {} : { address }) };
+  };
+  if (options.standalone === true) return standalone();
+  const webroot = options.webroot ?? ctx.settings.webroot;
+  if (webroot !== undefined) return { kind: 'webroot', webroot };
+  if (previous !== undefined) return previous.method;
+  throw new UsageError('choose how to answer the HTTP-01 challenge', 'pass --webroot <dir> (a running web server) or --standalone (built-in server on port 80)');
+}
+
+function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): KeySpec {
+  const given = options.keyType !== undefined || options.ellipticCurve !== undefined || options.rsaKeySize !== undefined;
+  if (!given && previous !== undefined) return previous.key;
+  const type = options.keyType ?? (options.rsaKeySize !== undefined ? 'rsa' : ctx.settings.keyType);
+  if (type === 'rsa') {
+    if (options.ellipticCurve !== undefined) throw new UsageError('--elliptic-curve goes with --key-type ecdsa');
+    return { type: 'rsa', bits: options.rsaKeySize === undefined ? ctx.settings.rsaKeySize : (Number(options.rsaKeySize) as 2048 | 3072 | 4096) };
+  }
+  if (options.rsaKeySize !== undefined) throw new UsageError('--rsa-key-size goes with --key-type rsa');
+  return { type: 'ecdsa', curve: options.ellipticCurve ?? ctx.settings.ellipticCurve };
+}
+
+function issueResult(outcome: IssueOutcome, ctx: CliContext): CommandResult {
+  const { meta, location } = outcome;
+  const files = {
+    cert: `${location}/cert.pem`,
+    chain: `${location}/chain.pem`,
+    fullchain: `${location}/fullchain.pem`,
+    privkey: `${location}/privkey.pem`,
+  };
+  const json = {
+    status: outcome.status,
+    name: meta.name,
+    domains: meta.domains,
+    serial: meta.serial,
+    notBefore: meta.notBefore,
+    notAfter: meta.notAfter,
+    ...(outcome.status === 'not-due' ? { dueAt: outcome.dueAt.toISOString() } : {}),
+    files,
+  };
+  return {
+    json,
+    human: (s) =>
+      outcome.status === 'not-due'
+        ? [
+            `Certificate ${s.bold(meta.name)} is not due for renewal until ${formatDate(outcome.dueAt)}; nothing ordered.`,
+            s.dim('Use --force to order a new one anyway.'),
+          ]
+        : [
+            `${s.ok('Certificate issued')} for ${meta.domains.join(', ')}`,
+            `  name:      ${meta.name}`,
+            `  serial:    ${meta.serial}`,
+            `  expires:   ${formatDate(meta.notAfter)}`,
+            `  key:       ${files.privkey}`,
+            `  chain:     ${files.fullchain}`,
+            ...(ctx.flags.verbose ? [`  server:    ${meta.server}`] : []),
+          ],
+  };
+}

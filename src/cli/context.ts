@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { AcmeConnector } from '../acme/index.js';
+import type { Settings } from '../config/types.js';
+import type { Reporter } from '../report.js';
+import type { Store } from '../store/index.js';
+import { stderrReporter, stylesFor, type OutputFlags, type Styles } from './output.js';
+import { parsePositive } from './parse.js';
+
+/** Global options exactly as commander parsed them. */
+export interface GlobalOptions extends OutputFlags {
+  configDir?: string;
+  server?: string;
+  caFile?: string;
+  config?: string;
+  nonInteractive?: boolean;
+  timeout?: string;
+}
+
+/** What every command handler gets: resolved settings, output, and lazily opened core services. */
+export interface CliContext {
+  settings: Settings;
+  flags: OutputFlags;
+  /** True only when a person can answer prompts: a TTY, no -n, not CI. */
+  interactive: boolean;
+  style: Styles;
+  report: Reporter;
+  openStore(): Promise<Store>;
+  connect: AcmeConnector;
+  now: Date;
+}
+
+export async function createContext(command: Command): Promise<CliContext> {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const flags: OutputFlags = { json: globals.json === true, quiet: globals.quiet === true, verbose: globals.verbose === true, color: globals.color };
+  const { loadConfigFile, resolveSettings } = await import('../config/index.js');
+  const file = await loadConfigFile({ ...(globals.config === undefined ? {} : { explicitPath: globals.config }), searchFrom: process.cwd() });
+  const settings = resolveSettings({
+    flags: {
+      ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
+      ...(globals.server === undefined ? {} : { server: globals.server }),
+      ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
+    },
+    env: process.env,
+    file,
+    isRoot: process.getuid?.() === 0,
+  });
+  const timeoutMs = parsePositive(globals.timeout ?? process.env.CERTMAN_TIMEOUT ?? '30', '--timeout') * 1000;
+  const style = stylesFor(process.stderr, flags, process.env);
+  let store: Promise<Store> | undefined;
+  return {
+    settings,
+    flags,
+    interactive: isInteractive(globals),
+    style,
+    report: stderrReporter(flags, style),
+    openStore: () => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir))),
+    connect: async (options) => {
+      const { connectAcme } = await import('../acme/index.js');
+      return connectAcme({ ...options, ...(settings.caFile === undefined ? {} : { caFile: settings.caFile }), requestTimeoutMs: timeoutMs });
+    },
+    now: new Date(),
+  };
+}
+
+function isInteractive(globals: GlobalOptions): boolean {
+  const ci = process.env.CI;
+  return globals.nonInteractive !== true && process.stdin.isTTY === true && process.stderr.isTTY === true && (ci === undefined || ci === '' || ci === 'false');
+}

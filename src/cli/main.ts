@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { CommanderError, type Command } from 'commander';
+import { ExitCode, UsageError } from '../errors.js';
+import { createContext, type CliContext, type GlobalOptions } from './context.js';
+import { errorJson, errorLines, exitCodeOf, stylesFor } from './output.js';
+import { buildProgram, type Runner } from './program.js';
+import type { CommandResult } from './result.js';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Parses, runs one command, prints its result or error, and is the only place that exits. */
+export async function main(argv: string[]): Promise<never> {
+  let done: { result: CommandResult; ctx: CliContext } | undefined;
+  const run: Runner = (handler) => async (...args) => {
+    const command = args.at(-1) as Command;
+    const ctx = await createContext(command);
+    done = { result: await handler(command.opts() as Parameters<typeof handler>[0], ctx), ctx };
+  };
+  const program = buildProgram(version, run);
+  try {
+    await program.parseAsync(argv);
+    if (done === undefined) return exit(ExitCode.OK);
+    return exit(printResult(done.result, done.ctx));
+  } catch (err) {
+    return exit(printError(err, program.opts<GlobalOptions>()));
+  }
+}
+
+function printResult(result: CommandResult, ctx: CliContext): number {
+  const code = result.exitCode ?? ExitCode.OK;
+  if (ctx.flags.json) {
+    process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
+  } else if (!ctx.flags.quiet || code !== ExitCode.OK) {
+    const lines = result.human(stylesFor(process.stdout, ctx.flags, process.env));
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return code;
+}
+
+function printError(err: unknown, globals: GlobalOptions): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with code 0 and their text already printed; a bare `certman` shows help.
+    if (err.exitCode === 0) return ExitCode.OK;
+    if (err.code === 'commander.help') return ExitCode.USAGE;
+    err = new UsageError(err.message.replace(/^error: /, ''), 'see certman --help, or certman <command> --help');
+  }
+  const code = exitCodeOf(err);
+  if (globals.json === true) process.stdout.write(`${JSON.stringify({ error: errorJson(err) }, null, 2)}\n`);
+  const style = stylesFor(process.stderr, { color: globals.color }, process.env);
+  process.stderr.write(`${errorLines(err, style, globals.verbose === true).join('\n')}\n`);
+  return code;
+}
+
+function exit(code: number): never {
+  process.exit(code);
+}

@@ -1,0 +1,71 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { AcmeProblemError, CertmanError, ExitCode } from '../errors.js';
+import type { Reporter } from '../report.js';
+
+export interface OutputFlags {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  /** commander's --no-color sets color to false. */
+  color: boolean;
+}
+
+export interface Styles {
+  ok: (s: string) => string;
+  warn: (s: string) => string;
+  bad: (s: string) => string;
+  dim: (s: string) => string;
+  bold: (s: string) => string;
+}
+
+/** Colour only on a terminal, never with NO_COLOR or --no-color (https://no-color.org). */
+export function stylesFor(stream: NodeJS.WriteStream, flags: Pick<OutputFlags, 'color'>, env: NodeJS.ProcessEnv): Styles {
+  const noColor = !flags.color || (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || stream.isTTY !== true;
+  const chalk: ChalkInstance = new Chalk({ level: noColor ? 0 : 1 });
+  return { ok: chalk.green, warn: chalk.yellow, bad: chalk.red, dim: chalk.dim, bold: chalk.bold };
+}
+
+/** Progress and warnings go to stderr so stdout stays the command's answer (and --json stays parseable). */
+export function stderrReporter(flags: OutputFlags, style: Styles): Reporter {
+  const write = (line: string) => process.stderr.write(`${line}\n`);
+  return {
+    step: (message) => {
+      if (!flags.quiet && flags.verbose) write(style.dim(`• ${message}`));
+    },
+    warn: (message) => {
+      if (!flags.quiet) write(style.warn(`warning: ${message}`));
+    },
+    debug: (message) => {
+      if (flags.verbose) write(style.dim(message));
+    },
+  };
+}
+
+/** The machine-readable form of any error, for --json. */
+export function errorJson(err: unknown): Record<string, unknown> {
+  const base = { message: errorMessage(err), exitCode: exitCodeOf(err) };
+  if (err instanceof AcmeProblemError) return { ...base, type: err.type, detail: err.detail, subproblems: err.subproblems, hint: err.hint };
+  if (err instanceof CertmanError && err.hint !== undefined) return { ...base, hint: err.hint };
+  return base;
+}
+
+export function errorLines(err: unknown, style: Styles, verbose: boolean): string[] {
+  const lines = [`${style.bad('error:')} ${errorMessage(err)}`];
+  if (err instanceof AcmeProblemError) {
+    for (const sub of err.subproblems) lines.push(`  ${sub.identifier ?? '?'}: ${sub.detail}`);
+  }
+  if (err instanceof CertmanError && err.hint !== undefined) lines.push(`${style.dim('hint:')} ${err.hint}`);
+  if (verbose && err instanceof Error && err.stack !== undefined) lines.push(style.dim(err.stack));
+  return lines;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof AcmeProblemError) {
+    return `${err.type.replace('urn:ietf:params:acme:error:', '')}: ${err.detail}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof CertmanError ? err.exitCode : ExitCode.FAILURE;
+}

@@ -1,0 +1,19 @@
+/** Option-value parsers: each turns a bad value into a one-line usage error (exit 2). */
+import { UsageError } from '../errors.js';
+
+export function parsePort(value: string, flag = '--http-port'): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new UsageError(`${flag} must be a port number from 1 to 65535, not "${value}"`);
+  return n;
+}
+
+export function parsePositive(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not "${value}"`);
+  return n;
+}
+
+/** commander collector for repeatable options (`-d a -d b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

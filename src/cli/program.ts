@@ -1,0 +1,52 @@
+import { Command, Option } from 'commander';
+import type { CliContext } from './context.js';
+import type { CommandResult } from './result.js';
+import { defineCertificates } from './commands/certificates.js';
+import { defineDelete } from './commands/delete.js';
+import { defineIssue } from './commands/issue.js';
+import { defineRegister } from './commands/register.js';
+import { defineRenew } from './commands/renew.js';
+import { defineRevoke } from './commands/revoke.js';
+
+export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
+
+/** Wraps a handler as a commander action; main.ts owns what happens with its result. */
+export type Runner = <O>(handler: Handler<O>) => (...args: unknown[]) => Promise<void>;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success, including "nothing to do"
+  1  the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed
+  2  bad usage or bad input (unknown flag, invalid name, bad config file)`;
+
+/**
+ * The whole command surface. Command files only declare options and import their core code lazily,
+ * so `certman --version` and `--help` load commander and nothing else.
+ */
+export function buildProgram(version: string, run: Runner): Command {
+  const program = new Command('certman')
+    .description('Get and renew TLS certificates from any ACME v2 CA (Let\'s Encrypt, ZeroSSL, your own CA).')
+    .version(version, '-V, --version')
+    .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)')
+    .option('--server <url>', 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)')
+    .option('--ca-file <pem>', "extra CA certificates to trust for the ACME server's TLS (env CERTMAN_CA_FILE)")
+    .option('--config <file>', 'config file (default: search for certman.config.*, .certmanrc*, package.json#certman)')
+    .option('--timeout <seconds>', 'per-request timeout for the ACME server (env CERTMAN_TIMEOUT)', undefined)
+    .option('--json', 'print one JSON document on stdout; progress and logs go to stderr')
+    .option('-n, --non-interactive', 'never prompt; missing answers are errors (also when CI=true or without a TTY)')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'show each step, and stack traces on errors')
+    .addOption(new Option('--no-color', 'no colours (also NO_COLOR=1)'))
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined }) // main.ts prints errors, once, in one format
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  defineRegister(program, run);
+  defineIssue(program, run);
+  defineCertificates(program, run);
+  defineRenew(program, run);
+  defineRevoke(program, run);
+  defineDelete(program, run);
+  return program;
+}

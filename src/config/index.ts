@@ -1,0 +1,13 @@
+/** Public API of the config layer. */
+export type { FileConfig, GlobalFlags, LoadedConfig, Settings } from './types.js';
+export {
+  DEFAULT_SERVER,
+  DEFAULT_SERVER_ALIAS,
+  SERVER_ALIASES,
+  defaultConfigDir,
+  resolveServer,
+  serverProblem,
+} from './defaults.js';
+export { CONFIG_SEARCH_PLACES, loadConfigFile } from './load.js';
+export { ENV_VARS, resolveSettings, type SettingsInput } from './settings.js';
+export { looksLikeEmail, validateFileConfig } from './validate.js';

@@ -1,0 +1,114 @@
+/**
+ * Merges command-line flags, environment and config file into the global Settings.
+ */
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
+import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
+import { looksLikeEmail } from './validate.js';
+
+/** Environment variables certman reads (an empty value counts as unset). */
+export const ENV_VARS = {
+  configDir: 'CERTMAN_CONFIG_DIR',
+  server: 'CERTMAN_SERVER',
+  caFile: 'CERTMAN_CA_FILE',
+  email: 'CERTMAN_EMAIL',
+} as const;
+
+export interface SettingsInput {
+  flags: GlobalFlags;
+  env: Record<string, string | undefined>;
+  file: LoadedConfig;
+  isRoot: boolean;
+  /** Base for relative paths from flags and environment; defaults to process.cwd(). */
+  cwd?: string;
+}
+
+/** A value and where it came from, for error messages and path resolution. */
+interface Sourced {
+  value: string;
+  /** `--server`, `CERTMAN_SERVER`, `config file /x: "server"`. */
+  source: string;
+  /** Directory relative paths are resolved against. */
+  base: string;
+}
+
+/**
+ * Pure (apart from reading process.cwd() when `cwd` is not given): flags > environment >
+ * config file > built-in defaults.
+ *
+ * - configDir: flag, CERTMAN_CONFIG_DIR, or defaultConfigDir(); never from the config file
+ *   (the file may live in it). Made absolute against `cwd`.
+ * - server: flag, CERTMAN_SERVER, file, or Let's Encrypt production; aliases expanded.
+ * - caFile: flag, CERTMAN_CA_FILE (both relative to `cwd`), or file (relative to the file's
+ *   folder). webroot from the file is resolved against the file's folder too.
+ * - email: CERTMAN_EMAIL or file (there is no global email flag).
+ * - keyType ecdsa, ellipticCurve p256, rsaKeySize 2048, httpPort 80, hooks {} by default.
+ *   Optional settings that are not set anywhere are absent from the result (not `undefined`).
+ *
+ * A bad server or email from a flag or the environment is a UsageError naming its source.
+ */
+export function resolveSettings(input: SettingsInput): Settings {
+  const { flags, env, file } = input;
+  const cwd = input.cwd ?? process.cwd();
+  const config = file.config;
+  const fileBase = file.path === undefined ? cwd : dirname(file.path);
+  const fileSource = (key: string): string => `config file ${file.path ?? '(unknown)'}: "${key}"`;
+  const fromEnv = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const pick = (flag: string | undefined, flagName: string, envName: string, fileValue: string | undefined, fileKey: string): Sourced | undefined => {
+    if (flag !== undefined) return { value: flag, source: flagName, base: cwd };
+    const envValue = fromEnv(envName);
+    if (envValue !== undefined) return { value: envValue, source: envName, base: cwd };
+    if (fileValue !== undefined) return { value: fileValue, source: fileSource(fileKey), base: fileBase };
+    return undefined;
+  };
+
+  const configDirValue = flags.configDir ?? fromEnv(ENV_VARS.configDir);
+  const configDir = resolve(cwd, configDirValue ?? defaultConfigDir(env, input.isRoot));
+
+  const serverPick = pick(flags.server, '--server', ENV_VARS.server, config.server, 'server');
+  const server = serverPick === undefined ? DEFAULT_SERVER : withSource(serverPick, resolveServer);
+
+  const settings: Settings = {
+    configDir,
+    server,
+    keyType: config.keyType ?? 'ecdsa',
+    ellipticCurve: config.ellipticCurve ?? 'p256',
+    rsaKeySize: config.rsaKeySize ?? 2048,
+    httpPort: config.httpPort ?? 80,
+    hooks: { ...config.hooks },
+  };
+
+  const caFile = pick(flags.caFile, '--ca-file', ENV_VARS.caFile, config.caFile, 'caFile');
+  if (caFile !== undefined) settings.caFile = resolve(caFile.base, caFile.value);
+
+  const email = pick(undefined, '', ENV_VARS.email, config.email, 'email');
+  if (email !== undefined) settings.email = withSource(email, checkEmail);
+
+  if (config.webroot !== undefined) settings.webroot = resolve(fileBase, config.webroot);
+  if (config.httpAddress !== undefined) settings.httpAddress = config.httpAddress;
+  if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
+  if (file.path !== undefined) settings.configFile = file.path;
+  return settings;
+}
+
+/** Applies a check and prefixes its UsageError with where the value came from. */
+function withSource(sourced: Sourced, check: (value: string) => string): string {
+  try {
+    return check(sourced.value);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${sourced.source}: ${err.message}`, err.hint);
+    throw err;
+  }
+}
+
+function checkEmail(value: string): string {
+  if (!looksLikeEmail(value)) {
+    throw new UsageError(`invalid email address ${JSON.stringify(value)}`);
+  }
+  return value;
+}

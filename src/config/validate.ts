@@ -1,0 +1,192 @@
+/**
+ * Hand-written, table-driven validation of a parsed config file.
+ * Every error is a one-line UsageError: `config file <file>: <what is wrong with which key>`.
+ */
+import { UsageError } from '../errors.js';
+import type { HookCommands } from '../store/types.js';
+import { serverProblem } from './defaults.js';
+import type { FileConfig } from './types.js';
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Turns the raw value of `key` into its typed form, or says (one line) what is wrong with it. */
+type Parser<T> = (value: unknown, key: string) => Parsed<T>;
+
+type Parsers = { [K in keyof FileConfig]-?: Parser<NonNullable<FileConfig[K]>> };
+
+const HOOK_NAMES = ['pre', 'post', 'deploy'] as const;
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = (key: string, expectation: string, value: unknown): Parsed<never> => ({
+  ok: false,
+  problem: `"${key}" ${expectation} (got ${describe(value)})`,
+});
+
+/** A short, single-line rendering of a bad value for error messages. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string': {
+      const text = JSON.stringify(value);
+      return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
+    }
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'object':
+      return value instanceof Date ? 'a date' : 'an object';
+    default:
+      return `a ${typeof value}`;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+const nonEmptyString: Parser<string> = (value, key) =>
+  typeof value === 'string' && value.trim() !== '' ? ok(value) : fail(key, 'must be a non-empty string', value);
+
+function oneOf<const T extends string | number>(choices: readonly T[]): Parser<T> {
+  return (value, key) =>
+    (choices as readonly unknown[]).includes(value)
+      ? ok(value as T)
+      : fail(key, `must be one of ${choices.join(', ')}`, value);
+}
+
+/** Deliberately loose: something@something without blanks; the CA does the real check. */
+export function looksLikeEmail(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(value);
+}
+
+const email: Parser<string> = (value, key) =>
+  typeof value === 'string' && looksLikeEmail(value)
+    ? ok(value)
+    : fail(key, 'must be an email address containing @', value);
+
+const server: Parser<string> = (value, key) => {
+  if (typeof value !== 'string') return fail(key, 'must be a string', value);
+  const problem = serverProblem(value);
+  return problem === undefined ? ok(value) : fail(key, `is not a valid ACME server: ${problem}`, value);
+};
+
+const port: Parser<number> = (value, key) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535
+    ? ok(value)
+    : fail(key, 'must be an integer from 1 to 65535', value);
+
+const positiveNumber: Parser<number> = (value, key) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? ok(value)
+    : fail(key, 'must be a positive number', value);
+
+const hooks: Parser<HookCommands> = (value, key) => {
+  if (!isPlainObject(value)) return fail(key, `must be an object with ${HOOK_NAMES.join(', ')} commands`, value);
+  const out: HookCommands = {};
+  for (const [name, command] of Object.entries(value)) {
+    const subKey = `${key}.${name}`;
+    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+      return { ok: false, problem: `unknown key "${subKey}" (hooks are ${HOOK_NAMES.join(', ')})` };
+    }
+    if (command === undefined) continue;
+    const parsed = nonEmptyString(command, subKey);
+    if (!parsed.ok) return parsed;
+    out[name as (typeof HOOK_NAMES)[number]] = parsed.value;
+  }
+  return ok(out);
+};
+
+/** One validator per accepted key; `satisfies` makes the compiler check the table is complete. */
+const PARSERS = {
+  email,
+  server,
+  caFile: nonEmptyString,
+  keyType: oneOf(['ecdsa', 'rsa']),
+  ellipticCurve: oneOf(['p256', 'p384']),
+  rsaKeySize: oneOf([2048, 3072, 4096]),
+  webroot: nonEmptyString,
+  httpPort: port,
+  httpAddress: nonEmptyString,
+  renewDays: positiveNumber,
+  hooks,
+} satisfies Parsers;
+
+const KEYS: ReadonlyMap<string, keyof FileConfig> = new Map(
+  (Object.keys(PARSERS) as (keyof FileConfig)[]).map((key) => [key, key]),
+);
+
+function assign<K extends keyof FileConfig>(out: FileConfig, key: K, raw: unknown): string | undefined {
+  const parser = PARSERS[key] as Parser<NonNullable<FileConfig[K]>>;
+  const parsed = parser(raw, key);
+  if (!parsed.ok) return parsed.problem;
+  out[key] = parsed.value;
+  return undefined;
+}
+
+/**
+ * Checks the parsed contents of a config file and returns them typed.
+ * `file` is only used in messages. An empty file (undefined/null) is an empty config;
+ * keys whose value is `undefined` (possible in JS configs) count as absent, but an explicit
+ * `null` (e.g. `email:` with nothing after it in YAML) is an error.
+ */
+export function validateFileConfig(raw: unknown, file: string): FileConfig {
+  if (raw === undefined || raw === null) return {};
+  const prefix = `config file ${file}:`;
+  if (!isPlainObject(raw)) {
+    throw new UsageError(`${prefix} expected an object of settings, got ${describe(raw)}`);
+  }
+  const out: FileConfig = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const key = KEYS.get(name);
+    if (key === undefined) {
+      const suggestion = closest(name, [...KEYS.keys()]);
+      throw new UsageError(
+        `${prefix} unknown key ${JSON.stringify(name)}`,
+        suggestion === undefined ? `known keys: ${[...KEYS.keys()].join(', ')}` : `did you mean "${suggestion}"?`,
+      );
+    }
+    if (value === undefined) continue;
+    const problem = assign(out, key, value);
+    if (problem !== undefined) throw new UsageError(`${prefix} ${problem}`);
+  }
+  return out;
+}
+
+/** The known key nearest to a misspelt one (case-insensitive edit distance ≤ 2), if any. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [];
+    for (let j = 0; j <= b.length; j++) {
+      if (i === 0 || j === 0) {
+        row.push(i + j);
+        continue;
+      }
+      const prev = rows[i - 1] ?? [];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, (rows[i - 2]?.[j - 2] ?? 0) + 1);
+      }
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]?.[b.length] ?? Math.max(a.length, b.length);
+}

@@ -1,0 +1,49 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+export interface CertificateInfo {
+  /** Lowercase hex, no separators, no leading zeros. */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** DNS subjectAltNames. */
+  domains: string[];
+}
+
+/** Splits a PEM bundle into its certificates, in order. */
+export function splitPemBundle(pem: string): string[] {
+  return (pem.match(PEM_BLOCK) ?? []).map((block) => `${block}\n`);
+}
+
+/** Leaf, chain and fullchain texts as certbot writes them. */
+export function splitFullchain(fullchainPem: string): { cert: string; chain: string; fullchain: string } {
+  const blocks = splitPemBundle(fullchainPem);
+  const [cert, ...chain] = blocks;
+  if (cert === undefined) throw new Error('the CA returned no certificate');
+  return { cert, chain: chain.join(''), fullchain: blocks.join('') };
+}
+
+export function normalizeSerial(hex: string): string {
+  return hex.replace(/[^0-9a-f]/gi, '').toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** Parses the first certificate of a PEM text with Node's native X.509 parser. */
+export function readCertificateInfo(pem: string): CertificateInfo {
+  const x509 = new X509Certificate(pem);
+  const domains = (x509.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4));
+  return {
+    serial: normalizeSerial(x509.serialNumber),
+    notBefore: new Date(x509.validFrom),
+    notAfter: new Date(x509.validTo),
+    domains,
+  };
+}
+
+/** True when the certificate's public key belongs to the private key. */
+export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
+  return new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+}

@@ -1,0 +1,70 @@
+/**
+ * Typed errors shared by every layer. The core throws them; src/cli/run.ts turns them into
+ * a one-line message, an optional hint and the process exit code.
+ */
+
+/** Documented exit codes (README "Exit codes", `certman --help`). */
+export const ExitCode = {
+  OK: 0,
+  /** The operation failed (CA refused, network, challenge, I/O). */
+  FAILURE: 1,
+  /** Bad usage or bad input: unknown flag, invalid name, bad config file. */
+  USAGE: 2,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorOptions {
+  exitCode?: ExitCodeValue;
+  hint?: string;
+  cause?: unknown;
+}
+
+export class CertmanError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? ExitCode.FAILURE;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad flags, names or config: exit 2. */
+export class UsageError extends CertmanError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.USAGE, hint });
+  }
+}
+
+/** The CA or a network peer could not be reached or timed out. */
+export class NetworkError extends CertmanError {}
+
+export interface Subproblem {
+  identifier?: string;
+  type: string;
+  detail: string;
+}
+
+/** An RFC 8555 problem document returned by the CA. */
+export class AcmeProblemError extends CertmanError {
+  readonly type: string;
+  readonly detail: string;
+  readonly status: number | undefined;
+  readonly subproblems: Subproblem[];
+
+  constructor(problem: { type: string; detail: string; status?: number; subproblems?: Subproblem[] }, hint?: string) {
+    const short = problem.type.replace('urn:ietf:params:acme:error:', '');
+    const subs = (problem.subproblems ?? []).map((s) => `${s.identifier ?? '?'}: ${s.detail}`);
+    super(`${short}: ${[problem.detail, ...subs].join('; ')}`, { hint });
+    this.type = problem.type;
+    this.detail = problem.detail;
+    this.status = problem.status;
+    this.subproblems = problem.subproblems ?? [];
+  }
+}
+
+export function isCertmanError(err: unknown): err is CertmanError {
+  return err instanceof CertmanError;
+}

@@ -1,0 +1,596 @@
+/**
+ * Filesystem store with certbot's layout, so existing web server configs keep working:
+ *
+ *   <configDir>/archive/<name>/{cert,chain,fullchain,privkey}<N>.pem   every version (dir 0700)
+ *   <configDir>/live/<name>/{cert,chain,fullchain,privkey}.pem         relative links to the live version
+ *   <configDir>/live/<name>/README
+ *   <configDir>/renewal/<name>.json                                    CertificateMeta + "format": 1
+ *   <configDir>/accounts/<server-key>/{account.json,private_key.pem}  (dirs 0700)
+ *   <configDir>/.pending/<name>                                        journal of a live/ switch in progress
+ *
+ * Every file is written with writeFileAtomic(); live/ links are switched by rename. save() writes
+ * the archive version completely, then the journal, then the metadata, then switches the links and
+ * finally drops the journal; open() finishes or rolls back whatever a crash interrupted.
+ *
+ * Concurrency: operations on one certificate (or one account) are serialised within the process.
+ * Two processes writing the same config directory at once are not coordinated (no lock file).
+ */
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { CertmanError } from '../../errors.js';
+import type {
+  AccountStore,
+  CertificateFiles,
+  CertificateMeta,
+  CertificateStore,
+  NewCertificate,
+  StoredAccount,
+} from '../types.js';
+import { ensureDir, errorCode, fsyncDir, isTempName, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
+import { mapLimit } from './limit.js';
+import {
+  CorruptFileError,
+  parseAccount,
+  parseJournal,
+  parseMeta,
+  serializeAccount,
+  serializeJournal,
+  serializeMeta,
+  type JournalEntry,
+} from './meta.js';
+import { isValidName, parseServerUrl, serverKey, validateName } from './names.js';
+
+/** The four PEM files of every version, in the order they are written and linked. */
+export const PEM_KINDS = ['cert', 'chain', 'fullchain', 'privkey'] as const;
+export type PemKind = (typeof PEM_KINDS)[number];
+
+const FILE_PUBLIC = 0o644;
+const FILE_SECRET = 0o600;
+const DIR_PUBLIC = 0o755;
+const DIR_SECRET = 0o700;
+
+/** Parallel reads in list(): enough to hide latency, far below any open-files limit. */
+const LIST_CONCURRENCY = 64;
+const RECOVERY_CONCURRENCY = 16;
+
+const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
+
+/** What open() did about one interrupted live/ switch (see {@link FileStore.repairs}). */
+export interface Repair {
+  name: string;
+  /**
+   * completed: live/ now points to the version being switched to;
+   * rolled-back: that version was incomplete, live/ points to the previous complete one;
+   * discarded: there was no complete version to link, only the journal entry was removed;
+   * failed: the repair itself failed (see detail), the journal entry is kept for the next open.
+   */
+  outcome: 'completed' | 'rolled-back' | 'discarded' | 'failed';
+  /** Archive version live/ points to afterwards. */
+  version?: number;
+  detail?: string;
+}
+
+/** A renewal/*.json file list() skipped (see {@link FileStore.problemDetails}). */
+export interface StoreProblem {
+  name: string;
+  file: string;
+  reason: string;
+}
+
+function readmeText(name: string): string {
+  return `This folder holds the current version of the certificate "${name}".
+The .pem files here are links into ../../archive/${name}/, which keeps every
+version; certman points the links at the new version after each renewal.
+
+  fullchain.pem  the certificate followed by its intermediate certificates.
+                 This is what most servers want as "the certificate"
+                 (nginx ssl_certificate, Apache SSLCertificateFile, HAProxy).
+  privkey.pem    the private key (nginx ssl_certificate_key). Keep it secret.
+  chain.pem      the intermediate certificates alone (e.g. for OCSP stapling,
+                 nginx ssl_trusted_certificate).
+  cert.pem       the certificate alone; few servers can use it without the chain.
+
+Configure your server with these paths (not the archive/ files) and do not move
+or rename them, or renewed certificates will no longer reach the server.
+`;
+}
+
+function ioError(action: string, err: unknown): CertmanError {
+  if (err instanceof CertmanError) return err;
+  const code = errorCode(err);
+  let hint: string | undefined;
+  if (code === 'EACCES' || code === 'EPERM') {
+    hint = 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.';
+  } else if (code === 'ENOSPC' || code === 'EDQUOT') {
+    hint = 'The disk (or quota) is full.';
+  } else if (code === 'EROFS') {
+    hint = 'The config directory is on a read-only filesystem.';
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new CertmanError(`${action}: ${detail}`, { cause: err, hint });
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function fsyncDirIfExists(dir: string): Promise<void> {
+  try {
+    await fsyncDir(dir);
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/** Removes leftovers of interrupted atomic writes from one directory listing. */
+async function removeTemps(dir: string, entries: readonly string[]): Promise<void> {
+  await Promise.all(entries.filter(isTempName).map((e) => unlinkIfExists(path.join(dir, e))));
+}
+
+/** Highest version number used by any file in an archive listing (complete or not), 0 if none. */
+function highestVersion(entries: readonly string[]): number {
+  let max = 0;
+  for (const entry of entries) {
+    const m = ARCHIVE_FILE.exec(entry);
+    if (m?.[2] !== undefined) max = Math.max(max, Number(m[2]));
+  }
+  return max;
+}
+
+/**
+ * Versions whose four files are all present. Archive files are only ever created by an atomic
+ * rename, so a present file is a complete file.
+ */
+function completeVersions(entries: readonly string[]): Set<number> {
+  const kinds = new Map<number, Set<string>>();
+  for (const entry of entries) {
+    const m = ARCHIVE_FILE.exec(entry);
+    if (m?.[1] === undefined || m[2] === undefined) continue;
+    const version = Number(m[2]);
+    const set = kinds.get(version) ?? new Set<string>();
+    set.add(m[1]);
+    kinds.set(version, set);
+  }
+  return new Set([...kinds].filter(([, set]) => set.size === PEM_KINDS.length).map(([version]) => version));
+}
+
+function checkFiles(files: CertificateFiles): void {
+  for (const kind of PEM_KINDS) {
+    if (typeof files[kind] !== 'string') throw new CertmanError(`cannot save certificate: ${kind} is missing`);
+  }
+  for (const kind of ['cert', 'fullchain', 'privkey'] as const) {
+    if (files[kind].trim() === '') throw new CertmanError(`cannot save certificate: ${kind} is empty`);
+  }
+}
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    return parseServerUrl(a).href === parseServerUrl(b).href;
+  } catch {
+    return false;
+  }
+}
+
+export class FileStore implements CertificateStore, AccountStore {
+  /** Absolute config directory. */
+  readonly configDir: string;
+  private readonly archiveRoot: string;
+  private readonly liveRoot: string;
+  private readonly renewalRoot: string;
+  private readonly accountsRoot: string;
+  private readonly pendingRoot: string;
+  private lastProblems: StoreProblem[] = [];
+  private readonly repairLog: Repair[] = [];
+  private readonly locks = new Map<string, Promise<void>>();
+
+  private constructor(configDir: string) {
+    this.configDir = configDir;
+    this.archiveRoot = path.join(configDir, 'archive');
+    this.liveRoot = path.join(configDir, 'live');
+    this.renewalRoot = path.join(configDir, 'renewal');
+    this.accountsRoot = path.join(configDir, 'accounts');
+    this.pendingRoot = path.join(configDir, '.pending');
+  }
+
+  /**
+   * Opens (creating it if missing, mode 0755) the config directory and finishes or rolls back any
+   * live/ switch a crash interrupted. Costs one readdir of .pending/ when nothing was interrupted.
+   * Sub-directories are created on first write, so opening an existing directory writes nothing.
+   */
+  static async open(configDir: string): Promise<FileStore> {
+    const store = new FileStore(path.resolve(configDir));
+    try {
+      const created = await mkdir(store.configDir, { recursive: true, mode: DIR_PUBLIC });
+      if (created !== undefined) await chmod(store.configDir, DIR_PUBLIC);
+    } catch (err) {
+      throw ioError(`cannot create config directory ${store.configDir}`, err);
+    }
+    await store.recover();
+    return store;
+  }
+
+  // ---- paths ----
+
+  private archiveDir(name: string): string {
+    return path.join(this.archiveRoot, name);
+  }
+
+  private liveDir(name: string): string {
+    return path.join(this.liveRoot, name);
+  }
+
+  private renewalFile(name: string): string {
+    return path.join(this.renewalRoot, `${name}.json`);
+  }
+
+  private journalFile(name: string): string {
+    return path.join(this.pendingRoot, name);
+  }
+
+  private accountDir(server: string): string {
+    return path.join(this.accountsRoot, ...serverKey(server).split('/'));
+  }
+
+  // ---- in-process serialisation ----
+
+  private async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    }
+  }
+
+  // ---- CertificateStore ----
+
+  /**
+   * Metadata of every certificate, sorted by name, read in parallel (64 at a time). Files that
+   * cannot be read or parsed are skipped; {@link problems} lists them until the next list().
+   */
+  async list(): Promise<CertificateMeta[]> {
+    let entries: string[];
+    try {
+      entries = await readdirOrEmpty(this.renewalRoot);
+    } catch (err) {
+      throw ioError(`cannot list ${this.renewalRoot}`, err);
+    }
+    const problems: StoreProblem[] = [];
+    const names: string[] = [];
+    for (const entry of entries) {
+      if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
+      const name = entry.slice(0, -'.json'.length);
+      if (isValidName(name)) names.push(name);
+      else problems.push({ name, file: path.join(this.renewalRoot, entry), reason: 'not a valid certificate name' });
+    }
+    names.sort();
+    const metas = await mapLimit(names, LIST_CONCURRENCY, async (name) => {
+      try {
+        return await this.readMeta(name);
+      } catch (err) {
+        const reason = err instanceof CorruptFileError ? err.reason : err instanceof Error ? err.message : String(err);
+        problems.push({ name, file: this.renewalFile(name), reason });
+        return undefined;
+      }
+    });
+    this.lastProblems = problems.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return metas.filter((m): m is CertificateMeta => m !== undefined);
+  }
+
+  /**
+   * Names whose renewal/<name>.json the last list() skipped because it was unreadable, not JSON,
+   * of the wrong shape or of a newer format (empty before the first list()).
+   */
+  problems(): string[] {
+    return this.lastProblems.map((p) => p.name);
+  }
+
+  /** Like {@link problems}, with the file and the reason, for messages. */
+  problemDetails(): StoreProblem[] {
+    return this.lastProblems.map((p) => ({ ...p }));
+  }
+
+  /** What open() repaired (empty when nothing had been interrupted). */
+  repairs(): Repair[] {
+    return this.repairLog.map((r) => ({ ...r }));
+  }
+
+  /** Metadata of one certificate; undefined if there is none; CorruptFileError if its file is damaged. */
+  async get(name: string): Promise<CertificateMeta | undefined> {
+    validateName(name);
+    try {
+      return await this.readMeta(name);
+    } catch (err) {
+      throw ioError(`cannot read ${this.renewalFile(name)}`, err);
+    }
+  }
+
+  async readFiles(name: string): Promise<CertificateFiles> {
+    validateName(name);
+    const dir = this.liveDir(name);
+    const read = (kind: PemKind): Promise<string> => readFile(path.join(dir, `${kind}.pem`), 'utf8');
+    try {
+      const [cert, chain, fullchain, privkey] = await Promise.all([read('cert'), read('chain'), read('fullchain'), read('privkey')]);
+      return { cert, chain, fullchain, privkey };
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') {
+        throw new CertmanError(`no live files for certificate "${name}" in ${dir}`, { cause: err });
+      }
+      throw ioError(`cannot read the files of certificate "${name}"`, err);
+    }
+  }
+
+  /**
+   * Stores a new version: N = highest number present in archive/<name>/ (or in the stored
+   * metadata) + 1, whatever `meta` says; then journal, metadata, live/ links, journal removed.
+   */
+  async save(meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta> {
+    const name = validateName(meta.name);
+    checkFiles(files);
+    return this.withLock(name, async () => {
+      try {
+        return await this.saveLocked(name, meta, files);
+      } catch (err) {
+        throw ioError(`cannot save certificate "${name}"`, err);
+      }
+    });
+  }
+
+  private async saveLocked(name: string, meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta> {
+    const archiveDir = this.archiveDir(name);
+    await ensureDir(this.archiveRoot, DIR_SECRET);
+    await ensureDir(archiveDir, DIR_SECRET);
+    const entries = await readdir(archiveDir);
+    await removeTemps(archiveDir, entries);
+
+    let previous: CertificateMeta | undefined;
+    try {
+      previous = await this.readMeta(name);
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err; // a damaged file is replaced below
+    }
+    const version = Math.max(highestVersion(entries), previous?.version ?? 0) + 1;
+
+    await Promise.all(
+      PEM_KINDS.map((kind) =>
+        writeFileAtomic(path.join(archiveDir, `${kind}${version}.pem`), files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC),
+      ),
+    );
+
+    const stored: CertificateMeta = { ...structuredClone(meta), version };
+    await ensureDir(this.pendingRoot, DIR_SECRET);
+    const journal: JournalEntry = { version, meta: stored };
+    await writeFileAtomic(this.journalFile(name), serializeJournal(journal), FILE_SECRET);
+
+    await this.writeMeta(stored);
+    await this.linkLive(name, version);
+
+    await unlinkIfExists(this.journalFile(name));
+    await fsyncDir(this.pendingRoot);
+    return structuredClone(stored);
+  }
+
+  /**
+   * Rewrites renewal/<name>.json only. The certificate must exist and `meta.version` must be the
+   * stored version (a stale object would otherwise roll back serial and dates): CertmanError if not.
+   */
+  async updateMeta(meta: CertificateMeta): Promise<void> {
+    const name = validateName(meta.name);
+    await this.withLock(name, async () => {
+      try {
+        const current = await this.readMeta(name);
+        if (current === undefined) throw new CertmanError(`no certificate named "${name}"`);
+        if (current.version !== meta.version) {
+          throw new CertmanError(
+            `certificate "${name}" changed meanwhile: stored version is ${current.version}, update is for version ${meta.version}`,
+            { hint: 'Read the certificate again and retry.' },
+          );
+        }
+        await this.writeMeta(structuredClone(meta));
+      } catch (err) {
+        throw ioError(`cannot update certificate "${name}"`, err);
+      }
+    });
+  }
+
+  /** Removes live/<name>, archive/<name>, renewal/<name>.json and any journal entry. Missing parts are fine. */
+  async delete(name: string): Promise<void> {
+    validateName(name);
+    await this.withLock(name, async () => {
+      try {
+        // Metadata first: once it is gone, list() no longer shows a half-deleted certificate.
+        await unlinkIfExists(this.journalFile(name));
+        await unlinkIfExists(this.renewalFile(name));
+        await rm(this.liveDir(name), { recursive: true, force: true });
+        await rm(this.archiveDir(name), { recursive: true, force: true });
+        for (const dir of [this.pendingRoot, this.renewalRoot, this.liveRoot, this.archiveRoot]) await fsyncDirIfExists(dir);
+      } catch (err) {
+        throw ioError(`cannot delete certificate "${name}"`, err);
+      }
+    });
+  }
+
+  /** Absolute live/<name> path. */
+  location(name: string): string {
+    return this.liveDir(validateName(name));
+  }
+
+  // ---- AccountStore ----
+
+  /** The account for an ACME directory URL, or undefined (also if only half of it was ever written). */
+  async getAccount(server: string): Promise<StoredAccount | undefined> {
+    const dir = this.accountDir(server);
+    const jsonFile = path.join(dir, 'account.json');
+    try {
+      let text: string;
+      let keyPem: string;
+      try {
+        text = await readFile(jsonFile, 'utf8');
+        keyPem = await readFile(path.join(dir, 'private_key.pem'), 'utf8');
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') return undefined;
+        throw err;
+      }
+      const data = parseAccount(text, jsonFile);
+      // Two URLs that differ only in characters the key escapes share a folder: not our account then.
+      if (!sameServer(data.server, server)) return undefined;
+      const account: StoredAccount = { server: data.server, url: data.url, keyPem, createdAt: data.createdAt };
+      if (data.email !== undefined) account.email = data.email;
+      return account;
+    } catch (err) {
+      throw ioError(`cannot read the account in ${dir}`, err);
+    }
+  }
+
+  /** Writes private_key.pem (0600) then account.json, each atomically, in folders of mode 0700. */
+  async saveAccount(account: StoredAccount): Promise<void> {
+    const key = serverKey(account.server);
+    if (account.url.trim() === '') throw new CertmanError('cannot save account: its URL is empty');
+    if (account.keyPem.trim() === '') throw new CertmanError('cannot save account: its key is empty');
+    await this.withLock(`account:${key}`, async () => {
+      let dir = this.accountsRoot;
+      try {
+        await ensureDir(dir, DIR_SECRET);
+        for (const segment of key.split('/')) {
+          dir = path.join(dir, segment);
+          await ensureDir(dir, DIR_SECRET);
+        }
+        await writeFileAtomic(path.join(dir, 'private_key.pem'), account.keyPem, FILE_SECRET);
+        await writeFileAtomic(path.join(dir, 'account.json'), serializeAccount(account), FILE_PUBLIC);
+      } catch (err) {
+        throw ioError(`cannot save the account in ${dir}`, err);
+      }
+    });
+  }
+
+  // ---- internals ----
+
+  private async readMeta(name: string): Promise<CertificateMeta | undefined> {
+    const file = this.renewalFile(name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    return parseMeta(text, name, file);
+  }
+
+  private async writeMeta(meta: CertificateMeta): Promise<void> {
+    await ensureDir(this.renewalRoot, DIR_PUBLIC);
+    await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta), FILE_PUBLIC);
+  }
+
+  /** Points the four live/<name> links at archive version `version` (each switch atomic). */
+  private async linkLive(name: string, version: number): Promise<void> {
+    const dir = this.liveDir(name);
+    await ensureDir(this.liveRoot, DIR_PUBLIC);
+    await ensureDir(dir, DIR_PUBLIC);
+    const entries = await readdir(dir);
+    await removeTemps(dir, entries);
+    for (const kind of PEM_KINDS) {
+      // Relative, like certbot's, so the tree can be moved or bind-mounted elsewhere.
+      await replaceSymlink(`../../archive/${name}/${kind}${version}.pem`, path.join(dir, `${kind}.pem`));
+    }
+    if (!entries.includes('README')) await writeFileAtomic(path.join(dir, 'README'), readmeText(name), FILE_PUBLIC);
+    await fsyncDir(dir);
+  }
+
+  /** `base` moved to `version`, with serial and validity taken from that version's certificate when readable. */
+  private async metaForVersion(base: CertificateMeta, version: number): Promise<CertificateMeta> {
+    const meta: CertificateMeta = { ...structuredClone(base), version };
+    try {
+      const x509 = new X509Certificate(await readFile(path.join(this.archiveDir(base.name), `cert${version}.pem`)));
+      const notBefore = new Date(x509.validFrom);
+      const notAfter = new Date(x509.validTo);
+      meta.serial = x509.serialNumber.toLowerCase();
+      if (!Number.isNaN(notBefore.getTime())) meta.notBefore = notBefore.toISOString();
+      if (!Number.isNaN(notAfter.getTime())) meta.notAfter = notAfter.toISOString();
+    } catch {
+      // Not parseable: keep the previous values, renew will replace the certificate anyway.
+    }
+    return meta;
+  }
+
+  /** Reads .pending/ once and repairs each interrupted switch. Never throws for one certificate. */
+  private async recover(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.pendingRoot);
+    } catch (err) {
+      const code = errorCode(err);
+      // Not there: nothing was ever interrupted. Not readable: a read-only user; a privileged run repairs.
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') return;
+      throw ioError(`cannot read ${this.pendingRoot}`, err);
+    }
+    if (entries.length === 0) return;
+    await removeTemps(this.pendingRoot, entries).catch(() => undefined);
+    const names = entries.filter((e) => !isTempName(e) && isValidName(e)).sort();
+    await mapLimit(names, RECOVERY_CONCURRENCY, async (name) => {
+      try {
+        this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
+      } catch (err) {
+        this.repairLog.push({ name, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private async recoverOne(name: string): Promise<Repair> {
+    const journalPath = this.journalFile(name);
+    let journal: JournalEntry | undefined;
+    try {
+      journal = parseJournal(await readFile(journalPath, 'utf8'), name);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+    }
+    const complete = completeVersions(await readdirOrEmpty(this.archiveDir(name)));
+    let current: CertificateMeta | undefined;
+    try {
+      current = await this.readMeta(name);
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+    }
+
+    let target: number | undefined;
+    let newMeta: CertificateMeta | undefined;
+    let outcome: Repair['outcome'];
+    if (journal !== undefined && complete.has(journal.version)) {
+      // The new version is complete: finish the switch.
+      outcome = 'completed';
+      target = journal.version;
+      if (current?.version === target) newMeta = undefined;
+      else if (journal.meta !== undefined) newMeta = journal.meta;
+      else if (current !== undefined) newMeta = await this.metaForVersion(current, target);
+    } else {
+      // Crashed before the new version was complete: go back to the recorded (or newest complete) one.
+      outcome = 'rolled-back';
+      if (current !== undefined && complete.has(current.version)) {
+        target = current.version;
+      } else if (complete.size > 0) {
+        target = Math.max(...complete);
+        if (current !== undefined) newMeta = await this.metaForVersion(current, target);
+      }
+    }
+
+    if (newMeta !== undefined) await this.writeMeta(newMeta);
+    if (target !== undefined) await this.linkLive(name, target);
+    await unlinkIfExists(journalPath);
+    await fsyncDir(this.pendingRoot);
+    return target === undefined ? { name, outcome: 'discarded' } : { name, outcome, version: target };
+  }
+}

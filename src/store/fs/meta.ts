@@ -1,0 +1,135 @@
+/**
+ * (De)serialisation of renewal/<name>.json, the journal entries and accounts/…/account.json,
+ * with enough validation that a damaged file is reported instead of crashing a caller later.
+ */
+import { CertmanError } from '../../errors.js';
+import type { CertificateMeta } from '../types.js';
+
+/** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
+export const META_FORMAT = 1;
+
+/** A store file exists but cannot be used (not JSON, wrong shape, newer format). */
+export class CorruptFileError extends CertmanError {
+  readonly file: string;
+  readonly reason: string;
+
+  constructor(file: string, reason: string) {
+    super(`${file} is damaged: ${reason}`, {
+      hint: `Repair or remove ${file}.`,
+    });
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isVersion = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+
+/** Returns why `data` is not a CertificateMeta for `name`, or undefined if it looks like one. */
+export function metaProblem(data: Record<string, unknown>, name: string): string | undefined {
+  if (data.name !== name) return `"name" is ${JSON.stringify(data.name)}, expected ${JSON.stringify(name)}`;
+  if (!Array.isArray(data.domains) || data.domains.length === 0 || !data.domains.every(isString)) {
+    return '"domains" must be a non-empty list of strings';
+  }
+  if (!isVersion(data.version)) return '"version" must be a positive integer';
+  for (const field of ['server', 'accountUrl', 'serial', 'notBefore', 'notAfter'] as const) {
+    if (!isString(data[field])) return `"${field}" must be a string`;
+  }
+  if (typeof data.reuseKey !== 'boolean') return '"reuseKey" must be true or false';
+  if (!isRecord(data.key) || !isString(data.key.type)) return '"key" must be an object with a "type"';
+  if (!isRecord(data.method) || !isString(data.method.kind)) return '"method" must be an object with a "kind"';
+  if (data.renewDays !== undefined && typeof data.renewDays !== 'number') return '"renewDays" must be a number';
+  if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
+  if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
+  return undefined;
+}
+
+export function serializeMeta(meta: CertificateMeta): string {
+  return `${JSON.stringify({ format: META_FORMAT, ...meta }, null, 2)}\n`;
+}
+
+/** Parses the text of renewal/<name>.json (`file` is only used in messages). */
+export function parseMeta(text: string, name: string, file: string): CertificateMeta {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new CorruptFileError(file, 'not valid JSON');
+  }
+  if (!isRecord(data)) throw new CorruptFileError(file, 'not a JSON object');
+  if (data.format !== META_FORMAT) {
+    const newer = typeof data.format === 'number' && data.format > META_FORMAT;
+    throw new CorruptFileError(
+      file,
+      newer ? `written by a newer certman (format ${data.format})` : `unknown "format" ${JSON.stringify(data.format)}`,
+    );
+  }
+  const meta: Record<string, unknown> = { ...data };
+  delete meta.format;
+  const problem = metaProblem(meta, name);
+  if (problem !== undefined) throw new CorruptFileError(file, problem);
+  return meta as unknown as CertificateMeta;
+}
+
+/** A .pending/<name> entry: the version being switched to and, when written by certman, its metadata. */
+export interface JournalEntry {
+  version: number;
+  meta?: CertificateMeta;
+}
+
+export function serializeJournal(entry: JournalEntry): string {
+  return `${JSON.stringify(entry, null, 2)}\n`;
+}
+
+/** Parses a journal entry; undefined if it is unusable (a bare `{ "version": N }` is accepted). */
+export function parseJournal(text: string, name: string): JournalEntry | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(data) || !isVersion(data.version)) return undefined;
+  const entry: JournalEntry = { version: data.version };
+  if (isRecord(data.meta) && data.meta.version === data.version && metaProblem(data.meta, name) === undefined) {
+    entry.meta = data.meta as unknown as CertificateMeta;
+  }
+  return entry;
+}
+
+/** account.json: everything of a StoredAccount except the key, which lives in private_key.pem. */
+export interface AccountFile {
+  server: string;
+  url: string;
+  email?: string;
+  createdAt: string;
+}
+
+export function serializeAccount(account: AccountFile): string {
+  // Fixed key order keeps the file easy to read and diff.
+  const out: Record<string, string> = { server: account.server, url: account.url };
+  if (account.email !== undefined) out.email = account.email;
+  out.createdAt = account.createdAt;
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+export function parseAccount(text: string, file: string): AccountFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new CorruptFileError(file, 'not valid JSON');
+  }
+  if (!isRecord(data)) throw new CorruptFileError(file, 'not a JSON object');
+  if (!isString(data.server) || !isString(data.url) || !isString(data.createdAt)) {
+    throw new CorruptFileError(file, '"server", "url" and "createdAt" must be strings');
+  }
+  if (data.email !== undefined && !isString(data.email)) throw new CorruptFileError(file, '"email" must be a string');
+  const account: AccountFile = { server: data.server, url: data.url, createdAt: data.createdAt };
+  if (data.email !== undefined) account.email = data.email;
+  return account;
+}

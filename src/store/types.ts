@@ -1,0 +1,86 @@
+/**
+ * What certman keeps between runs, independent of where it is kept.
+ * The filesystem store (certbot-style live/ + archive/) implements these; a Redis store comes later.
+ */
+
+export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
+
+/** How the HTTP-01 tokens of a certificate are published; `renew` repeats it. */
+export type ChallengeMethod =
+  | { kind: 'webroot'; webroot: string }
+  | { kind: 'standalone'; port: number; address?: string };
+
+export interface HookCommands {
+  pre?: string;
+  post?: string;
+  deploy?: string;
+}
+
+/** Everything `renew` and `certificates` need, readable without parsing any PEM. */
+export interface CertificateMeta {
+  /** Lineage name: the folder under live/ and archive/. */
+  name: string;
+  /** ASCII (punycode) DNS names, first one is the common name. */
+  domains: string[];
+  key: KeySpec;
+  reuseKey: boolean;
+  method: ChallengeMethod;
+  /** ACME directory URL the certificate was issued by. */
+  server: string;
+  accountUrl: string;
+  /** Archive version currently linked from live/ (cert<version>.pem). */
+  version: number;
+  /** Lowercase hex serial number without separators. */
+  serial: string;
+  /** ISO 8601 timestamps of the certificate's validity. */
+  notBefore: string;
+  notAfter: string;
+  /** Per-certificate override of the renewal window in days. */
+  renewDays?: number;
+  hooks?: HookCommands;
+  revoked?: { at: string; reason: string };
+}
+
+/** PEM texts of one certificate version. */
+export interface CertificateFiles {
+  cert: string;
+  chain: string;
+  fullchain: string;
+  privkey: string;
+}
+
+/** The metadata a caller supplies when saving a new version; the store assigns `version`. */
+export type NewCertificate = Omit<CertificateMeta, 'version'>;
+
+export interface CertificateStore {
+  list(): Promise<CertificateMeta[]>;
+  get(name: string): Promise<CertificateMeta | undefined>;
+  /** PEM files of the live version. */
+  readFiles(name: string): Promise<CertificateFiles>;
+  /**
+   * Writes a new archive version and only then switches live/ to it.
+   * A crash at any point leaves live/ on a complete, matching version (repaired on next open).
+   */
+  save(meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta>;
+  /** Rewrites metadata only (e.g. revocation, hooks), never the PEM files. */
+  updateMeta(meta: CertificateMeta): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** Where a user finds the live files, for messages (e.g. "/etc/certman/live/example.com"). */
+  location(name: string): string;
+}
+
+export interface StoredAccount {
+  /** ACME directory URL the account belongs to. */
+  server: string;
+  /** Account URL (the JWS kid). */
+  url: string;
+  email?: string;
+  /** PKCS#8 PEM private key, ECDSA P-256. */
+  keyPem: string;
+  createdAt: string;
+}
+
+export interface AccountStore {
+  getAccount(server: string): Promise<StoredAccount | undefined>;
+  saveAccount(account: StoredAccount): Promise<void>;
+}

@@ -1,0 +1,149 @@
+// Child-process bookkeeping shared by the harness: every long-running helper
+// process (pebble, challtestsrv, nginx, certman) is tracked here so that a
+// crashed or interrupted test run never leaves orphans behind.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { accessSync, constants as fsConstants, openSync, closeSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const live = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+function killAllSync(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  live.clear();
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', killAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      killAllSync();
+      process.removeListener(signal, handler);
+      // When nobody else handles the signal, re-raise it so the default action
+      // (termination with the usual status) still happens.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
+}
+
+/** Adds a child to the set killed when this process exits. */
+export function track(child: ChildProcess): ChildProcess {
+  installHooks();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** PIDs of the tracked children that are still running. */
+export function livePids(): number[] {
+  return [...live].flatMap((c) => (c.exitCode === null && c.signalCode === null && c.pid !== undefined ? [c.pid] : []));
+}
+
+const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Finds an executable on PATH (plus the sbin directories a non-root PATH often lacks). */
+export function which(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_BIN_DIRS];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  pid: number;
+  logFile: string;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+  /** True while the process is still running. */
+  running(): boolean;
+  /** Sends SIGTERM, escalates to SIGKILL after `graceMs`, resolves when it is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** The whole log so far. */
+  log(): string;
+}
+
+/** Spawns a tracked child with stdout and stderr appended to `logFile`. */
+export function spawnLogged(
+  command: string,
+  args: string[],
+  logFile: string,
+  options: Omit<SpawnOptions, 'stdio'> = {},
+): Spawned {
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { ...options, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  track(child);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    }
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn failed synchronously (e.g. ENOENT); the 'error' event carries the reason.
+    child.on('error', () => undefined);
+  }
+  const running = (): boolean => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    pid: pid ?? -1,
+    logFile,
+    exited,
+    running,
+    async stop(graceMs = 3000): Promise<void> {
+      if (!running()) {
+        await exited;
+        return;
+      }
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (running()) child.kill('SIGKILL');
+      }, graceMs);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    log(): string {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+  };
+}
+
+/** The last `lines` lines of a log, for error messages. */
+export function tail(text: string, lines = 30): string {
+  const all = text.trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,505 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { CertmanError, ExitCode, UsageError } from '../../src/errors.js';
+import { openStore } from '../../src/store/index.js';
+import { TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
+import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
+import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
+
+let root: string;
+let counter = 0;
+
+before(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'certman-store-'));
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A config dir that does not exist yet (the store creates it). */
+function freshDir(): string {
+  counter += 1;
+  return path.join(root, `config-${counter}`);
+}
+
+function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
+  return {
+    name,
+    domains: [name, `www.${name}`],
+    key: { type: 'ecdsa', curve: 'p256' },
+    reuseKey: false,
+    method: { kind: 'webroot', webroot: '/var/www/html' },
+    server: 'https://acme-v02.api.letsencrypt.org/directory',
+    accountUrl: 'https://acme-v02.api.letsencrypt.org/acme/acct/1',
+    serial: '0a1b2c',
+    notBefore: '2025-01-01T00:00:00.000Z',
+    notAfter: '2025-04-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function pems(tag: string): CertificateFiles {
+  return {
+    cert: `-----BEGIN CERTIFICATE-----\ncert ${tag}\n-----END CERTIFICATE-----\n`,
+    chain: `-----BEGIN CERTIFICATE-----\nchain ${tag}\n-----END CERTIFICATE-----\n`,
+    fullchain: `-----BEGIN CERTIFICATE-----\nfullchain ${tag}\n-----END CERTIFICATE-----\n`,
+    privkey: `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`,
+  };
+}
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function mode(info: { mode: number }): number {
+  return info.mode & 0o777;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every entry under `dir`, recursively, as relative paths. */
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = entry.name;
+    out.push(rel);
+    if (entry.isDirectory()) out.push(...(await walk(path.join(dir, rel))).map((r) => `${rel}/${r}`));
+  }
+  return out;
+}
+
+async function linkTargets(configDir: string, name: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const kind of PEM_KINDS) out[kind] = await readlink(path.join(configDir, 'live', name, `${kind}.pem`));
+  return out;
+}
+
+function targetsFor(name: string, version: number): Record<string, string> {
+  return Object.fromEntries(PEM_KINDS.map((kind) => [kind, `../../archive/${name}/${kind}${version}.pem`]));
+}
+
+/** Writes archive files of a version by hand, as a crashed save() could have left them. */
+async function writeArchive(
+  configDir: string,
+  name: string,
+  version: number,
+  files: CertificateFiles,
+  kinds: readonly PemKind[] = PEM_KINDS,
+): Promise<void> {
+  for (const kind of kinds) await writeFile(path.join(configDir, 'archive', name, `${kind}${version}.pem`), files[kind]);
+}
+
+async function writeJournal(configDir: string, name: string, content: unknown): Promise<void> {
+  await mkdir(path.join(configDir, '.pending'), { recursive: true });
+  await writeFile(path.join(configDir, '.pending', name), JSON.stringify(content));
+}
+
+describe('FileStore: save and versions', () => {
+  test('save v1 then v2: relative links to v2, v1 kept in archive, contents and metadata match', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    const v1 = await store.save(newCert('example.com'), pems('one'));
+    assert.equal(v1.version, 1);
+    // The caller's version is ignored: numbers come from the archive.
+    const v2 = await store.save({ ...newCert('example.com', { serial: 'ff01' }), version: 99 } as NewCertificate, pems('two'));
+    assert.equal(v2.version, 2);
+    assert.equal(v2.serial, 'ff01');
+
+    assert.deepEqual(await linkTargets(dir, 'example.com'), targetsFor('example.com', 2));
+    for (const kind of PEM_KINDS) {
+      const link = path.join(dir, 'live', 'example.com', `${kind}.pem`);
+      assert.ok((await lstat(link)).isSymbolicLink());
+      assert.ok(!path.isAbsolute(await readlink(link)));
+      assert.equal(await readFile(path.join(dir, 'archive', 'example.com', `${kind}1.pem`), 'utf8'), pems('one')[kind]);
+      assert.equal(await readFile(path.join(dir, 'archive', 'example.com', `${kind}2.pem`), 'utf8'), pems('two')[kind]);
+    }
+    assert.deepEqual(await store.readFiles('example.com'), pems('two'));
+    assert.deepEqual(await store.get('example.com'), v2);
+    assert.ok((await readFile(path.join(dir, 'live', 'example.com', 'README'), 'utf8')).includes('fullchain.pem'));
+
+    const json = JSON.parse(await readFile(path.join(dir, 'renewal', 'example.com.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(json.format, 1);
+    assert.equal(json.version, 2);
+    assert.equal('format' in ((await store.get('example.com')) ?? {}), false);
+    assert.equal(store.location('example.com'), path.join(path.resolve(dir), 'live', 'example.com'));
+    assert.deepEqual(await readdir(path.join(dir, '.pending')), []);
+  });
+
+  test('a number is never reused, even after an incomplete version', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('a.example'), pems('1'));
+    await writeArchive(dir, 'a.example', 2, pems('2'), ['cert']); // leftover of a crash before the journal
+    const saved = await store.save(newCert('a.example'), pems('3'));
+    assert.equal(saved.version, 3);
+    assert.deepEqual(await store.readFiles('a.example'), pems('3'));
+  });
+
+  test('concurrent saves of one name get distinct versions', async () => {
+    const store = await openFileStore(freshDir());
+    const results = await Promise.all([1, 2, 3, 4].map((i) => store.save(newCert('c.example'), pems(String(i)))));
+    assert.deepEqual(results.map((r) => r.version).sort(), [1, 2, 3, 4]);
+    assert.equal((await store.get('c.example'))?.version, 4);
+  });
+
+  test('updateMeta rewrites metadata only and refuses a stale version', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('u.example'), pems('1'));
+    const v2 = await store.save(newCert('u.example'), pems('2'));
+    await store.updateMeta({ ...v2, revoked: { at: '2025-02-01T00:00:00.000Z', reason: 'keyCompromise' } });
+    assert.deepEqual((await store.get('u.example'))?.revoked, { at: '2025-02-01T00:00:00.000Z', reason: 'keyCompromise' });
+    assert.deepEqual(await linkTargets(dir, 'u.example'), targetsFor('u.example', 2));
+    await assert.rejects(store.updateMeta({ ...v2, version: 1 }), CertmanError);
+    await assert.rejects(store.updateMeta({ ...v2, name: 'missing.example' }), /no certificate named/);
+  });
+});
+
+describe('FileStore: modes', () => {
+  for (const umask of [0o000, 0o077]) {
+    test(`modes are exact with umask ${umask.toString(8).padStart(3, '0')}`, async () => {
+      const old = process.umask(umask);
+      try {
+        const dir = freshDir();
+        const store = await openFileStore(dir);
+        await store.save(newCert('m.example'), pems('1'));
+        await store.save(newCert('m.example'), pems('2'));
+        await store.saveAccount({
+          server: 'https://acme-v02.api.letsencrypt.org/directory',
+          url: 'https://acme-v02.api.letsencrypt.org/acme/acct/9',
+          keyPem: '-----BEGIN PRIVATE KEY-----\nacct\n-----END PRIVATE KEY-----\n',
+          createdAt: '2025-01-01T00:00:00.000Z',
+        });
+
+        assert.equal(mode(await stat(dir)), 0o755);
+        assert.equal(mode(await stat(path.join(dir, 'archive'))), 0o700);
+        assert.equal(mode(await stat(path.join(dir, 'archive', 'm.example'))), 0o700);
+        for (const version of [1, 2]) {
+          for (const kind of PEM_KINDS) {
+            const info = await stat(path.join(dir, 'archive', 'm.example', `${kind}${version}.pem`));
+            assert.equal(mode(info), kind === 'privkey' ? 0o600 : 0o644, `${kind}${version}.pem`);
+          }
+        }
+        assert.equal(mode(await stat(path.join(dir, 'live', 'm.example'))), 0o755);
+        assert.equal(mode(await stat(path.join(dir, 'renewal', 'm.example.json'))), 0o644);
+        assert.equal(mode(await stat(path.join(dir, 'accounts'))), 0o700);
+        assert.equal(mode(await stat(path.join(dir, 'accounts', 'acme-v02.api.letsencrypt.org'))), 0o700);
+        const accountDir = path.join(dir, 'accounts', 'acme-v02.api.letsencrypt.org', 'directory');
+        assert.equal(mode(await stat(accountDir)), 0o700);
+        assert.equal(mode(await stat(path.join(accountDir, 'private_key.pem'))), 0o600);
+        assert.equal(mode(await stat(path.join(accountDir, 'account.json'))), 0o644);
+      } finally {
+        process.umask(old);
+      }
+    });
+  }
+});
+
+describe('writeFileAtomic', () => {
+  test('replaces content, sets the mode, leaves no temp files', async () => {
+    const dir = await mkdtemp(path.join(root, 'atomic-'));
+    const file = path.join(dir, 'data.txt');
+    await writeFileAtomic(file, 'first', 0o600);
+    await writeFileAtomic(file, 'second', 0o644);
+    await writeFileAtomic(file, Buffer.from('third'), 0o640);
+    assert.equal(await readFile(file, 'utf8'), 'third');
+    assert.equal(mode(await stat(file)), 0o640);
+    assert.deepEqual(await readdir(dir), ['data.txt']);
+  });
+
+  test('a failed write removes its temp file and keeps the target', async () => {
+    const dir = await mkdtemp(path.join(root, 'atomic-'));
+    await mkdir(path.join(dir, 'target')); // renaming a file over a directory fails
+    await assert.rejects(writeFileAtomic(path.join(dir, 'target'), 'x', 0o644));
+    assert.deepEqual(await readdir(dir), ['target']);
+    assert.ok((await stat(path.join(dir, 'target'))).isDirectory());
+  });
+
+  test('a whole store leaves no temp files behind', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    for (let i = 0; i < 3; i++) await store.save(newCert('t.example'), pems(String(i)));
+    await store.saveAccount({ server: 'https://ca.test/dir', url: 'https://ca.test/acct/1', keyPem: 'k', createdAt: 'now' });
+    const leftovers = (await walk(dir)).filter((p) => path.basename(p).startsWith(TEMP_PREFIX));
+    assert.deepEqual(leftovers, []);
+  });
+});
+
+describe('FileStore: recovery on open', () => {
+  test('an interrupted switch to a complete version is finished', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('r.example'), pems('1'));
+    // Crash after the archive and the journal were written, with one link already switched.
+    await writeArchive(dir, 'r.example', 2, pems('2'));
+    await writeJournal(dir, 'r.example', { version: 2 });
+    await unlink(path.join(dir, 'live', 'r.example', 'cert.pem'));
+    await symlink('../../archive/r.example/cert2.pem', path.join(dir, 'live', 'r.example', 'cert.pem'));
+
+    const reopened = await openFileStore(dir);
+    assert.deepEqual(await linkTargets(dir, 'r.example'), targetsFor('r.example', 2));
+    assert.deepEqual(await reopened.readFiles('r.example'), pems('2'));
+    assert.equal((await reopened.get('r.example'))?.version, 2);
+    assert.deepEqual(await readdir(path.join(dir, '.pending')), []);
+    assert.deepEqual(reopened.repairs(), [{ name: 'r.example', outcome: 'completed', version: 2 }]);
+    // Nothing left to repair on the next open.
+    assert.deepEqual((await openFileStore(dir)).repairs(), []);
+  });
+
+  test('the metadata recorded in the journal is restored with the switch', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('j.example'), pems('1'));
+    await writeArchive(dir, 'j.example', 2, pems('2'));
+    const meta2 = { ...newCert('j.example', { serial: 'beef', notAfter: '2025-07-01T00:00:00.000Z' }), version: 2 };
+    await writeJournal(dir, 'j.example', { version: 2, meta: meta2 }); // crash before renewal/ was written
+
+    const reopened = await openFileStore(dir);
+    assert.deepEqual(await reopened.get('j.example'), meta2);
+    assert.deepEqual(await linkTargets(dir, 'j.example'), targetsFor('j.example', 2));
+  });
+
+  test('without journal metadata, serial and dates come from the new certificate', { skip: !hasOpenssl() }, async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('x.example'), pems('1'));
+    const keyFile = path.join(dir, 'k.pem');
+    const certFile = path.join(dir, 'c.pem');
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
+      '-out', certFile, '-days', '30', '-subj', '/CN=x.example', '-set_serial', '0xABCDEF',
+    ], { stdio: 'ignore' });
+    const cert = await readFile(certFile, 'utf8');
+    await writeArchive(dir, 'x.example', 2, { ...pems('2'), cert, fullchain: cert, privkey: await readFile(keyFile, 'utf8') });
+    await writeJournal(dir, 'x.example', { version: 2 });
+
+    const meta = await (await openFileStore(dir)).get('x.example');
+    const x509 = new X509Certificate(cert);
+    assert.equal(meta?.version, 2);
+    assert.equal(meta?.serial, 'abcdef');
+    assert.equal(meta?.notAfter, new Date(x509.validTo).toISOString());
+    assert.equal(meta?.notBefore, new Date(x509.validFrom).toISOString());
+  });
+
+  test('a crash before the archive was complete stays on the previous version', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    const v1 = await store.save(newCert('p.example'), pems('1'));
+    // Journal names version 2 but privkey2.pem never made it; one link was already pointed at cert2.
+    await writeArchive(dir, 'p.example', 2, pems('2'), ['cert', 'chain', 'fullchain']);
+    await writeJournal(dir, 'p.example', { version: 2 });
+    await unlink(path.join(dir, 'live', 'p.example', 'cert.pem'));
+    await symlink('../../archive/p.example/cert2.pem', path.join(dir, 'live', 'p.example', 'cert.pem'));
+
+    const reopened = await openFileStore(dir);
+    assert.deepEqual(await linkTargets(dir, 'p.example'), targetsFor('p.example', 1));
+    assert.deepEqual(await reopened.readFiles('p.example'), pems('1'));
+    assert.deepEqual(await reopened.get('p.example'), v1);
+    assert.deepEqual(await readdir(path.join(dir, '.pending')), []);
+    assert.deepEqual(reopened.repairs(), [{ name: 'p.example', outcome: 'rolled-back', version: 1 }]);
+    assert.equal((await reopened.save(newCert('p.example'), pems('3'))).version, 3);
+  });
+
+  test('a crash during the very first save leaves nothing linked', async () => {
+    const dir = freshDir();
+    await mkdir(path.join(dir, 'archive', 'f.example'), { recursive: true });
+    await writeArchive(dir, 'f.example', 1, pems('1'), ['cert']);
+    await writeJournal(dir, 'f.example', { version: 1 });
+    const store = await openFileStore(dir);
+    assert.deepEqual(store.repairs(), [{ name: 'f.example', outcome: 'discarded' }]);
+    assert.equal(await exists(path.join(dir, 'live', 'f.example')), false);
+    assert.equal(await store.get('f.example'), undefined);
+  });
+});
+
+describe('FileStore: list, get, delete', () => {
+  test('list skips a corrupt json and reports it', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('b.example'), pems('b'));
+    await store.save(newCert('a.example'), pems('a'));
+    await writeFile(path.join(dir, 'renewal', 'c.example.json'), '{ not json');
+    await writeFile(path.join(dir, 'renewal', 'd.example.json'), JSON.stringify({ format: 1, name: 'other' }));
+    await writeFile(path.join(dir, 'renewal', 'notes.txt'), 'ignored');
+
+    const metas = await store.list();
+    assert.deepEqual(
+      metas.map((m) => m.name),
+      ['a.example', 'b.example'],
+    );
+    assert.deepEqual(store.problems(), ['c.example', 'd.example']);
+    assert.match(store.problemDetails()[0]?.reason ?? '', /JSON/);
+    await assert.rejects(store.get('c.example'), CorruptFileError);
+  });
+
+  test('list reads many certificates', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('seed.example'), pems('s'));
+    const names = Array.from({ length: 2000 }, (_, i) => `host${String(i).padStart(4, '0')}.example`);
+    await Promise.all(
+      names.map((name) =>
+        writeFile(path.join(dir, 'renewal', `${name}.json`), JSON.stringify({ format: 1, ...newCert(name), version: 1 })),
+      ),
+    );
+    const metas = await store.list();
+    assert.equal(metas.length, 2001);
+    assert.deepEqual(store.problems(), []);
+  });
+
+  test('list on an empty store', async () => {
+    const store = await openStore(freshDir());
+    assert.deepEqual(await store.list(), []);
+    assert.deepEqual(store.problems(), []);
+    assert.equal(await store.get('nothing.example'), undefined);
+    await assert.rejects(store.readFiles('nothing.example'), CertmanError);
+  });
+
+  test('delete removes live, archive, renewal and journal', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('d.example'), pems('1'));
+    await store.save(newCert('d.example'), pems('2'));
+    await store.save(newCert('keep.example'), pems('k'));
+    await writeJournal(dir, 'd.example', { version: 3 });
+
+    await store.delete('d.example');
+    assert.equal(await store.get('d.example'), undefined);
+    for (const p of ['live/d.example', 'archive/d.example', 'renewal/d.example.json', '.pending/d.example']) {
+      assert.equal(await exists(path.join(dir, p)), false, p);
+    }
+    assert.deepEqual(
+      (await store.list()).map((m) => m.name),
+      ['keep.example'],
+    );
+    await store.delete('d.example'); // already gone: fine
+  });
+});
+
+describe('FileStore: names', () => {
+  test('unsafe names are rejected with a UsageError', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    for (const name of ['..', '.', '../etc', 'a/b', 'a/../b', 'x..y', '', '.hidden', '-flag', 'a b', 'a'.repeat(251)]) {
+      await assert.rejects(store.save(newCert(name), pems('x')), UsageError, JSON.stringify(name));
+      await assert.rejects(store.get(name), UsageError);
+      await assert.rejects(store.delete(name), UsageError);
+      assert.throws(() => store.location(name), UsageError);
+    }
+    await assert.rejects(store.save(newCert('../x'), pems('x')), (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.exitCode, ExitCode.USAGE);
+      return true;
+    });
+    assert.equal(await exists(path.join(root, 'x')), false);
+    assert.equal(await exists(path.join(dir, 'archive')), false);
+  });
+
+  test('wildcard-style and long names are accepted', async () => {
+    const store = await openFileStore(freshDir());
+    for (const name of ['*.example.com', 'a'.repeat(250), 'xn--bcher-kva.example', 'my_cert-2']) {
+      assert.equal((await store.save(newCert(name), pems(name))).version, 1);
+    }
+  });
+});
+
+describe('FileStore: accounts', () => {
+  const account: StoredAccount = {
+    server: 'https://acme-v02.api.letsencrypt.org/directory',
+    url: 'https://acme-v02.api.letsencrypt.org/acme/acct/123',
+    email: 'admin@example.com',
+    keyPem: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n',
+    createdAt: '2025-01-01T00:00:00.000Z',
+  };
+
+  test('round trip', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    assert.equal(await store.getAccount(account.server), undefined);
+    await store.saveAccount(account);
+    assert.deepEqual(await store.getAccount(account.server), account);
+    const json = JSON.parse(
+      await readFile(path.join(dir, 'accounts', 'acme-v02.api.letsencrypt.org', 'directory', 'account.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(json).sort(), ['createdAt', 'email', 'server', 'url']);
+
+    const noEmail: StoredAccount = { ...account, url: `${account.url}4` };
+    delete noEmail.email;
+    await store.saveAccount(noEmail);
+    assert.deepEqual(await store.getAccount(account.server), noEmail);
+  });
+
+  test('different ports are different accounts', async () => {
+    const store = await openFileStore(freshDir());
+    const a = { ...account, server: 'https://localhost:14000/dir', url: 'https://localhost:14000/acct/1' };
+    const b = { ...account, server: 'https://localhost:15000/dir', url: 'https://localhost:15000/acct/1' };
+    const c = { ...account, server: 'https://localhost/dir', url: 'https://localhost/acct/1' };
+    assert.notEqual(serverKey(a.server), serverKey(b.server));
+    assert.notEqual(serverKey(a.server), serverKey(c.server));
+    await store.saveAccount(a);
+    await store.saveAccount(b);
+    await store.saveAccount(c);
+    assert.equal((await store.getAccount(a.server))?.url, a.url);
+    assert.equal((await store.getAccount(b.server))?.url, b.url);
+    assert.equal((await store.getAccount(c.server))?.url, c.url);
+  });
+
+  test('server keys are readable and cannot escape accounts/', () => {
+    assert.equal(serverKey('https://acme-v02.api.letsencrypt.org/directory'), 'acme-v02.api.letsencrypt.org/directory');
+    assert.equal(serverKey('https://acme-staging-v02.api.letsencrypt.org/directory'), 'acme-staging-v02.api.letsencrypt.org/directory');
+    assert.equal(serverKey('https://localhost:14000/dir'), 'localhost_14000/dir');
+    assert.equal(serverKey('https://LocalHost:443/dir/'), 'localhost/dir');
+    for (const url of [
+      'https://ca.test/a/../../..',
+      'https://ca.test/%2e%2e/%2E%2E/x',
+      'https://ca.test/..%2f..%2fetc',
+      'https://ca.test/.hidden/account.json',
+      'https://[::1]:8443/dir',
+    ]) {
+      const key = serverKey(url);
+      for (const segment of key.split('/')) {
+        assert.ok(segment !== '' && !segment.startsWith('.') && !segment.includes('\\'), `${url} → ${key}`);
+        assert.notEqual(segment, 'account.json');
+      }
+      assert.ok(!path.normalize(path.join('/accounts', key)).startsWith('/accounts/..'));
+    }
+    assert.throws(() => serverKey('not a url'), UsageError);
+    assert.throws(() => serverKey('file:///etc/passwd'), UsageError);
+  });
+
+  test('a damaged account.json is an error, not a silent new account', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.saveAccount(account);
+    await writeFile(path.join(dir, 'accounts', 'acme-v02.api.letsencrypt.org', 'directory', 'account.json'), '{');
+    await assert.rejects(store.getAccount(account.server), CorruptFileError);
+  });
+});
+
+describe('openStore', () => {
+  test('returns the filesystem store and creates the config dir', async () => {
+    const dir = freshDir();
+    const store = await openStore(dir);
+    assert.ok(store instanceof FileStore);
+    assert.ok((await stat(dir)).isDirectory());
+  });
+});
