@@ -28,6 +28,8 @@ export interface IssueDeps {
   connect: AcmeConnector;
   report: Reporter;
   now: Date;
+  /** Renewal window for the not-due check when the certificate has none of its own (config `renewDays`). */
+  defaultRenewDays?: number;
 }
 
 export type IssueOutcome =
@@ -38,8 +40,9 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   const { store, report } = deps;
   const previous = await store.get(request.name);
   if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
-    if (certificateStatus(previous, deps.now, request.renewDays) === 'valid') {
-      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, request.renewDays).dueAt };
+    const renewDays = request.renewDays ?? previous.renewDays ?? deps.defaultRenewDays;
+    if (certificateStatus(previous, deps.now, renewDays) === 'valid') {
+      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, renewDays).dueAt };
     }
   }
 

@@ -33,19 +33,20 @@ export async function createContext(command: Command): Promise<CliContext> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const flags: OutputFlags = { json: globals.json === true, quiet: globals.quiet === true, verbose: globals.verbose === true, color: globals.color };
   const { loadConfigFile, resolveSettings } = await import('../config/index.js');
-  const file = await loadConfigFile({ ...(globals.config === undefined ? {} : { explicitPath: globals.config }), searchFrom: process.cwd() });
-  const settings = resolveSettings({
-    flags: {
-      ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
-      ...(globals.server === undefined ? {} : { server: globals.server }),
-      ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
-    },
-    env: process.env,
-    file,
-    isRoot: process.getuid?.() === 0,
-  });
+  const flagValues = {
+    ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
+    ...(globals.server === undefined ? {} : { server: globals.server }),
+    ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
+  };
+  const base = { flags: flagValues, env: process.env, isRoot: process.getuid?.() === 0 };
+  // The config file is looked for in the current folder, then in the config dir (which no file can move).
+  let file = await loadConfigFile({ ...(globals.config === undefined ? {} : { explicitPath: globals.config }), searchFrom: process.cwd() });
+  if (file.path === undefined && globals.config === undefined) {
+    file = await loadConfigFile({ searchFrom: resolveSettings({ ...base, file }).configDir });
+  }
+  const settings = resolveSettings({ ...base, file });
   const timeoutMs = parsePositive(globals.timeout ?? process.env.CERTMAN_TIMEOUT ?? '30', '--timeout') * 1000;
-  const style = stylesFor(process.stderr, flags, process.env);
+  const style = await stylesFor(process.stderr, flags, process.env);
   let store: Promise<Store> | undefined;
   return {
     settings,

@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { CommanderError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { createContext, type CliContext, type GlobalOptions } from './context.js';
-import { errorJson, errorLines, exitCodeOf, stylesFor } from './output.js';
-import { buildProgram, type Runner } from './program.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import type { Runner } from './program.js';
 import type { CommandResult } from './result.js';
-
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Parses, runs one command, prints its result or error, and is the only place that exits. */
 export async function main(argv: string[]): Promise<never> {
+  // `certman list | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => exit(err.code === 'EPIPE' ? ExitCode.OK : ExitCode.FAILURE));
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  // Scripts and package managers probe `--version` often: answer before loading anything.
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${version}\n`);
+    return exit(ExitCode.OK);
+  }
+  const [{ createContext }, { buildProgram }] = await Promise.all([import('./context.js'), import('./program.js')]);
   let done: { result: CommandResult; ctx: CliContext } | undefined;
   const run: Runner = (handler) => async (...args) => {
     const command = args.at(-1) as Command;
@@ -20,24 +27,26 @@ export async function main(argv: string[]): Promise<never> {
   try {
     await program.parseAsync(argv);
     if (done === undefined) return exit(ExitCode.OK);
-    return exit(printResult(done.result, done.ctx));
+    return exit(await printResult(done.result, done.ctx));
   } catch (err) {
-    return exit(printError(err, program.opts<GlobalOptions>()));
+    return exit(await printError(err, program.opts<GlobalOptions>()));
   }
 }
 
-function printResult(result: CommandResult, ctx: CliContext): number {
+async function printResult(result: CommandResult, ctx: CliContext): Promise<number> {
   const code = result.exitCode ?? ExitCode.OK;
   if (ctx.flags.json) {
     process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
   } else if (!ctx.flags.quiet || code !== ExitCode.OK) {
-    const lines = result.human(stylesFor(process.stdout, ctx.flags, process.env));
+    const { stylesFor } = await import('./output.js');
+    const lines = result.human(await stylesFor(process.stdout, ctx.flags, process.env));
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
   }
   return code;
 }
 
-function printError(err: unknown, globals: GlobalOptions): number {
+async function printError(err: unknown, globals: GlobalOptions): Promise<number> {
+  const [{ CommanderError }, { errorJson, errorLines, exitCodeOf, stylesFor }] = await Promise.all([import('commander'), import('./output.js')]);
   if (err instanceof CommanderError) {
     // --help and --version end here with code 0 and their text already printed; a bare `certman` shows help.
     if (err.exitCode === 0) return ExitCode.OK;
@@ -46,7 +55,7 @@ function printError(err: unknown, globals: GlobalOptions): number {
   }
   const code = exitCodeOf(err);
   if (globals.json === true) process.stdout.write(`${JSON.stringify({ error: errorJson(err) }, null, 2)}\n`);
-  const style = stylesFor(process.stderr, { color: globals.color }, process.env);
+  const style = await stylesFor(process.stderr, { color: globals.color }, process.env);
   process.stderr.write(`${errorLines(err, style, globals.verbose === true).join('\n')}\n`);
   return code;
 }

@@ -1,4 +1,3 @@
-import { Chalk, type ChalkInstance } from 'chalk';
 import { AcmeProblemError, CertmanError, ExitCode } from '../errors.js';
 import type { Reporter } from '../report.js';
 
@@ -18,10 +17,18 @@ export interface Styles {
   bold: (s: string) => string;
 }
 
-/** Colour only on a terminal, never with NO_COLOR or --no-color (https://no-color.org). */
-export function stylesFor(stream: NodeJS.WriteStream, flags: Pick<OutputFlags, 'color'>, env: NodeJS.ProcessEnv): Styles {
-  const noColor = !flags.color || (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || stream.isTTY !== true;
-  const chalk: ChalkInstance = new Chalk({ level: noColor ? 0 : 1 });
+const plain = (s: string) => s;
+const PLAIN: Styles = { ok: plain, warn: plain, bad: plain, dim: plain, bold: plain };
+
+/**
+ * Colour only on a terminal, never with NO_COLOR or --no-color (https://no-color.org).
+ * chalk is loaded only then: pipes, cron and CI never pay for it.
+ */
+export async function stylesFor(stream: NodeJS.WriteStream, flags: Pick<OutputFlags, 'color'>, env: NodeJS.ProcessEnv): Promise<Styles> {
+  const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || stream.isTTY !== true;
+  if (noColor) return PLAIN;
+  const { Chalk } = await import('chalk');
+  const chalk = new Chalk({ level: 1 });
   return { ok: chalk.green, warn: chalk.yellow, bad: chalk.red, dim: chalk.dim, bold: chalk.bold };
 }
 

@@ -10,8 +10,10 @@ export interface RenewOptions {
   names: string[];
   /** Renew even when not due. */
   force: boolean;
-  /** Overrides every certificate's renewal window for this run. */
+  /** Overrides every certificate's renewal window for this run (`--days`). */
   days?: number;
+  /** Window for certificates that have none of their own (config `renewDays`). */
+  defaultDays?: number;
   now: Date;
 }
 
@@ -50,7 +52,7 @@ async function selectCertificates(names: string[], store: CertificateStore): Pro
 }
 
 async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RenewDeps): Promise<RenewResult> {
-  const renewDays = options.days ?? meta.renewDays;
+  const renewDays = options.days ?? meta.renewDays ?? options.defaultDays;
   const status = certificateStatus(meta, options.now, renewDays);
   // A revoked certificate was retired on purpose: renew it only when asked for by name.
   if (status === 'revoked' && !(options.force && options.names.includes(meta.name))) {

@@ -286,6 +286,8 @@ async function startOnce(
       if (res.status !== 200) throw new Error(`POST ${challtestsrvUrl}${path}: HTTP ${res.status} ${res.body}`);
     };
     const list = (ip: string | string[]): string[] => (Array.isArray(ip) ? ip : [ip]);
+    // challtestsrv matches some record kinds (TXT) only on fully qualified names.
+    const fq = (host: string): string => (host.endsWith('.') ? host : `${host}.`);
 
     let stopping: Promise<void> | undefined;
     const env: PebbleEnv = {
@@ -317,18 +319,18 @@ async function startOnce(
           .split('\n')
           .filter((line) => line.includes('Pulled a task from the Tasks queue') && line.includes(needle)).length;
       },
-      addA: (host, ip) => cts('/add-a', { host, addresses: list(ip) }),
-      clearA: (host) => cts('/clear-a', { host }),
-      addAAAA: (host, ip) => cts('/add-aaaa', { host, addresses: list(ip) }),
-      clearAAAA: (host) => cts('/clear-aaaa', { host }),
-      setCname: (host, target) => cts('/set-cname', { host, target }),
-      clearCname: (host) => cts('/clear-cname', { host }),
-      setTxt: (host, value) => cts('/set-txt', { host, value }),
-      clearTxt: (host) => cts('/clear-txt', { host }),
-      addCaa: (host, policies) => cts('/add-caa', { host, policies }),
-      clearCaa: (host) => cts('/clear-caa', { host }),
-      setServfail: (host) => cts('/set-servfail', { host }),
-      clearServfail: (host) => cts('/clear-servfail', { host }),
+      addA: (host, ip) => cts('/add-a', { host: fq(host), addresses: list(ip) }),
+      clearA: (host) => cts('/clear-a', { host: fq(host) }),
+      addAAAA: (host, ip) => cts('/add-aaaa', { host: fq(host), addresses: list(ip) }),
+      clearAAAA: (host) => cts('/clear-aaaa', { host: fq(host) }),
+      setCname: (host, target) => cts('/set-cname', { host: fq(host), target: fq(target) }),
+      clearCname: (host) => cts('/clear-cname', { host: fq(host) }),
+      setTxt: (host, value) => cts('/set-txt', { host: fq(host), value }),
+      clearTxt: (host) => cts('/clear-txt', { host: fq(host) }),
+      addCaa: (host, policies) => cts('/add-caa', { host: fq(host), policies }),
+      clearCaa: (host) => cts('/clear-caa', { host: fq(host) }),
+      setServfail: (host) => cts('/set-servfail', { host: fq(host) }),
+      clearServfail: (host) => cts('/clear-servfail', { host: fq(host) }),
       setDefaultIPv4: (ip) => cts('/set-default-ipv4', { ip }),
       stop(): Promise<void> {
         stopping ??= cleanup();

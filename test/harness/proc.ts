@@ -6,19 +6,26 @@ import { accessSync, constants as fsConstants, openSync, closeSync, readFileSync
 import { delimiter, join } from 'node:path';
 
 const live = new Set<ChildProcess>();
+/** Children spawned as leaders of their own process group (killed as a group). */
+const groupLeaders = new WeakSet<ChildProcess>();
 let hooksInstalled = false;
 
 function killAllSync(): void {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killTree(child, 'SIGKILL');
     }
   }
   live.clear();
+}
+
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(groupLeaders.has(child) ? -child.pid : child.pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 function installHooks(): void {
@@ -88,6 +95,8 @@ export function spawnLogged(
   logFile: string,
   options: Omit<SpawnOptions, 'stdio'> = {},
 ): Spawned {
+  // detached: the child leads a new process group, so it and any workers it
+  // forks (nginx) can be killed together.
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
@@ -95,6 +104,7 @@ export function spawnLogged(
   } finally {
     closeSync(fd);
   }
+  if (options.detached === true) groupLeaders.add(child);
   track(child);
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -122,13 +132,15 @@ export function spawnLogged(
       }
       child.kill('SIGTERM');
       const timer = setTimeout(() => {
-        if (running()) child.kill('SIGKILL');
+        if (running()) killTree(child, 'SIGKILL');
       }, graceMs);
       try {
         await exited;
       } finally {
         clearTimeout(timer);
       }
+      // Whatever the leader left behind in its group goes too.
+      if (groupLeaders.has(child)) killTree(child, 'SIGKILL');
     },
     log(): string {
       try {

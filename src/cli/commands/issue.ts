@@ -69,9 +69,15 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
       method,
       server: ctx.settings.server,
       force: options.force === true,
-      ...(ctx.settings.renewDays === undefined ? {} : { renewDays: ctx.settings.renewDays }),
     },
-    { store, account, connect: ctx.connect, report: ctx.report, now: ctx.now },
+    {
+      store,
+      account,
+      connect: ctx.connect,
+      report: ctx.report,
+      now: ctx.now,
+      ...(ctx.settings.renewDays === undefined ? {} : { defaultRenewDays: ctx.settings.renewDays }),
+    },
   );
   return issueResult(outcome, ctx);
 }

@@ -28,9 +28,15 @@ export function defineRenew(program: Command, run: Runner): void {
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
   const { renewCertificates } = await import('../../renewal/renew.js');
   const store = await ctx.openStore();
-  const days = options.days ?? ctx.settings.renewDays;
+  const { renewDays } = ctx.settings;
   const results = await renewCertificates(
-    { names: options.certName, force: options.force === true, now: ctx.now, ...(days === undefined ? {} : { days }) },
+    {
+      names: options.certName,
+      force: options.force === true,
+      now: ctx.now,
+      ...(options.days === undefined ? {} : { days: options.days }),
+      ...(renewDays === undefined ? {} : { defaultDays: renewDays }),
+    },
     { store, accounts: store, connect: ctx.connect, report: ctx.report },
   );
   const count = (status: RenewResult['status']) => results.filter((r) => r.status === status).length;

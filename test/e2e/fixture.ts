@@ -1,0 +1,42 @@
+// Shared set-up for end-to-end suites: one Pebble per suite, a fresh config dir per test.
+import { after, before } from 'node:test';
+import { certmanEnv, runCli, startPebble, tempDir, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
+
+export interface Suite {
+  pebble: PebbleEnv;
+  /** Runs certman against this suite's Pebble with `configDir` as its state. */
+  certman(configDir: string, args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
+  /** A config dir with a registered account. */
+  registeredDir(): Promise<string>;
+  /** Flags for the built-in server on the port Pebble validates. */
+  standalone(): string[];
+}
+
+export function pebbleSuite(options: PebbleOptions = {}): Suite {
+  const suite = {} as Suite;
+  before(async () => {
+    const pebble = await startPebble(options);
+    suite.pebble = pebble;
+    suite.certman = (configDir, args, env = {}) => runCli(args, { env: { ...certmanEnv(pebble, configDir), ...env } });
+    suite.standalone = () => ['--standalone', '--http-port', String(pebble.httpPort), '--http-address', '127.0.0.1'];
+    suite.registeredDir = async () => {
+      const dir = await tempDir('cfg');
+      const r = await suite.certman(dir, ['register', '--email', 'ops@example.com', '--agree-tos']);
+      if (r.code !== 0) throw new Error(`register failed: ${r.stderr}`);
+      return dir;
+    };
+  });
+  after(async () => {
+    await suite.pebble?.stop();
+  });
+  return suite;
+}
+
+/** Parses --json stdout, failing with the whole output when it is not JSON. */
+export function json<T = Record<string, unknown>>(r: RunResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
+  }
+}

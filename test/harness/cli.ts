@@ -1,0 +1,110 @@
+// Runs the real CLI (bin/certman) as a child process, the way a user would.
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+import type { PebbleEnv } from './pebble.js';
+import { track } from './proc.js';
+
+/** Absolute path of the repository root (two levels above test/harness/). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Absolute path of the CLI entry point. */
+export const certmanBin = fileURLToPath(new URL('../../bin/certman', import.meta.url));
+
+export interface RunOptions {
+  /** Added to (or, with undefined, removed from) the child's environment. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Written to stdin, which is then closed. stdin is always a pipe (never a TTY). */
+  input?: string;
+  /** Kill the CLI (SIGKILL) after this long and reject. Default 60 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** Exit code; 128 + signal number when killed by a signal. */
+  code: number;
+  /** Signal that killed the process, if any. */
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time in milliseconds. */
+  durationMs: number;
+}
+
+/** The environment the CLI runs with: ours minus CERTMAN_* and test-runner variables, plus NO_COLOR=1 and CI=true. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('CERTMAN_')) continue;
+    // Set by node --test for its child processes; certman is not a test file.
+    if (key === 'NODE_TEST_CONTEXT') continue;
+    env[key] = value;
+  }
+  env.NO_COLOR = '1';
+  env.CI = 'true';
+  Object.assign(env, extra);
+  const clean: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
+  return clean;
+}
+
+/** Runs `node bin/certman ...args`; resolves with its exit code and output whatever the code is. */
+export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [certmanBin, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: cliEnv(opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    track(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    // The CLI may exit before reading its input; that is not our error.
+    child.stdin.on('error', () => undefined);
+    if (opts.input !== undefined) child.stdin.write(opts.input);
+    child.stdin.end();
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(
+          new Error(
+            `certman ${args.join(' ')} did not finish within ${timeoutMs} ms\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+          ),
+        );
+        return;
+      }
+      const signalNumber = signal === null ? 0 : (osConstants.signals[signal] ?? 0);
+      resolve({
+        code: code ?? 128 + signalNumber,
+        signal,
+        stdout,
+        stderr,
+        durationMs: Date.now() - started,
+      });
+    });
+  });
+}
+
+/** Environment pointing certman at a harness Pebble and a private config dir. */
+export function certmanEnv(pebble: PebbleEnv, configDir: string): Record<string, string> {
+  return {
+    CERTMAN_SERVER: pebble.directoryUrl,
+    CERTMAN_CA_FILE: pebble.caFile,
+    CERTMAN_CONFIG_DIR: configDir,
+  };
+}

@@ -1,0 +1,127 @@
+// A private nginx serving a directory as static files on 127.0.0.1:<port>,
+// with every pid/log/temp path inside its own temp dir.
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { httpRequestText } from './http.js';
+import { sleep, spawnLogged, tail, which } from './proc.js';
+import { removeTempDir, tempDir } from './tmp.js';
+
+export interface NginxOptions {
+  port: number;
+  /** Directory served as the document root (e.g. a webroot for HTTP-01). */
+  root: string;
+  /** How long to wait for it to answer. Default 10 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface NginxServer {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  pid: number;
+  /** The temp dir with nginx.conf and logs (removed by stop()). */
+  dir: string;
+  /** error.log so far. */
+  log(): string;
+  /** access.log so far. */
+  accessLog(): string;
+  /** Stops nginx (and its workers) and removes its temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function quote(path: string): string {
+  return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export async function startNginx(options: NginxOptions): Promise<NginxServer> {
+  const nginx = which('nginx');
+  if (nginx === undefined) {
+    throw new Error('nginx is not installed: apt-get install nginx-light (or run: bash scripts/ensure-deps.sh nginx)');
+  }
+  const dir = await tempDir('nginx');
+  const tempRoot = join(dir, 'temp');
+  await mkdir(tempRoot);
+  const errorLog = join(dir, 'error.log');
+  const accessLog = join(dir, 'access.log');
+  const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const conf = [
+    // Workers drop to "nobody" by default and could not read 0700 mkdtemp dirs.
+    ...(runningAsRoot ? ['user root;'] : []),
+    'worker_processes 1;',
+    `pid ${quote(join(dir, 'nginx.pid'))};`,
+    `error_log ${quote(errorLog)} info;`,
+    'events { worker_connections 128; }',
+    'http {',
+    `  access_log ${quote(accessLog)};`,
+    `  client_body_temp_path ${quote(join(tempRoot, 'body'))};`,
+    `  proxy_temp_path ${quote(join(tempRoot, 'proxy'))};`,
+    `  fastcgi_temp_path ${quote(join(tempRoot, 'fastcgi'))};`,
+    `  uwsgi_temp_path ${quote(join(tempRoot, 'uwsgi'))};`,
+    `  scgi_temp_path ${quote(join(tempRoot, 'scgi'))};`,
+    '  default_type text/plain;',
+    '  sendfile off;',
+    '  server {',
+    `    listen 127.0.0.1:${options.port};`,
+    '    server_name _;',
+    `    root ${quote(options.root)};`,
+    '    location / { try_files $uri =404; }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  const confFile = join(dir, 'nginx.conf');
+  await writeFile(confFile, conf);
+
+  const proc = spawnLogged(nginx, ['-p', dir, '-e', errorLog, '-c', confFile, '-g', 'daemon off;'], join(dir, 'stderr.log'), {
+    cwd: dir,
+    detached: true,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    // SIGTERM is nginx's fast shutdown; the master waits for its workers.
+    stopping ??= proc.stop(5000).then(() => removeTempDir(dir));
+    return stopping;
+  };
+  const url = `http://127.0.0.1:${options.port}`;
+  const readLogs = (): string => `${proc.log()}${tail(readText(errorLog))}`;
+
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!proc.running()) {
+      const logs = readLogs();
+      await stop();
+      throw new Error(`nginx exited during startup (code ${String(proc.child.exitCode)}):\n${tail(logs)}`);
+    }
+    try {
+      await httpRequestText(`${url}/`, { timeoutMs: 1000 });
+      break; // any HTTP answer (even 404) means it is serving
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) {
+      const logs = readLogs();
+      await stop();
+      throw new Error(`nginx did not answer on ${url} within ${timeoutMs} ms:\n${tail(logs)}`);
+    }
+    await sleep(50);
+  }
+
+  return {
+    url,
+    pid: proc.pid,
+    dir,
+    log: () => readText(errorLog),
+    accessLog: () => readText(accessLog),
+    stop,
+  };
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
