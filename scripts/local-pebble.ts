@@ -1,12 +1,16 @@
 // Runs a private Pebble (plus challtestsrv) for manual testing and the demo.
 //
-//   node scripts/local-pebble.mjs [--env-file FILE] [--validity SECONDS] [--http-port N]
+//   node scripts/local-pebble.mjs [--write-env FILE] [--validity SECONDS] [--http-port N]
 //                                 [--nonce-reject PERCENT] [--authz-reuse PERCENT]
 //
 // Once ready it prints `export NAME=value` lines (CERTMAN_SERVER, CERTMAN_CA_FILE,
-// PEBBLE_HTTP_PORT, ...) on stdout and, with --env-file, writes the same lines
+// PEBBLE_HTTP_PORT, ...) on stdout and, with --write-env, writes the same lines
 // to FILE (atomically, so a waiting script never reads half of it). It runs
 // until SIGINT/SIGTERM, then stops Pebble and removes its files (and FILE).
+//
+// --env-file FILE is accepted as an alias of --write-env, but Node 20 itself
+// reads any `--env-file` on its command line, even after the script name, and
+// exits (code 9) when FILE does not exist yet: prefer --write-env.
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -30,6 +34,7 @@ function shellQuote(value: string): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      'write-env': { type: 'string' },
       'env-file': { type: 'string' },
       validity: { type: 'string' },
       'http-port': { type: 'string' },
@@ -41,12 +46,12 @@ async function main(): Promise<void> {
   });
   if (values.help === true) {
     console.log(
-      'usage: node scripts/local-pebble.mjs [--env-file FILE] [--validity SECONDS (default 3600)] ' +
+      'usage: node scripts/local-pebble.mjs [--write-env FILE] [--validity SECONDS (default 3600)] ' +
         '[--http-port N] [--nonce-reject PERCENT (default 0)] [--authz-reuse PERCENT (default 0)]',
     );
     return;
   }
-  const envFile = values['env-file'];
+  const envFile = values['write-env'] ?? values['env-file'];
   const validitySeconds = intOption(values, 'validity', 3600);
   const httpPort = intOption(values, 'http-port');
   const pebble = await startPebble({

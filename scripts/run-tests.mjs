@@ -7,6 +7,7 @@
 // anything starting with "--" is passed to `node --test` as-is
 // (e.g. --test-name-pattern=renew, --test-only).
 // Node 20's --test does not expand globs, so the test dirs are walked here.
+// Before e2e tests, dist/ is rebuilt when src/ is newer (CERTMAN_TEST_NO_BUILD=1 skips that).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -67,6 +68,41 @@ function runNode(args) {
   });
 }
 
+/** Newest modification time (ms) of any file under dir, 0 when there is none. */
+function newestMtime(dir) {
+  let newest = 0;
+  const walk = (abs) => {
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(abs, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  walk(join(repoRoot, dir));
+  return newest;
+}
+
+/**
+ * e2e tests run bin/certman, which loads dist/: rebuild it first when src/ is
+ * newer, so a test never exercises stale code. A failed build is reported but
+ * does not stop the run (the harness tests do not need dist/).
+ */
+async function buildIfStale() {
+  if (process.env.CERTMAN_TEST_NO_BUILD === '1') return;
+  const distNewest = newestMtime('dist');
+  if (distNewest > 0 && newestMtime('src') <= distNewest) return;
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  console.log('run-tests: dist/ is missing or older than src/: building (tsc -p tsconfig.json)');
+  const code = await runNode([tsc, '-p', 'tsconfig.json']);
+  if (code !== 0) console.error(`run-tests: warning: the build failed (exit ${code}); e2e tests may fail`);
+}
+
 const NO_MATCH = -1;
 
 async function runSuite(name, filters, nodeFlags) {
@@ -89,6 +125,7 @@ async function runSuite(name, filters, nodeFlags) {
     ...nodeFlags,
     ...files,
   ];
+  if (name === 'e2e') await buildIfStale();
   console.log(`run-tests: ${name}: ${files.length} file(s), concurrency ${suite.concurrency}, timeout ${suite.timeoutMs} ms`);
   return runNode(args);
 }

@@ -57,6 +57,7 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
   const store = await ctx.openStore();
   const previous = await store.get(name);
   const method = challengeMethod(options, ctx, previous);
+  const key = keySpec(options, ctx, previous);
   const account = await accountForIssue(ctx, store, ctx.settings.server, options);
 
   const { issueCertificate } = await import('../../certificate/issue.js');
@@ -64,7 +65,7 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
     {
       name,
       domains,
-      key: keySpec(options, ctx, previous),
+      key,
       reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
       method,
       server: ctx.settings.server,

@@ -1,0 +1,165 @@
+// Bad input gets a one-line error and exit 2; failures exit 1 with what went wrong; nothing is ordered.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli, tempDir, uniqueName } from '../harness/index.js';
+import { json, pebbleSuite } from './fixture.js';
+
+const suite = pebbleSuite();
+
+function firstLine(stderr: string): string {
+  return stderr.split('\n')[0] ?? '';
+}
+
+describe('bad usage exits 2 with a one-line error', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['issue', '--bogus'], /unknown option '--bogus'/],
+    ['invalid domain', ['issue', '-d', 'exa mple.com', '--standalone'], /invalid domain name "exa mple\.com"/],
+    ['IP address', ['issue', '-d', '127.0.0.1', '--standalone'], /IP/],
+    ['wildcard with HTTP-01', ['issue', '-d', '*.example.test', '--standalone'], /DNS-01/],
+    ['no names', ['issue', '--standalone'], /no domain names/],
+    ['no challenge method', ['issue', '-d', 'a.example.test'], /HTTP-01 challenge/],
+    ['two methods', ['issue', '-d', 'a.example.test', '--standalone', '--webroot', '/tmp'], /exclude each other/],
+    ['bad port', ['issue', '-d', 'a.example.test', '--standalone', '--http-port', '99999'], /--http-port must be a port/],
+    ['bad key type', ['issue', '-d', 'a.example.test', '--standalone', '--key-type', 'dsa'], /--key-type/],
+    ['curve with rsa', ['issue', '-d', 'a.example.test', '--standalone', '--key-type', 'rsa', '--elliptic-curve', 'p384'], /--elliptic-curve/],
+    ['no account, cannot prompt', ['issue', '-d', 'a.example.test', '--standalone'], /--email/],
+    ['revoke without target', ['revoke'], /--cert-name or --cert-path/],
+    ['revoke bad reason', ['revoke', '--cert-name', 'x', '--reason', 'because'], /--reason/],
+    ['unknown certificate', ['renew', '--cert-name', 'nope.example.test'], /no certificate named nope\.example\.test/],
+    ['delete unknown', ['delete', '--cert-name', 'nope.example.test'], /no certificate named/],
+    ['bad server alias', ['--server', 'lets-encrypt', 'list'], /lets-encrypt/],
+    ['missing --days value', ['renew', '--days', 'soon'], /--days must be a positive number/],
+  ];
+  for (const [label, args, message] of cases) {
+    it(label, async () => {
+      const dir = await tempDir('cfg');
+      const r = await suite.certman(dir, args);
+      assert.equal(r.code, 2, `${label}: ${r.stderr}`);
+      assert.match(firstLine(r.stderr), /^error: /);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --verbose');
+    });
+  }
+
+  it('a bare certman shows help and exits 2', async () => {
+    const r = await runCli([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr + r.stdout, /Usage: certman/);
+  });
+});
+
+describe('config files', () => {
+  it('names the file and the key of an unknown key or wrong type (exit 2)', async () => {
+    const dir = await tempDir('cfg');
+    const cwd = await tempDir('cwd');
+    await writeFile(join(cwd, 'certman.config.json'), JSON.stringify({ emial: 'a@b.c' }));
+    const unknown = await runCli(['list'], { cwd, env: { CERTMAN_CONFIG_DIR: dir } });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /certman\.config\.json.*"emial"/);
+    await writeFile(join(cwd, 'certman.config.json'), '{"keyType": "dsa"}');
+    const wrongType = await runCli(['list'], { cwd, env: { CERTMAN_CONFIG_DIR: dir } });
+    assert.equal(wrongType.code, 2);
+    assert.match(wrongType.stderr, /"keyType"/);
+    await writeFile(join(cwd, 'certman.config.json'), '{"keyType": ');
+    const syntax = await runCli(['list'], { cwd, env: { CERTMAN_CONFIG_DIR: dir } });
+    assert.equal(syntax.code, 2);
+    assert.match(syntax.stderr, /certman\.config\.json/);
+  });
+
+  it('takes defaults from the file, with flags and environment winning', async () => {
+    const dir = await tempDir('cfg');
+    const cwd = await tempDir('cwd');
+    const file = join(cwd, 'certman.config.yaml');
+    await writeFile(file, `server: https://127.0.0.1:1/wrong\nemail: file@example.com\nkeyType: rsa\n`);
+    // CERTMAN_SERVER (env) beats the file; email and key type come from the file.
+    const r = await runCli(['--json', 'issue', '-d', uniqueName('cfg'), ...suite.standalone(), '--agree-tos'], {
+      cwd,
+      env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CA_FILE: suite.pebble.caFile, CERTMAN_CONFIG_DIR: dir },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const account = json(await runCli(['--json', 'account'], { cwd, env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CONFIG_DIR: dir } }));
+    assert.equal((account.account as { email: string }).email, 'file@example.com');
+    const list = json<{ keyType: string }[]>(await runCli(['--json', 'list'], { cwd, env: { CERTMAN_CONFIG_DIR: dir } }));
+    assert.equal(list[0]?.keyType, 'RSA 2048');
+    // --config points at a file elsewhere; a missing one is bad input
+    const missing = await runCli(['--config', join(cwd, 'nope.json'), 'list'], { env: { CERTMAN_CONFIG_DIR: dir } });
+    assert.equal(missing.code, 2);
+  });
+});
+
+describe('failures exit 1 and say what happened', () => {
+  it('a busy standalone port fails before any order reaches the CA', async () => {
+    const dir = await suite.registeredDir();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(suite.pebble.httpPort, '127.0.0.1', resolve));
+    const name = uniqueName('busy');
+    try {
+      const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()]);
+      assert.equal(r.code, 1);
+      assert.match(firstLine(r.stderr), /already in use/);
+    } finally {
+      blocker.close();
+    }
+    assert.doesNotMatch(suite.pebble.log(), new RegExp(name.replace(/\./g, '\\.')));
+  });
+
+  it('an unreachable CA is a clear network error', async () => {
+    const dir = await tempDir('cfg');
+    const r = await runCli(['register', '--email', 'a@example.com', '--agree-tos'], {
+      env: { CERTMAN_SERVER: 'https://127.0.0.1:1/dir', CERTMAN_CONFIG_DIR: dir },
+    });
+    assert.equal(r.code, 1);
+    assert.match(firstLine(r.stderr), /cannot reach https:\/\/127\.0\.0\.1:1/);
+    assert.doesNotMatch(r.stderr, /TypeError/);
+  });
+
+  it('a CA that never answers times out after --timeout', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const dir = await tempDir('cfg');
+      const r = await runCli(['--timeout', '1', 'register', '--email', 'a@example.com', '--agree-tos'], {
+        env: { CERTMAN_SERVER: `https://127.0.0.1:${port}/dir`, CERTMAN_CONFIG_DIR: dir },
+      });
+      assert.equal(r.code, 1);
+      assert.match(firstLine(r.stderr), /no answer from https:\/\/127\.0\.0\.1:\d+ within 1 s/);
+      assert.ok(r.durationMs < 10_000, `took ${r.durationMs} ms`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('--json puts a machine-readable error document on stdout', async () => {
+    const dir = await tempDir('cfg');
+    const r = await suite.certman(dir, ['--json', 'issue', '-d', 'bad..name', '--standalone']);
+    assert.equal(r.code, 2);
+    const doc = json<{ error: { message: string; exitCode: number } }>(r);
+    assert.equal(doc.error.exitCode, 2);
+    assert.match(doc.error.message, /invalid domain name/);
+  });
+});
+
+describe('startup', () => {
+  it('--version and --help load no ACME, HTTP or crypto library', async () => {
+    const hook = fileURLToPath(new URL('../fixtures/record-cjs-loads.cjs', import.meta.url));
+    for (const args of [['--version'], ['--help'], ['issue', '--help']]) {
+      const record = join(await tempDir('rec'), 'loads.txt');
+      const r = await runCli(args, { env: { NODE_OPTIONS: `--require ${hook}`, RECORD_FILE: record } });
+      assert.equal(r.code, 0, r.stderr);
+      const loaded = await readFile(record, 'utf8');
+      for (const heavy of ['acme-client', 'axios', 'node-forge', '@peculiar', 'cosmiconfig']) {
+        assert.ok(!loaded.includes(heavy), `${args.join(' ')} loaded ${heavy}`);
+      }
+    }
+  });
+
+  it('prints no colour codes off a terminal', async () => {
+    const r = await runCli(['--help'], { env: { NO_COLOR: undefined } });
+    assert.doesNotMatch(r.stdout, /\u001b\[/);
+  });
+});
