@@ -13,6 +13,12 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // CommonJS preload scripts for tests.
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Only the CLI layer talks to the terminal; the harness and scripts print progress.
   { files: ['src/cli/**', 'test/**', 'bench/**', 'scripts/**', 'bin/**'], rules: { 'no-console': 'off' } },
 );

@@ -5,22 +5,14 @@ import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js
 import { CertmanError } from '../errors.js';
 import { certificateStatus, renewalWindow } from '../renewal/due.js';
 import type { Reporter } from '../report.js';
-import type { CertificateMeta, CertificateStore, ChallengeMethod, HookCommands, KeySpec, StoredAccount } from '../store/types.js';
+import type { CertificateMeta, CertificateStore, StoredAccount } from '../store/types.js';
 import { obtainCertificate } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export interface IssueRequest {
-  name: string;
-  domains: string[];
-  key: KeySpec;
-  reuseKey: boolean;
-  method: ChallengeMethod;
-  server: string;
-  renewDays?: number;
-  hooks?: HookCommands;
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'method' | 'server' | 'renewDays' | 'hooks'> & {
   /** Order even when an unexpired certificate for the same names is not due. */
   force: boolean;
-}
+};
 
 export interface IssueDeps {
   store: CertificateStore;

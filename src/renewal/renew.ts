@@ -65,18 +65,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: Rene
     const account = await deps.accounts.getAccount(meta.server);
     if (account === undefined) throw new CertmanError(`no account for ${meta.server}`, { hint: 'run certman register for that server' });
     deps.report.step(`renewing ${meta.name}`);
+    // The stored metadata is the request that made the certificate: repeat it as it was.
     const outcome = await issueCertificate(
-      {
-        name: meta.name,
-        domains: meta.domains,
-        key: meta.key,
-        reuseKey: meta.reuseKey,
-        method: meta.method,
-        server: meta.server,
-        force: true,
-        ...(meta.renewDays === undefined ? {} : { renewDays: meta.renewDays }),
-        ...(meta.hooks === undefined ? {} : { hooks: meta.hooks }),
-      },
+      { ...meta, force: true },
       { store: deps.store, account, connect: deps.connect, report: deps.report, now: options.now },
     );
     return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial };

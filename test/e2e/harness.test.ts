@@ -62,7 +62,11 @@ describe('e2e harness', () => {
   });
 
   after(async () => {
-    await pebble?.stop();
+    if (pebble as PebbleEnv | undefined) {
+      await pebble.stop();
+      assert.ok(await gone(pebble.pids.pebble), 'pebble is gone after stop()');
+      assert.ok(await gone(pebble.pids.challtestsrv), 'challtestsrv is gone after stop()');
+    }
     await cleanupTempDirs();
   });
 
@@ -163,7 +167,7 @@ describe('e2e harness', () => {
         [
           `import { startPebble } from ${JSON.stringify(harness)};`,
           'const env = await startPebble();',
-          'process.stdout.write(JSON.stringify(env.pids) + "\\n");',
+          'process.stdout.write(JSON.stringify({ ...env.pids, dir: env.dir }) + "\\n");',
           how === 'crash' ? 'setTimeout(() => { throw new Error("boom"); }, 50);' : 'setInterval(() => {}, 1000);',
           '',
         ].join('\n'),
@@ -184,7 +188,8 @@ describe('e2e harness', () => {
         assert.ok(Date.now() < deadline, `child did not report its pids: ${err}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const pids = JSON.parse(out.trim()) as { pebble: number; challtestsrv: number };
+      const pids = JSON.parse(out.trim()) as { pebble: number; challtestsrv: number; dir: string };
+      assert.ok(existsSync(pids.dir));
       assert.ok(isAlive(pids.pebble) && isAlive(pids.challtestsrv));
       if (how === 'SIGTERM') child.kill('SIGTERM');
       const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
@@ -192,6 +197,7 @@ describe('e2e harness', () => {
       else assert.equal(signal, 'SIGTERM');
       assert.ok(await gone(pids.pebble), 'pebble was killed with its parent');
       assert.ok(await gone(pids.challtestsrv), 'challtestsrv was killed with its parent');
+      assert.equal(existsSync(pids.dir), false, 'its temp dir was removed');
     });
   }
 

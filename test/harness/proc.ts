@@ -28,13 +28,36 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+const exitCleanups: (() => void)[] = [];
+
+/** Runs children kills first, then the registered cleanups; each at most once. */
+function runExitCleanups(): void {
+  killAllSync();
+  for (const fn of exitCleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // best effort while exiting
+    }
+  }
+}
+
+/**
+ * Registers a synchronous cleanup run when the process exits, crashes, or is
+ * stopped by SIGINT/SIGTERM/SIGHUP (after tracked children have been killed).
+ */
+export function onExitCleanup(fn: () => void): void {
+  installHooks();
+  exitCleanups.push(fn);
+}
+
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', killAllSync);
+  process.on('exit', runExitCleanups);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
-      killAllSync();
+      runExitCleanups();
       process.removeListener(signal, handler);
       // When nobody else handles the signal, re-raise it so the default action
       // (termination with the usual status) still happens.

@@ -4,12 +4,15 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { onExitCleanup } from './proc.js';
+
 const created = new Set<string>();
 let exitHookInstalled = false;
 
 /**
  * Creates a fresh directory under the OS temp dir (`certman-<prefix>-XXXXXX`).
- * Directories still present when the process exits are removed, unless
+ * Directories still present when the process exits (or is stopped by
+ * SIGINT/SIGTERM/SIGHUP) are removed, unless
  * CERTMAN_KEEP_TMP=1 is set (handy when debugging a failing test).
  */
 export async function tempDir(prefix = 'test'): Promise<string> {
@@ -18,9 +21,9 @@ export async function tempDir(prefix = 'test'): Promise<string> {
   created.add(dir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', () => {
+    onExitCleanup(() => {
       if (process.env.CERTMAN_KEEP_TMP === '1') return;
-      for (const d of created) rmSync(d, { recursive: true, force: true });
+      for (const d of created) rmSync(d, { recursive: true, force: true, maxRetries: 3 });
     });
   }
   return dir;

@@ -15,26 +15,12 @@ import {
   type SettingsInput,
 } from '../../src/config/index.js';
 import { UsageError } from '../../src/errors.js';
+import { usageError } from './assertions.js';
 
 const LE = 'https://acme-v02.api.letsencrypt.org/directory';
 const LE_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 const ZEROSSL = 'https://acme.zerossl.com/v2/DV90';
 
-/** Asserts a UsageError (exit code 2) whose message matches, and returns it. */
-function usageError(fn: () => unknown, message: RegExp | string): UsageError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof UsageError, `expected a UsageError, got ${String(caught)}`);
-  assert.equal(caught.exitCode, 2);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
-  assert.ok(!caught.message.includes('\n'), `message should be one line: ${JSON.stringify(caught.message)}`);
-  return caught;
-}
 
 async function usageErrorAsync(promise: Promise<unknown>, message: RegExp | string): Promise<UsageError> {
   let caught: unknown;

@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertHttp01Compatible, defaultCertName, normalizeDomains } from '../../src/dns/names.js';
-import { UsageError } from '../../src/errors.js';
+import { usageError } from './assertions.js';
 
-function usageError(fn: () => unknown, message: RegExp | string): UsageError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof UsageError, `expected a UsageError, got ${String(caught)}`);
-  assert.equal(caught.exitCode, 2);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
-  assert.ok(!caught.message.includes('\n'));
-  return caught;
-}
 
 describe('normalizeDomains', () => {
   it('passes plain names through', () => {

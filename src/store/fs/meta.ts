@@ -48,12 +48,8 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   return undefined;
 }
 
-export function serializeMeta(meta: CertificateMeta): string {
-  return `${JSON.stringify({ format: META_FORMAT, ...meta }, null, 2)}\n`;
-}
-
-/** Parses the text of renewal/<name>.json (`file` is only used in messages). */
-export function parseMeta(text: string, name: string, file: string): CertificateMeta {
+/** A JSON object from a store file, or a CorruptFileError naming the file. */
+function parseJsonObject(text: string, file: string): Record<string, unknown> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -61,6 +57,16 @@ export function parseMeta(text: string, name: string, file: string): Certificate
     throw new CorruptFileError(file, 'not valid JSON');
   }
   if (!isRecord(data)) throw new CorruptFileError(file, 'not a JSON object');
+  return data;
+}
+
+export function serializeMeta(meta: CertificateMeta): string {
+  return `${JSON.stringify({ format: META_FORMAT, ...meta }, null, 2)}\n`;
+}
+
+/** Parses the text of renewal/<name>.json (`file` is only used in messages). */
+export function parseMeta(text: string, name: string, file: string): CertificateMeta {
+  const data = parseJsonObject(text, file);
   if (data.format !== META_FORMAT) {
     const newer = typeof data.format === 'number' && data.format > META_FORMAT;
     throw new CorruptFileError(
@@ -118,13 +124,7 @@ export function serializeAccount(account: AccountFile): string {
 }
 
 export function parseAccount(text: string, file: string): AccountFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new CorruptFileError(file, 'not valid JSON');
-  }
-  if (!isRecord(data)) throw new CorruptFileError(file, 'not a JSON object');
+  const data = parseJsonObject(text, file);
   if (!isString(data.server) || !isString(data.url) || !isString(data.createdAt)) {
     throw new CorruptFileError(file, '"server", "url" and "createdAt" must be strings');
   }
