@@ -33,15 +33,22 @@ export function applyHttpPolicy(axios: AxiosInstance, policy: HttpPolicy): void 
   axios.interceptors.response.use(undefined, (error: AxiosError) => handleFailure(axios, error, policy));
 }
 
+/**
+ * Setting `ca` replaces Node's default trust store, which would drop NODE_EXTRA_CA_CERTS:
+ * keep the bundled roots and that file alongside the --ca-file certificates.
+ */
 function trustedCas(caFile: string | undefined): string[] | undefined {
   if (caFile === undefined) return undefined;
-  let pem: string;
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  return [...rootCertificates, readCa(caFile), ...(extra === undefined || extra === '' ? [] : [readCa(extra)])];
+}
+
+function readCa(file: string): string {
   try {
-    pem = readFileSync(caFile, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CertmanError(`cannot read CA file ${caFile}: ${(err as Error).message}`, { exitCode: 2 });
+    throw new CertmanError(`cannot read CA file ${file}: ${(err as Error).message}`, { exitCode: 2 });
   }
-  return [...rootCertificates, pem];
 }
 
 async function handleFailure(axios: AxiosInstance, error: AxiosError, policy: HttpPolicy): Promise<AxiosResponse> {

@@ -144,6 +144,24 @@ describe('failures exit 1 and say what happened', () => {
   });
 });
 
+describe('trusting the CA', () => {
+  it('NODE_EXTRA_CA_CERTS works without --ca-file, and a missing --ca-file is bad input', async () => {
+    const dir = await tempDir('cfg');
+    const viaNode = await runCli(['register', '--email', 'a@example.com', '--agree-tos'], {
+      env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CONFIG_DIR: dir, NODE_EXTRA_CA_CERTS: suite.pebble.caFile },
+    });
+    assert.equal(viaNode.code, 0, viaNode.stderr);
+    const untrusted = await runCli(['register', '--email', 'a@example.com', '--agree-tos'], {
+      env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CONFIG_DIR: await tempDir('cfg') },
+    });
+    assert.equal(untrusted.code, 1);
+    assert.match(firstLine(untrusted.stderr), /cannot reach/);
+    const missing = await suite.certman(dir, ['--ca-file', join(dir, 'nope.pem'), 'register']);
+    assert.equal(missing.code, 2);
+    assert.match(firstLine(missing.stderr), /cannot read CA file/);
+  });
+});
+
 describe('startup', () => {
   it('--version and --help load no ACME, HTTP or crypto library', async () => {
     const hook = fileURLToPath(new URL('../fixtures/record-cjs-loads.cjs', import.meta.url));
