@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis]     (default: pebble nginx)
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux]     (default: pebble nginx)
 #
 # - checks Node.js >= 20;
 # - runs `npm ci` when node_modules is missing or older than package-lock.json;
@@ -9,6 +9,7 @@
 #     pebble -> pebble, pebble-challtestsrv (package pebble) and openssl
 #     nginx  -> nginx (package nginx-light)
 #     redis  -> redis-server (package redis-server)
+#     tmux   -> tmux (a real terminal for the prompt tests)
 #   As root this runs apt-get; otherwise it prints the command to run and fails.
 # Safe to run again and again: it does nothing when everything is in place.
 set -euo pipefail
@@ -73,8 +74,11 @@ for want in "${wanted[@]}"; do
     redis | redis-server)
       have redis-server || add_pkg redis-server
       ;;
+    tmux)
+      have tmux || add_pkg tmux
+      ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux)"
       ;;
   esac
 done
@@ -110,6 +114,7 @@ for want in "${wanted[@]}"; do
     pebble | pebble-challtestsrv) for b in pebble pebble-challtestsrv openssl; do have "$b" || still_missing+=("$b"); done ;;
     nginx | nginx-light) have nginx || still_missing+=(nginx) ;;
     redis | redis-server) have redis-server || still_missing+=(redis-server) ;;
+    tmux) have tmux || still_missing+=(tmux) ;;
   esac
 done
 if [ "${#still_missing[@]}" -ne 0 ]; then

@@ -10,6 +10,8 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad usage or bad input: unknown flag, invalid name, bad config file. */
   USAGE: 2,
+  /** Interrupted by the user (Ctrl-C at a prompt), as shells report SIGINT. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

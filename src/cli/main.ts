@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { CertmanError, ExitCode, UsageError } from '../errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import type { Runner } from './program.js';
 import type { CommandResult } from './result.js';
@@ -52,6 +52,10 @@ async function printError(err: unknown, globals: GlobalOptions): Promise<number>
     if (err.exitCode === 0) return ExitCode.OK;
     if (err.code === 'commander.help') return ExitCode.USAGE;
     err = new UsageError(err.message.replace(/^error: /, ''), 'see certman --help, or certman <command> --help');
+  }
+  // @inquirer/prompts rejects with ExitPromptError when the user presses Ctrl-C at a prompt.
+  if (err instanceof Error && err.name === 'ExitPromptError') {
+    err = new CertmanError('cancelled', { exitCode: ExitCode.INTERRUPTED });
   }
   const code = exitCodeOf(err);
   if (globals.json === true) process.stdout.write(`${JSON.stringify({ error: errorJson(err) }, null, 2)}\n`);

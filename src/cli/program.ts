@@ -15,9 +15,10 @@ export type Runner = <O>(handler: Handler<O>) => (...args: unknown[]) => Promise
 
 export const EXIT_CODES_HELP = `
 Exit codes:
-  0  success, including "nothing to do"
-  1  the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed
-  2  bad usage or bad input (unknown flag, invalid name, bad config file)`;
+  0    success, including "nothing to do"
+  1    the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed
+  2    bad usage or bad input (unknown flag, invalid name, bad config file)
+  130  cancelled at a prompt (Ctrl-C)`;
 
 /**
  * The whole command surface. Command files only declare options and import their core code lazily,

@@ -6,3 +6,4 @@ export { runCli, certmanEnv, cliEnv, repoRoot, certmanBin, type RunOptions, type
 export { tempDir, removeTempDir, cleanupTempDirs, uniqueName } from './tmp.js';
 export { httpRequestText, type HttpOptions, type HttpResponse } from './http.js';
 export { which, livePids } from './proc.js';
+export { openTerminal, type Terminal } from './terminal.js';

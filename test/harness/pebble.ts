@@ -21,6 +21,8 @@ export interface PebbleOptions {
   nonceRejectPercent?: number;
   /** certificateValidityPeriod in seconds. Default: unset (Pebble's 5 years). */
   validitySeconds?: number;
+  /** Require external account binding with these key ids → base64url HMAC keys. */
+  eabKeys?: Record<string, string>;
   /** Percentage of valid authorizations reused (PEBBLE_AUTHZREUSE). Default 0. */
   authzReusePercent?: number;
   /** Extra environment for pebble (e.g. PEBBLE_VA_ALWAYS_VALID, PEBBLE_CHAIN_LENGTH). */
@@ -205,7 +207,8 @@ async function startOnce(
       httpPort,
       tlsPort,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: options.eabKeys !== undefined,
+      ...(options.eabKeys === undefined ? {} : { externalAccountMACKeys: options.eabKeys }),
     };
     if (options.validitySeconds !== undefined) pebbleConfig.certificateValidityPeriod = options.validitySeconds;
     const configFile = join(dir, 'pebble-config.json');
