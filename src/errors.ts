@@ -10,6 +10,8 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad usage or bad input: unknown flag, invalid name, bad config file. */
   USAGE: 2,
+  /** Another certman run holds the lock: try again later (sysexits EX_TEMPFAIL). */
+  LOCKED: 75,
   /** Interrupted by the user (Ctrl-C at a prompt), as shells report SIGINT. */
   INTERRUPTED: 130,
 } as const;
@@ -64,6 +66,13 @@ export class AcmeProblemError extends CertmanError {
     this.detail = problem.detail;
     this.status = problem.status;
     this.subproblems = problem.subproblems ?? [];
+  }
+}
+
+/** Another run holds a lock on the store. */
+export class LockedError extends CertmanError {
+  constructor(message: string, hint = 'wait for it to finish, or pass --wait') {
+    super(message, { exitCode: ExitCode.LOCKED, hint });
   }
 }
 

@@ -39,6 +39,19 @@ export interface CertificateMeta {
   renewDays?: number;
   hooks?: HookCommands;
   revoked?: { at: string; reason: string };
+  /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
+  ari?: AriState;
+}
+
+export interface AriState {
+  /** ISO times of the CA's suggestedWindow. */
+  windowStart: string;
+  windowEnd: string;
+  /** Uniformly random time inside the window, chosen once and kept until the window changes. */
+  renewAt: string;
+  /** Do not ask the CA again before this time (its Retry-After). */
+  nextCheck: string;
+  explanationUrl?: string;
 }
 
 /** PEM texts of one certificate version. */
@@ -78,6 +91,32 @@ export interface StoredAccount {
   /** PKCS#8 PEM private key, ECDSA P-256. */
   keyPem: string;
   createdAt: string;
+}
+
+export interface LockOptions {
+  /** Wait for the current holder instead of failing at once. */
+  wait: boolean;
+  /** With wait: give up after this long. */
+  timeoutMs?: number;
+}
+
+export interface StoreLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Mutual exclusion between certman runs sharing a store. A holder that died never blocks the next run.
+ * The filesystem store locks between processes of one machine; a shared store locks across machines.
+ */
+export interface LockingStore {
+  /** Throws LockedError (exit 75) when held elsewhere and `wait` is false. */
+  lock(name: string, options: LockOptions): Promise<StoreLock>;
+}
+
+/** Small JSON documents that are neither certificates nor accounts (failure budget, schedule). */
+export interface StateStore {
+  getState<T>(key: string): Promise<T | undefined>;
+  putState(key: string, value: unknown): Promise<void>;
 }
 
 export interface AccountStore {
