@@ -3,8 +3,9 @@
  * this class sends them, keeps Replay-Nonces for reuse, reads problem documents and polls.
  */
 import type { AxiosResponse } from 'axios' with { 'resolution-mode': 'require' };
-import { CertmanError } from '../errors.js';
-import { applyHttpPolicy, retryAfterMs } from './http-policy.js';
+import { AcmeProblemError, CertmanError } from '../errors.js';
+import { parseRenewalInfo, renewalInfoRequestUrl, type RenewalInfo } from './ari.js';
+import { applyHttpPolicy, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
 import { pollUntil } from './poll.js';
 import { problemError } from './problem.js';
 import { REVOCATION_REASONS, type Account, type Authorization, type DirectoryMeta, type Order, type RevocationReason } from './types.js';
@@ -16,9 +17,13 @@ interface SigningHttp {
     payload: object | null,
     options: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean },
   ): Promise<AxiosResponse>;
+  /** Unsigned request (acme-client sets `validateStatus: null`, so every status resolves). */
+  request(url: string, method: 'get' | 'head'): Promise<AxiosResponse>;
   getResourceUrl(resource: string): Promise<string>;
-  getDirectory(): Promise<{ meta?: DirectoryMeta }>;
+  getDirectory(): Promise<{ meta?: DirectoryMeta; renewalInfo?: unknown }>;
 }
+
+const ALREADY_REPLACED = 'urn:ietf:params:acme:error:alreadyReplaced';
 
 export interface ConnectOptions {
   server: string;
@@ -28,6 +33,8 @@ export interface ConnectOptions {
   caFile?: string;
   /** Per HTTP request. */
   requestTimeoutMs?: number;
+  /** Request rate limit per CA for this process (the first connection sets it). */
+  requestsPerSecond?: number;
   /** For one authorization or order to settle. */
   pollTimeoutMs?: number;
 }
@@ -45,7 +52,11 @@ let policyApplied = false;
 export async function connectAcme(options: ConnectOptions): Promise<AcmeClient> {
   const acme = await import('acme-client');
   if (!policyApplied) {
-    applyHttpPolicy(acme.axios, { caFile: options.caFile, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+    applyHttpPolicy(acme.axios, {
+      caFile: options.caFile,
+      timeoutMs: options.requestTimeoutMs ?? 30_000,
+      requestsPerSecond: options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+    });
     acme.axios.defaults.headers.common['User-Agent'] = 'certman';
     policyApplied = true;
   }
@@ -92,11 +103,39 @@ export class AcmeClient {
     return { ...res.body, url };
   }
 
-  async newOrder(domains: string[]): Promise<Order> {
+  /**
+   * `replaces` (RFC 9773 §5) names the ARI certificate id of the certificate this order renews. When the CA
+   * says that certificate was already replaced (409 alreadyReplaced), the order is sent once more without it.
+   */
+  async newOrder(domains: string[], options: { replaces?: string } = {}): Promise<Order> {
     const url = await this.http.getResourceUrl('newOrder');
-    const res = await this.post<Order>(url, { identifiers: domains.map((value) => ({ type: 'dns', value })) });
+    const identifiers = domains.map((value) => ({ type: 'dns', value }));
+    let res: Response<Order>;
+    try {
+      res = await this.post<Order>(url, { identifiers, ...(options.replaces === undefined ? {} : { replaces: options.replaces }) });
+    } catch (err) {
+      if (options.replaces === undefined || !(err instanceof AcmeProblemError) || err.type !== ALREADY_REPLACED) throw err;
+      res = await this.post<Order>(url, { identifiers });
+    }
     if (res.location === undefined) throw new CertmanError('the CA did not return an order URL');
     return { ...res.body, url: res.location };
+  }
+
+  /** The directory's `renewalInfo` URL (RFC 9773 §3), undefined when the CA does not offer ARI. */
+  async renewalInfoUrl(): Promise<string | undefined> {
+    const value = (await this.http.getDirectory()).renewalInfo;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+
+  /** The CA's suggested renewal window for one certificate: an unauthenticated GET (RFC 9773 §4.2). */
+  async getRenewalInfo(certId: string): Promise<RenewalInfo> {
+    const base = await this.renewalInfoUrl();
+    if (base === undefined) throw new CertmanError(`the ACME server ${this.server} does not offer renewal information (ARI)`);
+    const url = renewalInfoRequestUrl(base, certId);
+    const res = await this.http.request(url, 'get');
+    if (res.status >= 400) throw problemError(res.data, res.status, `HTTP ${res.status} from ${url}`);
+    if (res.status !== 200) throw new CertmanError(`unexpected HTTP ${res.status} for renewal information from ${url}`);
+    return parseRenewalInfo(res.data, retryAfterMs(res.headers['retry-after']), url);
   }
 
   async authorization(url: string): Promise<Authorization> {

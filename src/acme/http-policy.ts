@@ -10,13 +10,19 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { AxiosError, AxiosResponse } from 'axios' with { 'resolution-mode': 'require' };
 import { CertmanError, NetworkError } from '../errors.js';
+import { PerOriginLimiter } from './rate-limit.js';
 
 export interface HttpPolicy {
   /** Extra PEM CA certificates to trust for the ACME server's TLS (e.g. Pebble's listener). */
   caFile?: string;
   /** Per-request timeout. */
   timeoutMs: number;
+  /** Requests per second to one CA, whatever the concurrency. */
+  requestsPerSecond: number;
 }
+
+/** Default request rate per CA: well under Let's Encrypt's per-IP limits (hundreds per second on /acme/*). */
+export const DEFAULT_REQUESTS_PER_SECOND = 60;
 
 /** Longest Retry-After certman waits for inside one run; longer ones fail the request with a hint. */
 const MAX_RETRY_AFTER_MS = 30_000;
@@ -29,6 +35,11 @@ type AxiosInstance = (typeof import('acme-client'))['axios'];
 export function applyHttpPolicy(axios: AxiosInstance, policy: HttpPolicy): void {
   axios.defaults.timeout = policy.timeoutMs;
   axios.defaults.httpsAgent = new Agent({ keepAlive: true, ca: trustedCas(policy.caFile) });
+  const limiter = new PerOriginLimiter(policy.requestsPerSecond);
+  axios.interceptors.request.use(async (config) => {
+    if (config.url !== undefined) await limiter.take(config.url);
+    return config;
+  });
   axios.interceptors.response.clear();
   axios.interceptors.response.use(undefined, (error: AxiosError) => handleFailure(axios, error, policy));
 }

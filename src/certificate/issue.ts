@@ -1,11 +1,11 @@
 import type { AcmeConnector } from '../acme/index.js';
-import { openResponder } from '../challenge/index.js';
+import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError } from '../errors.js';
-import { certificateStatus, renewalWindow } from '../renewal/due.js';
+import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../renewal/due.js';
 import type { Reporter } from '../report.js';
-import type { CertificateMeta, CertificateStore, StoredAccount } from '../store/types.js';
+import type { CertificateMeta, CertificateStore, NewCertificate, StoredAccount } from '../store/types.js';
 import { obtainCertificate } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
@@ -20,8 +20,14 @@ export interface IssueDeps {
   connect: AcmeConnector;
   report: Reporter;
   now: Date;
-  /** Renewal window for the not-due check when the certificate has none of its own (config `renewDays`). */
-  defaultRenewDays?: number;
+  /** Renewal window settings for the not-due check (config `renewDays`, `renewalSpread`). */
+  due?: DueOptions;
+  /** Run the whole order but save nothing (`renew --dry-run`). */
+  dryRun?: boolean;
+  /** Shared by the orders of one run (a standalone port or a webroot serves them all); one per call otherwise. */
+  responders?: ResponderPool;
+  /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
+  beforeOrder?: () => Promise<void>;
 }
 
 export type IssueOutcome =
@@ -32,15 +38,16 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   const { store, report } = deps;
   const previous = await store.get(request.name);
   if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
-    const renewDays = request.renewDays ?? previous.renewDays ?? deps.defaultRenewDays;
-    if (certificateStatus(previous, deps.now, renewDays) === 'valid') {
-      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, renewDays).dueAt };
+    const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
+    if (certificateStatus(previous, deps.now, policy) === 'valid') {
+      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, policy).dueAt };
     }
   }
 
+  await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
-  const responder = await openResponder(request.method);
+  const responder = await (deps.responders ?? new ResponderPool()).acquire(request.method);
   let fullchainPem: string;
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
@@ -52,23 +59,25 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   const files = { ...splitFullchain(fullchainPem), privkey: keyPem };
   if (!certificateMatchesKey(files.cert, keyPem)) throw new CertmanError('the CA returned a certificate for a different key; nothing was saved');
   const info = readCertificateInfo(files.cert);
-  const meta = await store.save(
-    {
-      name: request.name,
-      domains: request.domains,
-      key: request.key,
-      reuseKey: request.reuseKey,
-      method: request.method,
-      server: request.server,
-      accountUrl: deps.account.url,
-      serial: info.serial,
-      notBefore: info.notBefore.toISOString(),
-      notAfter: info.notAfter.toISOString(),
-      ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
-      ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
-    },
-    files,
-  );
+  const fresh: NewCertificate = {
+    name: request.name,
+    domains: request.domains,
+    key: request.key,
+    reuseKey: request.reuseKey,
+    method: request.method,
+    server: request.server,
+    accountUrl: deps.account.url,
+    serial: info.serial,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+    ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
+    ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
+  };
+  if (deps.dryRun === true) {
+    report.step(`dry run: got serial ${info.serial} for ${request.name}, saved nothing`);
+    return { status: 'issued', meta: { ...fresh, version: previous?.version ?? 0 }, location: store.location(request.name), ...(previous === undefined ? {} : { previous }) };
+  }
+  const meta = await store.save(fresh, files);
   report.step(`saved ${request.name} (serial ${info.serial})`);
   return { status: 'issued', meta, location: store.location(request.name), ...(previous === undefined ? {} : { previous }) };
 }

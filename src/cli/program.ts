@@ -7,6 +7,7 @@ import { defineIssue } from './commands/issue.js';
 import { defineRegister } from './commands/register.js';
 import { defineRenew } from './commands/renew.js';
 import { defineRevoke } from './commands/revoke.js';
+import { defineSchedule } from './commands/schedule.js';
 
 export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
 
@@ -47,6 +48,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineIssue(program, run);
   defineCertificates(program, run);
   defineRenew(program, run);
+  defineSchedule(program, run);
   defineRevoke(program, run);
   defineDelete(program, run);
   return program;

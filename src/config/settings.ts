@@ -4,6 +4,9 @@
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
+
+/** `renew --dry-run` talks to a staging CA unless configured otherwise. */
+const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
 import { looksLikeEmail } from './validate.js';
 
@@ -13,6 +16,7 @@ export const ENV_VARS = {
   server: 'CERTMAN_SERVER',
   caFile: 'CERTMAN_CA_FILE',
   email: 'CERTMAN_EMAIL',
+  dryRunServer: 'CERTMAN_DRY_RUN_SERVER',
 } as const;
 
 export interface SettingsInput {
@@ -80,8 +84,11 @@ export function resolveSettings(input: SettingsInput): Settings {
     ellipticCurve: config.ellipticCurve ?? 'p256',
     rsaKeySize: config.rsaKeySize ?? 2048,
     httpPort: config.httpPort ?? 80,
+    dryRunServer: resolveServer(DRY_RUN_SERVER_ALIAS),
     hooks: { ...config.hooks },
   };
+  const dryRun = pick(undefined, '', ENV_VARS.dryRunServer, config.dryRunServer, 'dryRunServer');
+  if (dryRun !== undefined) settings.dryRunServer = withSource(dryRun, resolveServer);
 
   const caFile = pick(flags.caFile, '--ca-file', ENV_VARS.caFile, config.caFile, 'caFile');
   if (caFile !== undefined) settings.caFile = resolve(caFile.base, caFile.value);
@@ -92,6 +99,8 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.webroot !== undefined) settings.webroot = resolve(fileBase, config.webroot);
   if (config.httpAddress !== undefined) settings.httpAddress = config.httpAddress;
   if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
+  if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
+  if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
   if (file.path !== undefined) settings.configFile = file.path;
   return settings;
 }

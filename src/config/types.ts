@@ -14,6 +14,12 @@ export interface FileConfig {
   httpAddress?: string;
   /** Renew when fewer than this many days are left (overrides the lifetime rule). */
   renewDays?: number;
+  /** Up to this fraction of a lifetime, due dates move earlier per certificate (default 0.1). */
+  renewalSpread?: number;
+  /** Most requests per second certman sends one CA (default 60). */
+  requestsPerSecond?: number;
+  /** Where `renew --dry-run` orders (default letsencrypt-staging). */
+  dryRunServer?: string;
   hooks?: HookCommands;
 }
 
@@ -46,6 +52,10 @@ export interface Settings {
   httpPort: number;
   httpAddress?: string;
   renewDays?: number;
+  renewalSpread?: number;
+  requestsPerSecond?: number;
+  /** Absolute directory URL for `renew --dry-run`. */
+  dryRunServer: string;
   hooks: HookCommands;
   /** The config file the settings came from, for messages. */
   configFile?: string;

@@ -82,6 +82,11 @@ const positiveNumber: Parser<number> = (value, key) =>
     ? ok(value)
     : fail(key, 'must be a positive number', value);
 
+const fraction: Parser<number> = (value, key) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 0.5
+    ? ok(value)
+    : fail(key, 'must be a number from 0 to 0.5 (a fraction of the lifetime)', value);
+
 const hooks: Parser<HookCommands> = (value, key) => {
   if (!isPlainObject(value)) return fail(key, `must be an object with ${HOOK_NAMES.join(', ')} commands`, value);
   const out: HookCommands = {};
@@ -110,6 +115,9 @@ const PARSERS = {
   httpPort: port,
   httpAddress: nonEmptyString,
   renewDays: positiveNumber,
+  renewalSpread: fraction,
+  requestsPerSecond: positiveNumber,
+  dryRunServer: server,
   hooks,
 } satisfies Parsers;
 

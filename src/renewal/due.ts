@@ -13,22 +13,70 @@ export type CertificateStatus = 'valid' | 'due' | 'expired' | 'revoked';
 export interface RenewalWindow {
   /** From this instant on the certificate is due for renewal. */
   dueAt: Date;
-  /** `days`: `renewDays` before notAfter; `lifetime`: the default fraction-of-lifetime rule. */
-  reason: 'lifetime' | 'days';
+  /**
+   * `days`: `renewDays` before notAfter; `lifetime`: the fraction-of-lifetime rule (spread);
+   * `ari`: the time picked inside the CA's ARI window, when that comes first.
+   */
+  reason: 'lifetime' | 'days' | 'ari';
+}
+
+export interface DuePolicy {
+  /** Due this many days before notAfter instead of by the lifetime rule. */
+  renewDays?: number;
+  /**
+   * Up to this fraction of the lifetime, the lifetime rule moves earlier by a stable
+   * per-certificate amount (a hash of its name), so certificates issued together come due apart.
+   */
+  spreadFraction?: number;
+}
+
+/** The default spread when the CA gives no ARI window: 10% of the lifetime. */
+export const DEFAULT_SPREAD_FRACTION = 0.1;
+
+export interface DueOptions {
+  /** `--days` for this run: beats every certificate's own window. */
+  days?: number;
+  /** Config `renewDays`: for certificates that have none of their own. */
+  defaultDays?: number;
+  /** Config `renewalSpread`. */
+  spreadFraction?: number;
+}
+
+/**
+ * The one place that decides which window applies: `--days` for this run, then the certificate's own
+ * renewDays, then the configured default; the spread always.
+ */
+export function duePolicy(
+  meta: Pick<CertificateMeta, 'renewDays'>,
+  options: DueOptions,
+): DuePolicy {
+  const renewDays = options.days ?? meta.renewDays ?? options.defaultDays;
+  return { spreadFraction: options.spreadFraction ?? DEFAULT_SPREAD_FRACTION, ...(renewDays === undefined ? {} : { renewDays }) };
 }
 
 /**
  * Without `renewDays`: due once less than a third of the lifetime (notAfter − notBefore)
  * remains (a 90-day certificate at 60 days, i.e. 30 days before expiry), or less than half
- * for lifetimes of 10 days or less (a 6-day certificate 3 days before expiry).
- * With `renewDays`: due `renewDays` days before notAfter (possibly before notBefore, i.e.
- * always due, when it exceeds the lifetime).
+ * for lifetimes of 10 days or less (a 6-day certificate 3 days before expiry), moved earlier by
+ * the certificate's spread. With `renewDays`: due `renewDays` days before notAfter (possibly
+ * before notBefore, i.e. always due, when it exceeds the lifetime). An ARI time that comes
+ * earlier wins (RFC 9773: the CA may ask for early renewal, e.g. before a mass revocation).
  *
  * Throws CertmanError for unparsable timestamps and UsageError for a renewDays that is not
  * a positive finite number.
  */
-export function renewalWindow(meta: Pick<CertificateMeta, 'notBefore' | 'notAfter'>, renewDays?: number): RenewalWindow {
+export function renewalWindow(
+  meta: Pick<CertificateMeta, 'notBefore' | 'notAfter'> & Partial<Pick<CertificateMeta, 'name' | 'ari'>>,
+  policy: DuePolicy = {},
+): RenewalWindow {
   const notAfter = parseTime(meta.notAfter, 'notAfter');
+  const base = baseWindow(meta, notAfter, policy);
+  const ariAt = meta.ari === undefined ? Number.NaN : Date.parse(meta.ari.renewAt);
+  return ariAt < base.dueAt.getTime() ? { dueAt: new Date(ariAt), reason: 'ari' } : base;
+}
+
+function baseWindow(meta: Pick<CertificateMeta, 'notBefore'> & { name?: string }, notAfter: number, policy: DuePolicy): RenewalWindow {
+  const { renewDays } = policy;
   if (renewDays !== undefined) {
     if (!Number.isFinite(renewDays) || renewDays <= 0) {
       throw new UsageError(`renewDays must be a positive number (got ${renewDays})`);
@@ -38,23 +86,29 @@ export function renewalWindow(meta: Pick<CertificateMeta, 'notBefore' | 'notAfte
   const notBefore = parseTime(meta.notBefore, 'notBefore');
   const lifetime = notAfter - notBefore;
   const remainingWhenDue = lifetime <= SHORT_LIVED_MS ? lifetime / 2 : lifetime / 3;
-  return { dueAt: new Date(notAfter - remainingWhenDue), reason: 'lifetime' };
+  const spread = meta.name === undefined ? 0 : stableFraction(meta.name) * (policy.spreadFraction ?? 0) * lifetime;
+  return { dueAt: new Date(notAfter - remainingWhenDue - spread), reason: 'lifetime' };
+}
+
+/** A number in [0, 1) that depends only on the name (FNV-1a), the same on every machine and run. */
+export function stableFraction(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i += 1) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
 }
 
 /**
  * First match wins: `revoked` (meta.revoked set), `expired` (now ≥ notAfter),
- * `due` (now ≥ dueAt), else `valid`.
- * The `renewDays` argument is the caller's effective value and wins; `meta.renewDays` (saved
- * with the certificate) is the fallback; with neither, the lifetime rule of renewalWindow
- * applies. So `certificateStatus(m, now, d)` agrees with `renewalWindow(m, d)` whenever `d`
- * is given. To let a per-certificate value beat a global one, pass
- * `meta.renewDays ?? settings.renewDays`.
+ * `due` (now ≥ dueAt of renewalWindow(meta, policy)), else `valid`.
  */
-export function certificateStatus(meta: CertificateMeta, now: Date, renewDays?: number): CertificateStatus {
+export function certificateStatus(meta: CertificateMeta, now: Date, policy: DuePolicy = {}): CertificateStatus {
   if (meta.revoked !== undefined) return 'revoked';
   const t = now.getTime();
   if (t >= parseTime(meta.notAfter, 'notAfter')) return 'expired';
-  const { dueAt } = renewalWindow(meta, renewDays ?? meta.renewDays);
+  const { dueAt } = renewalWindow(meta, policy);
   return t >= dueAt.getTime() ? 'due' : 'valid';
 }
 

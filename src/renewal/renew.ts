@@ -1,46 +1,175 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { issueCertificate } from '../certificate/issue.js';
-import { CertmanError, UsageError } from '../errors.js';
+import { ResponderPool } from '../challenge/index.js';
+import { mapLimit } from '../concurrency.js';
+import { AcmeProblemError, UsageError } from '../errors.js';
+import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
-import type { AccountStore, CertificateMeta, CertificateStore } from '../store/types.js';
-import { certificateStatus, renewalWindow } from './due.js';
+import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
+import { FailureBudget } from './budget.js';
+import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from './due.js';
 
 export interface RenewOptions {
   /** Only these lineages; all when empty. */
   names: string[];
   /** Renew even when not due. */
   force: boolean;
-  /** Overrides every certificate's renewal window for this run (`--days`). */
-  days?: number;
-  /** Window for certificates that have none of their own (config `renewDays`). */
-  defaultDays?: number;
+  due: DueOptions;
   now: Date;
+  /** Certificates renewed at the same time. */
+  concurrency: number;
+  /** At most this many renewals in one run; the rest wait for the next run. */
+  max?: number;
+  /** Sleep a random 1..N ms before the first renewal (0: none), so fleets do not hit the CA together. */
+  randomSleepMs: number;
+  /** Hooks given for this run: override (and replace) each certificate's stored ones. */
+  hooks: HookCommands;
+  /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
+  dryRun?: { server: string };
 }
 
 export interface RenewDeps {
-  store: CertificateStore;
-  accounts: AccountStore;
+  store: CertificateStore & AccountStore & StateStore;
   connect: AcmeConnector;
   report: Reporter;
+  /** Account for a server, registering one for the dry-run server when needed. */
+  accountFor(server: string): Promise<StoredAccount>;
+  sleep(ms: number): Promise<void>;
+  random(): number;
 }
 
 export type RenewResult =
-  | { name: string; status: 'renewed'; meta: CertificateMeta; previousSerial: string }
-  | { name: string; status: 'not-due'; dueAt: Date }
+  | { name: string; status: 'renewed'; meta: CertificateMeta; previousSerial: string; dryRun: boolean }
+  | { name: string; status: 'not-due'; window: RenewalWindow }
+  | { name: string; status: 'deferred'; reason: string; until?: Date }
   | { name: string; status: 'skipped'; reason: string }
   | { name: string; status: 'failed'; error: Error };
+
+export interface RenewRun {
+  results: RenewResult[];
+  hooks: (HookOutcome & { kind: 'pre' | 'post' | 'deploy'; certificate?: string })[];
+  sleptMs: number;
+}
 
 /**
  * Renews every certificate that is due, repeating how it was issued. Certificates are independent:
  * one failure is recorded and the others go on; a failed one keeps its live files untouched.
  */
-export async function renewCertificates(options: RenewOptions, deps: RenewDeps): Promise<RenewResult[]> {
+export async function renewCertificates(options: RenewOptions, deps: RenewDeps): Promise<RenewRun> {
+  const { report } = deps;
   const selected = await selectCertificates(options.names, deps.store);
-  const results: RenewResult[] = [];
+  const budget = await FailureBudget.load(deps.store);
+  const results = new Map<string, RenewResult>();
+  const due: CertificateMeta[] = [];
   for (const meta of selected) {
-    results.push(await renewOne(meta, options, deps));
+    const decided = decide(meta, options, budget);
+    if (decided === undefined) due.push(meta);
+    else results.set(meta.name, decided);
   }
-  return results;
+  const capped = options.max === undefined ? due : due.slice(0, options.max);
+  for (const meta of due.slice(capped.length)) {
+    results.set(meta.name, { name: meta.name, status: 'deferred', reason: `over --max ${options.max}: next run` });
+  }
+
+  const run: RenewRun = { results: [], hooks: [], sleptMs: 0 };
+  if (capped.length > 0) {
+    if (options.randomSleepMs > 0) {
+      run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
+      report.step(`sleeping ${Math.round(run.sleptMs / 1000)} s before renewing, to spread load on the CA`);
+      await deps.sleep(run.sleptMs);
+    }
+    for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
+      run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
+    }
+    const responders = new ResponderPool();
+    const outcomes = await mapLimit(capped, options.concurrency, (meta) => renewOne(meta, options, { ...deps, responders }, budget, run));
+    for (const outcome of outcomes) results.set(outcome.name, outcome);
+    await budget.save();
+    const renewed = outcomes.filter((r) => r.status === 'renewed');
+    const failed = outcomes.filter((r) => r.status === 'failed');
+    const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
+    for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
+      run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
+    }
+  }
+  run.results = selected.map((meta) => results.get(meta.name)).filter((r): r is RenewResult => r !== undefined);
+  return run;
+}
+
+/** Undefined when the certificate should be renewed now; otherwise why not. */
+function decide(meta: CertificateMeta, options: RenewOptions, budget: FailureBudget): RenewResult | undefined {
+  const policy = duePolicy(meta, options.due);
+  const status = certificateStatus(meta, options.now, policy);
+  // A revoked certificate was retired on purpose: renew it only when asked for by name.
+  if (status === 'revoked' && !(options.force && options.names.includes(meta.name))) {
+    return { name: meta.name, status: 'skipped', reason: 'revoked (renew it with --cert-name and --force, or delete it)' };
+  }
+  if (!options.force && status === 'valid') return { name: meta.name, status: 'not-due', window: renewalWindow(meta, policy) };
+  const blocked = meta.domains
+    .map((name) => ({ name, until: budget.blockedUntil(name, options.now) }))
+    .find((b): b is { name: string; until: Date } => b.until !== undefined);
+  if (blocked !== undefined) {
+    return {
+      name: meta.name,
+      status: 'deferred',
+      reason: `${blocked.name} failed validation ${budget.limit} times in the last hour; not asking the CA again before ${blocked.until.toISOString()}`,
+      until: blocked.until,
+    };
+  }
+  return undefined;
+}
+
+async function renewOne(
+  meta: CertificateMeta,
+  options: RenewOptions,
+  deps: RenewDeps & { responders: ResponderPool },
+  budget: FailureBudget,
+  run: RenewRun,
+): Promise<RenewResult> {
+  const server = options.dryRun?.server ?? meta.server;
+  const hooks = hooksOf(meta, options);
+  try {
+    const account = await deps.accountFor(server);
+    deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
+    const outcome = await issueCertificate(
+      { ...meta, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
+      {
+        store: deps.store,
+        account,
+        connect: deps.connect,
+        report: deps.report,
+        now: options.now,
+        dryRun: options.dryRun !== undefined,
+        responders: deps.responders,
+      },
+    );
+    if (options.dryRun === undefined && hooks.deploy !== undefined) {
+      const env = deployHookEnv(outcome.location, meta.domains);
+      run.hooks.push({ kind: 'deploy', certificate: meta.name, ...(await runHook(hooks.deploy, env)) });
+    }
+    return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial, dryRun: options.dryRun !== undefined };
+  } catch (err) {
+    budget.recordFailures(failedValidations(err), options.now);
+    return { name: meta.name, status: 'failed', error: err as Error };
+  }
+}
+
+/** Names whose authorization the CA (not the network or certman) refused. */
+function failedValidations(err: unknown): string[] {
+  if (!(err instanceof AcmeProblemError)) return [];
+  return err.subproblems.filter((s) => s.identifier !== undefined && !s.type.startsWith('certman:')).map((s) => s.identifier as string);
+}
+
+function hooksOf(meta: CertificateMeta, options: RenewOptions): HookCommands {
+  return { ...meta.hooks, ...options.hooks };
+}
+
+function distinct(commands: (string | undefined)[]): string[] {
+  return [...new Set(commands.filter((c): c is string => c !== undefined && c !== ''))];
+}
+
+function isEmpty(hooks: HookCommands): boolean {
+  return hooks.pre === undefined && hooks.post === undefined && hooks.deploy === undefined;
 }
 
 async function selectCertificates(names: string[], store: CertificateStore): Promise<CertificateMeta[]> {
@@ -51,27 +180,6 @@ async function selectCertificates(names: string[], store: CertificateStore): Pro
   return metas.filter((meta): meta is CertificateMeta => meta !== undefined);
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RenewDeps): Promise<RenewResult> {
-  const renewDays = options.days ?? meta.renewDays ?? options.defaultDays;
-  const status = certificateStatus(meta, options.now, renewDays);
-  // A revoked certificate was retired on purpose: renew it only when asked for by name.
-  if (status === 'revoked' && !(options.force && options.names.includes(meta.name))) {
-    return { name: meta.name, status: 'skipped', reason: 'revoked (renew it with --cert-name and --force, or delete it)' };
-  }
-  if (!options.force && status === 'valid') {
-    return { name: meta.name, status: 'not-due', dueAt: renewalWindow(meta, renewDays).dueAt };
-  }
-  try {
-    const account = await deps.accounts.getAccount(meta.server);
-    if (account === undefined) throw new CertmanError(`no account for ${meta.server}`, { hint: 'run certman register for that server' });
-    deps.report.step(`renewing ${meta.name}`);
-    // The stored metadata is the request that made the certificate: repeat it as it was.
-    const outcome = await issueCertificate(
-      { ...meta, force: true },
-      { store: deps.store, account, connect: deps.connect, report: deps.report, now: options.now },
-    );
-    return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial };
-  } catch (err) {
-    return { name: meta.name, status: 'failed', error: err as Error };
-  }
+export function hookFailures(run: RenewRun): string[] {
+  return run.hooks.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
 }

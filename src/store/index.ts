@@ -3,13 +3,13 @@
  * which backend holds the data (today always the filesystem; a Redis store comes later).
  */
 import { openFileStore } from './fs/index.js';
-import type { AccountStore, CertificateStore } from './types.js';
+import type { AccountStore, CertificateStore, LockingStore, StateStore } from './types.js';
 
 export type * from './types.js';
 export { CorruptFileError, isValidName, validateName } from './fs/index.js';
 
 /** Everything a command needs from a store, whatever the backend. */
-export interface Store extends CertificateStore, AccountStore {
+export interface Store extends CertificateStore, AccountStore, LockingStore, StateStore {
   /**
    * Names of certificates whose metadata the last list() had to skip (damaged or unreadable);
    * list() itself still returns all the others.

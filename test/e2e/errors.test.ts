@@ -29,10 +29,10 @@ describe('bad usage exits 2 with a one-line error', () => {
     ['no account, cannot prompt', ['issue', '-d', 'a.example.test', '--standalone'], /--email/],
     ['revoke without target', ['revoke'], /--cert-name or --cert-path/],
     ['revoke bad reason', ['revoke', '--cert-name', 'x', '--reason', 'because'], /--reason/],
-    ['unknown certificate', ['renew', '--cert-name', 'nope.example.test'], /no certificate named nope\.example\.test/],
+    ['unknown certificate', ['renew', '--no-random-sleep', '--cert-name', 'nope.example.test'], /no certificate named nope\.example\.test/],
     ['delete unknown', ['delete', '--cert-name', 'nope.example.test'], /no certificate named/],
     ['bad server alias', ['--server', 'lets-encrypt', 'list'], /lets-encrypt/],
-    ['missing --days value', ['renew', '--days', 'soon'], /--days must be a positive number/],
+    ['missing --days value', ['renew', '--no-random-sleep', '--days', 'soon'], /--days must be a positive number/],
   ];
   for (const [label, args, message] of cases) {
     it(label, async () => {

@@ -100,12 +100,12 @@ describe('issue, list, renew, revoke', () => {
     assert.equal(row.keyType, 'ECDSA P-256');
     for (const field of ['name', 'notAfter', 'daysLeft', 'dueAt']) assert.ok(field in row, field);
     const table = await suite.certman(dir, ['list']);
-    assert.match(table.stdout, /NAME\s+DOMAINS\s+KEY\s+EXPIRES\s+DAYS\s+DUE\s+STATUS/);
+    assert.match(table.stdout, /NAME\s+DOMAINS\s+KEY\s+EXPIRES\s+DAYS\s+DUE\s+WHY\s+STATUS/);
 
     // renew: not due → untouched; --force → new serial, live switched, archive kept
-    const noop = json<{ summary: { renewed: number; notDue: number } }>(await suite.certman(dir, ['--json', 'renew']));
+    const noop = json<{ summary: { renewed: number; notDue: number } }>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep']));
     assert.deepEqual([noop.summary.renewed, noop.summary.notDue], [0, 1]);
-    const forced = await suite.certman(dir, ['--json', 'renew', '--force']);
+    const forced = await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     const renewed = json<{ results: { serial: string; previousSerial: string }[] }>(forced).results[0];
     assert.ok(renewed !== undefined && renewed.serial !== renewed.previousSerial);
@@ -135,7 +135,7 @@ describe('issue, list, renew, revoke', () => {
     const keyPath = join(dir, 'live', rsa, 'privkey.pem');
     const key1 = await readFile(keyPath, 'utf8');
     assert.equal(createPrivateKey(key1).asymmetricKeyDetails?.modulusLength, 3072);
-    const renewed = await suite.certman(dir, ['renew', '--cert-name', rsa, '--force']);
+    const renewed = await suite.certman(dir, ['renew', '--no-random-sleep', '--cert-name', rsa, '--force']);
     assert.equal(renewed.code, 0, renewed.stderr);
     assert.equal(await readFile(keyPath, 'utf8'), key1);
     assert.equal(await readlink(keyPath), `../../archive/${rsa}/privkey2.pem`);
@@ -145,7 +145,7 @@ describe('issue, list, renew, revoke', () => {
     assert.equal(e.code, 0, e.stderr);
     assert.equal(createPrivateKey(await readFile(join(dir, 'live', ec, 'privkey.pem'))).asymmetricKeyDetails?.namedCurve, 'secp384r1');
     const key2 = await readFile(join(dir, 'live', ec, 'privkey.pem'), 'utf8');
-    await suite.certman(dir, ['renew', '--cert-name', ec, '--force']);
+    await suite.certman(dir, ['renew', '--no-random-sleep', '--cert-name', ec, '--force']);
     assert.notEqual(await readFile(join(dir, 'live', ec, 'privkey.pem'), 'utf8'), key2, 'a new key by default');
   });
 

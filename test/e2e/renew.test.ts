@@ -27,7 +27,7 @@ describe('renew', () => {
     const dir = await suite.registeredDir();
     const name = uniqueName('short');
     assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
-    const early = json<RenewJson>(await suite.certman(dir, ['--json', 'renew']));
+    const early = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep']));
     assert.equal(early.summary.notDue, 1);
     const listed = json<{ status: string }[]>(await suite.certman(dir, ['--json', 'list']));
     assert.equal(listed[0]?.status, 'valid');
@@ -35,7 +35,7 @@ describe('renew', () => {
     await sleep(11_000);
     const listedLater = json<{ status: string }[]>(await suite.certman(dir, ['--json', 'list']));
     assert.equal(listedLater[0]?.status, 'due');
-    const due = await suite.certman(dir, ['--json', 'renew']);
+    const due = await suite.certman(dir, ['--json', 'renew', '--no-random-sleep']);
     assert.equal(due.code, 0, due.stderr);
     assert.equal(json<RenewJson>(due).summary.renewed, 1);
     assert.equal(await readlink(join(dir, 'live', name, 'cert.pem')), `../../archive/${name}/cert2.pem`);
@@ -45,7 +45,7 @@ describe('renew', () => {
     const dir = await suite.registeredDir();
     const name = uniqueName('days');
     assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
-    const r = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--days', '1']));
+    const r = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--days', '1']));
     assert.equal(r.summary.renewed, 1);
   });
 
@@ -57,17 +57,17 @@ describe('renew', () => {
     const before = await snapshot(dir, bad);
     await suite.pebble.setServfail(bad);
     try {
-      const r = await suite.certman(dir, ['--json', 'renew', '--force']);
+      const r = await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--force']);
       assert.equal(r.code, 1);
       const out = json<RenewJson>(r);
       assert.deepEqual([out.summary.renewed, out.summary.failed], [1, 1]);
       const failed = out.results.find((x) => x.name === bad);
       assert.equal(failed?.status, 'failed');
       assert.equal(failed?.error?.subproblems?.[0]?.identifier, bad);
-      const human = await suite.certman(dir, ['renew', '--force', '--cert-name', bad]);
+      const human = await suite.certman(dir, ['renew', '--no-random-sleep', '--force', '--cert-name', bad]);
       assert.equal(human.code, 1);
       assert.match(human.stdout, /0 renewed.*1 failed/);
-      const quiet = await suite.certman(dir, ['-q', 'renew', '--cert-name', good]);
+      const quiet = await suite.certman(dir, ['-q', 'renew', '--no-random-sleep', '--cert-name', good]);
       assert.equal(quiet.stdout + quiet.stderr, '', 'quiet and nothing to do: silent for cron');
     } finally {
       await suite.pebble.clearServfail(bad);

@@ -1,6 +1,7 @@
 // One import for e2e tests: `import { startPebble, runCli, ... } from '../harness/index.js'`.
 export { freePort, freePorts } from './ports.js';
 export { startPebble, type PebbleEnv, type PebbleOptions } from './pebble.js';
+export { startAriProxy, type AriProxy, type AriWindow } from './ari.js';
 export { startNginx, type NginxOptions, type NginxServer } from './nginx.js';
 export { runCli, certmanEnv, cliEnv, repoRoot, certmanBin, type RunOptions, type RunResult } from './cli.js';
 export { tempDir, removeTempDir, cleanupTempDirs, uniqueName } from './tmp.js';

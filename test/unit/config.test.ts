@@ -336,6 +336,7 @@ describe('resolveSettings', () => {
       ellipticCurve: 'p256',
       rsaKeySize: 2048,
       httpPort: 80,
+      dryRunServer: LE_STAGING,
       hooks: {},
     });
     assert.equal(resolveSettings(base({ isRoot: true })).configDir, '/etc/certman');
@@ -370,6 +371,7 @@ describe('resolveSettings', () => {
       httpPort: 8080,
       httpAddress: '::1',
       renewDays: 14,
+      dryRunServer: LE_STAGING,
       hooks: { deploy: 'reload' },
       configFile: '/etc/certman/certman.config.yaml',
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CertmanError, UsageError } from '../../src/errors.js';
-import { certificateStatus, daysLeft, renewalWindow } from '../../src/renewal/due.js';
+import { DEFAULT_SPREAD_FRACTION, certificateStatus, daysLeft, duePolicy, renewalWindow, stableFraction } from '../../src/renewal/due.js';
 import type { CertificateMeta } from '../../src/store/types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -47,11 +47,11 @@ describe('renewalWindow', () => {
   });
 
   it('renewDays overrides the lifetime rule: due that many days before notAfter', () => {
-    assert.deepEqual(renewalWindow(cert(90), 30), { dueAt: at(60), reason: 'days' });
-    assert.deepEqual(renewalWindow(cert(90), 7), { dueAt: at(83), reason: 'days' });
-    assert.deepEqual(renewalWindow(cert(6), 1.5), { dueAt: new Date(START + 4.5 * DAY), reason: 'days' });
+    assert.deepEqual(renewalWindow(cert(90), { renewDays: 30 }), { dueAt: at(60), reason: 'days' });
+    assert.deepEqual(renewalWindow(cert(90), { renewDays: 7 }), { dueAt: at(83), reason: 'days' });
+    assert.deepEqual(renewalWindow(cert(6), { renewDays: 1.5 }), { dueAt: new Date(START + 4.5 * DAY), reason: 'days' });
     // Longer than the lifetime: due from the start.
-    assert.deepEqual(renewalWindow(cert(6), 10), { dueAt: at(-4), reason: 'days' });
+    assert.deepEqual(renewalWindow(cert(6), { renewDays: 10 }), { dueAt: at(-4), reason: 'days' });
   });
 
   it('only needs notBefore and notAfter', () => {
@@ -59,9 +59,9 @@ describe('renewalWindow', () => {
   });
 
   it('rejects a bad renewDays and bad timestamps', () => {
-    assert.throws(() => renewalWindow(cert(90), 0), UsageError);
-    assert.throws(() => renewalWindow(cert(90), -1), UsageError);
-    assert.throws(() => renewalWindow(cert(90), Number.NaN), UsageError);
+    assert.throws(() => renewalWindow(cert(90), { renewDays: 0 }), UsageError);
+    assert.throws(() => renewalWindow(cert(90), { renewDays: -1 }), UsageError);
+    assert.throws(() => renewalWindow(cert(90), { renewDays: Number.NaN }), UsageError);
     assert.throws(() => renewalWindow({ notBefore: 'soon', notAfter: iso(90) }), CertmanError);
     assert.throws(() => renewalWindow({ notBefore: iso(0), notAfter: 'later' }), CertmanError);
   });
@@ -70,7 +70,7 @@ describe('renewalWindow', () => {
 describe('certificateStatus', () => {
   it('valid before the window, due from dueAt on, expired from notAfter on', () => {
     const meta = cert(90);
-    assert.equal(certificateStatus(meta, at(0), undefined), 'valid');
+    assert.equal(certificateStatus(meta, at(0)), 'valid');
     assert.equal(certificateStatus(meta, new Date(at(60).getTime() - 1)), 'valid');
     assert.equal(certificateStatus(meta, at(60)), 'due');
     assert.equal(certificateStatus(meta, new Date(at(90).getTime() - 1)), 'due');
@@ -86,20 +86,22 @@ describe('certificateStatus', () => {
   });
 
   it('expired wins over due', () => {
-    assert.equal(certificateStatus(cert(90), at(95), 200), 'expired');
+    assert.equal(certificateStatus(cert(90), at(95), { renewDays: 200 }), 'expired');
   });
 
   it('applies the renewDays argument', () => {
-    assert.equal(certificateStatus(cert(90), at(70), 14), 'valid');
-    assert.equal(certificateStatus(cert(90), at(76), 14), 'due');
+    assert.equal(certificateStatus(cert(90), at(70), { renewDays: 14 }), 'valid');
+    assert.equal(certificateStatus(cert(90), at(76), { renewDays: 14 }), 'due');
   });
 
-  it('falls back to the certificate’s own renewDays; the argument wins over it', () => {
+  it('duePolicy: --days beats the certificate\'s renewDays, which beats the configured default', () => {
     const meta = cert(90, { renewDays: 14 });
-    assert.equal(certificateStatus(meta, at(70)), 'valid');
-    assert.equal(certificateStatus(meta, at(76)), 'due');
-    assert.equal(certificateStatus(meta, at(70), 30), 'due');
-    assert.equal(certificateStatus(meta, at(80), 5), 'valid');
+    assert.equal(certificateStatus(meta, at(70), duePolicy(meta, {})), 'valid');
+    assert.equal(certificateStatus(meta, at(76), duePolicy(meta, { defaultDays: 40 })), 'due');
+    assert.equal(certificateStatus(meta, at(70), duePolicy(meta, { days: 30 })), 'due');
+    assert.equal(certificateStatus(meta, at(80), duePolicy(meta, { days: 5 })), 'valid');
+    assert.equal(duePolicy(cert(90), { defaultDays: 40 }).renewDays, 40);
+    assert.equal(duePolicy(cert(90), {}).spreadFraction, DEFAULT_SPREAD_FRACTION);
   });
 
   it('6-day certificates are due at half their lifetime', () => {
@@ -121,5 +123,29 @@ describe('daysLeft', () => {
     assert.equal(daysLeft(meta, at(90)), 0);
     assert.equal(daysLeft(meta, at(90.1)), -1);
     assert.equal(daysLeft(meta, at(95)), -5);
+  });
+});
+
+describe('spread and ARI', () => {
+  it('moves the lifetime rule earlier by a stable, name-dependent share of the spread', () => {
+    const a = { ...cert(90), name: 'a.example' };
+    const policy = { spreadFraction: 0.1 };
+    const dueA = renewalWindow(a, policy).dueAt.getTime();
+    assert.equal(renewalWindow(a, policy).dueAt.getTime(), dueA, 'stable');
+    assert.ok(dueA <= at(60).getTime() && dueA > at(60).getTime() - 9 * DAY, 'within 10% of 90 days before the lifetime rule');
+    assert.equal(at(60).getTime() - dueA, Math.round(stableFraction('a.example') * 0.1 * 90 * DAY));
+    assert.equal(renewalWindow({ ...a, name: undefined }, policy).dueAt.getTime(), at(60).getTime(), 'no name, no spread');
+  });
+
+  it('spreads 5,000 certificates issued together over days', () => {
+    const days = new Set<number>();
+    for (let i = 0; i < 5000; i += 1) days.add(Math.floor(renewalWindow({ ...cert(90), name: `site-${i}.example` }, { spreadFraction: 0.1 }).dueAt.getTime() / DAY));
+    assert.ok(days.size >= 9, `due dates fall on ${days.size} different days`);
+  });
+
+  it('an earlier ARI time wins, a later one does not', () => {
+    const ari = (day: number) => ({ windowStart: iso(day), windowEnd: iso(day + 1), renewAt: iso(day), nextCheck: iso(day) });
+    assert.deepEqual(renewalWindow({ ...cert(90), ari: ari(10) }), { dueAt: at(10), reason: 'ari' });
+    assert.deepEqual(renewalWindow({ ...cert(90), ari: ari(80) }), { dueAt: at(60), reason: 'lifetime' });
   });
 });

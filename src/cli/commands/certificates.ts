@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CertificateMeta } from '../../store/types.js';
 import type { CliContext } from '../context.js';
+import { dueOptions } from '../due-options.js';
 import { formatDate, table } from '../format.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
@@ -15,20 +16,23 @@ export function defineCertificates(program: Command, run: Runner): void {
 }
 
 async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
-  const { certificateStatus, daysLeft, renewalWindow } = await import('../../renewal/due.js');
+  const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../renewal/due.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
   const store = await ctx.openStore();
   const metas = (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
   const rows = metas.map((meta: CertificateMeta) => {
-    const renewDays = meta.renewDays ?? ctx.settings.renewDays;
+    const policy = duePolicy(meta, dueOptions(ctx.settings));
+    const window = renewalWindow(meta, policy);
     return {
       name: meta.name,
       domains: meta.domains,
       keyType: describeKeySpec(meta.key),
       notAfter: meta.notAfter,
       daysLeft: daysLeft(meta, ctx.now),
-      dueAt: renewalWindow(meta, renewDays).dueAt.toISOString(),
-      status: certificateStatus(meta, ctx.now, renewDays),
+      dueAt: window.dueAt.toISOString(),
+      /** Why renew will act then: `lifetime` (a third left, spread), `days` (renewDays), `ari` (the CA's window). */
+      dueReason: window.reason,
+      status: certificateStatus(meta, ctx.now, policy),
       serial: meta.serial,
       server: meta.server,
       path: store.location(meta.name),
@@ -40,8 +44,8 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
       rows.length === 0
         ? [`No certificates in ${ctx.settings.configDir}.`]
         : table(
-            ['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'STATUS'],
-            rows.map((r) => [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), paint(r.status, s)]),
+            ['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'],
+            rows.map((r) => [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)]),
           ),
   };
 }

@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
-import { UsageError } from '../../errors.js';
-import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../store/types.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { hookFailureMessage, type HookOutcome } from '../../hooks/index.js';
+import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
+import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
@@ -21,6 +23,9 @@ interface IssueOptions extends AccountFlags {
   rsaKeySize?: '2048' | '3072' | '4096';
   reuseKey?: boolean;
   force?: boolean;
+  preHook?: string;
+  postHook?: string;
+  deployHook?: string;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
@@ -38,6 +43,9 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
     .option('--reuse-key', 'keep the private key across renewals')
     .option('--force', 'order even if an unexpired certificate for these names is not due yet')
+    .option('--pre-hook <cmd>', 'run before ordering; saved and run by renew before renewing')
+    .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew')
+    .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew')
     .option('-m, --email <address>', 'register first if there is no account, with this contact')
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
@@ -60,7 +68,13 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
   const key = keySpec(options, ctx, previous);
   const account = await accountForIssue(ctx, store, ctx.settings.server, options);
 
-  const { issueCertificate } = await import('../../certificate/issue.js');
+  const hooks = hookCommands(options, ctx, previous);
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }] = await Promise.all([
+    import('../../certificate/issue.js'),
+    import('../../hooks/index.js'),
+  ]);
+  const hookRuns: (HookOutcome & { kind: string })[] = [];
+  let ordered = false;
   const outcome = await issueCertificate(
     {
       name,
@@ -70,6 +84,7 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
       method,
       server: ctx.settings.server,
       force: options.force === true,
+      ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
     },
     {
       store,
@@ -77,10 +92,19 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
       connect: ctx.connect,
       report: ctx.report,
       now: ctx.now,
-      ...(ctx.settings.renewDays === undefined ? {} : { defaultRenewDays: ctx.settings.renewDays }),
+      due: dueOptions(ctx.settings),
+      beforeOrder: async () => {
+        ordered = true;
+        if (hooks.pre !== undefined) hookRuns.push({ kind: 'pre', ...(await runHook(hooks.pre, {})) });
+      },
     },
-  );
-  return issueResult(outcome, ctx);
+  ).finally(async () => {
+    if (ordered && hooks.post !== undefined) hookRuns.push({ kind: 'post', ...(await runHook(hooks.post, postHookEnv(domains, []))) });
+  });
+  if (outcome.status === 'issued' && hooks.deploy !== undefined) {
+    hookRuns.push({ kind: 'deploy', ...(await runHook(hooks.deploy, deployHookEnv(outcome.location, outcome.meta.domains))) });
+  }
+  return issueResult(outcome, ctx, hookRuns);
 }
 
 /** Flags win; then the config file's webroot; then how this certificate was issued before. */
@@ -109,7 +133,17 @@ function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMe
   return { type: 'ecdsa', curve: options.ellipticCurve ?? ctx.settings.ellipticCurve };
 }
 
-function issueResult(outcome: IssueOutcome, ctx: CliContext): CommandResult {
+/** Flags > how this certificate was issued before > the config file's hooks. */
+function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): HookCommands {
+  const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? previous?.hooks?.[kind] ?? ctx.settings.hooks[kind];
+  const pre = pick(options.preHook, 'pre');
+  const post = pick(options.postHook, 'post');
+  const deploy = pick(options.deployHook, 'deploy');
+  return { ...(pre === undefined ? {} : { pre }), ...(post === undefined ? {} : { post }), ...(deploy === undefined ? {} : { deploy }) };
+}
+
+function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutcome & { kind: string })[]): CommandResult {
+  const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
   const { meta, location } = outcome;
   const files = {
     cert: `${location}/cert.pem`,
@@ -128,9 +162,11 @@ function issueResult(outcome: IssueOutcome, ctx: CliContext): CommandResult {
     files,
   };
   return {
-    json,
-    human: (s) =>
-      outcome.status === 'not-due'
+    // A failing hook never undoes the certificate, but the run reports it.
+    exitCode: hookErrors.length > 0 ? ExitCode.FAILURE : ExitCode.OK,
+    json: { ...json, hooks: hookRuns },
+    human: (s) => [
+      ...(outcome.status === 'not-due'
         ? [
             `Certificate ${s.bold(meta.name)} is not due for renewal until ${formatDate(outcome.dueAt)}; nothing ordered.`,
             s.dim('Use --force to order a new one anyway.'),
@@ -143,6 +179,8 @@ function issueResult(outcome: IssueOutcome, ctx: CliContext): CommandResult {
             `  key:       ${files.privkey}`,
             `  chain:     ${files.fullchain}`,
             ...(ctx.flags.verbose ? [`  server:    ${meta.server}`] : []),
-          ],
+          ]),
+      ...hookErrors.map((e) => s.bad(e)),
+    ],
   };
 }

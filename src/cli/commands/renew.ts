@@ -1,7 +1,10 @@
-import type { Command } from 'commander';
-import { ExitCode } from '../../errors.js';
-import type { RenewResult } from '../../renewal/renew.js';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { CertmanError, ExitCode } from '../../errors.js';
+import type { RenewResult, RenewRun } from '../../renewal/renew.js';
+import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
+import { dueOptions } from '../due-options.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
 import { collect, parsePositive } from '../parse.js';
@@ -12,54 +15,151 @@ interface RenewOptions {
   certName: string[];
   force?: boolean;
   days?: number;
+  dryRun?: boolean;
+  concurrency: number;
+  max?: number;
+  randomSleep: number | false;
+  wait?: boolean;
+  preHook?: string;
+  postHook?: string;
+  deployHook?: string;
+  logsDir?: string;
 }
+
+const KEEP_LOGS = 30;
 
 export function defineRenew(program: Command, run: Runner): void {
   program
     .command('renew')
-    .description('renew every certificate that is due, the way it was issued (safe to run from cron)')
+    .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due')
-    .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime)', (v) => parsePositive(v, '--days'))
-    .addHelpText('after', '\nExample (cron, hourly):\n  17 * * * * certman renew -q')
+    .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)', (v) => parsePositive(v, '--days'))
+    .option('--dry-run', 'run every order against the dry-run server (config dryRunServer, default letsencrypt-staging); save nothing')
+    .option('--concurrency <n>', 'certificates renewed at the same time', (v) => integer(v, '--concurrency'), 4)
+    .option('--max <n>', 'renew at most <n> certificates in this run; the rest wait for the next', (v) => integer(v, '--max'))
+    .addOption(
+      new Option('--random-sleep <seconds>', 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)')
+        .default(480)
+        .argParser((v) => parsePositive(v, '--random-sleep')),
+    )
+    .option('--no-random-sleep', 'do not sleep before renewing')
+    .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
+    .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
+    .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
+    .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`)
+    .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
 }
 
+function integer(value: string, flag: string): number {
+  const n = parsePositive(value, flag);
+  if (!Number.isInteger(n)) throw new CertmanError(`${flag} must be a whole number, not "${value}"`, { exitCode: ExitCode.USAGE });
+  return n;
+}
+
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const { renewCertificates } = await import('../../renewal/renew.js');
+  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }] = await Promise.all([
+    import('../../renewal/renew.js'),
+    import('../../logs/run-log.js'),
+    import('../../registration/account.js'),
+  ]);
   const store = await ctx.openStore();
-  const { renewDays } = ctx.settings;
-  const results = await renewCertificates(
-    {
-      names: options.certName,
-      force: options.force === true,
-      now: ctx.now,
-      ...(options.days === undefined ? {} : { days: options.days }),
-      ...(renewDays === undefined ? {} : { defaultDays: renewDays }),
-    },
-    { store, accounts: store, connect: ctx.connect, report: ctx.report },
-  );
+  const lock = await store.lock('config-dir', { wait: options.wait === true });
+  const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
+  try {
+    const report = log.reporter(ctx.report);
+    const dryRunServer = ctx.settings.dryRunServer;
+    // Random sleep only when unattended (stdin not a terminal), never for a dry run.
+    const unattended = process.stdin.isTTY !== true;
+    const randomSleepMs = options.randomSleep !== false && unattended && options.dryRun !== true ? options.randomSleep * 1000 : 0;
+    const accountFor = async (server: string): Promise<StoredAccount> => {
+      const existing = await store.getAccount(server);
+      if (existing !== undefined) return existing;
+      if (options.dryRun === true && server === dryRunServer) {
+        // A dry run needs an account at the staging CA: make one like certbot does, with the main contact.
+        const main = await store.getAccount(ctx.settings.server);
+        const email = main?.email ?? ctx.settings.email;
+        const registered = await registerAccount(
+          { server, agreeTos: true, updateEmail: false, ...(email === undefined ? {} : { email }) },
+          { accounts: store, connect: ctx.connect, report },
+        );
+        return registered.account;
+      }
+      throw new CertmanError(`no account for ${server}`, { hint: 'run certman register --server <that server>' });
+    };
+    const result = await renewCertificates(
+      {
+        names: options.certName,
+        force: options.force === true,
+        now: ctx.now,
+        due: dueOptions(ctx.settings, options.days),
+        concurrency: options.concurrency,
+        ...(options.max === undefined ? {} : { max: options.max }),
+        randomSleepMs,
+        hooks: {
+          ...(options.preHook === undefined ? {} : { pre: options.preHook }),
+          ...(options.postHook === undefined ? {} : { post: options.postHook }),
+          ...(options.deployHook === undefined ? {} : { deploy: options.deployHook }),
+        },
+        ...(options.dryRun === true ? { dryRun: { server: dryRunServer } } : {}),
+      },
+      { store, connect: ctx.connect, report, accountFor, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random },
+    );
+    for (const r of result.results) log.line(summaryLine(r));
+    const hookErrors = hookFailures(result);
+    for (const message of hookErrors) log.line(message);
+    return renewResult(result, hookErrors, log.path);
+  } finally {
+    await log.close();
+    await lock.release();
+  }
+}
+
+function summaryLine(r: RenewResult): string {
+  switch (r.status) {
+    case 'renewed':
+      return `${r.dryRun ? 'dry run ok' : 'renewed'}  ${r.name} (serial ${r.meta.serial}, expires ${formatDate(r.meta.notAfter)})`;
+    case 'not-due':
+      return `not due  ${r.name} (due ${formatDate(r.window.dueAt)}, ${r.window.reason})`;
+    case 'deferred':
+      return `deferred ${r.name}: ${r.reason}`;
+    case 'skipped':
+      return `skipped  ${r.name}: ${r.reason}`;
+    case 'failed':
+      return `failed   ${r.name}: ${r.error.message}`;
+  }
+}
+
+function renewResult(run: RenewRun, hookErrors: string[], logPath: string): CommandResult {
+  const { results } = run;
   const count = (status: RenewResult['status']) => results.filter((r) => r.status === status).length;
-  const summary = { renewed: count('renewed'), notDue: count('not-due'), skipped: count('skipped'), failed: count('failed') };
+  const summary = {
+    renewed: count('renewed'),
+    notDue: count('not-due'),
+    deferred: count('deferred'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    hookFailures: hookErrors.length,
+  };
+  const failed = summary.failed > 0 || summary.hookFailures > 0;
   return {
-    exitCode: summary.failed > 0 ? ExitCode.FAILURE : ExitCode.OK,
-    json: { summary, results: results.map(resultJson) },
+    exitCode: failed ? ExitCode.FAILURE : ExitCode.OK,
+    json: { summary, results: results.map(resultJson), hooks: run.hooks, sleptMs: run.sleptMs, log: logPath },
     human: (s) => {
       const lines = results.map((r) => {
-        switch (r.status) {
-          case 'renewed':
-            return `${s.ok('renewed')}  ${r.name} (new serial ${r.meta.serial}, expires ${formatDate(r.meta.notAfter)})`;
-          case 'not-due':
-            return `${s.dim('not due')}  ${r.name} (due ${formatDate(r.dueAt)})`;
-          case 'skipped':
-            return `${s.warn('skipped')}  ${r.name}: ${r.reason}`;
-          case 'failed':
-            return `${s.bad('failed')}   ${r.name}: ${r.error.message}`;
-        }
+        const line = summaryLine(r);
+        if (r.status === 'renewed') return s.ok(line);
+        if (r.status === 'failed') return s.bad(line);
+        if (r.status === 'not-due') return s.dim(line);
+        return s.warn(line);
       });
-      const total = `${summary.renewed} renewed, ${summary.notDue} not due, ${summary.skipped} skipped, ${summary.failed} failed`;
+      const total = `${summary.renewed} renewed, ${summary.notDue} not due, ${summary.deferred} deferred, ${summary.skipped} skipped, ${summary.failed} failed`;
       // Quiet runs (cron) print only when something failed; main.ts decides from the exit code.
-      return results.length === 0 ? ['No certificates to renew.'] : [...lines, summary.failed > 0 ? s.bad(total) : total];
+      return results.length === 0
+        ? ['No certificates to renew.']
+        : [...lines, ...hookErrors.map((e) => s.bad(e)), failed ? s.bad(total) : total, s.dim(`log: ${logPath}`)];
     },
   };
 }
@@ -67,9 +167,11 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
 function resultJson(r: RenewResult) {
   switch (r.status) {
     case 'renewed':
-      return { name: r.name, status: r.status, serial: r.meta.serial, previousSerial: r.previousSerial, notAfter: r.meta.notAfter };
+      return { name: r.name, status: r.status, serial: r.meta.serial, previousSerial: r.previousSerial, notAfter: r.meta.notAfter, dryRun: r.dryRun };
     case 'not-due':
-      return { name: r.name, status: r.status, dueAt: r.dueAt.toISOString() };
+      return { name: r.name, status: r.status, dueAt: r.window.dueAt.toISOString(), dueReason: r.window.reason };
+    case 'deferred':
+      return { name: r.name, status: r.status, reason: r.reason, ...(r.until === undefined ? {} : { until: r.until.toISOString() }) };
     case 'skipped':
       return { name: r.name, status: r.status, reason: r.reason };
     case 'failed':

@@ -7,13 +7,15 @@
  *   <configDir>/renewal/<name>.json                                    CertificateMeta + "format": 1
  *   <configDir>/accounts/<server-key>/{account.json,private_key.pem}  (dirs 0700)
  *   <configDir>/.pending/<name>                                        journal of a live/ switch in progress
+ *   <configDir>/.locks/<name>.lock                                     lock between certman runs (lock.ts)
+ *   <configDir>/state/<key>.json                                       small JSON documents (state.ts)
  *
  * Every file is written with writeFileAtomic(); live/ links are switched by rename. save() writes
  * the archive version completely, then the journal, then the metadata, then switches the links and
  * finally drops the journal; open() finishes or rolls back whatever a crash interrupted.
  *
  * Concurrency: operations on one certificate (or one account) are serialised within the process.
- * Two processes writing the same config directory at once are not coordinated (no lock file).
+ * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts).
  */
 import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
@@ -25,11 +27,16 @@ import type {
   CertificateFiles,
   CertificateMeta,
   CertificateStore,
+  LockingStore,
+  LockOptions,
   NewCertificate,
+  StateStore,
   StoredAccount,
+  StoreLock,
 } from '../types.js';
 import { ensureDir, errorCode, fsyncDir, isTempName, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
-import { mapLimit } from './limit.js';
+import { mapLimit } from '../../concurrency.js';
+import { acquireFileLock } from './lock.js';
 import {
   CorruptFileError,
   parseAccount,
@@ -41,6 +48,7 @@ import {
   type JournalEntry,
 } from './meta.js';
 import { isValidName, parseServerUrl, serverKey, validateName } from './names.js';
+import { readState, stateFilePath, writeState } from './state.js';
 
 /** The four PEM files of every version, in the order they are written and linked. */
 export const PEM_KINDS = ['cert', 'chain', 'fullchain', 'privkey'] as const;
@@ -178,7 +186,7 @@ function sameServer(a: string, b: string): boolean {
   }
 }
 
-export class FileStore implements CertificateStore, AccountStore {
+export class FileStore implements CertificateStore, AccountStore, LockingStore, StateStore {
   /** Absolute config directory. */
   readonly configDir: string;
   private readonly archiveRoot: string;
@@ -474,6 +482,31 @@ export class FileStore implements CertificateStore, AccountStore {
         throw ioError(`cannot save the account in ${dir}`, err);
       }
     });
+  }
+
+  // ---- LockingStore ----
+
+  /**
+   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes on this
+   * machine; a lock left by a dead process is taken over. Not re-entrant: a second lock() on a
+   * name this process holds counts as held. Released by release() or when the process exits.
+   */
+  async lock(name: string, options: LockOptions): Promise<StoreLock> {
+    return acquireFileLock(this.configDir, name, options);
+  }
+
+  // ---- StateStore ----
+
+  /** The JSON document <configDir>/state/<key>.json; undefined if missing, CorruptFileError if not JSON. */
+  async getState<T>(key: string): Promise<T | undefined> {
+    stateFilePath(this.configDir, key);
+    return this.withLock(`state:${key}`, () => readState<T>(this.configDir, key));
+  }
+
+  /** Replaces <configDir>/state/<key>.json atomically; keys are [a-z0-9-]+. */
+  async putState(key: string, value: unknown): Promise<void> {
+    stateFilePath(this.configDir, key);
+    await this.withLock(`state:${key}`, () => writeState(this.configDir, key, value));
   }
 
   // ---- internals ----

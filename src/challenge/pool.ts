@@ -1,0 +1,70 @@
+import type { ChallengeMethod } from '../store/types.js';
+import { StandaloneResponder } from './standalone.js';
+import type { Http01Responder } from './types.js';
+import { WebrootResponder } from './webroot.js';
+
+interface Entry {
+  responder: Promise<Http01Responder>;
+  users: number;
+}
+
+/**
+ * Shares responders between orders that run at the same time: concurrent renewals on one
+ * standalone port need one server, and on one webroot one owner of the folders it creates.
+ * Each `acquire` is a lease; the responder closes when its last lease does.
+ */
+export class ResponderPool {
+  private readonly entries = new Map<string, Entry>();
+
+  async acquire(method: ChallengeMethod): Promise<Http01Responder> {
+    const key = method.kind === 'webroot' ? `webroot:${method.webroot}` : `standalone:${method.address ?? '*'}:${method.port}`;
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      const created: Entry = { responder: open(method), users: 0 };
+      this.entries.set(key, created);
+      // A responder that failed to open (busy port) must not be handed to the next order.
+      created.responder.catch(() => this.entries.delete(key));
+      entry = created;
+    }
+    entry.users += 1;
+    const shared = await entry.responder.catch((err: unknown) => {
+      (entry as Entry).users -= 1;
+      throw err;
+    });
+    return this.lease(key, entry, shared);
+  }
+
+  private lease(key: string, entry: Entry, shared: Http01Responder): Http01Responder {
+    const mine = new Set<string>();
+    let closed = false;
+    return {
+      publish: async (domain, token, keyAuthorization) => {
+        mine.add(token);
+        await shared.publish(domain, token, keyAuthorization);
+      },
+      unpublish: async (token) => {
+        mine.delete(token);
+        await shared.unpublish(token);
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await Promise.all([...mine].map((token) => shared.unpublish(token)));
+        entry.users -= 1;
+        if (entry.users === 0 && this.entries.get(key) === entry) {
+          this.entries.delete(key);
+          await shared.close();
+        }
+      },
+    };
+  }
+}
+
+function open(method: ChallengeMethod): Promise<Http01Responder> {
+  switch (method.kind) {
+    case 'webroot':
+      return WebrootResponder.open(method.webroot);
+    case 'standalone':
+      return StandaloneResponder.open({ port: method.port, ...(method.address === undefined ? {} : { address: method.address }) });
+  }
+}

@@ -1,0 +1,386 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { CertmanError, ExitCode, LockedError } from '../../src/errors.js';
+import { openStore } from '../../src/store/index.js';
+import { acquireFileLock, lockFilePath, LOCKS_DIR, processStartTime, type LockHolder } from '../../src/store/fs/lock.js';
+
+const LOCK_MODULE = pathToFileURL(path.resolve('src/store/fs/lock.ts')).href;
+
+let root: string;
+let counter = 0;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'certman-lock-'));
+});
+
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await rm(root, { recursive: true, force: true });
+});
+
+async function configDir(): Promise<string> {
+  counter += 1;
+  const dir = path.join(root, `config-${counter}`);
+  await mkdir(dir);
+  return dir;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Pid of a process that has run and exited (so nothing runs under it). */
+async function deadPid(): Promise<number> {
+  const child = spawn('true', { stdio: 'ignore' });
+  await exited(child);
+  assert.ok(child.pid !== undefined);
+  return child.pid;
+}
+
+/** A live process that is not certman: `sleep`. */
+function liveProcess(): ChildProcess {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+async function writeLock(dir: string, name: string, holder: Partial<LockHolder> | string): Promise<string> {
+  const file = lockFilePath(dir, name);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, typeof holder === 'string' ? holder : JSON.stringify(holder));
+  return file;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * A separate node process running the real lock code. It prints "ready", and on each command line:
+ * "take" → tries lock(name, {wait:false}) and prints "acquired" or "locked <message>";
+ * "release" → releases and prints "released"; "exit" → process.exit(0) (no release());
+ * stdin closed → exits too.
+ */
+class LockChild {
+  readonly process: ChildProcess;
+  private readonly lines: string[] = [];
+  private waiters: ((line: string) => void)[] = [];
+
+  constructor(dir: string, name: string) {
+    const script = `
+      const { acquireFileLock } = await import(${JSON.stringify(LOCK_MODULE)});
+      const readline = await import('node:readline');
+      let lock;
+      const rl = readline.createInterface({ input: process.stdin });
+      rl.on('line', async (cmd) => {
+        if (cmd === 'take') {
+          try {
+            lock = await acquireFileLock(${JSON.stringify(dir)}, ${JSON.stringify(name)}, { wait: false });
+            console.log('acquired');
+          } catch (err) {
+            console.log('locked ' + err.name + ' ' + err.message);
+          }
+        } else if (cmd === 'release') {
+          await lock.release();
+          console.log('released');
+        } else if (cmd === 'exit') {
+          process.exit(0);
+        }
+      });
+      rl.on('close', () => process.exit(0));
+      console.log('ready');
+    `;
+    this.process = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    children.add(this.process);
+    this.process.once('exit', () => children.delete(this.process));
+    createInterface({ input: this.process.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(line);
+      else this.lines.push(line);
+    });
+  }
+
+  get pid(): number {
+    assert.ok(this.process.pid !== undefined);
+    return this.process.pid;
+  }
+
+  next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('child did not answer')), 20_000);
+      this.waiters.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+  }
+
+  send(command: string): void {
+    this.process.stdin?.write(`${command}\n`);
+  }
+
+  async ask(command: string): Promise<string> {
+    this.send(command);
+    return this.next();
+  }
+}
+
+describe('file lock', () => {
+  test('acquire writes the holder into .locks/<name>.lock (folder 0700); release removes it', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    const file = lockFilePath(dir, 'renew');
+    assert.equal(file, path.join(dir, LOCKS_DIR, 'renew.lock'));
+    assert.equal((await stat(path.join(dir, LOCKS_DIR))).mode & 0o777, 0o700);
+    const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    assert.equal(holder.pid, process.pid);
+    assert.equal(holder.hostname, os.hostname());
+    assert.ok(!Number.isNaN(Date.parse(holder.startedAt)));
+    const start = await processStartTime(process.pid);
+    if (start !== undefined) assert.equal(holder.processStart, start);
+    await lock.release();
+    assert.equal(await exists(file), false);
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+    await lock.release(); // idempotent
+  });
+
+  test('a name this process already holds counts as held (no re-entrance)', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    try {
+      await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
+        assert.ok(err instanceof LockedError);
+        assert.equal(err.exitCode, ExitCode.LOCKED);
+        assert.equal(err.message, `another certman run (pid ${process.pid}, started ${lock.holder.startedAt}) holds the lock on ${dir}`);
+        return true;
+      });
+      // Other names are independent.
+      const other = await acquireFileLock(dir, 'example.com', { wait: false });
+      await other.release();
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test('a lock held by another certman process blocks; after it is SIGKILLed the lock is taken over', async () => {
+    const dir = await configDir();
+    const child = new LockChild(dir, 'renew');
+    assert.equal(await child.next(), 'ready');
+    assert.equal(await child.ask('take'), 'acquired');
+
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
+      assert.ok(err instanceof LockedError);
+      assert.match(err.message, new RegExp(`^another certman run \\(pid ${child.pid}, started .+\\) holds the lock on `));
+      return true;
+    });
+
+    child.process.kill('SIGKILL');
+    await exited(child.process);
+    const left = JSON.parse(await readFile(lockFilePath(dir, 'renew'), 'utf8')) as LockHolder;
+    assert.equal(left.pid, child.pid, 'a killed process leaves its lock file');
+
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    const now = JSON.parse(await readFile(lockFilePath(dir, 'renew'), 'utf8')) as LockHolder;
+    assert.equal(now.pid, process.pid);
+    await lock.release();
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), [], 'no stale or break files left');
+  });
+
+  test('a process that exits normally without release() leaves no lock', async () => {
+    const dir = await configDir();
+    const child = new LockChild(dir, 'renew');
+    assert.equal(await child.next(), 'ready');
+    assert.equal(await child.ask('take'), 'acquired');
+    assert.equal(await exists(lockFilePath(dir, 'renew')), true);
+    child.send('exit');
+    await exited(child.process);
+    assert.equal(await exists(lockFilePath(dir, 'renew')), false);
+  });
+
+  test('another process is blocked by our lock and gets it once we release', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    const child = new LockChild(dir, 'renew');
+    assert.equal(await child.next(), 'ready');
+    assert.match(await child.ask('take'), /^locked LockedError another certman run \(pid \d+/);
+    await lock.release();
+    assert.equal(await child.ask('take'), 'acquired');
+    assert.equal(await child.ask('release'), 'released');
+    assert.equal(await exists(lockFilePath(dir, 'renew')), false);
+    child.process.stdin?.end();
+    await exited(child.process);
+  });
+
+  test('a lock file naming a live process blocks', async () => {
+    const dir = await configDir();
+    const holder = liveProcess();
+    assert.ok(holder.pid !== undefined);
+    const processStart = await processStartTime(holder.pid);
+    await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart });
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), {
+      name: 'LockedError',
+      message: `another certman run (pid ${holder.pid}, started 2025-01-01T00:00:00.000Z) holds the lock on ${dir}`,
+    });
+    // Without a recorded start time, a live pid is enough.
+    await writeLock(dir, 'other', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z' });
+    await assert.rejects(acquireFileLock(dir, 'other', { wait: false }), LockedError);
+    holder.kill('SIGKILL');
+  });
+
+  test('a lock file naming a dead pid is taken over', async () => {
+    const dir = await configDir();
+    const pid = await deadPid();
+    const file = await writeLock(dir, 'renew', { pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart: 1 });
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    assert.equal((JSON.parse(await readFile(file, 'utf8')) as LockHolder).pid, process.pid);
+    await lock.release();
+  });
+
+  test('a live pid with another start time is a reused pid: stale', async (t) => {
+    const holder = liveProcess();
+    assert.ok(holder.pid !== undefined);
+    const start = await processStartTime(holder.pid);
+    if (start === undefined) {
+      t.skip('no /proc/<pid>/stat here');
+      holder.kill('SIGKILL');
+      return;
+    }
+    const dir = await configDir();
+    await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart: start + 1 });
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+    holder.kill('SIGKILL');
+  });
+
+  test('a lock from another hostname cannot be a live process here: stale', async () => {
+    const dir = await configDir();
+    await writeLock(dir, 'renew', { pid: process.pid, hostname: `not-${os.hostname()}`, startedAt: '2025-01-01T00:00:00.000Z' });
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+  });
+
+  test('wait:true acquires once the holder releases', async () => {
+    const dir = await configDir();
+    const first = await acquireFileLock(dir, 'renew', { wait: false });
+    const started = Date.now();
+    setTimeout(() => void first.release(), 400);
+    const second = await acquireFileLock(dir, 'renew', { wait: true, timeoutMs: 10_000 });
+    const waited = Date.now() - started;
+    assert.ok(waited >= 380 && waited < 3000, `waited ${waited} ms`);
+    await second.release();
+  });
+
+  test('wait:true gives up after timeoutMs and says how long it waited', async () => {
+    const dir = await configDir();
+    const holder = await acquireFileLock(dir, 'renew', { wait: false });
+    const started = Date.now();
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: true, timeoutMs: 500 }), (err: unknown) => {
+      assert.ok(err instanceof LockedError);
+      assert.equal(err.exitCode, ExitCode.LOCKED);
+      assert.match(err.message, /^gave up after waiting \d+ ms for the lock: another certman run \(pid \d+, started .+\) holds the lock on /);
+      return true;
+    });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 500 && elapsed < 2000, `took ${elapsed} ms`);
+    await holder.release();
+  });
+
+  test('a corrupt or empty lock file is treated as being written, then as stale after 10 s', async () => {
+    const dir = await configDir();
+    for (const content of ['', '{"pid":', 'not json', '{"pid":0,"hostname":"h","startedAt":"x"}']) {
+      const file = await writeLock(dir, 'renew', content);
+      await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
+        assert.ok(err instanceof LockedError);
+        assert.match(err.message, /lock file .* is being written/);
+        return true;
+      });
+      const old = new Date(Date.now() - 11_000);
+      await utimes(file, old, old);
+      const lock = await acquireFileLock(dir, 'renew', { wait: false });
+      await lock.release();
+    }
+  });
+
+  test('a stale lock is won by exactly one of many contenders in one process', async () => {
+    const dir = await configDir();
+    await writeLock(dir, 'renew', { pid: await deadPid(), hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z' });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => acquireFileLock(dir, 'renew', { wait: false })));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof LockedError);
+    if (won[0]?.status === 'fulfilled') await won[0].value.release();
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+  });
+
+  test('a stale lock is won by exactly one of many processes', async () => {
+    const dir = await configDir();
+    await writeLock(dir, 'renew', { pid: await deadPid(), hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z' });
+    const contenders = Array.from({ length: 6 }, () => new LockChild(dir, 'renew'));
+    for (const c of contenders) assert.equal(await c.next(), 'ready');
+    for (const c of contenders) c.send('take');
+    const answers = await Promise.all(contenders.map((c) => c.next()));
+    assert.equal(answers.filter((a) => a === 'acquired').length, 1, answers.join('\n'));
+    for (const a of answers) if (a !== 'acquired') assert.match(a, /^locked LockedError /);
+    const winner = contenders[answers.indexOf('acquired')];
+    const holder = JSON.parse(await readFile(lockFilePath(dir, 'renew'), 'utf8')) as LockHolder;
+    assert.equal(holder.pid, winner?.pid);
+    for (const c of contenders) c.process.stdin?.end();
+    await Promise.all(contenders.map((c) => exited(c.process)));
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+  });
+
+  test('release() leaves a lock file that is no longer ours', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    const foreign = JSON.stringify({ pid: 1, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z' });
+    await writeFile(lockFilePath(dir, 'renew'), foreign);
+    await lock.release();
+    assert.equal(await readFile(lockFilePath(dir, 'renew'), 'utf8'), foreign);
+  });
+
+  test('a released lock can be taken again; an old handle does not release the new lock', async () => {
+    const dir = await configDir();
+    const first = await acquireFileLock(dir, 'renew', { wait: false });
+    await first.release();
+    const second = await acquireFileLock(dir, 'renew', { wait: false });
+    await first.release();
+    assert.equal(await exists(lockFilePath(dir, 'renew')), true);
+    await second.release();
+    assert.equal(await exists(lockFilePath(dir, 'renew')), false);
+  });
+
+  test('invalid lock names are refused', async () => {
+    const dir = await configDir();
+    for (const name of ['', '../x', 'a/b', '.hidden']) {
+      await assert.rejects(acquireFileLock(dir, name, { wait: false }), (err: unknown) => err instanceof CertmanError && !(err instanceof LockedError));
+    }
+  });
+
+  test('FileStore.lock() through openStore()', async () => {
+    const dir = await configDir();
+    const store = await openStore(dir);
+    const lock = await store.lock('renew', { wait: false });
+    await assert.rejects(store.lock('renew', { wait: false }), LockedError);
+    await lock.release();
+    const again = await store.lock('renew', { wait: true, timeoutMs: 1000 });
+    await again.release();
+  });
+});
+
