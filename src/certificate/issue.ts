@@ -26,6 +26,8 @@ export interface IssueDeps {
   dryRun?: boolean;
   /** Shared by the orders of one run (a standalone port or a webroot serves them all); one per call otherwise. */
   responders?: ResponderPool;
+  /** ARI certificate id of the certificate this order replaces (RFC 9773 §5). */
+  replaces?: string;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
 }
@@ -51,7 +53,15 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   let fullchainPem: string;
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
-    fullchainPem = await obtainCertificate({ client, domains: request.domains, keyPem, accountKeyPem: deps.account.keyPem, responder, report });
+    fullchainPem = await obtainCertificate({
+      client,
+      domains: request.domains,
+      keyPem,
+      accountKeyPem: deps.account.keyPem,
+      responder,
+      report,
+      ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+    });
   } finally {
     await responder.close();
   }

@@ -16,13 +16,15 @@ export interface ObtainInput {
   accountKeyPem: string;
   responder: Http01Responder;
   report: Reporter;
+  /** ARI id of the certificate being replaced; the client drops it if the CA says alreadyReplaced. */
+  replaces?: string;
 }
 
 /** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
   const { client, report } = input;
   report.step(`ordering a certificate for ${input.domains.join(', ')}`);
-  let order = await client.newOrder(input.domains);
+  let order = await client.newOrder(input.domains, input.replaces === undefined ? {} : { replaces: input.replaces });
   const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
   await validateAuthorizations(input, authorizations);
 

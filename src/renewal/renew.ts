@@ -6,6 +6,8 @@ import { AcmeProblemError, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
+import { ariCertId } from '../acme/ari.js';
+import { refreshAriStates } from './ari-refresh.js';
 import { FailureBudget } from './budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from './due.js';
 
@@ -57,7 +59,7 @@ export interface RenewRun {
  */
 export async function renewCertificates(options: RenewOptions, deps: RenewDeps): Promise<RenewRun> {
   const { report } = deps;
-  const selected = await selectCertificates(options.names, deps.store);
+  const selected = await refreshAriStates(await selectCertificates(options.names, deps.store), deps, options.now, options.concurrency);
   const budget = await FailureBudget.load(deps.store);
   const results = new Map<string, RenewResult>();
   const due: CertificateMeta[] = [];
@@ -130,6 +132,8 @@ async function renewOne(
   const hooks = hooksOf(meta, options);
   try {
     const account = await deps.accountFor(server);
+    // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
+    const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
     const outcome = await issueCertificate(
       { ...meta, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
@@ -141,6 +145,7 @@ async function renewOne(
         now: options.now,
         dryRun: options.dryRun !== undefined,
         responders: deps.responders,
+        ...(replaces === undefined ? {} : { replaces }),
       },
     );
     if (options.dryRun === undefined && hooks.deploy !== undefined) {

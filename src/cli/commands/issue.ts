@@ -74,35 +74,43 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
     import('../../hooks/index.js'),
   ]);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
+  const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
   let ordered = false;
-  const outcome = await issueCertificate(
-    {
-      name,
-      domains,
-      key,
-      reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
-      method,
-      server: ctx.settings.server,
-      force: options.force === true,
-      ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
-    },
-    {
-      store,
-      account,
-      connect: ctx.connect,
-      report: ctx.report,
-      now: ctx.now,
-      due: dueOptions(ctx.settings),
-      beforeOrder: async () => {
-        ordered = true;
-        if (hooks.pre !== undefined) hookRuns.push({ kind: 'pre', ...(await runHook(hooks.pre, {})) });
+  let outcome: IssueOutcome | undefined;
+  // certbot's order: pre before the order, deploy on success, post whenever an order was attempted.
+  try {
+    outcome = await issueCertificate(
+      {
+        name,
+        domains,
+        key,
+        reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
+        method,
+        server: ctx.settings.server,
+        force: options.force === true,
+        ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
       },
-    },
-  ).finally(async () => {
-    if (ordered && hooks.post !== undefined) hookRuns.push({ kind: 'post', ...(await runHook(hooks.post, postHookEnv(domains, []))) });
-  });
-  if (outcome.status === 'issued' && hooks.deploy !== undefined) {
-    hookRuns.push({ kind: 'deploy', ...(await runHook(hooks.deploy, deployHookEnv(outcome.location, outcome.meta.domains))) });
+      {
+        store,
+        account,
+        connect: ctx.connect,
+        report: ctx.report,
+        now: ctx.now,
+        due: dueOptions(ctx.settings),
+        beforeOrder: async () => {
+          ordered = true;
+          if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
+        },
+      },
+    );
+    if (outcome.status === 'issued' && hooks.deploy !== undefined) {
+      await hook('deploy', hooks.deploy, deployHookEnv(outcome.location, outcome.meta.domains));
+    }
+  } finally {
+    if (ordered && hooks.post !== undefined) {
+      const ok = outcome?.status === 'issued';
+      await hook('post', hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains));
+    }
   }
   return issueResult(outcome, ctx, hookRuns);
 }
