@@ -71,7 +71,8 @@ export async function connectAcme(options: ConnectOptions): Promise<AcmeClient> 
 }
 
 export class AcmeClient {
-  private nonce: string | undefined;
+  /** Replay-Nonces from earlier answers (RFC 8555 §7.2): each saves a newNonce round trip, also between concurrent orders. */
+  private readonly nonces: string[] = [];
 
   constructor(
     private readonly http: SigningHttp,
@@ -199,15 +200,14 @@ export class AcmeClient {
   }
 
   private async post<T>(url: string, payload: object | null, options: { jwk?: boolean; eab?: boolean } = {}): Promise<Response<T>> {
-    const nonce = this.nonce;
-    this.nonce = undefined;
+    const nonce = this.nonces.pop();
     const res = await this.http.signedRequest(url, payload, {
       kid: options.jwk === true ? null : this.requireAccount(),
       nonce: nonce ?? null,
       includeExternalAccountBinding: options.eab === true,
     });
     const replayNonce = res.headers['replay-nonce'];
-    if (typeof replayNonce === 'string') this.nonce = replayNonce;
+    if (typeof replayNonce === 'string') this.nonces.push(replayNonce);
     if (res.status >= 400) throw problemError(res.data, res.status, `HTTP ${res.status} from ${url}`);
     const location = res.headers.location;
     return {

@@ -21,8 +21,8 @@ export interface HttpPolicy {
   requestsPerSecond: number;
 }
 
-/** Default request rate per CA: well under Let's Encrypt's per-IP limits (hundreds per second on /acme/*). */
-export const DEFAULT_REQUESTS_PER_SECOND = 60;
+/** Default request rate per CA: well under Let's Encrypt's per-IP limit of 250 per second on /acme/*. */
+export const DEFAULT_REQUESTS_PER_SECOND = 100;
 
 /** Longest Retry-After certman waits for inside one run; longer ones fail the request with a hint. */
 const MAX_RETRY_AFTER_MS = 30_000;

@@ -20,7 +20,7 @@ export async function pollUntil<T>(
   options: PollOptions,
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  let delay = options.initialDelayMs ?? 250;
+  let delay = options.initialDelayMs ?? 100;
   const maxDelay = options.maxDelayMs ?? 2000;
   for (;;) {
     const { body, retryAfterMs } = await fetch();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AcmeConnector } from '../acme/index.js';
+import type { AcmeClient, AcmeConnector } from '../acme/index.js';
 import type { Settings } from '../config/types.js';
 import type { Reporter } from '../report.js';
 import type { Store } from '../store/index.js';
@@ -48,6 +48,7 @@ export async function createContext(command: Command): Promise<CliContext> {
   const timeoutMs = parsePositive(globals.timeout ?? process.env.CERTMAN_TIMEOUT ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
   let store: Promise<Store> | undefined;
+  const clients = new Map<string, Promise<AcmeClient>>();
   return {
     settings,
     flags,
@@ -55,9 +56,22 @@ export async function createContext(command: Command): Promise<CliContext> {
     style,
     report: stderrReporter(flags, style),
     openStore: () => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir))),
-    connect: async (options) => {
-      const { connectAcme } = await import('../acme/index.js');
-      return connectAcme({ ...options, ...(settings.caFile === undefined ? {} : { caFile: settings.caFile }), requestTimeoutMs: timeoutMs });
+    connect: (options) => {
+      // One client per server and account for the whole run: concurrent renewals share its directory and nonces.
+      const key = `${options.server} ${options.accountUrl ?? options.accountKeyPem}`;
+      let client = clients.get(key);
+      if (client === undefined) {
+        client = import('../acme/index.js').then(({ connectAcme }) =>
+          connectAcme({
+            ...options,
+            ...(settings.caFile === undefined ? {} : { caFile: settings.caFile }),
+            ...(settings.requestsPerSecond === undefined ? {} : { requestsPerSecond: settings.requestsPerSecond }),
+            requestTimeoutMs: timeoutMs,
+          }),
+        );
+        clients.set(key, client);
+      }
+      return client;
     },
     now: new Date(),
   };

@@ -21,9 +21,23 @@ export async function openRunLog(dir: string, keep: number, command: string): Pr
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = join(dir, `${PREFIX}${stamp}-${process.pid}.log`);
   const handle: FileHandle = await open(path, 'a', 0o600);
+  // Lines written in the same tick go to the file in one write: a run over 10,000 certificates logs 10,000 lines.
+  let buffered = '';
   let pending: Promise<unknown> = Promise.resolve();
   const line = (message: string) => {
-    pending = pending.then(() => handle.appendFile(`${new Date().toISOString()} ${message}\n`));
+    if (buffered === '') {
+      pending = pending.then(
+        () =>
+          new Promise<void>((resolve) =>
+            setImmediate(() => {
+              const text = buffered;
+              buffered = '';
+              handle.appendFile(text).then(resolve, resolve);
+            }),
+          ),
+      );
+    }
+    buffered += `${new Date().toISOString()} ${message}\n`;
   };
   line(`certman ${command} (pid ${process.pid})`);
   await rotate(dir, keep);

@@ -18,6 +18,7 @@
  * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts).
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -60,7 +61,6 @@ const DIR_PUBLIC = 0o755;
 const DIR_SECRET = 0o700;
 
 /** Parallel reads in list(): enough to hide latency, far below any open-files limit. */
-const LIST_CONCURRENCY = 64;
 const RECOVERY_CONCURRENCY = 16;
 
 const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
@@ -285,9 +285,9 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       else problems.push({ name, file: path.join(this.renewalRoot, entry), reason: 'not a valid certificate name' });
     }
     names.sort();
-    const metas = await mapLimit(names, LIST_CONCURRENCY, async (name) => {
+    const metas = names.map((name) => {
       try {
-        return await this.readMeta(name);
+        return this.readMeta(name);
       } catch (err) {
         const reason = err instanceof CorruptFileError ? err.reason : err instanceof Error ? err.message : String(err);
         problems.push({ name, file: this.renewalFile(name), reason });
@@ -320,7 +320,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   async get(name: string): Promise<CertificateMeta | undefined> {
     validateName(name);
     try {
-      return await this.readMeta(name);
+      return this.readMeta(name);
     } catch (err) {
       throw ioError(`cannot read ${this.renewalFile(name)}`, err);
     }
@@ -366,7 +366,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
     let previous: CertificateMeta | undefined;
     try {
-      previous = await this.readMeta(name);
+      previous = this.readMeta(name);
     } catch (err) {
       if (!(err instanceof CorruptFileError)) throw err; // a damaged file is replaced below
     }
@@ -399,7 +399,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     const name = validateName(meta.name);
     await this.withLock(name, async () => {
       try {
-        const current = await this.readMeta(name);
+        const current = this.readMeta(name);
         if (current === undefined) throw new CertmanError(`no certificate named "${name}"`);
         if (current.version !== meta.version) {
           throw new CertmanError(
@@ -511,11 +511,15 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   // ---- internals ----
 
-  private async readMeta(name: string): Promise<CertificateMeta | undefined> {
+  /**
+   * Synchronous on purpose: a renewal file is one small read, and `list()` over 10,000 of them is
+   * several times faster without four thread-pool round trips (open, fstat, read, close) per file.
+   */
+  private readMeta(name: string): CertificateMeta | undefined {
     const file = this.renewalFile(name);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return undefined;
       throw err;
@@ -594,7 +598,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     const complete = completeVersions(await readdirOrEmpty(this.archiveDir(name)));
     let current: CertificateMeta | undefined;
     try {
-      current = await this.readMeta(name);
+      current = this.readMeta(name);
     } catch (err) {
       if (!(err instanceof CorruptFileError)) throw err;
     }
