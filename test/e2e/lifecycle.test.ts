@@ -168,3 +168,19 @@ describe('issue, list, renew, revoke', () => {
     await assert.rejects(stat(join(dir, 'archive', other)));
   });
 });
+
+describe('certificates replaced by hand', () => {
+  it('renew and certificates read the new dates instead of trusting stale metadata', async () => {
+    const dir = await suite.registeredDir();
+    const [a, b] = [uniqueName('hand-a'), uniqueName('hand-b')];
+    for (const name of [a, b]) assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
+    const { copyFile } = await import('node:fs/promises');
+    // An operator copies another certificate over a's (through the live/ symlink, as cp does).
+    await copyFile(join(dir, 'live', b, 'cert.pem'), join(dir, 'live', a, 'cert.pem'));
+    const list = json<{ name: string; serial: string }[]>(await suite.certman(dir, ['--json', 'list']));
+    const serialOf = (name: string) => list.find((row) => row.name === name)?.serial;
+    assert.equal(serialOf(a), serialOf(b));
+    const meta = JSON.parse(await readFile(join(dir, 'renewal', `${a}.json`), 'utf8')) as { serial: string };
+    assert.equal(meta.serial, serialOf(b), 'the corrected metadata is saved');
+  });
+});

@@ -18,10 +18,11 @@
  * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type {
   AccountStore,
@@ -42,7 +43,9 @@ import {
   CorruptFileError,
   parseAccount,
   parseJournal,
-  parseMeta,
+  parseMetaFile,
+  sameStamp,
+  type FileStamp,
   serializeAccount,
   serializeJournal,
   serializeMeta,
@@ -195,6 +198,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   private readonly accountsRoot: string;
   private readonly pendingRoot: string;
   private lastProblems: StoreProblem[] = [];
+  /** Metadata corrected by checkReplacedByHand, waiting to be written. */
+  private readonly refreshed = new Map<string, { meta: CertificateMeta; stamp: FileStamp }>();
   private readonly repairLog: Repair[] = [];
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -295,6 +300,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       }
     });
     this.lastProblems = problems.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    await this.flushRefreshes();
     return metas.filter((m): m is CertificateMeta => m !== undefined);
   }
 
@@ -319,11 +325,14 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   /** Metadata of one certificate; undefined if there is none; CorruptFileError if its file is damaged. */
   async get(name: string): Promise<CertificateMeta | undefined> {
     validateName(name);
+    let meta: CertificateMeta | undefined;
     try {
-      return this.readMeta(name);
+      meta = this.readMeta(name);
     } catch (err) {
       throw ioError(`cannot read ${this.renewalFile(name)}`, err);
     }
+    await this.flushRefreshes();
+    return meta;
   }
 
   async readFiles(name: string): Promise<CertificateFiles> {
@@ -524,12 +533,58 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       if (errorCode(err) === 'ENOENT') return undefined;
       throw err;
     }
-    return parseMeta(text, name, file);
+    const { meta, certStamp } = parseMetaFile(text, name, file);
+    return certStamp === undefined ? meta : this.checkReplacedByHand(meta, certStamp);
   }
 
-  private async writeMeta(meta: CertificateMeta): Promise<void> {
+  /**
+   * One stat per certificate: when live/<name>/cert.pem is no longer the file the metadata was
+   * written for, its dates are read from the certificate itself and saved (see flushRefreshes).
+   */
+  private checkReplacedByHand(meta: CertificateMeta, recorded: FileStamp): CertificateMeta {
+    const liveCert = path.join(this.liveDir(meta.name), 'cert.pem');
+    let now: FileStamp;
+    try {
+      now = stampOf(statSync(liveCert));
+    } catch {
+      return meta; // no live certificate: nothing newer to learn
+    }
+    if (sameStamp(now, recorded)) return meta;
+    try {
+      const x509 = new X509Certificate(readFileSync(liveCert));
+      const refreshed: CertificateMeta = {
+        ...meta,
+        serial: normalizeSerial(x509.serialNumber),
+        notBefore: new Date(x509.validFrom).toISOString(),
+        notAfter: new Date(x509.validTo).toISOString(),
+      };
+      delete refreshed.ari; // the CA's window was for the certificate that is gone
+      this.refreshed.set(meta.name, { meta: refreshed, stamp: now });
+      return refreshed;
+    } catch {
+      return meta;
+    }
+  }
+
+  /** Saves the metadata of certificates found replaced by hand during the last reads. */
+  private async flushRefreshes(): Promise<void> {
+    const pending = [...this.refreshed.values()];
+    this.refreshed.clear();
+    await Promise.all(pending.map(({ meta, stamp }) => this.writeMeta(meta, stamp)));
+  }
+
+  private async writeMeta(meta: CertificateMeta, certStamp: FileStamp | undefined = this.archiveStamp(meta)): Promise<void> {
     await ensureDir(this.renewalRoot, DIR_PUBLIC);
-    await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta), FILE_PUBLIC);
+    await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta, certStamp), FILE_PUBLIC);
+  }
+
+  /** Stamp of archive/<name>/cert<version>.pem, the file live/<name>/cert.pem will point to. */
+  private archiveStamp(meta: CertificateMeta): FileStamp | undefined {
+    try {
+      return stampOf(statSync(path.join(this.archiveDir(meta.name), `cert${meta.version}.pem`)));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Points the four live/<name> links at archive version `version` (each switch atomic). */
@@ -630,4 +685,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     await fsyncDir(this.pendingRoot);
     return target === undefined ? { name, outcome: 'discarded' } : { name, outcome, version: target };
   }
+}
+
+function stampOf(stats: Stats): FileStamp {
+  return { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
 }

@@ -60,12 +60,27 @@ function parseJsonObject(text: string, file: string): Record<string, unknown> {
   return data;
 }
 
-export function serializeMeta(meta: CertificateMeta): string {
-  return `${JSON.stringify({ format: META_FORMAT, ...meta }, null, 2)}\n`;
+/**
+ * Identity of the live certificate file when the metadata was written. If it differs later, someone
+ * replaced the certificate by hand and the dates in the metadata can no longer be trusted.
+ */
+export interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function serializeMeta(meta: CertificateMeta, certStamp?: FileStamp): string {
+  return `${JSON.stringify({ format: META_FORMAT, ...meta, ...(certStamp === undefined ? {} : { certStamp }) }, null, 2)}\n`;
 }
 
 /** Parses the text of renewal/<name>.json (`file` is only used in messages). */
 export function parseMeta(text: string, name: string, file: string): CertificateMeta {
+  return parseMetaFile(text, name, file).meta;
+}
+
+/** Like parseMeta, also returning the certificate file's stamp when one was recorded. */
+export function parseMetaFile(text: string, name: string, file: string): { meta: CertificateMeta; certStamp?: FileStamp } {
   const data = parseJsonObject(text, file);
   if (data.format !== META_FORMAT) {
     const newer = typeof data.format === 'number' && data.format > META_FORMAT;
@@ -74,11 +89,15 @@ export function parseMeta(text: string, name: string, file: string): Certificate
       newer ? `written by a newer certman (format ${data.format})` : `unknown "format" ${JSON.stringify(data.format)}`,
     );
   }
-  const meta: Record<string, unknown> = { ...data };
-  delete meta.format;
+  const { format, certStamp, ...meta } = data;
   const problem = metaProblem(meta, name);
   if (problem !== undefined) throw new CorruptFileError(file, problem);
-  return meta as unknown as CertificateMeta;
+  const stamp = isRecord(certStamp) && [certStamp.ino, certStamp.size, certStamp.mtimeMs].every((v) => typeof v === 'number') ? (certStamp as unknown as FileStamp) : undefined;
+  return { meta: meta as unknown as CertificateMeta, ...(stamp === undefined ? {} : { certStamp: stamp }) };
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 /** A .pending/<name> entry: the version being switched to and, when written by certman, its metadata. */
