@@ -19,6 +19,7 @@ Exit codes:
   0    success, including "nothing to do"
   1    the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed
   2    bad usage or bad input (unknown flag, invalid name, bad config file)
+  75   another certman run holds the lock (renew/issue --wait waits instead)
   130  cancelled at a prompt (Ctrl-C)`;
 
 /**

@@ -87,6 +87,8 @@ describe('one run at a time', () => {
     const blocked = await suite.certman(dir, ['renew', '--no-random-sleep']);
     assert.equal(blocked.code, 75, blocked.stderr);
     assert.match(blocked.stderr, /another certman run/);
+    const issueBlocked = await suite.certman(dir, ['issue', '-d', uniqueName('locked'), ...suite.standalone()]);
+    assert.equal(issueBlocked.code, 75, issueBlocked.stderr);
     const waited = await suite.certman(dir, ['renew', '--no-random-sleep', '--wait']);
     assert.equal(waited.code, 0, waited.stderr);
     assert.equal((await slow).code, 0);

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { hookFailureMessage, type HookOutcome } from '../../hooks/index.js';
+import type { Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
@@ -16,6 +17,7 @@ interface IssueOptions extends AccountFlags {
   certName?: string;
   webroot?: string;
   standalone?: boolean;
+  responder?: boolean;
   httpPort?: number;
   httpAddress?: string;
   keyType?: 'ecdsa' | 'rsa';
@@ -26,6 +28,7 @@ interface IssueOptions extends AccountFlags {
   preHook?: string;
   postHook?: string;
   deployHook?: string;
+  wait?: boolean;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
@@ -36,6 +39,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
     .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server')
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
+    .option('--responder', 'publish tokens to the config dir\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
     .option('--http-address <ip>', 'standalone server address (default: all)')
     .addOption(new Option('--key-type <type>', 'private key type (default ecdsa)').choices(['ecdsa', 'rsa']))
@@ -43,6 +47,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
     .option('--reuse-key', 'keep the private key across renewals')
     .option('--force', 'order even if an unexpired certificate for these names is not due yet')
+    .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
     .option('--pre-hook <cmd>', 'run before ordering; saved and run by renew before renewing')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew')
@@ -63,6 +68,15 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
   assertHttp01Compatible(domains);
   const name = options.certName ?? defaultCertName(domains);
   const store = await ctx.openStore();
+  const lock = await store.lock('config-dir', { wait: options.wait === true });
+  try {
+    return await issueLocked(options, ctx, store, domains, name);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store, domains: string[], name: string): Promise<CommandResult> {
   const previous = await store.get(name);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
@@ -117,7 +131,11 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
 
 /** Flags win; then the config file's webroot; then how this certificate was issued before. */
 function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
-  if (options.webroot !== undefined && options.standalone === true) throw new UsageError('--webroot and --standalone exclude each other');
+  const chosen = [options.webroot !== undefined && '--webroot', options.standalone === true && '--standalone', options.responder === true && '--responder'].filter(
+    (flag): flag is string => flag !== false,
+  );
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} exclude each other`);
+  if (options.responder === true) return { kind: 'responder' };
   const standalone = (): ChallengeMethod => {
     const address = options.httpAddress ?? ctx.settings.httpAddress;
     return { kind: 'standalone', port: options.httpPort ?? ctx.settings.httpPort, ...(address === undefined ? {} : { address }) };
