@@ -101,6 +101,7 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
+  if (config.failedValidationLimit !== undefined) settings.failedValidationLimit = config.failedValidationLimit;
   if (file.path !== undefined) settings.configFile = file.path;
   return settings;
 }

@@ -20,6 +20,8 @@ export interface FileConfig {
   requestsPerSecond?: number;
   /** Where `renew --dry-run` orders (default letsencrypt-staging). */
   dryRunServer?: string;
+  /** Failed validations of one name within an hour after which certman stops ordering it (default 3). */
+  failedValidationLimit?: number;
   hooks?: HookCommands;
 }
 
@@ -54,6 +56,7 @@ export interface Settings {
   renewDays?: number;
   renewalSpread?: number;
   requestsPerSecond?: number;
+  failedValidationLimit?: number;
   /** Absolute directory URL for `renew --dry-run`. */
   dryRunServer: string;
   hooks: HookCommands;

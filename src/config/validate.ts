@@ -87,6 +87,11 @@ const fraction: Parser<number> = (value, key) =>
     ? ok(value)
     : fail(key, 'must be a number from 0 to 0.5 (a fraction of the lifetime)', value);
 
+const validationLimit: Parser<number> = (value, key) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 4
+    ? ok(value)
+    : fail(key, "must be a whole number from 1 to 4 (Let's Encrypt allows 5 failures per name per hour)", value);
+
 const hooks: Parser<HookCommands> = (value, key) => {
   if (!isPlainObject(value)) return fail(key, `must be an object with ${HOOK_NAMES.join(', ')} commands`, value);
   const out: HookCommands = {};
@@ -117,6 +122,7 @@ const PARSERS = {
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,
+  failedValidationLimit: validationLimit,
   dryRunServer: server,
   hooks,
 } satisfies Parsers;

@@ -26,6 +26,8 @@ export interface RenewOptions {
   randomSleepMs: number;
   /** Hooks given for this run: override (and replace) each certificate's stored ones. */
   hooks: HookCommands;
+  /** Failed validations per name and hour before the name is deferred (default 3). */
+  failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
   dryRun?: { server: string };
 }
@@ -60,7 +62,8 @@ export interface RenewRun {
 export async function renewCertificates(options: RenewOptions, deps: RenewDeps): Promise<RenewRun> {
   const { report } = deps;
   const selected = await refreshAriStates(await selectCertificates(options.names, deps.store), deps, options.now, options.concurrency);
-  const budget = await FailureBudget.load(deps.store);
+  const budget = await FailureBudget.load(deps.store, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit });
+  if (budget.problem !== undefined) report.warn(`failed-validation records were unreadable and start afresh: ${budget.problem}`);
   const results = new Map<string, RenewResult>();
   const due: CertificateMeta[] = [];
   for (const meta of selected) {

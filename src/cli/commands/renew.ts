@@ -97,6 +97,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         due: dueOptions(ctx.settings, options.days),
         concurrency: options.concurrency,
         ...(options.max === undefined ? {} : { max: options.max }),
+        ...(ctx.settings.failedValidationLimit === undefined ? {} : { failedValidationLimit: ctx.settings.failedValidationLimit }),
         randomSleepMs,
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
