@@ -6,7 +6,7 @@ import { CertmanError } from '../errors.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../renewal/due.js';
 import type { Reporter } from '../report.js';
 import type { CertificateMeta, CertificateStore, NewCertificate, StoredAccount } from '../store/types.js';
-import { obtainCertificate } from './obtain.js';
+import { obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
 export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'method' | 'server' | 'renewDays' | 'hooks'> & {
@@ -26,6 +26,8 @@ export interface IssueDeps {
   dryRun?: boolean;
   /** Shared by the orders of one run (a standalone port or a webroot serves them all); one per call otherwise. */
   responders?: ResponderPool;
+  /** See ObtainInput.selfCheck; off when undefined. */
+  selfCheck?: ObtainInput['selfCheck'];
   /** ARI certificate id of the certificate this order replaces (RFC 9773 §5). */
   replaces?: string;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
@@ -61,6 +63,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       responder,
       report,
       ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+      ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
     });
   } finally {
     await responder.close();

@@ -18,7 +18,15 @@ export interface ObtainInput {
   report: Reporter;
   /** ARI id of the certificate being replaced; the client drops it if the CA says alreadyReplaced. */
   replaces?: string;
+  /**
+   * Fetches the published token the way the CA will; returns what was seen when it is wrong.
+   * Any failure abandons the order before the CA is asked to validate anything.
+   */
+  selfCheck?: (domain: string, token: string, keyAuthorization: string) => Promise<string | undefined>;
 }
+
+/** Problem type of a failed self-check: not the CA's verdict, so it spends none of the CA's failure limit. */
+export const SELF_CHECK_FAILED = 'certman:self-check';
 
 /** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
@@ -52,6 +60,7 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
       report.step(`publishing the HTTP-01 token for ${authz.identifier.value}`);
       await responder.publish(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint));
     }
+    if (input.selfCheck !== undefined) await selfCheckAll(input, tasks, thumbprint);
     const outcomes = await Promise.allSettled(
       tasks.map(async ({ authz, challenge }) => {
         report.step(`validating ${authz.identifier.value}`);
@@ -64,6 +73,26 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
   } finally {
     await Promise.all(tasks.map(({ challenge }) => responder.unpublish(challenge.token)));
   }
+}
+
+async function selfCheckAll(input: ObtainInput, tasks: { authz: Authorization; challenge: Challenge }[], thumbprint: string): Promise<void> {
+  const check = input.selfCheck;
+  if (check === undefined) return;
+  const seen = await Promise.all(
+    tasks.map(async ({ authz, challenge }) => {
+      input.report.step(`checking that ${authz.identifier.value} serves the token`);
+      const problem = await check(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint));
+      return problem === undefined ? [] : [{ identifier: authz.identifier.value, type: SELF_CHECK_FAILED, detail: problem }];
+    }),
+  );
+  const failures = seen.flat();
+  if (failures.length === 0) return;
+  // Nothing was answered, so the CA validated nothing; deactivating leaves no half-done authorization behind.
+  await Promise.allSettled(tasks.map(({ authz }) => input.client.deactivateAuthorization(authz.url)));
+  throw new AcmeProblemError(
+    { type: SELF_CHECK_FAILED, detail: `self-check failed for ${failures.length === 1 ? '1 name' : `${failures.length} names`}; the CA was not asked to validate`, subproblems: failures },
+    'make http://<name>/.well-known/acme-challenge/ reach this responder (DNS, port, proxy), or pass --no-self-check (e.g. hairpin NAT)',
+  );
 }
 
 function http01Of(authz: Authorization): Challenge {
