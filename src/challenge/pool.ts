@@ -2,6 +2,12 @@ import type { ChallengeMethod } from '../store/types.js';
 import { StandaloneResponder } from './standalone.js';
 import type { Http01Responder } from './types.js';
 import { WebrootResponder } from './webroot.js';
+import { CertmanError } from '../errors.js';
+
+export interface ResponderPoolOptions {
+  /** The config dir whose token store `{ kind: 'responder' }` publishes to (serve-challenge reads it). */
+  configDir?: string;
+}
 
 interface Entry {
   responder: Promise<Http01Responder>;
@@ -16,11 +22,13 @@ interface Entry {
 export class ResponderPool {
   private readonly entries = new Map<string, Entry>();
 
+  constructor(private readonly options: ResponderPoolOptions = {}) {}
+
   async acquire(method: ChallengeMethod): Promise<Http01Responder> {
-    const key = method.kind === 'webroot' ? `webroot:${method.webroot}` : `standalone:${method.address ?? '*'}:${method.port}`;
+    const key = poolKey(method);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      const created: Entry = { responder: open(method), users: 0 };
+      const created: Entry = { responder: open(method, this.options), users: 0 };
       this.entries.set(key, created);
       // A responder that failed to open (busy port) must not be handed to the next order.
       created.responder.catch(() => this.entries.delete(key));
@@ -60,11 +68,31 @@ export class ResponderPool {
   }
 }
 
-function open(method: ChallengeMethod): Promise<Http01Responder> {
+function poolKey(method: ChallengeMethod): string {
+  switch (method.kind) {
+    case 'webroot':
+      return `webroot:${method.webroot}`;
+    case 'standalone':
+      return `standalone:${method.address ?? '*'}:${method.port}`;
+    case 'responder':
+      return 'responder';
+  }
+}
+
+async function open(method: ChallengeMethod, options: ResponderPoolOptions): Promise<Http01Responder> {
   switch (method.kind) {
     case 'webroot':
       return WebrootResponder.open(method.webroot);
     case 'standalone':
       return StandaloneResponder.open({ port: method.port, ...(method.address === undefined ? {} : { address: method.address }) });
+    case 'responder': {
+      if (options.configDir === undefined) {
+        throw new CertmanError('the responder method needs the config dir of the token store, and none was given', {
+          hint: 'this is a bug in certman: the ResponderPool was created without { configDir }',
+        });
+      }
+      const [{ FsTokenStore }, { TokenStoreResponder }] = await Promise.all([import('./token-store-fs.js'), import('./token-store-responder.js')]);
+      return new TokenStoreResponder(new FsTokenStore(options.configDir));
+    }
   }
 }

@@ -8,6 +8,8 @@ import { defineRegister } from './commands/register.js';
 import { defineRenew } from './commands/renew.js';
 import { defineRevoke } from './commands/revoke.js';
 import { defineSchedule } from './commands/schedule.js';
+import { defineServeChallenge } from './commands/serve-challenge.js';
+import { defineVerifyDns } from './commands/verify-dns.js';
 
 export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
 
@@ -50,7 +52,9 @@ export function buildProgram(version: string, run: Runner): Command {
   defineCertificates(program, run);
   defineRenew(program, run);
   defineSchedule(program, run);
+  defineServeChallenge(program, run);
   defineRevoke(program, run);
   defineDelete(program, run);
+  defineVerifyDns(program, run);
   return program;
 }

@@ -2,6 +2,7 @@
  * Merges command-line flags, environment and config file into the global Settings.
  */
 import { dirname, resolve } from 'node:path';
+import { nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
 
@@ -17,6 +18,8 @@ export const ENV_VARS = {
   caFile: 'CERTMAN_CA_FILE',
   email: 'CERTMAN_EMAIL',
   dryRunServer: 'CERTMAN_DRY_RUN_SERVER',
+  resolver: 'CERTMAN_RESOLVER',
+  validationPort: 'CERTMAN_VALIDATION_PORT',
 } as const;
 
 export interface SettingsInput {
@@ -85,6 +88,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     rsaKeySize: config.rsaKeySize ?? 2048,
     httpPort: config.httpPort ?? 80,
     dryRunServer: resolveServer(DRY_RUN_SERVER_ALIAS),
+    validationPort: config.validationPort ?? 80,
     hooks: { ...config.hooks },
   };
   const dryRun = pick(undefined, '', ENV_VARS.dryRunServer, config.dryRunServer, 'dryRunServer');
@@ -101,6 +105,18 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
+  const resolverEnv = fromEnv(ENV_VARS.resolver);
+  const resolver = resolverEnv === undefined ? config.resolver : resolverList(resolverEnv);
+  if (resolver !== undefined && resolver.length > 0) settings.resolver = resolver;
+  const validationPort = fromEnv(ENV_VARS.validationPort);
+  if (validationPort !== undefined) {
+    const n = Number(validationPort);
+    if (!/^\d+$/.test(validationPort) || n < 1 || n > 65535) throw new UsageError(`${ENV_VARS.validationPort} must be a port number, not "${validationPort}"`);
+    settings.validationPort = n;
+  }
+  if (config.expectIp !== undefined) settings.expectIp = config.expectIp;
+  if (config.expectCname !== undefined) settings.expectCname = config.expectCname;
+  if (config.caIdentity !== undefined) settings.caIdentity = config.caIdentity;
   if (config.failedValidationLimit !== undefined) settings.failedValidationLimit = config.failedValidationLimit;
   if (file.path !== undefined) settings.configFile = file.path;
   return settings;
@@ -114,6 +130,16 @@ function withSource(sourced: Sourced, check: (value: string) => string): string 
     if (err instanceof UsageError) throw new UsageError(`${sourced.source}: ${err.message}`, err.hint);
     throw err;
   }
+}
+
+/** CERTMAN_RESOLVER: `ip[:port]` items separated by commas. */
+function resolverList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) {
+    const problem = nameserverProblem(item);
+    if (problem !== undefined) throw new UsageError(`${ENV_VARS.resolver}: invalid resolver ${JSON.stringify(item)}: ${problem}`);
+  }
+  return items;
 }
 
 function checkEmail(value: string): string {

@@ -23,6 +23,16 @@ export interface FileConfig {
   /** Failed validations of one name within an hour after which certman stops ordering it (default 3). */
   failedValidationLimit?: number;
   hooks?: HookCommands;
+  /** DNS servers (`ip[:port]`) for verify-dns, the DNS gate and the self-check; default the system's. */
+  resolver?: string[];
+  /** Port the CA validates HTTP-01 on, for the self-check (80 for real CAs). */
+  validationPort?: number;
+  /** Addresses every name must resolve to (verify-dns; when set, issue and renew check DNS first). */
+  expectIp?: string[];
+  /** CNAME targets a name's chain may reach instead (same use as expectIp). */
+  expectCname?: string[];
+  /** The CA's CAA issuer domain name (default letsencrypt.org). */
+  caIdentity?: string;
 }
 
 export interface LoadedConfig {
@@ -60,6 +70,13 @@ export interface Settings {
   /** Absolute directory URL for `renew --dry-run`. */
   dryRunServer: string;
   hooks: HookCommands;
+  /** DNS servers (`ip[:port]`) from CERTMAN_RESOLVER or the config file; unset: the system's. */
+  resolver?: string[];
+  /** From CERTMAN_VALIDATION_PORT or the config file; default 80. */
+  validationPort: number;
+  expectIp?: string[];
+  expectCname?: string[];
+  caIdentity?: string;
   /** The config file the settings came from, for messages. */
   configFile?: string;
 }

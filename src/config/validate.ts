@@ -2,6 +2,7 @@
  * Hand-written, table-driven validation of a parsed config file.
  * Every error is a one-line UsageError: `config file <file>: <what is wrong with which key>`.
  */
+import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import type { HookCommands } from '../store/types.js';
 import { serverProblem } from './defaults.js';
@@ -92,6 +93,29 @@ const validationLimit: Parser<number> = (value, key) =>
     ? ok(value)
     : fail(key, "must be a whole number from 1 to 4 (Let's Encrypt allows 5 failures per name per hour)", value);
 
+/** A list (or one string) whose every item passes `problem`; each item is returned as `normalize` makes it. */
+function listOf(expectation: string, problem: (item: string) => string | undefined, normalize = (item: string) => item): Parser<string[]> {
+  return (value, key) => {
+    const items: unknown = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items) || items.length === 0) return fail(key, `must be a list of ${expectation}`, value);
+    const out: string[] = [];
+    for (const [i, item] of items.entries()) {
+      if (typeof item !== 'string') return fail(`${key}[${i}]`, `must be a string`, item);
+      const why = problem(item.trim());
+      if (why !== undefined) return fail(`${key}[${i}]`, `is invalid: ${why}`, item);
+      out.push(normalize(item.trim()));
+    }
+    return ok(out);
+  };
+}
+
+/** Letters, digits, hyphens (and underscores), at least two labels; one trailing dot allowed. */
+const hostNameProblem = (item: string): string | undefined =>
+  /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i.test(item) ? undefined : 'not a DNS name';
+
+const hostName: Parser<string> = (value, key) =>
+  typeof value === 'string' && hostNameProblem(value.trim()) === undefined ? ok(value.trim().toLowerCase()) : fail(key, 'must be a DNS name', value);
+
 const hooks: Parser<HookCommands> = (value, key) => {
   if (!isPlainObject(value)) return fail(key, `must be an object with ${HOOK_NAMES.join(', ')} commands`, value);
   const out: HookCommands = {};
@@ -125,6 +149,11 @@ const PARSERS = {
   failedValidationLimit: validationLimit,
   dryRunServer: server,
   hooks,
+  resolver: listOf('IP addresses with an optional port', nameserverProblem),
+  validationPort: port,
+  expectIp: listOf('IP addresses', (item) => (canonicalIp(item) === undefined ? 'not an IP address' : undefined), (item) => canonicalIp(item) ?? item),
+  expectCname: listOf('DNS names', hostNameProblem, (item) => item.toLowerCase().replace(/\.$/, '')),
+  caIdentity: hostName,
 } satisfies Parsers;
 
 const KEYS: ReadonlyMap<string, keyof FileConfig> = new Map(

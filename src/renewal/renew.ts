@@ -1,8 +1,9 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { issueCertificate } from '../certificate/issue.js';
+import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { AcmeProblemError, UsageError } from '../errors.js';
+import { AcmeProblemError, CertmanError, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
@@ -30,6 +31,8 @@ export interface RenewOptions {
   failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
   dryRun?: { server: string };
+  /** DNS gate (src/dns/gate.ts): checked before anything is sent to the CA; renews only the `passed` names, fails on any `failed`. */
+  dnsGate?: (names: string[]) => Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }>;
 }
 
 export interface RenewDeps {
@@ -40,6 +43,10 @@ export interface RenewDeps {
   accountFor(server: string): Promise<StoredAccount>;
   sleep(ms: number): Promise<void>;
   random(): number;
+  /** Checks each published token before the CA is asked (see ObtainInput.selfCheck); off when undefined. */
+  selfCheck?: ObtainInput['selfCheck'];
+  /** Responders for the run (the CLI's knows the token store of `--responder`); one pool is made otherwise. */
+  responders?: ResponderPool;
 }
 
 export type RenewResult =
@@ -86,7 +93,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
     for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
       run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
     }
-    const responders = new ResponderPool();
+    const responders = deps.responders ?? new ResponderPool();
     const outcomes = await mapLimit(capped, options.concurrency, (meta) => renewOne(meta, options, { ...deps, responders }, budget, run));
     for (const outcome of outcomes) results.set(outcome.name, outcome);
     await budget.save();
@@ -127,19 +134,28 @@ function decide(meta: CertificateMeta, options: RenewOptions, budget: FailureBud
 async function renewOne(
   meta: CertificateMeta,
   options: RenewOptions,
-  deps: RenewDeps & { responders: ResponderPool },
+  deps: RenewDeps & Required<Pick<RenewDeps, 'responders'>>,
   budget: FailureBudget,
   run: RenewRun,
 ): Promise<RenewResult> {
   const server = options.dryRun?.server ?? meta.server;
   const hooks = hooksOf(meta, options);
   try {
+    let domains = meta.domains;
+    if (options.dnsGate !== undefined) {
+      const gate = await options.dnsGate(meta.domains);
+      if (gate.failed.length > 0 || gate.passed.length === 0) {
+        const reasons = gate.failed.map((f) => `${f.name}: ${f.reason ?? 'DNS check failed'}`).join('; ');
+        return { name: meta.name, status: 'failed', error: new CertmanError(`DNS check failed, nothing was sent to the CA: ${reasons}`) };
+      }
+      domains = gate.passed;
+    }
     const account = await deps.accountFor(server);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
     const outcome = await issueCertificate(
-      { ...meta, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
+      { ...meta, domains, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
       {
         store: deps.store,
         account,
@@ -148,6 +164,7 @@ async function renewOne(
         now: options.now,
         dryRun: options.dryRun !== undefined,
         responders: deps.responders,
+        ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
       },
     );

@@ -8,7 +8,8 @@ export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa';
 /** How the HTTP-01 tokens of a certificate are published; `renew` repeats it. */
 export type ChallengeMethod =
   | { kind: 'webroot'; webroot: string }
-  | { kind: 'standalone'; port: number; address?: string };
+  | { kind: 'standalone'; port: number; address?: string }
+  | { kind: 'responder' };
 
 export interface HookCommands {
   pre?: string;

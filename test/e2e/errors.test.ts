@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runCli, tempDir, uniqueName } from '../harness/index.js';
+import { certmanEnv, runCli, tempDir, uniqueName } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -78,7 +78,7 @@ describe('config files', () => {
     // CERTMAN_SERVER (env) beats the file; email and key type come from the file.
     const r = await runCli(['--json', 'issue', '-d', uniqueName('cfg'), ...suite.standalone(), '--agree-tos'], {
       cwd,
-      env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CA_FILE: suite.pebble.caFile, CERTMAN_CONFIG_DIR: dir },
+      env: certmanEnv(suite.pebble, dir),
     });
     assert.equal(r.code, 0, r.stderr);
     const account = json(await runCli(['--json', 'account'], { cwd, env: { CERTMAN_SERVER: suite.pebble.directoryUrl, CERTMAN_CONFIG_DIR: dir } }));

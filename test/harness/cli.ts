@@ -106,5 +106,8 @@ export function certmanEnv(pebble: PebbleEnv, configDir: string): Record<string,
     CERTMAN_SERVER: pebble.directoryUrl,
     CERTMAN_CA_FILE: pebble.caFile,
     CERTMAN_CONFIG_DIR: configDir,
+    // The self-check reaches names the way Pebble does: its DNS server, its validation port.
+    CERTMAN_VALIDATION_PORT: String(pebble.httpPort),
+    CERTMAN_RESOLVER: `127.0.0.1:${pebble.dnsPort}`,
   };
 }

@@ -6,13 +6,14 @@ import type { Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
+import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface IssueOptions extends AccountFlags {
+interface IssueOptions extends AccountFlags, SelfCheckFlags {
   domain: string[];
   certName?: string;
   webroot?: string;
@@ -28,12 +29,13 @@ interface IssueOptions extends AccountFlags {
   preHook?: string;
   postHook?: string;
   deployHook?: string;
+  verifyDns?: boolean;
+  allowSubsetOfNames?: boolean;
   wait?: boolean;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
-  program
-    .command('issue')
+  addSelfCheckOptions(program.command('issue'))
     .description('get a certificate for one or more names (HTTP-01)')
     .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', collect, [])
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
@@ -55,6 +57,8 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
+    .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA')
+    .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
     .addHelpText(
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
@@ -64,9 +68,12 @@ export function defineIssue(program: Command, run: Runner): void {
 
 async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
   const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
-  const domains = normalizeDomains(options.domain);
-  assertHttp01Compatible(domains);
-  const name = options.certName ?? defaultCertName(domains);
+  const requested = normalizeDomains(options.domain);
+  assertHttp01Compatible(requested);
+  const name = options.certName ?? defaultCertName(requested);
+  const { dnsGate, dnsGateOptions, namesToOrder } = await import('../../dns/gate.js');
+  const gate = dnsGateOptions(withResolver(ctx, options), options.verifyDns === true);
+  const domains = gate === undefined ? requested : namesToOrder(await dnsGate(requested, gate), options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
   const lock = await store.lock('config-dir', { wait: options.wait === true });
   try {
@@ -83,9 +90,11 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
   const account = await accountForIssue(ctx, store, ctx.settings.server, options);
 
   const hooks = hookCommands(options, ctx, previous);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }] = await Promise.all([
+  const selfCheck = selfCheckFor(ctx, options);
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { ResponderPool }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
+    import('../../challenge/index.js'),
   ]);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
@@ -111,6 +120,8 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
         report: ctx.report,
         now: ctx.now,
         due: dueOptions(ctx.settings),
+        ...(selfCheck === undefined ? {} : { selfCheck }),
+        responders: new ResponderPool({ configDir: ctx.settings.configDir }),
         beforeOrder: async () => {
           ordered = true;
           if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});

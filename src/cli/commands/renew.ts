@@ -4,6 +4,7 @@ import { CertmanError, ExitCode } from '../../errors.js';
 import type { RenewResult, RenewRun } from '../../renewal/renew.js';
 import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
+import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
@@ -11,7 +12,7 @@ import { collect, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface RenewOptions {
+interface RenewOptions extends SelfCheckFlags {
   certName: string[];
   force?: boolean;
   days?: number;
@@ -24,13 +25,14 @@ interface RenewOptions {
   postHook?: string;
   deployHook?: string;
   logsDir?: string;
+  verifyDns?: boolean;
+  allowSubsetOfNames?: boolean;
 }
 
 const KEEP_LOGS = 30;
 
 export function defineRenew(program: Command, run: Runner): void {
-  program
-    .command('renew')
+  addSelfCheckOptions(program.command('renew'))
     .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due')
@@ -49,6 +51,8 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`)
+    .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
+    .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
 }
@@ -60,10 +64,11 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }] = await Promise.all([
+  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }, { ResponderPool }] = await Promise.all([
     import('../../renewal/renew.js'),
     import('../../logs/run-log.js'),
     import('../../registration/account.js'),
+    import('../../challenge/index.js'),
   ]);
   const store = await ctx.openStore();
   const lock = await store.lock('config-dir', { wait: options.wait === true });
@@ -89,6 +94,8 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       }
       throw new CertmanError(`no account for ${server}`, { hint: 'run certman register --server <that server>' });
     };
+    const { dnsGateOptions, renewalDnsGate } = await import('../../dns/gate.js');
+    const gate = dnsGateOptions(withResolver(ctx, options), options.verifyDns === true);
     const result = await renewCertificates(
       {
         names: options.certName,
@@ -105,8 +112,18 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
           ...(options.deployHook === undefined ? {} : { deploy: options.deployHook }),
         },
         ...(options.dryRun === true ? { dryRun: { server: dryRunServer } } : {}),
+        ...(gate === undefined ? {} : { dnsGate: renewalDnsGate(gate, options.allowSubsetOfNames === true, report) }),
       },
-      { store, connect: ctx.connect, report, accountFor, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random },
+      {
+        store,
+        connect: ctx.connect,
+        report,
+        accountFor,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        random: Math.random,
+        selfCheck: selfCheckFor(ctx, options),
+        responders: new ResponderPool({ configDir: ctx.settings.configDir }),
+      },
     );
     for (const r of result.results) log.line(summaryLine(r));
     const hookErrors = hookFailures(result);

@@ -1,0 +1,79 @@
+/**
+ * The DNS gate: before `issue` or `renew` asks the CA for names, check them the way verify-dns does,
+ * so a name that cannot validate never costs a failed authorization (and rate limit) at the CA.
+ */
+import { CertmanError } from '../errors.js';
+import type { Reporter } from '../report.js';
+import { DEFAULT_CA_IDENTITY } from './caa.js';
+import { createResolver, type ResolverSpec } from './resolver.js';
+import { verifyNames, type Expectations, type NameVerdict } from './verify.js';
+
+export interface DnsGateOptions {
+  expect: Expectations;
+  resolver: ResolverSpec;
+  caIdentity: string;
+}
+
+export interface DnsGateResult {
+  passed: string[];
+  failed: NameVerdict[];
+}
+
+/** The settings the gate reads (config `resolver`, `expectIp`, `expectCname`, `caIdentity`; CERTMAN_RESOLVER). */
+export interface DnsGateSettings {
+  resolver?: string[];
+  expectIp?: string[];
+  expectCname?: string[];
+  caIdentity?: string;
+}
+
+/** The gate's options when it is on (expectations configured, or `--verify-dns`), undefined when it is off. */
+export function dnsGateOptions(settings: DnsGateSettings, verifyDns: boolean): DnsGateOptions | undefined {
+  const expect = { ips: settings.expectIp ?? [], cnames: settings.expectCname ?? [] };
+  if (!verifyDns && expect.ips.length === 0 && expect.cnames.length === 0) return undefined;
+  return { expect, resolver: { kind: 'dns', servers: settings.resolver ?? [] }, caIdentity: settings.caIdentity ?? DEFAULT_CA_IDENTITY };
+}
+
+/** Checks `names` (normalized) and splits them into those that pass and the verdicts of those that fail. */
+export async function dnsGate(names: string[], options: DnsGateOptions): Promise<DnsGateResult> {
+  const resolver = await createResolver(options.resolver);
+  try {
+    const verdicts = await verifyNames(names, options.expect, { resolver, caIdentity: options.caIdentity });
+    return { passed: verdicts.filter((v) => v.ok).map((v) => v.name), failed: verdicts.filter((v) => !v.ok) };
+  } finally {
+    resolver.close();
+  }
+}
+
+/**
+ * The names to order after the gate. Any failure is an error (exit 1) naming each failing name and why,
+ * unless `allowSubset`: then failing names are dropped with a warning, and only "all failed" is an error.
+ */
+export function namesToOrder(result: DnsGateResult, allowSubset: boolean, report: Reporter): string[] {
+  if (result.failed.length === 0) return result.passed;
+  if (!allowSubset || result.passed.length === 0) throw gateError(result.failed, allowSubset);
+  for (const verdict of result.failed) report.warn(`dropping ${verdict.name} from the order: ${verdict.reason ?? 'DNS check failed'}`);
+  return result.passed;
+}
+
+/**
+ * The gate as `renew` takes it (RenewOptions.dnsGate): with `allowSubset`, failing names are dropped
+ * (warned about) as long as one passes, so the certificate is renewed for the names that do.
+ */
+export function renewalDnsGate(options: DnsGateOptions, allowSubset: boolean, report: Reporter) {
+  return async (names: string[]): Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }> => {
+    const result = await dnsGate(names, options);
+    if (!allowSubset || result.passed.length === 0) return result;
+    for (const verdict of result.failed) report.warn(`dropping ${verdict.name} from the renewal: ${verdict.reason ?? 'DNS check failed'}`);
+    return { passed: result.passed, failed: [] };
+  };
+}
+
+function gateError(failed: NameVerdict[], allowSubset: boolean): CertmanError {
+  const list = failed.map((v) => `${v.name}: ${v.reason ?? 'DNS check failed'}`).join('; ');
+  return new CertmanError(`DNS check failed, nothing was sent to the CA: ${list}`, {
+    hint: allowSubset
+      ? 'no name passed; certman verify-dns -d <name> shows what the DNS says'
+      : 'fix DNS (certman verify-dns -d <name> shows what it says), or pass --allow-subset-of-names to order only the names that pass',
+  });
+}
