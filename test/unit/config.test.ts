@@ -337,6 +337,7 @@ describe('resolveSettings', () => {
       rsaKeySize: 2048,
       httpPort: 80,
       dryRunServer: LE_STAGING,
+      validationPort: 80,
       hooks: {},
     });
     assert.equal(resolveSettings(base({ isRoot: true })).configDir, '/etc/certman');
@@ -372,6 +373,7 @@ describe('resolveSettings', () => {
       httpAddress: '::1',
       renewDays: 14,
       dryRunServer: LE_STAGING,
+      validationPort: 80,
       hooks: { deploy: 'reload' },
       configFile: '/etc/certman/certman.config.yaml',
     });
