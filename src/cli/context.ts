@@ -3,18 +3,9 @@ import type { AcmeClient, AcmeConnector } from '../acme/index.js';
 import type { Settings } from '../config/types.js';
 import type { Reporter } from '../report.js';
 import type { Store } from '../store/index.js';
+import { withEnvironment, type GlobalOptions } from './globals.js';
 import { stderrReporter, stylesFor, type OutputFlags, type Styles } from './output.js';
 import { parsePositive } from './parse.js';
-
-/** Global options exactly as commander parsed them. */
-export interface GlobalOptions extends OutputFlags {
-  configDir?: string;
-  server?: string;
-  caFile?: string;
-  config?: string;
-  nonInteractive?: boolean;
-  timeout?: string;
-}
 
 /** What every command handler gets: resolved settings, output, and lazily opened core services. */
 export interface CliContext {
@@ -30,7 +21,7 @@ export interface CliContext {
 }
 
 export async function createContext(command: Command): Promise<CliContext> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
+  const globals = withEnvironment(command.optsWithGlobals<GlobalOptions>(), process.env);
   const flags: OutputFlags = { json: globals.json === true, quiet: globals.quiet === true, verbose: globals.verbose === true, color: globals.color };
   const { loadConfigFile, resolveSettings } = await import('../config/index.js');
   const flagValues = {
@@ -45,7 +36,7 @@ export async function createContext(command: Command): Promise<CliContext> {
     file = await loadConfigFile({ searchFrom: resolveSettings({ ...base, file }).configDir });
   }
   const settings = resolveSettings({ ...base, file });
-  const timeoutMs = parsePositive(globals.timeout ?? process.env.CERTMAN_TIMEOUT ?? '30', '--timeout') * 1000;
+  const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
   let store: Promise<Store> | undefined;
   const clients = new Map<string, Promise<AcmeClient>>();

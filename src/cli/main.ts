@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CertmanError, ExitCode, UsageError } from '../errors.js';
-import type { CliContext, GlobalOptions } from './context.js';
+import type { CliContext } from './context.js';
+import { withEnvironment, type GlobalOptions } from './globals.js';
 import type { Runner } from './program.js';
 import type { CommandResult } from './result.js';
 
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<never> {
     if (done === undefined) return exit(ExitCode.OK);
     return exit(await printResult(done.result, done.ctx));
   } catch (err) {
-    return exit(await printError(err, program.opts<GlobalOptions>()));
+    return exit(await printError(err, withEnvironment(program.opts<GlobalOptions>(), process.env)));
   }
 }
 

@@ -181,3 +181,20 @@ describe('startup', () => {
     assert.ok(!r.stdout.includes('\u001b['), 'no ANSI escape sequences');
   });
 });
+
+describe('CERTMAN_* variables for the global switches', () => {
+  it('CERTMAN_JSON, CERTMAN_QUIET and CERTMAN_CONFIG act like their flags', async () => {
+    const dir = await tempDir('cfg');
+    const listed = await suite.certman(dir, ['list'], { CERTMAN_JSON: '1' });
+    assert.deepEqual(JSON.parse(listed.stdout), []);
+    const quiet = await suite.certman(dir, ['list'], { CERTMAN_QUIET: 'true' });
+    assert.equal(quiet.stdout, '');
+    const cfg = join(await tempDir('cfgfile'), 'c.json');
+    await writeFile(cfg, '{"nope": 1}');
+    const bad = await suite.certman(dir, ['list'], { CERTMAN_CONFIG: cfg });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /"nope"/);
+    const jsonError = await suite.certman(dir, ['delete', '--cert-name', 'x.example'], { CERTMAN_JSON: 'yes' });
+    assert.equal(json<{ error: { exitCode: number } }>(jsonError).error.exitCode, 2);
+  });
+});
