@@ -2,7 +2,7 @@
 // --responder` publishing through the shared config dir; then a hostile batch against it, the proxy
 // and redirect fallbacks, and a graceful SIGTERM.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,8 +10,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsTokenStore, encodeTokenEntry } from '../../src/challenge/token-store-fs.js';
-import { certmanBin, certmanEnv, cliEnv, freePort, repoRoot, uniqueName } from '../harness/index.js';
-import { track } from '../harness/proc.js';
+import { certmanEnv, freePort, startServeChallenge, uniqueName, type ServeChallenge } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -19,36 +18,11 @@ const P = '/.well-known/acme-challenge/';
 const SECRET = `S3CRET${randomBytes(12).toString('hex')}`;
 const THUMB = 'Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg';
 
-interface Serve {
-  child: ChildProcess;
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Serve = ServeChallenge;
 
-/** Starts `certman serve-challenge ARGS` with config dir `dir`; resolves once it prints its listening line. */
-async function startServe(dir: string, port: number, args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [certmanBin, 'serve-challenge', '--port', String(port), '--address', '127.0.0.1', ...args], {
-    cwd: repoRoot,
-    env: cliEnv(certmanEnv(suite.pebble, dir)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 15_000;
-  while (!/listening on /.test(stderr)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serve-challenge did not start (exit ${String(child.exitCode)}):\n${stderr}`);
-    }
-    await sleep(20);
-  }
-  return { child, port, stdout: () => stdout, stderr: () => stderr, exited };
+/** Starts `certman serve-challenge ARGS` with config dir `dir`. */
+function startServe(dir: string, port: number, args: string[]): Promise<Serve> {
+  return startServeChallenge(certmanEnv(suite.pebble, dir), port, args);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

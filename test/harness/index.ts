@@ -8,3 +8,4 @@ export { tempDir, removeTempDir, cleanupTempDirs, uniqueName } from './tmp.js';
 export { httpRequestText, type HttpOptions, type HttpResponse } from './http.js';
 export { which, livePids } from './proc.js';
 export { openTerminal, type Terminal } from './terminal.js';
+export { startServeChallenge, type ServeChallenge } from './serve.js';

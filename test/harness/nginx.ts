@@ -14,6 +14,10 @@ export interface NginxOptions {
   root: string;
   /** How long to wait for it to answer. Default 10 000 ms. */
   startTimeoutMs?: number;
+  /** Extra directives inside the plain-HTTP server block (e.g. a recipe's location block). */
+  serverSnippet?: string;
+  /** Extra server blocks (e.g. an HTTPS server using certman's live/ files). */
+  extraServers?: string;
 }
 
 export interface NginxServer {
@@ -26,6 +30,8 @@ export interface NginxServer {
   log(): string;
   /** access.log so far. */
   accessLog(): string;
+  /** The shell command that makes this nginx reload its configuration and certificates. */
+  reloadCommand: string;
   /** Stops nginx (and its workers) and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -66,7 +72,9 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     '    server_name _;',
     `    root ${quote(options.root)};`,
     '    location / { try_files $uri =404; }',
+    ...(options.serverSnippet === undefined ? [] : [options.serverSnippet]),
     '  }',
+    ...(options.extraServers === undefined ? [] : [options.extraServers]),
     '}',
     '',
   ].join('\n');
@@ -112,6 +120,7 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     url,
     pid: proc.pid,
     dir,
+    reloadCommand: [nginx, '-p', dir, '-e', errorLog, '-c', confFile, '-s', 'reload'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '),
     log: () => readText(errorLog),
     accessLog: () => readText(accessLog),
     stop,

@@ -1,0 +1,91 @@
+// The README's recipes (docs/recipes/*), run for real: nginx serving the webroot and then HTTPS from
+// certman's live/ files, reloaded by a deploy hook; nginx handing challenges to serve-challenge;
+// the systemd unit for serve-challenge checked by systemd-analyze where it exists.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:tls';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { certmanBin, certmanEnv, freePort, repoRoot, startNginx, startServeChallenge, tempDir, uniqueName, which } from '../harness/index.js';
+import { pebbleSuite } from './fixture.js';
+
+const suite = pebbleSuite();
+const recipe = (name: string) => readFile(join(repoRoot, 'docs/recipes', name), 'utf8');
+
+/** The serial of the certificate served on 127.0.0.1:port for `name`, verified against Pebble's root. */
+async function servedSerial(port: number, name: string): Promise<string> {
+  const ca = await suite.pebble.rootPem();
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: name, ca }, () => {
+      const serial = socket.getPeerCertificate().serialNumber.toLowerCase().replace(/^0+/, '');
+      socket.end();
+      resolve(serial);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('recipes', () => {
+  it('nginx-webroot.conf: issue through nginx, serve HTTPS from live/, reload from a deploy hook on renew', async () => {
+    const dir = await suite.registeredDir();
+    const webroot = await tempDir('acme-root');
+    const name = uniqueName('recipe');
+    const tlsPort = await freePort();
+    const conf = (await recipe('nginx-webroot.conf'))
+      .replaceAll('example.com', name)
+      .replaceAll('/var/www/acme', webroot)
+      .replaceAll('/etc/certman', dir)
+      .replace('listen 80;', `listen 127.0.0.1:${suite.pebble.httpPort};`)
+      .replace('listen 443 ssl;', `listen 127.0.0.1:${tlsPort} ssl;`);
+    const [httpPart] = conf.split(/\n(?=server \{\n\s+listen [^\n]+ ssl;)/);
+    // Before the first certificate exists only the HTTP server can start.
+    const first = await startNginx({ port: await freePort(), root: webroot, extraServers: httpPart });
+    try {
+      const issued = await suite.certman(dir, ['issue', '-d', name, '--webroot', webroot]);
+      assert.equal(issued.code, 0, issued.stderr);
+    } finally {
+      await first.stop();
+    }
+    const nginx = await startNginx({ port: await freePort(), root: webroot, extraServers: conf });
+    try {
+      const serialOf = async () => new X509Certificate(await readFile(join(dir, 'live', name, 'cert.pem'))).serialNumber.toLowerCase().replace(/^0+/, '');
+      assert.equal(await servedSerial(tlsPort, name), await serialOf());
+      const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--deploy-hook', nginx.reloadCommand]);
+      assert.equal(renewed.code, 0, renewed.stdout + renewed.stderr);
+      const deadline = Date.now() + 5000;
+      while ((await servedSerial(tlsPort, name)) !== (await serialOf()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await servedSerial(tlsPort, name), await serialOf(), 'nginx serves the renewed certificate after the deploy hook');
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it('nginx-serve-challenge.conf: nginx hands challenges to serve-challenge, issue --responder publishes', async () => {
+    const dir = await suite.registeredDir();
+    const servePort = await freePort();
+    const snippet = (await recipe('nginx-serve-challenge.conf')).replaceAll('127.0.0.1:8402', `127.0.0.1:${servePort}`);
+    const serve = await startServeChallenge(certmanEnv(suite.pebble, dir), servePort);
+    const nginx = await startNginx({ port: suite.pebble.httpPort, root: await tempDir('empty'), serverSnippet: snippet });
+    try {
+      const r = await suite.certman(dir, ['issue', '-d', uniqueName('proxied'), '--responder']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await nginx.stop();
+      await serve.stop();
+    }
+  });
+
+  it('certman-challenge.service passes systemd-analyze verify', async (t) => {
+    const analyze = which('systemd-analyze');
+    if (analyze === undefined) {
+      t.diagnostic('systemd-analyze not installed: unit not verified');
+      return;
+    }
+    const unitDir = await tempDir('unit');
+    const unit = join(unitDir, 'certman-challenge.service');
+    await writeFile(unit, (await recipe('certman-challenge.service')).replace('/usr/local/bin/certman', `${process.execPath} ${certmanBin}`));
+    execFileSync(analyze, ['verify', unit], { stdio: 'pipe' });
+  });
+});
