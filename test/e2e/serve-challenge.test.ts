@@ -10,7 +10,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsTokenStore, encodeTokenEntry } from '../../src/challenge/token-store-fs.js';
-import { certmanEnv, freePort, startServeChallenge, uniqueName, type ServeChallenge } from '../harness/index.js';
+import { certmanEnv, freePort, rawHttp, startServeChallenge, uniqueName, type ServeChallenge } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -47,21 +47,8 @@ function get(port: number, path: string, options: { agent?: Agent; headers?: Rec
   });
 }
 
-/** Sends bytes verbatim (no client-side normalisation); resolves with all bytes received until close. */
-function raw(port: number, text: string, waitMs = 5000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let got = '';
-    socket.setEncoding('latin1').on('data', (c: string) => (got += c));
-    const timer = setTimeout(() => socket.destroy(), waitMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-    socket.on('error', () => undefined);
-    socket.write(text);
-  });
-}
+/** Raw bytes to the server; everything received until it closes (see rawHttp). */
+const raw = (port: number, text: string, waitMs = 5000): Promise<string> => rawHttp(port, text, waitMs);
 
 function stopServe(serve: Serve | undefined): Promise<unknown> {
   if (serve === undefined || serve.child.exitCode !== null) return Promise.resolve();

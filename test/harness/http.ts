@@ -2,6 +2,7 @@
 // fetch cannot be given a private CA, so this wraps node:http / node:https.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 
 export interface HttpResponse {
   status: number;
@@ -48,5 +49,24 @@ export function httpRequestText(url: string, options: HttpOptions = {}): Promise
     req.on('error', reject);
     if (payload !== undefined) req.write(payload);
     req.end();
+  });
+}
+
+/**
+ * Sends bytes verbatim to 127.0.0.1:port (no client-side normalisation of paths or headers) and
+ * resolves with everything received until the server closes the connection or `waitMs` passes.
+ */
+export function rawHttp(port: number, text: string, waitMs = 5000, encoding: BufferEncoding = 'latin1'): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.setEncoding(encoding).on('data', (c: string) => (got += c));
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.on('error', () => undefined);
+    socket.write(text);
   });
 }

@@ -5,7 +5,7 @@ export { startAriProxy, type AriProxy, type AriWindow } from './ari.js';
 export { startNginx, type NginxOptions, type NginxServer } from './nginx.js';
 export { runCli, certmanEnv, cliEnv, repoRoot, certmanBin, type RunOptions, type RunResult } from './cli.js';
 export { tempDir, removeTempDir, cleanupTempDirs, uniqueName } from './tmp.js';
-export { httpRequestText, type HttpOptions, type HttpResponse } from './http.js';
+export { httpRequestText, rawHttp, type HttpOptions, type HttpResponse } from './http.js';
 export { which, livePids } from './proc.js';
 export { openTerminal, type Terminal } from './terminal.js';
 export { startServeChallenge, type ServeChallenge } from './serve.js';

@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { FAILED_VALIDATIONS_KEY, FailureBudget } from '../../src/renewal/budget.js';
 import { CertmanError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import type { StateStore } from '../../src/store/types.js';
+import { configDirs } from './config-dirs.js';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 
-let root: string;
-let counter = 0;
-
-before(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'certman-budget-'));
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  counter += 1;
-  return path.join(root, `config-${counter}`);
-}
+const freshDir = configDirs('budget');
 
 /** A StateStore kept in memory (JSON-copied like a real one), for the arithmetic tests. */
 class MemoryState implements StateStore {

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { ChallengeServer, type AccessEntry, type ChallengeServerOptions } from '../../src/challenge/server/index.js';
 import type { PendingToken, TokenStore } from '../../src/challenge/token-store.js';
 import { formatAccess } from '../../src/cli/commands/serve-challenge.js';
+import { rawHttp } from '../harness/http.js';
 
 const THUMB = 'Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg';
 
@@ -55,21 +56,8 @@ function get(port: number, path: string, options: { method?: string; headers?: R
   });
 }
 
-/** Sends raw bytes; resolves with everything received until the server closes (or `waitMs`). */
-function raw(port: number, text: string, waitMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let got = '';
-    socket.setEncoding('utf8').on('data', (c: string) => (got += c));
-    const timer = setTimeout(() => socket.destroy(), waitMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-    socket.on('error', () => undefined);
-    socket.write(text);
-  });
-}
+/** Raw bytes to the server; everything received until it closes (see rawHttp). */
+const raw = (port: number, text: string, waitMs = 3000): Promise<string> => rawHttp(port, text, waitMs);
 
 async function origin(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{ server: Server; url: string; seen: IncomingMessage[] }> {
   const seen: IncomingMessage[] = [];

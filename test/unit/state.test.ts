@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { CertmanError } from '../../src/errors.js';
 import { CorruptFileError, openStore } from '../../src/store/index.js';
 import { readState, STATE_DIR, stateFilePath, writeState } from '../../src/store/fs/state.js';
+import { configDirs } from './config-dirs.js';
 
-let root: string;
-let counter = 0;
-
-before(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'certman-state-'));
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  counter += 1;
-  return path.join(root, `config-${counter}`);
-}
+const freshDir = configDirs('state');
 
 describe('state documents', () => {
   test('a missing key reads as undefined (and creates nothing)', async () => {

@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { CertmanError, ExitCode, UsageError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
 import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
+import { configDirs } from './config-dirs.js';
 
-let root: string;
-let counter = 0;
-
-before(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'certman-store-'));
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** A config dir that does not exist yet (the store creates it). */
-function freshDir(): string {
-  counter += 1;
-  return path.join(root, `config-${counter}`);
-}
+const freshDir = configDirs('store');
 
 function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
   return {
@@ -216,7 +201,8 @@ describe('FileStore: modes', () => {
 
 describe('writeFileAtomic', () => {
   test('replaces content, sets the mode, leaves no temp files', async () => {
-    const dir = await mkdtemp(path.join(root, 'atomic-'));
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
     const file = path.join(dir, 'data.txt');
     await writeFileAtomic(file, 'first', 0o600);
     await writeFileAtomic(file, 'second', 0o644);
@@ -227,7 +213,8 @@ describe('writeFileAtomic', () => {
   });
 
   test('a failed write removes its temp file and keeps the target', async () => {
-    const dir = await mkdtemp(path.join(root, 'atomic-'));
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
     await mkdir(path.join(dir, 'target')); // renaming a file over a directory fails
     await assert.rejects(writeFileAtomic(path.join(dir, 'target'), 'x', 0o644));
     assert.deepEqual(await readdir(dir), ['target']);
@@ -410,7 +397,7 @@ describe('FileStore: names', () => {
       assert.equal(err.exitCode, ExitCode.USAGE);
       return true;
     });
-    assert.equal(await exists(path.join(root, 'x')), false);
+    assert.equal(await exists(path.join(path.dirname(dir), 'x')), false);
     assert.equal(await exists(path.join(dir, 'archive')), false);
   });
 
