@@ -55,11 +55,11 @@ describe('pollUntil', () => {
         return { body: n, retryAfterMs: n === 1 ? 10 : undefined };
       },
       (value) => value >= 3,
-      { what: 'test', timeoutMs: 5000, initialDelayMs: 30 },
+      { what: 'test', timeoutMs: 5000, initialDelayMs: 500 },
     );
     assert.equal(body, 3);
     assert.equal(seen.length, 3);
-    assert.ok((seen[1] ?? 0) < 30, `Retry-After of 10 ms should beat the 30 ms backoff (${seen[1]})`);
+    assert.ok((seen[1] ?? 0) < 300, `Retry-After of 10 ms should beat the 500 ms backoff (${seen[1]})`);
   });
   it('gives up with a NetworkError that names what it waited for', async () => {
     await assert.rejects(
