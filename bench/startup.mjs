@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Startup cost of `certman --version` and `--help` against a bare `node -e 0` (target: ≤ 1.3×),
+// Startup cost of `certman --version`, `--help` and `__complete cert-names` against a bare `node -e 0` (target: ≤ 1.3×),
 // and against certbot/lego when they are installed. Prints medians over N runs.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ const rows = [
   ['node -e 0', baseline],
   ['certman --version', median(process.execPath, [bin, '--version'])],
   ['certman --help', median(process.execPath, [bin, '--help'])],
+  // What a shell runs on Tab after --cert-name: should cost what --version costs.
+  ['certman __complete', median(process.execPath, [bin, '__complete', 'cert-names'])],
   ['certbot --version', median('certbot', ['--version'])],
   ['lego --version', median('lego', ['--version'])],
 ];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux]     (default: pebble nginx)
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [zsh] [fish] [groff] [mandoc]
+#                                                                              (default: pebble nginx)
 #
 # - checks Node.js >= 20;
 # - runs `npm ci` when node_modules is missing or older than package-lock.json;
@@ -10,6 +11,9 @@
 #     nginx  -> nginx (package nginx-light)
 #     redis  -> redis-server (package redis-server)
 #     tmux   -> tmux (a real terminal for the prompt tests)
+#     certbot -> certbot (real certbot lineages for the import-certbot tests)
+#     zsh    -> zsh, fish -> fish (the shell completion tests run them)
+#     groff  -> groff (package groff-base), mandoc -> mandoc (the man page must render without warnings)
 #   As root this runs apt-get; otherwise it prints the command to run and fails.
 # Safe to run again and again: it does nothing when everything is in place.
 set -euo pipefail
@@ -77,8 +81,17 @@ for want in "${wanted[@]}"; do
     tmux)
       have tmux || add_pkg tmux
       ;;
+    certbot)
+      have certbot || add_pkg certbot
+      ;;
+    zsh | fish | mandoc)
+      have "$want" || add_pkg "$want"
+      ;;
+    groff | groff-base)
+      have groff || add_pkg groff-base
+      ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, zsh, fish, groff, mandoc)"
       ;;
   esac
 done
@@ -115,6 +128,9 @@ for want in "${wanted[@]}"; do
     nginx | nginx-light) have nginx || still_missing+=(nginx) ;;
     redis | redis-server) have redis-server || still_missing+=(redis-server) ;;
     tmux) have tmux || still_missing+=(tmux) ;;
+    certbot) have certbot || still_missing+=(certbot) ;;
+    zsh | fish | mandoc) have "$want" || still_missing+=("$want") ;;
+    groff | groff-base) have groff || still_missing+=(groff) ;;
   esac
 done
 if [ "${#still_missing[@]}" -ne 0 ]; then

@@ -21,12 +21,11 @@ export async function setUpAccount(ctx: CliContext, accounts: AccountStore, serv
   let email = flags.email ?? ctx.settings.email;
   let agreeTos = flags.agreeTos === true;
   if (existing === undefined) {
-    email ??= await ask(ctx, '--email <address>', async (prompts) => prompts.input({ message: 'Email for expiry and security notices:', validate: (v) => v.includes('@') || 'enter an email address' }));
+    // Prompts write to stderr: stdout stays the command's answer even at a terminal.
+    email ??= await ask(ctx, '--email <address>', async (prompts) => prompts.input(emailQuestion, { output: process.stderr }));
     if (!agreeTos) {
       const tos = await termsUrl(ctx, server);
-      agreeTos = await ask(ctx, '--agree-tos', async (prompts) =>
-        prompts.confirm({ message: `Do you agree to the CA's terms of service${tos === undefined ? '' : ` (${tos})`}?`, default: false }),
-      );
+      agreeTos = await ask(ctx, '--agree-tos', async (prompts) => prompts.confirm(tosQuestion(tos), { output: process.stderr }));
       if (!agreeTos) throw new UsageError('an account cannot be created without agreeing to the terms of service');
     }
   }
@@ -44,12 +43,23 @@ export async function accountForIssue(ctx: CliContext, accounts: AccountStore, s
 
 type Prompts = typeof import('@inquirer/prompts');
 
+/** The account questions, shared with the interactive `issue` flow. */
+export const emailQuestion = {
+  message: 'Email for expiry and security notices:',
+  validate: (value: string) => value.includes('@') || 'enter an email address',
+};
+
+export function tosQuestion(url: string | undefined) {
+  return { message: `Do you agree to the CA's terms of service${url === undefined ? '' : ` (${url})`}?`, default: false };
+}
+
 async function ask<T>(ctx: CliContext, flag: string, question: (prompts: Prompts) => Promise<T>): Promise<T> {
   if (!ctx.interactive) throw new UsageError(`no account exists yet for ${ctx.settings.server} and ${flag} was not given`, `pass ${flag} (prompts are off without a terminal, with -n or CI=true)`);
   return question(await import('@inquirer/prompts'));
 }
 
-async function termsUrl(ctx: CliContext, server: string): Promise<string | undefined> {
+/** The CA's terms-of-service link from its directory (no account needed), if it gives one. */
+export async function termsUrl(ctx: CliContext, server: string): Promise<string | undefined> {
   try {
     const { generatePrivateKey } = await import('../crypto/keys.js');
     const client = await ctx.connect({ server, accountKeyPem: await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }) });

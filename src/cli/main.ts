@@ -10,9 +10,16 @@ import type { CommandResult } from './result.js';
 export async function main(argv: string[]): Promise<never> {
   // `certman list | head` closes our stdout early: that is the reader's choice, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => exit(err.code === 'EPIPE' ? ExitCode.OK : ExitCode.FAILURE));
+  const args = argv.slice(2);
+  // Shell completion asks on every Tab press: answer before reading or loading anything else.
+  if (args[0] === '__complete') {
+    const { completeValues } = await import('./complete.js');
+    const lines = completeValues({ args: args.slice(1), env: process.env, isRoot: process.getuid?.() === 0, cwd: process.cwd() });
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    return exit(ExitCode.OK);
+  }
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   // Scripts and package managers probe `--version` often: answer before loading anything.
-  const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(`${version}\n`);
     return exit(ExitCode.OK);

@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import type { CommandResult } from './result.js';
 import { defineCertificates } from './commands/certificates.js';
+import { defineCompletion } from './commands/completion.js';
 import { defineDelete } from './commands/delete.js';
+import { defineImportCertbot } from './commands/import-certbot.js';
 import { defineIssue } from './commands/issue.js';
 import { defineRegister } from './commands/register.js';
 import { defineRenew } from './commands/renew.js';
@@ -16,13 +18,16 @@ export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>
 /** Wraps a handler as a commander action; main.ts owns what happens with its result. */
 export type Runner = <O>(handler: Handler<O>) => (...args: unknown[]) => Promise<void>;
 
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0    success, including "nothing to do"
-  1    the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed
-  2    bad usage or bad input (unknown flag, invalid name, bad config file)
-  75   another certman run holds the lock (renew/issue --wait waits instead)
-  130  cancelled at a prompt (Ctrl-C)`;
+/** Exit statuses, for `--help` and the man page. */
+export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
+  { code: 0, meaning: 'success, including "nothing to do"' },
+  { code: 1, meaning: 'the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed' },
+  { code: 2, meaning: 'bad usage or bad input (unknown flag, invalid name, bad config file)' },
+  { code: 75, meaning: 'another certman run holds the lock (renew/issue --wait waits instead)' },
+  { code: 130, meaning: 'cancelled with Ctrl-C (at a prompt, or during issue: published tokens are removed)' },
+];
+
+export const EXIT_CODES_HELP = `\nExit codes:\n${EXIT_CODES.map(({ code, meaning }) => `  ${String(code).padEnd(5)}${meaning}`).join('\n')}`;
 
 /**
  * The whole command surface. Command files only declare options and import their core code lazily,
@@ -56,5 +61,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineRevoke(program, run);
   defineDelete(program, run);
   defineVerifyDns(program, run);
+  defineImportCertbot(program, run);
+  defineCompletion(program);
   return program;
 }

@@ -9,3 +9,4 @@ export { httpRequestText, rawHttp, type HttpOptions, type HttpResponse } from '.
 export { which, livePids } from './proc.js';
 export { openTerminal, type Terminal } from './terminal.js';
 export { startServeChallenge, type ServeChallenge } from './serve.js';
+export { bashComplete, certmanOnPath, ensureProgram, fishComplete, zshComplete, type ShellOptions } from './shells.js';

@@ -6,6 +6,7 @@ import type { Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
+import type { Interrupt } from '../interactive/cancel.js';
 import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
@@ -67,66 +68,137 @@ export function defineIssue(program: Command, run: Runner): void {
 }
 
 async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
+  const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interactive/cancel.js'), import('../progress.js')]);
+  // Ctrl-C from here on withdraws published tokens, saves nothing and exits 130 (README: issue).
+  const interrupt = Interrupt.listen();
+  const progress = wantsLiveProgress(ctx.flags) ? liveProgress(process.stderr, ctx.style, ctx.flags) : undefined;
+  const run: CliContext = { ...ctx, report: interrupt.reporter(progress ?? ctx.report) };
+  try {
+    const result = await issueFlow(options, run, interrupt);
+    progress?.end('done');
+    return result;
+  } catch (err) {
+    progress?.end(isCancelled(err) ? 'cancelled' : 'failed');
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
   const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
+  let options = given;
+  if (options.domain.length === 0 && ctx.interactive) {
+    // No -d at a terminal: ask for what the flags left open, show the order, and go on only with a yes.
+    const answered = await askForOrder(options, ctx, interrupt);
+    if (answered === undefined) return declinedResult();
+    options = answered;
+  }
   const requested = normalizeDomains(options.domain);
   assertHttp01Compatible(requested);
   const name = options.certName ?? defaultCertName(requested);
   const { dnsGate, dnsGateOptions, namesToOrder } = await import('../../dns/gate.js');
   const gate = dnsGateOptions(withResolver(ctx, options), options.verifyDns === true);
-  const domains = gate === undefined ? requested : namesToOrder(await dnsGate(requested, gate), options.allowSubsetOfNames === true, ctx.report);
+  const domains = gate === undefined ? requested : namesToOrder(await interrupt.race(dnsGate(requested, gate)), options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
-  const lock = await store.lock('config-dir', { wait: options.wait === true });
+  const lock = await interrupt.race(store.lock('config-dir', { wait: options.wait === true }));
   try {
-    return await issueLocked(options, ctx, store, domains, name);
+    return await issueLocked(options, ctx, store, domains, name, interrupt);
   } finally {
     await lock.release();
   }
 }
 
-async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store, domains: string[], name: string): Promise<CommandResult> {
+/** The questions and the summary: the options with the answers, or undefined when the order is declined. */
+async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<IssueOptions | undefined> {
+  const [{ askIssueQuestions, confirmOrder, describeMethod }, { defaultCertName }, { describeKeySpec }] = await Promise.all([
+    import('../interactive/issue-prompts.js'),
+    import('../../dns/names.js'),
+    import('../../crypto/keys.js'),
+  ]);
+  const store = await ctx.openStore();
+  const account = await store.getAccount(ctx.settings.server);
+  const certName = (domains: string[]) => options.certName ?? defaultCertName(domains);
+  const answers = await askIssueQuestions(ctx, options, {
+    interrupt,
+    hasAccount: account !== undefined,
+    previousFor: async (domains) => store.get(certName(domains)),
+  });
+  const merged: IssueOptions = { ...options, ...answers };
+  const name = certName(merged.domain);
+  const previous = await store.get(name);
+  const rows: [string, string][] = [
+    ['names', merged.domain.join(', ')],
+    ['saved as', store.location(name)],
+    ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.configDir)],
+    ['key', describeKeySpec(keySpec(merged, ctx, previous))],
+    [
+      'account',
+      account === undefined
+        ? `new, contact ${merged.email ?? ctx.settings.email ?? '(none)'}, terms of service agreed`
+        : `existing${account.email === undefined ? '' : `, contact ${account.email}`}`,
+    ],
+    ['CA', ctx.settings.server],
+  ];
+  if (previous !== undefined) {
+    const sameNames = [...previous.domains].sort().join(',') === [...merged.domain].sort().join(',');
+    const when = sameNames && merged.force !== true ? ' once it is due (--force: now)' : '';
+    rows.push(['replaces', `the certificate ${previous.name} that expires ${formatDate(previous.notAfter)}${when}`]);
+  }
+  return (await confirmOrder(ctx, rows, interrupt)) ? merged : undefined;
+}
+
+function declinedResult(): CommandResult {
+  return {
+    exitCode: ExitCode.OK,
+    json: { status: 'declined' },
+    human: () => ['Nothing ordered.'],
+  };
+}
+
+async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store, domains: string[], name: string, interrupt: Interrupt): Promise<CommandResult> {
   const previous = await store.get(name);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
-  const account = await accountForIssue(ctx, store, ctx.settings.server, options);
+  const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous);
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { ResponderPool }] = await Promise.all([
-    import('../../certificate/issue.js'),
-    import('../../hooks/index.js'),
-    import('../../challenge/index.js'),
-  ]);
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }] = await Promise.all([import('../../certificate/issue.js'), import('../../hooks/index.js')]);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
   let ordered = false;
   let outcome: IssueOutcome | undefined;
-  // certbot's order: pre before the order, deploy on success, post whenever an order was attempted.
+  // certbot's order: pre before the order, deploy on success, post whenever an order was attempted
+  // (also after Ctrl-C: a pre-hook that stopped the web server gets it started again).
   try {
-    outcome = await issueCertificate(
-      {
-        name,
-        domains,
-        key,
-        reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
-        method,
-        server: ctx.settings.server,
-        force: options.force === true,
-        ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
-      },
-      {
-        store,
-        account,
-        connect: ctx.connect,
-        report: ctx.report,
-        now: ctx.now,
-        due: dueOptions(ctx.settings),
-        ...(selfCheck === undefined ? {} : { selfCheck }),
-        responders: new ResponderPool({ configDir: ctx.settings.configDir }),
-        beforeOrder: async () => {
-          ordered = true;
-          if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
+    outcome = await interrupt.race(
+      issueCertificate(
+        {
+          name,
+          domains,
+          key,
+          reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
+          method,
+          server: ctx.settings.server,
+          force: options.force === true,
+          ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
         },
-      },
+        {
+          store: interrupt.store(store),
+          account,
+          connect: ctx.connect,
+          report: ctx.report,
+          now: ctx.now,
+          due: dueOptions(ctx.settings),
+          ...(selfCheck === undefined ? {} : { selfCheck }),
+          responders: interrupt.responders({ configDir: ctx.settings.configDir }),
+          beforeOrder: async () => {
+            ordered = true;
+            if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
+          },
+        },
+      ),
     );
     if (outcome.status === 'issued' && hooks.deploy !== undefined) {
       await hook('deploy', hooks.deploy, deployHookEnv(outcome.location, outcome.meta.domains));
