@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [zsh] [fish] [groff] [mandoc]
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
 #                                                                              (default: pebble nginx)
 #
 # - checks Node.js >= 20;
@@ -14,6 +14,7 @@
 #     certbot -> certbot (real certbot lineages for the import-certbot tests)
 #     zsh    -> zsh, fish -> fish (the shell completion tests run them)
 #     groff  -> groff (package groff-base), mandoc -> mandoc (the man page must render without warnings)
+#     apache -> apache2, haproxy -> haproxy (the README's recipes run against them)
 #   As root this runs apt-get; otherwise it prints the command to run and fails.
 # Safe to run again and again: it does nothing when everything is in place.
 set -euo pipefail
@@ -81,6 +82,12 @@ for want in "${wanted[@]}"; do
     tmux)
       have tmux || add_pkg tmux
       ;;
+    apache | apache2)
+      have apache2 || add_pkg apache2
+      ;;
+    haproxy)
+      have haproxy || add_pkg haproxy
+      ;;
     certbot)
       have certbot || add_pkg certbot
       ;;
@@ -91,7 +98,7 @@ for want in "${wanted[@]}"; do
       have groff || add_pkg groff-base
       ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, zsh, fish, groff, mandoc)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, zsh, fish, groff, mandoc, apache, haproxy)"
       ;;
   esac
 done
@@ -128,6 +135,8 @@ for want in "${wanted[@]}"; do
     nginx | nginx-light) have nginx || still_missing+=(nginx) ;;
     redis | redis-server) have redis-server || still_missing+=(redis-server) ;;
     tmux) have tmux || still_missing+=(tmux) ;;
+    apache | apache2) have apache2 || still_missing+=(apache2) ;;
+    haproxy) have haproxy || still_missing+=(haproxy) ;;
     certbot) have certbot || still_missing+=(certbot) ;;
     zsh | fish | mandoc) have "$want" || still_missing+=("$want") ;;
     groff | groff-base) have groff || still_missing+=(groff) ;;

@@ -1,14 +1,14 @@
-// The README's recipes (docs/recipes/*), run for real: nginx serving the webroot and then HTTPS from
-// certman's live/ files, reloaded by a deploy hook; nginx handing challenges to serve-challenge;
-// the systemd unit for serve-challenge checked by systemd-analyze where it exists.
+// The README's recipes (docs/recipes/*), run for real: nginx and Apache serving the webroot and then
+// HTTPS from certman's live/ files, reloaded by a deploy hook; nginx and HAProxy handing challenges to
+// serve-challenge; the systemd unit for serve-challenge checked by systemd-analyze where it exists.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { certmanBin, certmanEnv, freePort, repoRoot, startNginx, startServeChallenge, tempDir, uniqueName, which } from '../harness/index.js';
+import { certmanBin, certmanEnv, freePort, repoRoot, startApache, startHaproxy, startNginx, startServeChallenge, tempDir, uniqueName, which } from '../harness/index.js';
 import { pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -25,6 +25,21 @@ async function servedSerial(port: number, name: string): Promise<string> {
     });
     socket.on('error', reject);
   });
+}
+
+/** The live certificate's serial, as servers should present it. */
+async function liveSerial(dir: string, name: string): Promise<string> {
+  return new X509Certificate(await readFile(join(dir, 'live', name, 'cert.pem'))).serialNumber.toLowerCase().replace(/^0+/, '');
+}
+
+/** The server presents the live certificate; after `renew` with its reload command as deploy hook, the new one. */
+async function servesRenewals(dir: string, name: string, tlsPort: number, reloadCommand: string): Promise<void> {
+  assert.equal(await servedSerial(tlsPort, name), await liveSerial(dir, name));
+  const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--deploy-hook', reloadCommand]);
+  assert.equal(renewed.code, 0, renewed.stdout + renewed.stderr);
+  const deadline = Date.now() + 5000;
+  while ((await servedSerial(tlsPort, name)) !== (await liveSerial(dir, name)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await servedSerial(tlsPort, name), await liveSerial(dir, name), 'the server presents the renewed certificate after the deploy hook');
 }
 
 describe('recipes', () => {
@@ -50,15 +65,55 @@ describe('recipes', () => {
     }
     const nginx = await startNginx({ port: await freePort(), root: webroot, extraServers: conf });
     try {
-      const serialOf = async () => new X509Certificate(await readFile(join(dir, 'live', name, 'cert.pem'))).serialNumber.toLowerCase().replace(/^0+/, '');
-      assert.equal(await servedSerial(tlsPort, name), await serialOf());
-      const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--deploy-hook', nginx.reloadCommand]);
-      assert.equal(renewed.code, 0, renewed.stdout + renewed.stderr);
-      const deadline = Date.now() + 5000;
-      while ((await servedSerial(tlsPort, name)) !== (await serialOf()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(await servedSerial(tlsPort, name), await serialOf(), 'nginx serves the renewed certificate after the deploy hook');
+      await servesRenewals(dir, name, tlsPort, nginx.reloadCommand);
     } finally {
       await nginx.stop();
+    }
+  });
+
+  it('apache-webroot.conf: issue through Apache, serve HTTPS from live/, graceful reload from a deploy hook', async () => {
+    const dir = await suite.registeredDir();
+    const webroot = await tempDir('apache-root');
+    await chmod(webroot, 0o755); // Apache's workers run as nobody
+    const name = uniqueName('apache');
+    const tlsPort = await freePort();
+    const vhosts = (await recipe('apache-webroot.conf'))
+      .replaceAll('example.com', name)
+      .replaceAll('/var/www/acme', webroot)
+      .replaceAll('/etc/certman', dir)
+      .replace('<VirtualHost *:80>', `<VirtualHost 127.0.0.1:${suite.pebble.httpPort}>`)
+      .replace('<VirtualHost *:443>', `<VirtualHost 127.0.0.1:${tlsPort}>`);
+    const [httpPart] = vhosts.split(/\n(?=<VirtualHost 127\.0\.0\.1:\d+>\n\s+ServerName [^\n]+\n\s+SSLEngine)/);
+    const first = await startApache({ ports: [suite.pebble.httpPort], vhosts: httpPart ?? '' });
+    try {
+      const issued = await suite.certman(dir, ['issue', '-d', name, '--webroot', webroot]);
+      assert.equal(issued.code, 0, issued.stderr);
+    } finally {
+      await first.stop();
+    }
+    const apache = await startApache({ ports: [suite.pebble.httpPort], tlsPorts: [tlsPort], vhosts });
+    try {
+      await servesRenewals(dir, name, tlsPort, apache.reloadCommand);
+    } finally {
+      await apache.stop();
+    }
+  });
+
+  it('haproxy-serve-challenge.cfg: HAProxy routes challenges to serve-challenge, the rest to the app', async () => {
+    const dir = await suite.registeredDir();
+    const servePort = await freePort();
+    const config = (await recipe('haproxy-serve-challenge.cfg'))
+      .replace('bind :80', `bind 127.0.0.1:${suite.pebble.httpPort}`)
+      .replaceAll('127.0.0.1:8402', `127.0.0.1:${servePort}`)
+      .replaceAll('127.0.0.1:8080', `127.0.0.1:${await freePort()}`);
+    const serve = await startServeChallenge(certmanEnv(suite.pebble, dir), servePort);
+    const haproxy = await startHaproxy({ config, probeUrl: `http://127.0.0.1:${suite.pebble.httpPort}/.well-known/acme-challenge` });
+    try {
+      const r = await suite.certman(dir, ['issue', '-d', uniqueName('haproxy'), '--responder']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await haproxy.stop();
+      await serve.stop();
     }
   });
 

@@ -10,3 +10,6 @@ export { which, livePids } from './proc.js';
 export { openTerminal, type Terminal } from './terminal.js';
 export { startServeChallenge, type ServeChallenge } from './serve.js';
 export { bashComplete, certmanOnPath, ensureProgram, fishComplete, zshComplete, type ShellOptions } from './shells.js';
+export { startApache, type ApacheServer } from './apache.js';
+export { startHaproxy } from './haproxy.js';
+export { startDaemon, type Daemon } from './daemon.js';

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { httpRequestText } from './http.js';
-import { sleep, spawnLogged, tail, which } from './proc.js';
-import { removeTempDir, tempDir } from './tmp.js';
+import { startDaemon } from './daemon.js';
+import { which } from './proc.js';
+import { tempDir } from './tmp.js';
 
 export interface NginxOptions {
   port: number;
@@ -81,40 +81,16 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   const confFile = join(dir, 'nginx.conf');
   await writeFile(confFile, conf);
 
-  const proc = spawnLogged(nginx, ['-p', dir, '-e', errorLog, '-c', confFile, '-g', 'daemon off;'], join(dir, 'stderr.log'), {
-    cwd: dir,
-    detached: true,
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    // SIGTERM is nginx's fast shutdown; the master waits for its workers.
-    stopping ??= proc.stop(5000).then(() => removeTempDir(dir));
-    return stopping;
-  };
   const url = `http://127.0.0.1:${options.port}`;
-  const readLogs = (): string => `${proc.log()}${tail(readText(errorLog))}`;
-
-  const timeoutMs = options.startTimeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!proc.running()) {
-      const logs = readLogs();
-      await stop();
-      throw new Error(`nginx exited during startup (code ${String(proc.child.exitCode)}):\n${tail(logs)}`);
-    }
-    try {
-      await httpRequestText(`${url}/`, { timeoutMs: 1000 });
-      break; // any HTTP answer (even 404) means it is serving
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) {
-      const logs = readLogs();
-      await stop();
-      throw new Error(`nginx did not answer on ${url} within ${timeoutMs} ms:\n${tail(logs)}`);
-    }
-    await sleep(50);
-  }
+  const { proc, stop } = await startDaemon({
+    label: 'nginx',
+    command: nginx,
+    args: ['-p', dir, '-e', errorLog, '-c', confFile, '-g', 'daemon off;'],
+    dir,
+    url,
+    extraLog: () => readText(errorLog),
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+  });
 
   return {
     url,
