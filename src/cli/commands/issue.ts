@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { hookFailureMessage, type HookOutcome } from '../../hooks/index.js';
+import type { HookOutcome } from '../../hooks/index.js';
+import { hookFailureMessage } from '../../hooks/message.js';
 import type { Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';

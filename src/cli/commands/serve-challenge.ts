@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { AccessEntry, Fallback, ListeningAddress } from '../../challenge/server/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -103,6 +102,7 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     ctx.report.warn(`${message}${hint}`);
   };
   const addresses = options.address ?? [];
+  const { isIP } = await import('node:net');
   for (const address of addresses) {
     if (isIP(address) === 0) throw new UsageError(`--address must be an IPv4 or IPv6 address, not "${address}"`);
   }
