@@ -74,11 +74,12 @@ if [ ! -s "$ENV_FILE" ]; then
 fi
 # shellcheck disable=SC1090
 . "$ENV_FILE"
-export CERTMAN_SERVER CERTMAN_CA_FILE
+export CERTMAN_SERVER CERTMAN_CA_FILE CERTMAN_RESOLVER CERTMAN_VALIDATION_PORT
 export CERTMAN_CONFIG_DIR="$CONFIG_DIR"
 echo "CERTMAN_SERVER=$CERTMAN_SERVER"
 echo "CERTMAN_CA_FILE=$CERTMAN_CA_FILE"
 echo "CERTMAN_CONFIG_DIR=$CERTMAN_CONFIG_DIR"
+echo "CERTMAN_RESOLVER=$CERTMAN_RESOLVER   (the self-check resolves names like Pebble: through its DNS server)"
 echo "PEBBLE_HTTP_PORT=$PEBBLE_HTTP_PORT   (Pebble checks HTTP-01 tokens on 127.0.0.1:$PEBBLE_HTTP_PORT)"
 
 rand="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
@@ -98,7 +99,7 @@ run() {
 run node bin/certman register --email demo@example.com --agree-tos
 run node bin/certman issue -d "$NAME" --standalone --http-port "$PEBBLE_HTTP_PORT" --http-address 127.0.0.1
 run node bin/certman certificates
-run node bin/certman renew --force
+run node bin/certman renew --force --no-random-sleep   # renew sleeps 1-480 s first off a terminal (cron); not here
 run node bin/certman certificates
 run node bin/certman revoke --cert-name "$NAME" --reason superseded
 

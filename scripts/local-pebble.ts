@@ -64,6 +64,9 @@ async function main(): Promise<void> {
   const exports: Record<string, string> = {
     CERTMAN_SERVER: pebble.directoryUrl,
     CERTMAN_CA_FILE: pebble.caFile,
+    // certman's self-check reaches names the way Pebble does: its DNS server, its validation port.
+    CERTMAN_RESOLVER: `127.0.0.1:${pebble.dnsPort}`,
+    CERTMAN_VALIDATION_PORT: String(pebble.httpPort),
     PEBBLE_HTTP_PORT: String(pebble.httpPort),
     PEBBLE_TLS_PORT: String(pebble.tlsPort),
     PEBBLE_DNS_PORT: String(pebble.dnsPort),
