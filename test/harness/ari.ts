@@ -150,12 +150,13 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
       return;
     }
 
-    if (method === 'POST' && pathname === newOrderPath) {
+    const isNewOrder = method === 'POST' && pathname === newOrderPath;
+    if (isNewOrder) {
       const payload = jwsPayload(body);
-      orders.push(payload);
       const replaces = typeof payload === 'object' && payload !== null && 'replaces' in payload;
       if (conflict && replaces) {
         conflict = false;
+        orders.push(payload);
         // A fresh nonce from Pebble, as a real CA sends with every error.
         const nonce = await forward('HEAD', newNoncePath, { host }, Buffer.alloc(0));
         const replayNonce = nonce.headers['replay-nonce'];
@@ -170,6 +171,8 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
     }
 
     const answer = await forward(method, path, req.headers, body);
+    // A request Pebble refused for its nonce is sent again by the client: record the order once.
+    if (isNewOrder && !answer.body.toString('utf8').includes('urn:ietf:params:acme:error:badNonce')) orders.push(jwsPayload(body));
     if (method === 'GET' && pathname === upstream.pathname && answer.status === 200) {
       const dir = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
       dir.renewalInfo = `https://${host}/renewal-info`;
