@@ -27,7 +27,7 @@ if (!existsSync(docsModule)) {
   console.error('gen-docs: dist/ is not built; run npm run build (or npx tsc -p tsconfig.json) first');
   process.exit(1);
 }
-const { generatedDocs } = await import(docsModule);
+const { generatedDocs, generatedHelpTexts, helpTextsModule } = await import(docsModule);
 const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 
 for (const { path, content } of generatedDocs(version)) {
@@ -37,4 +37,9 @@ for (const { path, content } of generatedDocs(version)) {
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, content);
   console.log(`gen-docs: ${before === undefined ? 'wrote' : 'updated'} ${path}`);
+}
+
+// dist/ was compiled before this ran: give it the same help texts now, so a build is never one step behind.
+if (out === repoRoot) {
+  writeFileSync(join(repoRoot, 'dist', 'cli', 'help-texts.js'), helpTextsModule(generatedHelpTexts(version), 'js'));
 }

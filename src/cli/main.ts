@@ -24,6 +24,16 @@ export async function main(argv: string[]): Promise<never> {
     process.stdout.write(`${version}\n`);
     return exit(ExitCode.OK);
   }
+  // Help is the same text every time: printed from the texts generated at build time, without commander.
+  const help = helpKey(args);
+  if (help !== undefined) {
+    const { HELP_TEXTS } = await import('./help-texts.js');
+    const text = HELP_TEXTS[help];
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return exit(ExitCode.OK);
+    }
+  }
   const [{ createContext }, { buildProgram }] = await Promise.all([import('./context.js'), import('./program.js')]);
   let done: { result: CommandResult; ctx: CliContext } | undefined;
   const run: Runner = (handler) => async (...args) => {
@@ -39,6 +49,16 @@ export async function main(argv: string[]): Promise<never> {
   } catch (err) {
     return exit(await printError(err, withEnvironment(program.opts<GlobalOptions>(), process.env)));
   }
+}
+
+/** '' for `--help`, `-h` or `help`; a command for `<command> --help` or `help <command>`; else undefined. */
+function helpKey(args: string[]): string | undefined {
+  const isHelpFlag = (arg: string | undefined) => arg === '--help' || arg === '-h';
+  if (args.length === 1 && (isHelpFlag(args[0]) || args[0] === 'help')) return '';
+  if (args.length !== 2) return undefined;
+  const [first, second] = args as [string, string];
+  if (first === 'help' && !second.startsWith('-')) return second;
+  return isHelpFlag(second) && !first.startsWith('-') ? first : undefined;
 }
 
 async function printResult(result: CommandResult, ctx: CliContext): Promise<number> {

@@ -193,11 +193,11 @@ describe('--help, completions and man page agree', () => {
     assert.match(bad.stderr, /bash, zsh, fish/);
   });
 
-  it('the committed completions and man page are what the build generates (run npm run docs when this fails)', async () => {
+  it('the committed completions, man page and help texts are what the build generates (run npm run docs when this fails)', async () => {
     const out = await tempDir('gen');
     const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/gen-docs.mjs'), '--out', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    for (const path of Object.values(FILES)) {
+    for (const path of [...Object.values(FILES), 'src/cli/help-texts.ts']) {
       assert.equal(await readFile(committed(path), 'utf8'), await readFile(join(out, path), 'utf8'), `${path} is stale: run npm run docs and commit it`);
     }
   });

@@ -176,6 +176,25 @@ describe('startup', () => {
     }
   });
 
+  it('--help comes from the generated texts, identical to commander\'s, without loading commander', async () => {
+    for (const [fast, viaCommander] of [
+      [['--help'], ['--no-color', '--help']],
+      [['issue', '--help'], ['--no-color', 'issue', '--help']],
+      [['help', 'renew'], ['--no-color', 'renew', '--help']],
+      [['list', '-h'], ['--no-color', 'certificates', '--help']],
+    ] as const) {
+      const a = await runCli([...fast]);
+      const b = await runCli([...viaCommander]);
+      assert.equal(a.code, 0);
+      assert.equal(a.stdout, b.stdout, `${fast.join(' ')} differs from commander's help`);
+    }
+    const record = join(await tempDir('rec'), 'esm.txt');
+    const hook = fileURLToPath(new URL('../fixtures/record-esm-loads.mjs', import.meta.url));
+    const r = await runCli(['--help'], { env: { NODE_OPTIONS: `--import ${hook}`, ESM_RECORD_FILE: record } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!(await readFile(record, 'utf8')).includes('commander'), '--help loaded commander');
+  });
+
   it('prints no colour codes off a terminal', async () => {
     const r = await runCli(['--help'], { env: { NO_COLOR: undefined } });
     assert.ok(!r.stdout.includes('\u001b['), 'no ANSI escape sequences');
