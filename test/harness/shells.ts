@@ -90,16 +90,21 @@ compadd() {
   (( $#hits )) && print -rl -- "\${hits[@]}" >> "$CERTMAN_OUT"
   builtin compadd "$@"
 }
+# Tab completes, then leaves a mark, so the driver types nothing more until completion is over:
+# keys waiting in the input can cut a completion short.
+_certman_test_tab() { zle expand-or-complete; : >| "$CERTMAN_OUT.done" }
+zle -N _certman_test_tab
+bindkey '^I' _certman_test_tab
 `;
 
 const ZSH_DRIVER = `# zsh -f driver.zsh <init> <line>: types <line> and Tab in an interactive zsh on a pseudo-terminal.
 zmodload zsh/zpty
 zpty z zsh -f -i
-local out=
-# Waits (10 s at most) until the terminal shows $1 on a line of its own.
+local out= chunk= i=
+# Waits (20 s at most) until the terminal shows $1 on a line of its own.
 await() {
   local chunk i
-  for (( i = 0; i < 200; i++ )); do
+  for (( i = 0; i < 400; i++ )); do
     if zpty -r -t z chunk; then
       out+=$chunk
       [[ $out == *$'\\n'$1$'\\r'* ]] && return 0
@@ -114,6 +119,11 @@ await() {
 zpty -w z "source \${(q)1}; print -r -- RE''ADY"
 await READY || exit 1
 zpty -w -n z "$2"$'\\t'
+for (( i = 0; i < 400; i++ )); do
+  [[ -e $CERTMAN_OUT.done ]] && break
+  zpty -r -t z chunk && out+=$chunk || sleep 0.05
+done
+[[ -e $CERTMAN_OUT.done ]] || { print -ru2 -- "zsh did not finish completing; the terminal showed: $out"; exit 1 }
 zpty -w -n z $'\\C-u'
 zpty -w z "print -r -- DO''NE"
 await DONE || exit 1
