@@ -32,6 +32,8 @@ export interface IssueDeps {
   replaces?: string;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
+  /** Interrupts the order (see ObtainInput.signal); nothing is ordered once it has fired. */
+  signal?: AbortSignal;
 }
 
 export type IssueOutcome =
@@ -48,6 +50,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     }
   }
 
+  deps.signal?.throwIfAborted();
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -64,6 +67,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       report,
       ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
       ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
     });
   } finally {
     await responder.close();

@@ -23,6 +23,12 @@ export interface ObtainInput {
    * Any failure abandons the order before the CA is asked to validate anything.
    */
   selfCheck?: (domain: string, token: string, keyAuthorization: string) => Promise<string | undefined>;
+  /**
+   * Ctrl-C or SIGTERM: the order stops at its next step with the signal's reason. No challenge is
+   * answered once it fires (the pending authorizations are deactivated instead); once the order is
+   * finalized the CA has issued, so it is downloaded anyway.
+   */
+  signal?: AbortSignal;
 }
 
 /** Problem type of a failed self-check: not the CA's verdict, so it spends none of the CA's failure limit. */
@@ -31,11 +37,13 @@ export const SELF_CHECK_FAILED = 'certman:self-check';
 /** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
   const { client, report } = input;
+  input.signal?.throwIfAborted();
   report.step(`ordering a certificate for ${input.domains.join(', ')}`);
   let order = await client.newOrder(input.domains, input.replaces === undefined ? {} : { replaces: input.replaces });
   const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
   await validateAuthorizations(input, authorizations);
 
+  input.signal?.throwIfAborted();
   report.step('finalizing the order');
   order = await client.finalize(order, await createCsrDer(input.domains, input.keyPem));
   order = await client.waitForOrder(order);
@@ -57,10 +65,12 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
   const tasks = pending.map((authz) => ({ authz, challenge: http01Of(authz) }));
   try {
     for (const { authz, challenge } of tasks) {
+      await abandonIfAborted(input, tasks);
       report.step(`publishing the HTTP-01 token for ${authz.identifier.value}`);
       await responder.publish(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint));
     }
     if (input.selfCheck !== undefined) await selfCheckAll(input, tasks, thumbprint);
+    await abandonIfAborted(input, tasks);
     const outcomes = await Promise.allSettled(
       tasks.map(async ({ authz, challenge }) => {
         report.step(`validating ${authz.identifier.value}`);
@@ -87,12 +97,23 @@ async function selfCheckAll(input: ObtainInput, tasks: { authz: Authorization; c
   );
   const failures = seen.flat();
   if (failures.length === 0) return;
-  // Nothing was answered, so the CA validated nothing; deactivating leaves no half-done authorization behind.
-  await Promise.allSettled(tasks.map(({ authz }) => input.client.deactivateAuthorization(authz.url)));
+  await deactivateAll(input, tasks);
   throw new AcmeProblemError(
     { type: SELF_CHECK_FAILED, detail: `self-check failed for ${failures.length === 1 ? '1 name' : `${failures.length} names`}; the CA was not asked to validate`, subproblems: failures },
     'make http://<name>/.well-known/acme-challenge/ reach this responder (DNS, port, proxy), or pass --no-self-check (e.g. hairpin NAT)',
   );
+}
+
+/** Stops before any challenge is answered when the run was interrupted, leaving nothing pending at the CA. */
+async function abandonIfAborted(input: ObtainInput, tasks: { authz: Authorization }[]): Promise<void> {
+  if (input.signal?.aborted !== true) return;
+  await deactivateAll(input, tasks);
+  input.signal.throwIfAborted();
+}
+
+/** Nothing was answered, so the CA validated nothing; deactivating leaves no half-done authorization behind. */
+async function deactivateAll(input: ObtainInput, tasks: { authz: Authorization }[]): Promise<void> {
+  await Promise.allSettled(tasks.map(({ authz }) => input.client.deactivateAuthorization(authz.url)));
 }
 
 function http01Of(authz: Authorization): Challenge {

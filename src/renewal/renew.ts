@@ -47,6 +47,12 @@ export interface RenewDeps {
   selfCheck?: ObtainInput['selfCheck'];
   /** Responders for the run (the CLI's knows the token store of `--responder`); one pool is made otherwise. */
   responders?: ResponderPool;
+  /**
+   * Ctrl-C or SIGTERM: nothing new is started, orders in flight stop at their next step (see
+   * ObtainInput.signal), and the run ends normally: budget saved, post-hooks run if pre-hooks did.
+   * `sleep` should return early when it fires.
+   */
+  signal?: AbortSignal;
 }
 
 export type RenewResult =
@@ -60,7 +66,10 @@ export interface RenewRun {
   results: RenewResult[];
   hooks: (HookOutcome & { kind: 'pre' | 'post' | 'deploy'; certificate?: string })[];
   sleptMs: number;
+  /** The signal fired: some certificates were not renewed because of it. */
+  interrupted: boolean;
 }
+
 
 /**
  * Renews every certificate that is due, repeating how it was issued. Certificates are independent:
@@ -83,29 +92,43 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
     results.set(meta.name, { name: meta.name, status: 'deferred', reason: `over --max ${options.max}: next run` });
   }
 
-  const run: RenewRun = { results: [], hooks: [], sleptMs: 0 };
+  const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false };
   if (capped.length > 0) {
     if (options.randomSleepMs > 0) {
       run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
       report.step(`sleeping ${Math.round(run.sleptMs / 1000)} s before renewing, to spread load on the CA`);
       await deps.sleep(run.sleptMs);
     }
-    for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
-      run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
-    }
-    const responders = deps.responders ?? new ResponderPool();
-    const outcomes = await mapLimit(capped, options.concurrency, (meta) => renewOne(meta, options, { ...deps, responders }, budget, run));
+    // Interrupted while sleeping: nothing was attempted, so no hooks either.
+    const outcomes = deps.signal?.aborted === true ? capped.map(notStarted) : await renewWithHooks(capped, options, deps, budget, run);
     for (const outcome of outcomes) results.set(outcome.name, outcome);
-    await budget.save();
-    const renewed = outcomes.filter((r) => r.status === 'renewed');
-    const failed = outcomes.filter((r) => r.status === 'failed');
-    const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
-    for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
-      run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
-    }
   }
+  run.interrupted = deps.signal?.aborted === true;
   run.results = selected.map((meta) => results.get(meta.name)).filter((r): r is RenewResult => r !== undefined);
   return run;
+}
+
+/** Pre-hooks, the renewals (a few at a time), the failure budget, then post-hooks with what happened. */
+async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, budget: FailureBudget, run: RenewRun): Promise<RenewResult[]> {
+  for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
+    run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
+  }
+  const responders = deps.responders ?? new ResponderPool();
+  const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
+    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewOne(meta, options, { ...deps, responders }, budget, run),
+  );
+  await budget.save();
+  const renewed = outcomes.filter((r) => r.status === 'renewed');
+  const failed = outcomes.filter((r) => r.status === 'failed');
+  const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
+  for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
+    run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
+  }
+  return outcomes;
+}
+
+function notStarted(meta: CertificateMeta): RenewResult {
+  return { name: meta.name, status: 'skipped', reason: 'interrupted before it started' };
 }
 
 /** Undefined when the certificate should be renewed now; otherwise why not. */
@@ -166,6 +189,7 @@ async function renewOne(
         responders: deps.responders,
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
+        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
       },
     );
     if (options.dryRun === undefined && hooks.deploy !== undefined) {
@@ -174,6 +198,9 @@ async function renewOne(
     }
     return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial, dryRun: options.dryRun !== undefined };
   } catch (err) {
+    if (deps.signal?.aborted === true && err === deps.signal.reason) {
+      return { name: meta.name, status: 'skipped', reason: 'interrupted; its live files are untouched' };
+    }
     budget.recordFailures(failedValidations(err), options.now);
     return { name: meta.name, status: 'failed', error: err as Error };
   }

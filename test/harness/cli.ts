@@ -1,5 +1,5 @@
 // Runs the real CLI (bin/certman) as a child process, the way a user would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,8 @@ export interface RunOptions {
   input?: string;
   /** Kill the CLI (SIGKILL) after this long and reject. Default 60 000 ms. */
   timeoutMs?: number;
+  /** Called with the started process, e.g. to signal it while it runs. */
+  onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
 
 export interface RunResult {
@@ -60,6 +62,7 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     track(child);
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

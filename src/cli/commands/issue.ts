@@ -7,7 +7,7 @@ import type { Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
-import type { Interrupt } from '../interactive/cancel.js';
+import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
@@ -69,7 +69,7 @@ export function defineIssue(program: Command, run: Runner): void {
 }
 
 async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interactive/cancel.js'), import('../progress.js')]);
+  const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interrupt.js'), import('../progress.js')]);
   // Ctrl-C from here on withdraws published tokens, saves nothing and exits 130 (README: issue).
   const interrupt = Interrupt.listen();
   const progress = wantsLiveProgress(ctx.flags) ? liveProgress(process.stderr, ctx.style, ctx.flags) : undefined;
@@ -194,6 +194,8 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
           due: dueOptions(ctx.settings),
           ...(selfCheck === undefined ? {} : { selfCheck }),
           responders: interrupt.responders({ configDir: ctx.settings.configDir }),
+          // The abandoned order, still running in the background, answers no challenge after Ctrl-C.
+          signal: interrupt.signal,
           beforeOrder: async () => {
             ordered = true;
             if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});

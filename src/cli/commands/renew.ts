@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import { CertmanError, ExitCode } from '../../errors.js';
 import type { RenewResult, RenewRun } from '../../renewal/renew.js';
@@ -64,15 +65,18 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }, { ResponderPool }] = await Promise.all([
+  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
     import('../../renewal/renew.js'),
     import('../../logs/run-log.js'),
     import('../../registration/account.js'),
     import('../../challenge/index.js'),
+    import('../interrupt.js'),
   ]);
   const store = await ctx.openStore();
   const lock = await store.lock('config-dir', { wait: options.wait === true });
   const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
+  // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.
+  const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   try {
     const report = log.reporter(ctx.report);
     const dryRunServer = ctx.settings.dryRunServer;
@@ -119,7 +123,8 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         connect: ctx.connect,
         report,
         accountFor,
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: (ms) => delay(ms, undefined, { signal: interrupt.signal }).catch(() => undefined),
+        signal: interrupt.signal,
         random: Math.random,
         selfCheck: selfCheckFor(ctx, options),
         responders: new ResponderPool({ configDir: ctx.settings.configDir }),
@@ -130,6 +135,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
     for (const message of hookErrors) log.line(message);
     return renewResult(result, hookErrors, log.path);
   } finally {
+    interrupt.dispose();
     await log.close();
     await lock.release();
   }
@@ -163,8 +169,9 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string): Comm
   };
   const failed = summary.failed > 0 || summary.hookFailures > 0;
   return {
-    exitCode: failed ? ExitCode.FAILURE : ExitCode.OK,
-    json: { summary, results: results.map(resultJson), hooks: run.hooks, sleptMs: run.sleptMs, log: logPath },
+    // An interrupted run says so first: what it skipped is done by the next run.
+    exitCode: run.interrupted ? ExitCode.INTERRUPTED : failed ? ExitCode.FAILURE : ExitCode.OK,
+    json: { summary, results: results.map(resultJson), hooks: run.hooks, sleptMs: run.sleptMs, interrupted: run.interrupted, log: logPath },
     human: (s) => {
       const lines = results.map((r) => {
         const line = summaryLine(r);
@@ -177,7 +184,13 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string): Comm
       // Quiet runs (cron) print only when something failed; main.ts decides from the exit code.
       return results.length === 0
         ? ['No certificates to renew.']
-        : [...lines, ...hookErrors.map((e) => s.bad(e)), failed ? s.bad(total) : total, s.dim(`log: ${logPath}`)];
+        : [
+            ...lines,
+            ...hookErrors.map((e) => s.bad(e)),
+            failed ? s.bad(total) : total,
+            ...(run.interrupted ? [s.warn('interrupted: nothing new was started; the next run renews what is still due')] : []),
+            s.dim(`log: ${logPath}`),
+          ];
     },
   };
 }

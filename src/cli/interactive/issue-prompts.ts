@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js';
 import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import type { Styles } from '../output.js';
-import { cancelledError, type Interrupt } from './cancel.js';
+import { cancelledError, type Interrupt } from '../interrupt.js';
 import { emailQuestion, termsUrl, tosQuestion } from '../account-setup.js';
 
 type Prompts = typeof import('@inquirer/prompts');

@@ -1,6 +1,7 @@
 /**
  * Ctrl-C during `certman issue`: the run stops, withdraws every token it published (webroot files,
  * the standalone server, token-store entries), leaves the store as it was and exits 130.
+ * (`renew` only uses the signal: its core stops gracefully, see RenewDeps.signal.)
  *
  * The core has no cancellation of its own, so the issue command wraps what it hands the core:
  * - `race()` ends a wait at once when the interrupt comes, after the cleanup below;
@@ -10,11 +11,11 @@
  * - `reporter()` throws at the order's next step, so the abandoned order never asks the CA to
  *   validate a token that was just withdrawn.
  */
-import { ResponderPool, type ResponderPoolOptions } from '../../challenge/pool.js';
-import type { Http01Responder } from '../../challenge/types.js';
-import { CertmanError, ExitCode } from '../../errors.js';
-import type { Reporter } from '../../report.js';
-import type { CertificateStore, ChallengeMethod } from '../../store/types.js';
+import { ResponderPool, type ResponderPoolOptions } from '../challenge/pool.js';
+import type { Http01Responder } from '../challenge/types.js';
+import { CertmanError, ExitCode } from '../errors.js';
+import type { Reporter } from '../report.js';
+import type { CertificateStore, ChallengeMethod } from '../store/types.js';
 
 /** The error a cancelled run ends with: `error: cancelled`, exit 130 (as at a prompt). */
 export function cancelledError(): CertmanError {
@@ -31,10 +32,12 @@ export class Interrupt {
   private committed = false;
   private readonly onSignal = () => this.fire();
 
-  /** Listens for SIGINT until dispose(). A second Ctrl-C is not caught: it ends the process at once. */
-  static listen(): Interrupt {
-    const interrupt = new Interrupt();
-    process.once('SIGINT', interrupt.onSignal);
+  private constructor(private readonly signals: readonly NodeJS.Signals[]) {}
+
+  /** Listens for the signals until dispose(). A second one is not caught: it ends the process at once. */
+  static listen(signals: readonly NodeJS.Signals[] = ['SIGINT']): Interrupt {
+    const interrupt = new Interrupt(signals);
+    for (const signal of signals) process.once(signal, interrupt.onSignal);
     return interrupt;
   }
 
@@ -44,11 +47,12 @@ export class Interrupt {
   }
 
   dispose(): void {
-    process.removeListener('SIGINT', this.onSignal);
+    for (const signal of this.signals) process.removeListener(signal, this.onSignal);
   }
 
   /** Ctrl-C: cancel, unless the certificate is already being saved (then the run finishes). */
   private fire(): void {
+    this.dispose();
     if (this.committed || this.signal.aborted) return;
     this.controller.abort(cancelledError());
   }
