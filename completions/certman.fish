@@ -304,7 +304,7 @@ complete -c certman -n '__certman_using_command verify-dns' -l expect-ip -x -d '
 complete -c certman -n '__certman_using_command verify-dns' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command verify-dns' -l resolver -x -d 'ask these DNS servers; repeatable (env CERTMAN_RESOLVER, config resolver; default the system\'s)'
 complete -c certman -n '__certman_using_command verify-dns' -l doh -x -d 'ask this DNS-over-HTTPS resolver instead (RFC 8484), e.g. https://cloudflare-dns.com/dns-query'
-complete -c certman -n '__certman_using_command verify-dns' -l ca-identity -x -d 'the CA\'s CAA issuer domain name (config caIdentity; default letsencrypt.org)'
+complete -c certman -n '__certman_using_command verify-dns' -l ca-identity -x -d 'the CA\'s CAA issuer domain name (config caIdentity; default letsencrypt.org; issue and renew ask the CA\'s directory)'
 
 # import-certbot
 complete -c certman -n '__certman_using_command import-certbot' -l certbot-dir -x -a '(__fish_complete_directories)' -d 'certbot\'s config dir (its --config-dir)'

@@ -48,6 +48,8 @@ export interface Account {
 export interface DirectoryMeta {
   termsOfService?: string;
   externalAccountRequired?: boolean;
+  /** The domain names this CA recognizes in CAA `issue` records (RFC 8555 §7.1.1). */
+  caaIdentities?: string[];
 }
 
 /** RFC 5280 CRLReason codes that RFC 8555 §7.6 lets a subscriber use. */

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import type { RegisterResult } from '../registration/account.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
 import type { CliContext } from './context.js';
+import { directoryMeta } from './directory.js';
 
 export interface AccountFlags {
   email?: string;
@@ -58,15 +59,9 @@ async function ask<T>(ctx: CliContext, flag: string, question: (prompts: Prompts
   return question(await import('@inquirer/prompts'));
 }
 
-/** The CA's terms-of-service link from its directory (no account needed), if it gives one. */
+/** The CA's terms-of-service link from its directory, if it gives one (the prompt works without it). */
 export async function termsUrl(ctx: CliContext, server: string): Promise<string | undefined> {
-  try {
-    const { generatePrivateKey } = await import('../crypto/keys.js');
-    const client = await ctx.connect({ server, accountKeyPem: await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }) });
-    return (await client.meta()).termsOfService;
-  } catch {
-    return undefined; // the prompt still works without the link; registering will report a dead server
-  }
+  return (await directoryMeta(ctx, server))?.termsOfService;
 }
 
 function eabOf(flags: AccountFlags): { kid: string; hmacKey: string } | undefined {

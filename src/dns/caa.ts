@@ -53,8 +53,8 @@ export async function findRelevantCaa(name: string, lookup: CaaLookup): Promise<
   return { ok: true, set: { domain: undefined, records: [] } };
 }
 
-/** Whether the set lets `caIdentity` issue for a (wildcard) name, and if not, why. */
-export function caaDecision(set: CaaSet, caIdentity: string, wildcard: boolean): CaaDecision {
+/** Whether the set lets the CA (known by any of `caIdentities`) issue for a (wildcard) name, and if not, why. */
+export function caaDecision(set: CaaSet, caIdentities: readonly string[], wildcard: boolean): CaaDecision {
   const where = `CAA at ${set.domain ?? '?'}`;
   const tagOf = (r: CaaRecord) => r.tag.toLowerCase();
   const critical = set.records.find((r) => (r.flags & CRITICAL) !== 0 && !KNOWN_TAGS.has(tagOf(r)));
@@ -63,10 +63,10 @@ export function caaDecision(set: CaaSet, caIdentity: string, wildcard: boolean):
   const tag = wild.length > 0 ? 'issuewild' : 'issue';
   const relevant = wild.length > 0 ? wild : set.records.filter((r) => tagOf(r) === 'issue');
   if (relevant.length === 0) return { allows: true };
-  const identity = normalizeIssuer(caIdentity);
-  if (relevant.some((r) => issuerDomainName(r.value) === identity)) return { allows: true };
+  const identities = caIdentities.map(normalizeIssuer);
+  if (relevant.some((r) => identities.includes(issuerDomainName(r.value)))) return { allows: true };
   const named = relevant.map((r) => JSON.stringify(r.value)).join(', ');
-  return { allows: false, reason: `${where} does not allow ${identity} (${tag} ${named})` };
+  return { allows: false, reason: `${where} does not allow ${identities.join(' or ')} (${tag} ${named})` };
 }
 
 /**

@@ -11,7 +11,8 @@ import { verifyNames, type Expectations, type NameVerdict } from './verify.js';
 export interface DnsGateOptions {
   expect: Expectations;
   resolver: ResolverSpec;
-  caIdentity: string;
+  /** The CA's CAA issuer domain names; any one in an `issue` record lets it issue. */
+  caIdentities: string[];
 }
 
 export interface DnsGateResult {
@@ -27,18 +28,29 @@ export interface DnsGateSettings {
   caIdentity?: string;
 }
 
-/** The gate's options when it is on (expectations configured, or `--verify-dns`), undefined when it is off. */
-export function dnsGateOptions(settings: DnsGateSettings, verifyDns: boolean): DnsGateOptions | undefined {
-  const expect = { ips: settings.expectIp ?? [], cnames: settings.expectCname ?? [] };
-  if (!verifyDns && expect.ips.length === 0 && expect.cnames.length === 0) return undefined;
-  return { expect, resolver: { kind: 'dns', servers: settings.resolver ?? [] }, caIdentity: settings.caIdentity ?? DEFAULT_CA_IDENTITY };
+/** Whether the gate is on: expectations configured, or `--verify-dns`. */
+export function dnsGateEnabled(settings: DnsGateSettings, verifyDns: boolean): boolean {
+  return verifyDns || (settings.expectIp ?? []).length > 0 || (settings.expectCname ?? []).length > 0;
+}
+
+/**
+ * The gate's options. The CA's CAA identity: config `caIdentity` when set, else what the CA's directory
+ * advertises (`meta.caaIdentities`), else letsencrypt.org.
+ */
+export function dnsGateOptions(settings: DnsGateSettings, advertised: readonly string[] = []): DnsGateOptions {
+  const caIdentities = settings.caIdentity !== undefined ? [settings.caIdentity] : advertised.length > 0 ? [...advertised] : [DEFAULT_CA_IDENTITY];
+  return {
+    expect: { ips: settings.expectIp ?? [], cnames: settings.expectCname ?? [] },
+    resolver: { kind: 'dns', servers: settings.resolver ?? [] },
+    caIdentities,
+  };
 }
 
 /** Checks `names` (normalized) and splits them into those that pass and the verdicts of those that fail. */
 export async function dnsGate(names: string[], options: DnsGateOptions): Promise<DnsGateResult> {
   const resolver = await createResolver(options.resolver);
   try {
-    const verdicts = await verifyNames(names, options.expect, { resolver, caIdentity: options.caIdentity });
+    const verdicts = await verifyNames(names, options.expect, { resolver, caIdentities: options.caIdentities });
     return { passed: verdicts.filter((v) => v.ok).map((v) => v.name), failed: verdicts.filter((v) => !v.ok) };
   } finally {
     resolver.close();
@@ -60,9 +72,9 @@ export function namesToOrder(result: DnsGateResult, allowSubset: boolean, report
  * The gate as `renew` takes it (RenewOptions.dnsGate): with `allowSubset`, failing names are dropped
  * (warned about) as long as one passes, so the certificate is renewed for the names that do.
  */
-export function renewalDnsGate(options: DnsGateOptions, allowSubset: boolean, report: Reporter) {
-  return async (names: string[]): Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }> => {
-    const result = await dnsGate(names, options);
+export function renewalDnsGate(optionsFor: (server: string) => Promise<DnsGateOptions>, allowSubset: boolean, report: Reporter) {
+  return async (names: string[], server: string): Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }> => {
+    const result = await dnsGate(names, await optionsFor(server));
     if (!allowSubset || result.passed.length === 0) return result;
     for (const verdict of result.failed) report.warn(`dropping ${verdict.name} from the renewal: ${verdict.reason ?? 'DNS check failed'}`);
     return { passed: result.passed, failed: [] };

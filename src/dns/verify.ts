@@ -29,8 +29,8 @@ export interface Expectations {
 
 export interface VerifyOptions {
   resolver: DnsResolver;
-  /** The CA's CAA issuer domain name. Default letsencrypt.org. */
-  caIdentity?: string;
+  /** The CA's CAA issuer domain names (any one suffices). Default letsencrypt.org. */
+  caIdentities?: readonly string[];
   /** Names checked at the same time. Default 8. */
   concurrency?: number;
 }
@@ -81,9 +81,9 @@ export async function followCnames(resolver: DnsResolver, name: string, type: Qu
 export async function verifyNames(names: string[], expect: Expectations, options: VerifyOptions): Promise<NameVerdict[]> {
   const ips = new Set(expect.ips.map((ip) => canonicalIp(ip) ?? ip));
   const cnames = new Set(expect.cnames.map(normalizeName));
-  const caIdentity = options.caIdentity ?? DEFAULT_CA_IDENTITY;
+  const caIdentities = options.caIdentities ?? [DEFAULT_CA_IDENTITY];
   const resolver = memoized(options.resolver);
-  return mapLimit(names, options.concurrency ?? 8, (name) => verifyName(name, { ips, cnames }, caIdentity, resolver));
+  return mapLimit(names, options.concurrency ?? 8, (name) => verifyName(name, { ips, cnames }, caIdentities, resolver));
 }
 
 /** One lookup per name and type for the whole run: names under one parent share its CAA lookups. */
@@ -104,7 +104,7 @@ function memoized(resolver: DnsResolver): DnsResolver {
 async function verifyName(
   name: string,
   expect: { ips: Set<string>; cnames: Set<string> },
-  caIdentity: string,
+  caIdentities: readonly string[],
   resolver: DnsResolver,
 ): Promise<NameVerdict> {
   const queried = normalizeName(name);
@@ -137,7 +137,7 @@ async function verifyName(
     return { ok: false, reason: `CAA lookup failed: ${chainProblem(result)}` };
   });
   if (!found.ok) return verdict([...reasons, found.reason].join('; '));
-  const decision = caaDecision(found.set, caIdentity, wildcard);
+  const decision = caaDecision(found.set, caIdentities, wildcard);
   if (!decision.allows) reasons.push(decision.reason);
   const { domain } = found.set;
   const records = domain === undefined ? [] : found.set.records.map((r) => formatCaaRecord(domain, r));

@@ -31,8 +31,11 @@ export interface RenewOptions {
   failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
   dryRun?: { server: string };
-  /** DNS gate (src/dns/gate.ts): checked before anything is sent to the CA; renews only the `passed` names, fails on any `failed`. */
-  dnsGate?: (names: string[]) => Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }>;
+  /**
+   * DNS gate (src/dns/gate.ts): checked before anything is sent to `server` (whose CAA identity it may
+   * use); renews only the `passed` names, fails on any `failed`.
+   */
+  dnsGate?: (names: string[], server: string) => Promise<{ passed: string[]; failed: { name: string; reason?: string }[] }>;
 }
 
 export interface RenewDeps {
@@ -166,7 +169,7 @@ async function renewOne(
   try {
     let domains = meta.domains;
     if (options.dnsGate !== undefined) {
-      const gate = await options.dnsGate(meta.domains);
+      const gate = await options.dnsGate(meta.domains, server);
       if (gate.failed.length > 0 || gate.passed.length === 0) {
         const reasons = gate.failed.map((f) => `${f.name}: ${f.reason ?? 'DNS check failed'}`).join('; ');
         return { name: meta.name, status: 'failed', error: new CertmanError(`DNS check failed, nothing was sent to the CA: ${reasons}`) };

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import dns2 from 'dns2';
-import { freePort, freePorts, tempDir, uniqueName, type RunResult } from '../harness/index.js';
+import { freePort, freePorts, startAriProxy, tempDir, uniqueName, type RunResult } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -300,6 +300,36 @@ describe('the DNS gate in issue and renew', () => {
       assert.equal(suite.pebble.validationsFor(bad), validatedBefore, 'no validation of the failing name after the gate');
     } finally {
       await suite.pebble.clearA(bad);
+    }
+  });
+
+  it("checks CAA against the identities the CA's directory advertises, unless config caIdentity names one", async () => {
+    const proxy = await startAriProxy(suite.pebble);
+    const ours = uniqueName('caa-ours');
+    const other = uniqueName('caa-other');
+    try {
+      proxy.setCaaIdentities(['Pebble.Test', 'ca.example']);
+      await suite.pebble.addCaa(ours, [{ tag: 'issue', value: 'ca.example' }]);
+      await suite.pebble.addCaa(other, [{ tag: 'issue', value: 'letsencrypt.org' }]);
+      const cfg = await tempDir('cfg');
+      const viaProxy = { CERTMAN_SERVER: proxy.directoryUrl };
+      assert.equal((await suite.certman(cfg, ['register', '--email', 'ops@example.com', '--agree-tos'], viaProxy)).code, 0);
+      const config = await gateConfig(['127.0.0.1']);
+      const issue = (name: string, configFile = config) => suite.certman(cfg, ['--config', configFile, 'issue', '-d', name, ...suite.standalone()], viaProxy);
+
+      const allowed = await issue(ours);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const refused = await issue(other);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`CAA at ${other.replace(/\./g, '\\.')} does not allow pebble\\.test or ca\\.example \\(issue "letsencrypt\\.org"\\)`));
+      assert.ok(!suite.pebble.log().includes(other), 'the refused name was never sent to the CA');
+
+      const configured = join(await tempDir('gate'), 'certman.config.json');
+      await writeFile(configured, JSON.stringify({ expectIp: ['127.0.0.1'], resolver: [challtestsrv()], caIdentity: 'letsencrypt.org' }));
+      const named = await issue(other, configured);
+      assert.equal(named.code, 0, named.stderr);
+    } finally {
+      await Promise.all([proxy.stop(), suite.pebble.clearCaa(ours), suite.pebble.clearCaa(other)]);
     }
   });
 });

@@ -2,6 +2,7 @@
 // every request to Pebble with the Host header it received (Pebble builds its URLs, and checks each
 // JWS "url", from that Host, so all of its answers point back at the proxy), and adds:
 //   GET /dir                      Pebble's directory plus "renewalInfo": "https://<proxy>/renewal-info"
+//                                 (and meta.caaIdentities when the test sets them)
 //   GET /renewal-info/<certId>    the window the test set (404 when none)
 // It also records newOrder payloads and can answer one `replaces` order with 409 alreadyReplaced.
 import { readFile } from 'node:fs/promises';
@@ -35,6 +36,8 @@ export interface AriProxy {
   newOrderPayloads(): unknown[];
   /** While enabled, the next newOrder carrying `replaces` gets 409 alreadyReplaced (once, then it turns off). */
   conflictOnReplaces(enabled: boolean): void;
+  /** The directory's meta.caaIdentities (RFC 8555 §7.1.1), which Pebble does not send; undefined removes them. */
+  setCaaIdentities(identities: string[] | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
   const asked: string[] = [];
   const orders: unknown[] = [];
   let conflict = false;
+  let caaIdentities: string[] | undefined;
 
   /** Sends a request on to Pebble with the client's Host header; resolves with Pebble's full answer. */
   const forward = (
@@ -176,6 +180,7 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
     if (method === 'GET' && pathname === upstream.pathname && answer.status === 200) {
       const dir = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
       dir.renewalInfo = `https://${host}/renewal-info`;
+      if (caaIdentities !== undefined) dir.meta = { ...(dir.meta as Record<string, unknown> | undefined), caaIdentities };
       sendJson(res, 200, dir, { ...(copyHeaders(answer.headers, ['content-length', 'content-type']) as Record<string, string>) });
       return;
     }
@@ -217,6 +222,9 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
     },
     ariRequests: () => [...asked],
     newOrderPayloads: () => [...orders],
+    setCaaIdentities(identities) {
+      caaIdentities = identities === undefined ? undefined : [...identities];
+    },
     conflictOnReplaces(enabled) {
       conflict = enabled;
     },

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveSettings, validateFileConfig } from '../../src/config/index.js';
-import { dnsGateOptions, namesToOrder } from '../../src/dns/gate.js';
+import { dnsGateEnabled, dnsGateOptions, namesToOrder } from '../../src/dns/gate.js';
 import { canonicalIp, formatNameserver, nameserverProblem, parseNameserver, parseResolvConf } from '../../src/dns/nameserver.js';
 import { parseDohUrl } from '../../src/dns/resolver.js';
 import type { NameVerdict } from '../../src/dns/verify.js';
@@ -88,13 +88,20 @@ describe('the DNS gate', () => {
   });
 
   it('is off unless expectations are configured or --verify-dns is given', () => {
-    assert.equal(dnsGateOptions({}, false), undefined);
-    assert.deepEqual(dnsGateOptions({}, true), { expect: { ips: [], cnames: [] }, resolver: { kind: 'dns', servers: [] }, caIdentity: 'letsencrypt.org' });
-    assert.deepEqual(dnsGateOptions({ expectCname: ['edge.test'], resolver: ['127.0.0.1:5353'], caIdentity: 'sectigo.com' }, false), {
+    assert.equal(dnsGateEnabled({}, false), false);
+    assert.equal(dnsGateEnabled({}, true), true);
+    assert.equal(dnsGateEnabled({ expectIp: ['192.0.2.1'] }, false), true);
+    assert.equal(dnsGateEnabled({ expectCname: ['edge.test'] }, false), true);
+  });
+
+  it("takes the CA's CAA identity from the config, else from the CA's directory, else letsencrypt.org", () => {
+    assert.deepEqual(dnsGateOptions({}), { expect: { ips: [], cnames: [] }, resolver: { kind: 'dns', servers: [] }, caIdentities: ['letsencrypt.org'] });
+    assert.deepEqual(dnsGateOptions({ expectCname: ['edge.test'], resolver: ['127.0.0.1:5353'], caIdentity: 'sectigo.com' }, ['ignored.example']), {
       expect: { ips: [], cnames: ['edge.test'] },
       resolver: { kind: 'dns', servers: ['127.0.0.1:5353'] },
-      caIdentity: 'sectigo.com',
+      caIdentities: ['sectigo.com'],
     });
+    assert.deepEqual(dnsGateOptions({}, ['sectigo.com', 'zerossl.com']).caIdentities, ['sectigo.com', 'zerossl.com']);
   });
 
   it('stops with every failing name and its reason (exit 1)', () => {

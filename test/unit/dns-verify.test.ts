@@ -45,7 +45,7 @@ const caa = (name: string, tag: string, value: string, flags = 0): DnsRecord => 
 const none = { ips: [], cnames: [] };
 
 async function one(zone: Zone, name: string, expect: { ips: string[]; cnames: string[] } = none, caIdentity?: string, options = {}): Promise<NameVerdict> {
-  const [verdict] = await verifyNames([name], expect, { resolver: fakeResolver(zone, options), ...(caIdentity === undefined ? {} : { caIdentity }) });
+  const [verdict] = await verifyNames([name], expect, { resolver: fakeResolver(zone, options), ...(caIdentity === undefined ? {} : { caIdentities: [caIdentity] }) });
   assert.ok(verdict);
   return verdict;
 }
@@ -223,8 +223,8 @@ describe('caa helpers', () => {
 
   it('a critical property with an unknown tag forbids; a non-critical one is ignored', () => {
     const set = (flags: number) => ({ domain: 'x.test', records: [{ flags, tag: 'futuretag', value: 'x' }] });
-    assert.equal(caaDecision(set(0), 'letsencrypt.org', false).allows, true);
-    assert.deepEqual(caaDecision(set(128), 'letsencrypt.org', false), {
+    assert.equal(caaDecision(set(0), ['letsencrypt.org'], false).allows, true);
+    assert.deepEqual(caaDecision(set(128), ['letsencrypt.org'], false), {
       allows: false,
       reason: 'CAA at x.test has a critical "futuretag" property that CAs do not understand',
     });
@@ -232,7 +232,16 @@ describe('caa helpers', () => {
 
   it('tags match case-insensitively', () => {
     const set = { domain: 'x.test', records: [{ flags: 0, tag: 'ISSUE', value: 'other.ca' }] };
-    assert.equal(caaDecision(set, 'letsencrypt.org', false).allows, false);
+    assert.equal(caaDecision(set, ['letsencrypt.org'], false).allows, false);
+  });
+
+  it('a CA known by several identities may issue when the set names any one of them', () => {
+    const set = { domain: 'x.test', records: [{ flags: 0, tag: 'issue', value: 'Sectigo.com.' }] };
+    assert.equal(caaDecision(set, ['zerossl.com', 'sectigo.com'], false).allows, true);
+    assert.deepEqual(caaDecision(set, ['letsencrypt.org', 'example-ca.test'], false), {
+      allows: false,
+      reason: 'CAA at x.test does not allow letsencrypt.org or example-ca.test (issue "Sectigo.com.")',
+    });
   });
 
   it('findRelevantCaa stops at the first failed lookup and reports no set when none exists', async () => {

@@ -8,7 +8,7 @@ import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '..
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import type { Interrupt } from '../interrupt.js';
-import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
+import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, parsePort } from '../parse.js';
@@ -98,9 +98,10 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const requested = normalizeDomains(options.domain);
   assertHttp01Compatible(requested);
   const name = options.certName ?? defaultCertName(requested);
-  const { dnsGate, dnsGateOptions, namesToOrder } = await import('../../dns/gate.js');
-  const gate = dnsGateOptions(withResolver(ctx, options), options.verifyDns === true);
-  const domains = gate === undefined ? requested : namesToOrder(await interrupt.race(dnsGate(requested, gate)), options.allowSubsetOfNames === true, ctx.report);
+  const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
+  const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
+  const checked = gate === undefined ? undefined : interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(requested, gateOptions)));
+  const domains = checked === undefined ? requested : namesToOrder(await checked, options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
   const lock = await interrupt.race(store.lock('config-dir', { wait: options.wait === true }));
   try {

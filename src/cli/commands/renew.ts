@@ -5,7 +5,7 @@ import { CertmanError, ExitCode } from '../../errors.js';
 import type { RenewResult, RenewRun } from '../../renewal/renew.js';
 import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
-import { addSelfCheckOptions, selfCheckFor, withResolver, type SelfCheckFlags } from '../self-check.js';
+import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
@@ -98,8 +98,8 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       }
       throw new CertmanError(`no account for ${server}`, { hint: 'run certman register --server <that server>' });
     };
-    const { dnsGateOptions, renewalDnsGate } = await import('../../dns/gate.js');
-    const gate = dnsGateOptions(withResolver(ctx, options), options.verifyDns === true);
+    const [{ renewalDnsGate }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
+    const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
     const result = await renewCertificates(
       {
         names: options.certName,

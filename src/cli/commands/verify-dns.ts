@@ -26,7 +26,7 @@ export function defineVerifyDns(program: Command, run: Runner): void {
     .option('--expect-cname <host>', "or the name's CNAME chain must reach one of these; repeatable (config expectCname)", collect, [])
     .option('--resolver <ip[:port]>', 'ask these DNS servers; repeatable (env CERTMAN_RESOLVER, config resolver; default the system\'s)', collect, [])
     .option('--doh <url>', 'ask this DNS-over-HTTPS resolver instead (RFC 8484), e.g. https://cloudflare-dns.com/dns-query')
-    .option('--ca-identity <domain>', "the CA's CAA issuer domain name (config caIdentity; default letsencrypt.org)")
+    .option('--ca-identity <domain>', "the CA's CAA issuer domain name (config caIdentity; default letsencrypt.org; issue and renew ask the CA's directory)")
     .addHelpText(
       'after',
       '\nExit codes: 0 every name passes, 1 a name fails, 2 bad input.\n\nExamples:\n  certman verify-dns -d example.com -d www.example.com --expect-ip 203.0.113.7\n  certman verify-dns -d shop.example.com --expect-cname edge.example.net --doh https://dns.google/dns-query',
@@ -61,7 +61,7 @@ async function verifyDns(options: VerifyDnsOptions, ctx: CliContext): Promise<Co
   let verdicts: NameVerdict[];
   try {
     ctx.report.step(`asking ${resolver.label}`);
-    verdicts = await verifyNames(names, expect, { resolver, caIdentity });
+    verdicts = await verifyNames(names, expect, { resolver, caIdentities: [caIdentity] });
   } finally {
     resolver.close();
   }
