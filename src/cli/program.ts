@@ -24,7 +24,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   { code: 1, meaning: 'the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed' },
   { code: 2, meaning: 'bad usage or bad input (unknown flag, invalid name, bad config file)' },
   { code: 75, meaning: 'another certman run holds the lock (renew/issue --wait waits instead)' },
-  { code: 130, meaning: 'interrupted: Ctrl-C at a prompt or during issue (published tokens are removed), or Ctrl-C/SIGTERM during renew' },
+  { code: 130, meaning: 'interrupted by Ctrl-C or SIGTERM during issue (published tokens are removed) or renew' },
 ];
 
 export const EXIT_CODES_HELP = `\nExit codes:\n${EXIT_CODES.map(({ code, meaning }) => `  ${String(code).padEnd(5)}${meaning}`).join('\n')}`;

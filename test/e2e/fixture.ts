@@ -1,4 +1,6 @@
 // Shared set-up for end-to-end suites: one Pebble per suite, a fresh config dir per test.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { certmanEnv, runCli, startPebble, tempDir, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
 
@@ -8,6 +10,13 @@ export interface Suite {
   certman(configDir: string, args: string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   /** A config dir with a registered account. */
   registeredDir(): Promise<string>;
+  /**
+   * Replaces the config dir's account with a new one, which holds no valid authorization yet. Pebble
+   * reuses an account's valid authorization 1% of the time even with PEBBLE_AUTHZREUSE=0 (it creates a
+   * new one only when rand.Intn(100) > 0), so a test that needs the next order to be validated (and to
+   * fail) renews with a fresh account.
+   */
+  freshAccount(configDir: string): Promise<void>;
   /** Flags for the built-in server on the port Pebble validates. */
   standalone(): string[];
 }
@@ -24,6 +33,11 @@ export function pebbleSuite(options: PebbleOptions = {}): Suite {
       const r = await suite.certman(dir, ['register', '--email', 'ops@example.com', '--agree-tos']);
       if (r.code !== 0) throw new Error(`register failed: ${r.stderr}`);
       return dir;
+    };
+    suite.freshAccount = async (dir) => {
+      await rm(join(dir, 'accounts'), { recursive: true, force: true });
+      const r = await suite.certman(dir, ['register', '--email', 'ops@example.com', '--agree-tos']);
+      if (r.code !== 0) throw new Error(`register failed: ${r.stderr}`);
     };
   });
   after(async () => {

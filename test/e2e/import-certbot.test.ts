@@ -254,9 +254,15 @@ describe('import-certbot with lineages made by certbot', () => {
     const webKey = await readFile(join(cfg, 'live', web, 'privkey.pem'), 'utf8');
     const webSerial = await serialOf(join(cfg, 'live', web, 'cert.pem'));
     const validations = suite.pebble.validationsFor(web);
-    const w = await suite.certman(cfg, ['--json', 'renew', '--force', '--no-random-sleep', '--cert-name', web]);
-    assert.equal(w.code, 0, w.stderr);
-    assert.equal(json<{ summary: { renewed: number } }>(w).summary.renewed, 1);
+    const renewWeb = async () => {
+      const w = await suite.certman(cfg, ['--json', 'renew', '--force', '--no-random-sleep', '--cert-name', web]);
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(json<{ summary: { renewed: number } }>(w).summary.renewed, 1);
+    };
+    await renewWeb();
+    // Pebble reuses certbot's valid authorization 1% of the time whatever PEBBLE_AUTHZREUSE says
+    // (see Suite.freshAccount); this test keeps certbot's account, so it renews once more then.
+    if (suite.pebble.validationsFor(web) === validations) await renewWeb();
     assert.ok(suite.pebble.validationsFor(web) > validations, 'validated again through the webroot');
     assert.notEqual(await serialOf(join(cfg, 'live', web, 'cert.pem')), webSerial);
     assert.equal(await readFile(join(cfg, 'live', web, 'privkey.pem'), 'utf8'), webKey);

@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { certmanEnv, openTerminal, tempDir, uniqueName, type Terminal } from '../harness/index.js';
+import { certmanEnv, openTerminal, runCli, signalOnStderr, tempDir, uniqueName, type Terminal } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -218,6 +218,20 @@ describe('Ctrl-C during an order', () => {
     const webroot = await tempDir('webroot');
     await cancelDuringSelfCheck(dir, ['--webroot', webroot], () => filesUnder(webroot));
     assert.deepEqual(await readdir(webroot), [], 'the folders certman created are gone too');
+  });
+
+  it('SIGTERM off a terminal (a cancelled CI job) withdraws the token the same way', async () => {
+    const dir = await suite.registeredDir();
+    const webroot = await tempDir('webroot');
+    const name = uniqueName('sigterm');
+    const r = await runCli(['-v', 'issue', '-d', name, '--webroot', webroot], {
+      env: certmanEnv(suite.pebble, dir),
+      onSpawn: (child) => signalOnStderr(child, `checking that ${name} serves the token`, 'SIGTERM'),
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /error: cancelled/);
+    assert.deepEqual(await readdir(webroot), [], 'the token and the folders certman created are gone');
+    assert.deepEqual(await certificates(dir), [], 'nothing is saved');
   });
 
   it('withdraws the token from the responder store and exits 130', async () => {

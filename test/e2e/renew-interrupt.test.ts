@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { request, createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { certmanEnv, runCli, tempDir, uniqueName, type RunOptions } from '../harness/index.js';
+import { certmanEnv, runCli, signalOnStderr, tempDir, uniqueName, type RunOptions } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -38,13 +38,7 @@ describe('renew, interrupted', () => {
     const before = await liveCert(dir, names[0] ?? '');
     const out = await tempDir('hooks');
     const r = await renew(dir, ['-v', '--random-sleep', '600', '--pre-hook', `touch ${out}/pre`, '--post-hook', `touch ${out}/post`], {
-      onSpawn: (child) => {
-        let seen = '';
-        child.stderr.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          if (seen.includes('sleeping')) child.kill('SIGTERM');
-        });
-      },
+      onSpawn: (child) => signalOnStderr(child, 'sleeping', 'SIGTERM'),
       timeoutMs: 30_000,
     });
     assert.equal(r.code, 130, r.stdout + r.stderr);
@@ -78,6 +72,7 @@ describe('renew, interrupted', () => {
     const name = names[0] ?? '';
     const before = await liveCert(dir, name);
     const validations = suite.pebble.validationsFor(name);
+    await suite.freshAccount(dir);
     let pid = 0;
     // Stands where the CA would connect: interrupts certman, then answers right (from certman's own server).
     const checkpoint: Server = createServer((req, res) => {

@@ -127,6 +127,7 @@ describe('failed-validation budget', () => {
   it('stops asking the CA for a name after 3 failures within the hour', async () => {
     const { dir, names } = await issued(suite, 1, 'budget');
     const name = names[0] ?? '';
+    await suite.freshAccount(dir);
     await suite.pebble.setServfail(name);
     try {
       // --no-self-check: this test needs the CA itself to see the failures.

@@ -55,6 +55,7 @@ describe('renew', () => {
     const bad = uniqueName('bad');
     for (const name of [bad, good]) assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
     const before = await snapshot(dir, bad);
+    await suite.freshAccount(dir);
     await suite.pebble.setServfail(bad);
     try {
       const r = await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--force']);

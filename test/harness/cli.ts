@@ -103,6 +103,18 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
   });
 }
 
+/** Sends `signal` once the child's stderr has shown `text`; only once, as a second signal may end it at once. */
+export function signalOnStderr(child: ChildProcessWithoutNullStreams, text: string, signal: NodeJS.Signals): void {
+  let seen = '';
+  const watch = (chunk: Buffer) => {
+    seen += chunk.toString();
+    if (!seen.includes(text)) return;
+    child.stderr.off('data', watch);
+    child.kill(signal);
+  };
+  child.stderr.on('data', watch);
+}
+
 /** Environment pointing certman at a harness Pebble and a private config dir. */
 export function certmanEnv(pebble: PebbleEnv, configDir: string): Record<string, string> {
   return {

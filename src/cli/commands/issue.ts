@@ -70,8 +70,9 @@ export function defineIssue(program: Command, run: Runner): void {
 
 async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
   const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interrupt.js'), import('../progress.js')]);
-  // Ctrl-C from here on withdraws published tokens, saves nothing and exits 130 (README: issue).
-  const interrupt = Interrupt.listen();
+  // Ctrl-C (or SIGTERM, e.g. a cancelled CI job) from here on withdraws published tokens, saves nothing
+  // and exits 130 (README: issue).
+  const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   const progress = wantsLiveProgress(ctx.flags) ? liveProgress(process.stderr, ctx.style, ctx.flags) : undefined;
   const run: CliContext = { ...ctx, report: interrupt.reporter(progress ?? ctx.report) };
   try {
