@@ -69,7 +69,7 @@ export interface RenewRun {
   results: RenewResult[];
   hooks: (HookOutcome & { kind: 'pre' | 'post' | 'deploy'; certificate?: string })[];
   sleptMs: number;
-  /** The signal fired: some certificates were not renewed because of it. */
+  /** The signal fired during the run (the CLI exits 130); what it stopped is `skipped` as interrupted. */
   interrupted: boolean;
 }
 

@@ -2,7 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { certmanEnv, runCli, startPebble, tempDir, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
+import { certmanEnv, runCli, startPebble, tempDir, uniqueName, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
 
 export interface Suite {
   pebble: PebbleEnv;
@@ -17,6 +17,8 @@ export interface Suite {
    * fail) renews with a fresh account.
    */
   freshAccount(configDir: string): Promise<void>;
+  /** A registered config dir holding `count` certificates issued through the built-in server. */
+  issued(count: number, label: string, extra?: string[]): Promise<{ dir: string; names: string[] }>;
   /** Flags for the built-in server on the port Pebble validates. */
   standalone(): string[];
 }
@@ -33,6 +35,15 @@ export function pebbleSuite(options: PebbleOptions = {}): Suite {
       const r = await suite.certman(dir, ['register', '--email', 'ops@example.com', '--agree-tos']);
       if (r.code !== 0) throw new Error(`register failed: ${r.stderr}`);
       return dir;
+    };
+    suite.issued = async (count, label, extra = []) => {
+      const dir = await suite.registeredDir();
+      const names = Array.from({ length: count }, (_, i) => uniqueName(`${label}${i}`));
+      for (const name of names) {
+        const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), ...extra]);
+        if (r.code !== 0) throw new Error(`issue ${name} failed: ${r.stderr}`);
+      }
+      return { dir, names };
     };
     suite.freshAccount = async (dir) => {
       await rm(join(dir, 'accounts'), { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { request, createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { certmanEnv, runCli, signalOnStderr, tempDir, uniqueName, type RunOptions } from '../harness/index.js';
+import { certmanEnv, runCli, signalOnStderr, tempDir, type RunOptions } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -16,16 +16,6 @@ interface RenewJson {
   hooks: { kind: string }[];
 }
 
-async function issued(count: number, label: string): Promise<{ dir: string; names: string[] }> {
-  const dir = await suite.registeredDir();
-  const names = Array.from({ length: count }, (_, i) => uniqueName(`${label}${i}`));
-  for (const name of names) {
-    const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()]);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  return { dir, names };
-}
-
 const liveCert = (dir: string, name: string) => readFile(join(dir, 'live', name, 'cert.pem'), 'utf8');
 
 function renew(dir: string, args: string[], options: RunOptions = {}) {
@@ -34,7 +24,7 @@ function renew(dir: string, args: string[], options: RunOptions = {}) {
 
 describe('renew, interrupted', () => {
   it('SIGTERM during the random sleep ends the run at once: nothing renewed, no hooks, exit 130', async () => {
-    const { dir, names } = await issued(1, 'intsleep');
+    const { dir, names } = await suite.issued(1, 'intsleep');
     const before = await liveCert(dir, names[0] ?? '');
     const out = await tempDir('hooks');
     const r = await renew(dir, ['-v', '--random-sleep', '600', '--pre-hook', `touch ${out}/pre`, '--post-hook', `touch ${out}/post`], {
@@ -50,7 +40,7 @@ describe('renew, interrupted', () => {
   });
 
   it('Ctrl-C while one certificate renews: it finishes, the next never starts, post-hook runs, exit 130', async () => {
-    const { dir, names } = await issued(2, 'intnext');
+    const { dir, names } = await suite.issued(2, 'intnext');
     const second = await liveCert(dir, names[1] ?? '');
     const out = await tempDir('hooks');
     // Hooks are children of certman: the first deploy hook presses Ctrl-C for the user.
@@ -68,7 +58,7 @@ describe('renew, interrupted', () => {
   });
 
   it('Ctrl-C during the self-check: the challenge is never answered, no validation is spent, live files kept', async () => {
-    const { dir, names } = await issued(1, 'intcheck');
+    const { dir, names } = await suite.issued(1, 'intcheck');
     const name = names[0] ?? '';
     const before = await liveCert(dir, name);
     const validations = suite.pebble.validationsFor(name);

@@ -5,7 +5,7 @@ import { readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAriProxy, startPebble, tempDir, uniqueName, type AriProxy, type PebbleEnv } from '../harness/index.js';
-import { json, pebbleSuite, type Suite } from './fixture.js';
+import { json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite({ nonceRejectPercent: 5 });
 
@@ -16,21 +16,10 @@ interface RenewJson {
   log: string;
 }
 
-/** A config dir with an account and `count` certificates issued through the built-in server. */
-async function issued(s: Suite, count: number, label: string, extra: string[] = []): Promise<{ dir: string; names: string[] }> {
-  const dir = await s.registeredDir();
-  const names = Array.from({ length: count }, (_, i) => uniqueName(`${label}${i}`));
-  for (const name of names) {
-    const r = await s.certman(dir, ['issue', '-d', name, ...s.standalone(), ...extra]);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  return { dir, names };
-}
-
 describe('hooks', () => {
   it('runs pre and post once, deploy per certificate, with names only in the environment', async () => {
     const out = await tempDir('hooks');
-    const { dir, names } = await issued(suite, 2, 'hook');
+    const { dir, names } = await suite.issued(2, 'hook');
     const r = await suite.certman(dir, [
       '--json', 'renew', '--force', '--no-random-sleep',
       '--pre-hook', `echo pre >> ${out}/pre`,
@@ -52,14 +41,14 @@ describe('hooks', () => {
 
   it('never runs hooks when nothing is due', async () => {
     const out = await tempDir('hooks');
-    const { dir } = await issued(suite, 1, 'idle');
+    const { dir } = await suite.issued(1, 'idle');
     const r = await suite.certman(dir, ['renew', '--no-random-sleep', '--pre-hook', `touch ${out}/pre`, '--post-hook', `touch ${out}/post`]);
     assert.equal(r.code, 0);
     assert.deepEqual(await readdir(out), []);
   });
 
   it('a failing deploy hook exits 1 but keeps the renewal', async () => {
-    const { dir, names } = await issued(suite, 1, 'hookfail');
+    const { dir, names } = await suite.issued(1, 'hookfail');
     const r = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--deploy-hook', 'exit 3']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /deploy hook "exit 3" failed \(exit 3\)/);
@@ -81,7 +70,7 @@ describe('hooks', () => {
 
 describe('one run at a time', () => {
   it('a second renew exits 75 while one runs, and --wait waits for it', async () => {
-    const { dir } = await issued(suite, 1, 'lock');
+    const { dir } = await suite.issued(1, 'lock');
     const slow = suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--pre-hook', 'sleep 2']);
     await new Promise((resolve) => setTimeout(resolve, 700));
     const blocked = await suite.certman(dir, ['renew', '--no-random-sleep']);
@@ -97,7 +86,7 @@ describe('one run at a time', () => {
 
 describe('many at once', () => {
   it('--max caps a run and the rest are deferred; --concurrency renews in parallel', async () => {
-    const { dir } = await issued(suite, 5, 'max');
+    const { dir } = await suite.issued(5, 'max');
     const capped = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep', '--max', '2']));
     assert.deepEqual([capped.summary.renewed, capped.summary.deferred], [2, 3]);
     const all = await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep', '--concurrency', '5']);
@@ -106,7 +95,7 @@ describe('many at once', () => {
   });
 
   it('sleeps a random time before renewing off a terminal, and only when something is due', async () => {
-    const { dir } = await issued(suite, 1, 'sleep');
+    const { dir } = await suite.issued(1, 'sleep');
     const idle = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--random-sleep', '2']));
     assert.equal(idle.sleptMs, 0);
     const due = await suite.certman(dir, ['--json', 'renew', '--force', '--random-sleep', '2']);
@@ -116,7 +105,7 @@ describe('many at once', () => {
   });
 
   it('writes a log per run and keeps the newest', async () => {
-    const { dir } = await issued(suite, 1, 'log');
+    const { dir } = await suite.issued(1, 'log');
     const r = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep']));
     assert.ok(r.log.startsWith(join(dir, 'logs')));
     assert.match(await readFile(r.log, 'utf8'), /not due/);
@@ -125,7 +114,7 @@ describe('many at once', () => {
 
 describe('failed-validation budget', () => {
   it('stops asking the CA for a name after 3 failures within the hour', async () => {
-    const { dir, names } = await issued(suite, 1, 'budget');
+    const { dir, names } = await suite.issued(1, 'budget');
     const name = names[0] ?? '';
     await suite.freshAccount(dir);
     await suite.pebble.setServfail(name);
@@ -159,7 +148,7 @@ describe('dry run', () => {
 
   it('orders from the dry-run server, saves nothing and runs no deploy hook', async () => {
     const out = await tempDir('dry');
-    const { dir, names } = await issued(suite, 1, 'dry', ['--deploy-hook', `touch ${out}/deployed`]);
+    const { dir, names } = await suite.issued(1, 'dry', ['--deploy-hook', `touch ${out}/deployed`]);
     const name = names[0] ?? '';
     await rm(join(out, 'deployed')); // from the issuance itself
     const before = await readdir(join(dir, 'archive', name));
