@@ -12,7 +12,7 @@ function __certman_command
             continue
         end
         switch $token
-            case '--config-dir' '--server' '--ca-file' '--config' '--timeout'
+            case '--config-dir' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
                 set skip 1
             case '-*'
             case register
@@ -109,7 +109,7 @@ end
 # Whether option $argv[2] of command $argv[1] takes a value.
 function __certman_takes_value
     switch $argv[2]
-        case '--config-dir' '--server' '--ca-file' '--config' '--timeout'
+        case '--config-dir' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
             return 0
     end
     switch $argv[1]
@@ -202,7 +202,8 @@ complete -c certman -l config-dir -x -a '(__fish_complete_directories)' -d 'wher
 complete -c certman -l server -x -a 'letsencrypt letsencrypt-staging zerossl' -d 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)'
 complete -c certman -l ca-file -r -F -d 'extra CA certificates to trust for the ACME server\'s TLS (env CERTMAN_CA_FILE)'
 complete -c certman -l config -r -F -d 'config file (env CERTMAN_CONFIG; default: search for certman.config.*, .certmanrc*, package.json#certman)'
-complete -c certman -l timeout -x -d 'per-request timeout for the ACME server (env CERTMAN_TIMEOUT)'
+complete -c certman -l timeout -x -d 'how long one request to the ACME server may take, answer included; a CA that misses it is not asked again in the run (env CERTMAN_TIMEOUT; default 30)'
+complete -c certman -l max-retry-after -x -d 'longest Retry-After to wait for before asking the CA again; a longer one ends the request (env CERTMAN_MAX_RETRY_AFTER, config maxRetryAfter; default 30)'
 complete -c certman -l json -d 'print one JSON document on stdout; progress and logs go to stderr (env CERTMAN_JSON=1)'
 complete -c certman -s n -l non-interactive -d 'never prompt; missing answers are errors (also when CI=true or without a TTY; env CERTMAN_NON_INTERACTIVE=1)'
 complete -c certman -s q -l quiet -d 'print only errors (env CERTMAN_QUIET=1)'

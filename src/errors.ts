@@ -57,8 +57,10 @@ export class AcmeProblemError extends CertmanError {
   readonly detail: string;
   readonly status: number | undefined;
   readonly subproblems: Subproblem[];
+  /** When the CA said to ask again (its Retry-After header), if it did. */
+  readonly retryAfter: Date | undefined;
 
-  constructor(problem: { type: string; detail: string; status?: number; subproblems?: Subproblem[] }, hint?: string) {
+  constructor(problem: { type: string; detail: string; status?: number; subproblems?: Subproblem[]; retryAfter?: Date }, hint?: string) {
     const short = problem.type.replace('urn:ietf:params:acme:error:', '');
     const subs = (problem.subproblems ?? []).map((s) => `${s.identifier ?? '?'}: ${s.detail}`);
     super(`${short}: ${[problem.detail, ...subs].join('; ')}`, { hint });
@@ -66,6 +68,24 @@ export class AcmeProblemError extends CertmanError {
     this.detail = problem.detail;
     this.status = problem.status;
     this.subproblems = problem.subproblems ?? [];
+    this.retryAfter = problem.retryAfter;
+  }
+}
+
+/**
+ * A CA account that answered rateLimited is sent nothing before the time it gave: thrown instead of
+ * sending, by the client in the same run and by `renew` in later ones (from the state store).
+ */
+export class RateLimitPause extends CertmanError {
+  constructor(
+    readonly server: string,
+    readonly account: string,
+    readonly until: Date,
+    readonly detail: string,
+  ) {
+    super(`${server} rate-limited account ${account} until ${until.toISOString()}; nothing is sent to it before then (${detail})`, {
+      hint: 'the CA\'s detail says which limit was hit; certman asks again after that time by itself',
+    });
   }
 }
 

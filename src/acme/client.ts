@@ -3,15 +3,24 @@
  * this class sends them, keeps Replay-Nonces for reuse, reads problem documents and polls.
  */
 import type { AxiosResponse } from 'axios' with { 'resolution-mode': 'require' };
-import { AcmeProblemError, CertmanError } from '../errors.js';
+import { AcmeProblemError, CertmanError, RateLimitPause } from '../errors.js';
 import { parseRenewalInfo, renewalInfoRequestUrl, type RenewalInfo } from './ari.js';
-import { applyHttpPolicy, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
+import { applyHttpPolicy, DEFAULT_MAX_RETRY_AFTER_SECONDS, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
 import { pollUntil } from './poll.js';
 import { problemError } from './problem.js';
+import { isRateLimited, rateLimitedUntil } from './rate-limited.js';
 import { REVOCATION_REASONS, type Account, type Authorization, type DirectoryMeta, type Order, type RevocationReason } from './types.js';
 
-/** What certman uses of acme-client's internal HTTP client (`Client#http`, not in its typings). */
-interface SigningHttp {
+/**
+ * What certman uses of acme-client's internal HTTP client (`Client#http`, not in its typings; pinned
+ * at acme-client 5.4.0, and test/unit/acme.test.ts fails when these internals change).
+ */
+export interface SigningHttp {
+  /**
+   * How often signedRequest re-signs a request the CA refused with badNonce, each time with the
+   * fresh nonce from the error answer (RFC 8555 §6.5). acme-client's default is 5.
+   */
+  maxBadNonceRetries: number;
   signedRequest(
     url: string,
     payload: object | null,
@@ -24,6 +33,23 @@ interface SigningHttp {
 }
 
 const ALREADY_REPLACED = 'urn:ietf:params:acme:error:alreadyReplaced';
+const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+const ORDER_NOT_READY = 'urn:ietf:params:acme:error:orderNotReady';
+
+/**
+ * Called when the CA answers accountDoesNotExist for the account a request was signed as (the CA was
+ * reset, or the account deleted): returns the account URL to sign as from then on, or throws an error
+ * saying what to do. src/registration/account.ts decides whether registering the key again is safe.
+ */
+export type AccountRecovery = (client: AcmeClient, lostUrl: string) => Promise<string>;
+
+/**
+ * badNonce retries per signed request. A CA may refuse any nonce (Pebble refuses 5% by default, and
+ * tests run it at 50%): with acme-client's 5, one request in 64 still failed at 50% and a renewal of
+ * a few certificates usually lost one. 20 makes that one in two million, and still ends a loop with
+ * a CA that refuses every nonce.
+ */
+export const BAD_NONCE_RETRIES = 20;
 
 export interface ConnectOptions {
   server: string;
@@ -35,6 +61,9 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Request rate limit per CA for this process (the first connection sets it). */
   requestsPerSecond?: number;
+  /** Longest Retry-After waited for before a request is sent again (the first connection sets it). */
+  maxRetryAfterMs?: number;
+  recoverAccount?: AccountRecovery;
   /** For one authorization or order to settle. */
   pollTimeoutMs?: number;
 }
@@ -56,6 +85,7 @@ export async function connectAcme(options: ConnectOptions): Promise<AcmeClient> 
       caFile: options.caFile,
       timeoutMs: options.requestTimeoutMs ?? 30_000,
       requestsPerSecond: options.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_SECONDS * 1000,
     });
     acme.axios.defaults.headers.common['User-Agent'] = 'certman';
     policyApplied = true;
@@ -67,19 +97,30 @@ export async function connectAcme(options: ConnectOptions): Promise<AcmeClient> 
     ...(options.eab === undefined ? {} : { externalAccountBinding: options.eab }),
   });
   const http = (client as unknown as { http: SigningHttp }).http;
-  return new AcmeClient(http, options.server, options.accountUrl, options.pollTimeoutMs ?? 120_000);
+  http.maxBadNonceRetries = BAD_NONCE_RETRIES;
+  return new AcmeClient(http, options.server, options.accountUrl, options.pollTimeoutMs ?? 120_000, options.recoverAccount);
 }
 
 export class AcmeClient {
   /** Replay-Nonces from earlier answers (RFC 8555 §7.2): each saves a newNonce round trip, also between concurrent orders. */
   private readonly nonces: string[] = [];
+  /** Set by a rateLimited answer: nothing more is sent to this CA account before its time. */
+  private pause: RateLimitPause | undefined;
+  /** The one recovery of a lost account, shared by every request that finds it lost. */
+  private recovery: { lostUrl: string; url: Promise<string> } | undefined;
 
   constructor(
     private readonly http: SigningHttp,
     readonly server: string,
     private accountUrl: string | undefined,
     private readonly pollTimeoutMs: number,
+    private readonly recoverAccount?: AccountRecovery,
   ) {}
+
+  /** The account URL requests are signed as (it changes when a lost account is registered again). */
+  get account(): string | undefined {
+    return this.accountUrl;
+  }
 
   async meta(): Promise<DirectoryMeta> {
     return (await this.http.getDirectory()).meta ?? {};
@@ -134,7 +175,7 @@ export class AcmeClient {
     if (base === undefined) throw new CertmanError(`the ACME server ${this.server} does not offer renewal information (ARI)`);
     const url = renewalInfoRequestUrl(base, certId);
     const res = await this.http.request(url, 'get');
-    if (res.status >= 400) throw problemError(res.data, res.status, `HTTP ${res.status} from ${url}`);
+    if (res.status >= 400) throw problemOf(res, url);
     if (res.status !== 200) throw new CertmanError(`unexpected HTTP ${res.status} for renewal information from ${url}`);
     return parseRenewalInfo(res.data, retryAfterMs(res.headers['retry-after']), url);
   }
@@ -166,8 +207,16 @@ export class AcmeClient {
   }
 
   async finalize(order: Order, csrDer: Buffer): Promise<Order> {
-    const res = await this.post<Order>(order.finalize, { csr: csrDer.toString('base64url') });
-    return { ...res.body, url: order.url };
+    try {
+      const res = await this.post<Order>(order.finalize, { csr: csrDer.toString('base64url') });
+      return { ...res.body, url: order.url };
+    } catch (err) {
+      // A finalize the CA carried out but whose answer was lost is refused when sent again: the order tells.
+      if (!(err instanceof AcmeProblemError) || err.type !== ORDER_NOT_READY) throw err;
+      const current = (await this.post<Order>(order.url, null)).body;
+      if (current.status !== 'processing' && current.status !== 'valid') throw err;
+      return { ...current, url: order.url };
+    }
   }
 
   async waitForOrder(order: Order): Promise<Order> {
@@ -199,16 +248,44 @@ export class AcmeClient {
     return this.accountUrl;
   }
 
+  /** Every signed request: refused here while rate-limited; sent again as the new account when the CA lost ours. */
   private async post<T>(url: string, payload: object | null, options: { jwk?: boolean; eab?: boolean } = {}): Promise<Response<T>> {
+    const kid = options.jwk === true ? null : this.requireAccount();
+    try {
+      return await this.send<T>(url, payload, kid, options.eab === true);
+    } catch (err) {
+      if (kid === null || this.recoverAccount === undefined || !(err instanceof AcmeProblemError) || err.type !== ACCOUNT_DOES_NOT_EXIST) throw err;
+      return this.send<T>(url, payload, await this.recover(kid), false);
+    }
+  }
+
+  /** The URL to sign as instead of `lostUrl`: found once, whatever the number of requests that ask. */
+  private recover(lostUrl: string): Promise<string> {
+    // Another request already replaced the lost account.
+    if (this.accountUrl !== lostUrl) return Promise.resolve(this.requireAccount());
+    if (this.recovery?.lostUrl !== lostUrl) {
+      const recover = this.recoverAccount;
+      if (recover === undefined) throw new CertmanError('no account recovery is configured');
+      const url = recover(this, lostUrl).then((found) => {
+        this.accountUrl = found;
+        return found;
+      });
+      this.recovery = { lostUrl, url };
+    }
+    return this.recovery.url;
+  }
+
+  private async send<T>(url: string, payload: object | null, kid: string | null, eab: boolean): Promise<Response<T>> {
+    if (this.pause !== undefined && this.pause.until.getTime() > Date.now()) throw this.pause;
     const nonce = this.nonces.pop();
-    const res = await this.http.signedRequest(url, payload, {
-      kid: options.jwk === true ? null : this.requireAccount(),
-      nonce: nonce ?? null,
-      includeExternalAccountBinding: options.eab === true,
-    });
+    const res = await this.http.signedRequest(url, payload, { kid, nonce: nonce ?? null, includeExternalAccountBinding: eab });
     const replayNonce = res.headers['replay-nonce'];
     if (typeof replayNonce === 'string') this.nonces.push(replayNonce);
-    if (res.status >= 400) throw problemError(res.data, res.status, `HTTP ${res.status} from ${url}`);
+    if (res.status >= 400) {
+      const problem = problemOf(res, url);
+      if (isRateLimited(problem)) this.pause = new RateLimitPause(this.server, kid ?? 'being registered', rateLimitedUntil(problem, new Date()), problem.detail);
+      throw problem;
+    }
     const location = res.headers.location;
     return {
       status: res.status,
@@ -217,4 +294,9 @@ export class AcmeClient {
       retryAfterMs: retryAfterMs(res.headers['retry-after']),
     };
   }
+}
+
+function problemOf(res: AxiosResponse, url: string): AcmeProblemError {
+  const wait = retryAfterMs(res.headers['retry-after']);
+  return problemError(res.data, res.status, `HTTP ${res.status} from ${url}`, wait === undefined ? undefined : new Date(Date.now() + wait));
 }

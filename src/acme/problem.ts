@@ -9,7 +9,7 @@ interface RawProblem {
 }
 
 const HINTS: Record<string, string> = {
-  rateLimited: 'the CA rate-limited this request; wait before trying again',
+  rateLimited: 'the CA rate-limited this request (its detail says which limit); wait before trying again',
   accountDoesNotExist: 'the account is unknown to this server: run certman register',
   externalAccountRequired: 'this CA needs external account binding: pass --eab-kid and --eab-hmac-key',
   userActionRequired: 'the CA needs you to act (e.g. accept new terms of service): see the detail',
@@ -21,17 +21,22 @@ const HINTS: Record<string, string> = {
   alreadyRevoked: 'the certificate was already revoked',
 };
 
-/** Turns an RFC 7807/8555 problem document into a typed error, keeping the per-identifier subproblems. */
-export function problemError(body: unknown, status: number | undefined, fallback: string): AcmeProblemError {
+/**
+ * Turns an RFC 7807/8555 problem document into a typed error, keeping the per-identifier subproblems
+ * and, when the answer had a Retry-After, the time the CA said to ask again.
+ */
+export function problemError(body: unknown, status: number | undefined, fallback: string, retryAfter?: Date): AcmeProblemError {
   const raw = (typeof body === 'object' && body !== null ? body : {}) as RawProblem;
   const type = typeof raw.type === 'string' ? raw.type : 'about:blank';
   const detail = typeof raw.detail === 'string' ? raw.detail : fallback;
   const subproblems = Array.isArray(raw.subproblems) ? raw.subproblems.map(toSubproblem) : [];
-  return new AcmeProblemError({ type, detail, status, subproblems }, hintFor(type));
+  return new AcmeProblemError({ type, detail, status, subproblems, ...(retryAfter === undefined ? {} : { retryAfter }) }, hintFor(type, retryAfter));
 }
 
-export function hintFor(type: string): string | undefined {
-  return HINTS[type.replace('urn:ietf:params:acme:error:', '')];
+export function hintFor(type: string, retryAfter?: Date): string | undefined {
+  const hint = HINTS[type.replace('urn:ietf:params:acme:error:', '')];
+  if (retryAfter === undefined) return hint;
+  return `${hint ?? 'the CA refused the request'}; it says to try again after ${retryAfter.toISOString()}`;
 }
 
 export function toSubproblem(raw: RawProblem): Subproblem {

@@ -56,19 +56,31 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
   const responder = await (deps.responders ?? new ResponderPool()).acquire(request.method);
   let fullchainPem: string;
+  let accountUrl = deps.account.url;
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
-    fullchainPem = await obtainCertificate({
-      client,
-      domains: request.domains,
-      keyPem,
-      accountKeyPem: deps.account.keyPem,
-      responder,
-      report,
-      ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
-      ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
-      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-    });
+    const order = (): Promise<string> =>
+      obtainCertificate({
+        client,
+        domains: request.domains,
+        keyPem,
+        accountKeyPem: deps.account.keyPem,
+        responder,
+        report,
+        ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+        ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
+        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      });
+    const signedAs = client.account;
+    try {
+      fullchainPem = await order();
+    } catch (err) {
+      // The CA was reset during the order: the account was registered again, and the order died with the old one.
+      if (client.account === signedAs || deps.signal?.aborted === true) throw err;
+      report.warn(`the CA lost the order for ${request.name} with the account; ordering again`);
+      fullchainPem = await order();
+    }
+    accountUrl = client.account ?? accountUrl;
   } finally {
     await responder.close();
   }
@@ -83,7 +95,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     reuseKey: request.reuseKey,
     method: request.method,
     server: request.server,
-    accountUrl: deps.account.url,
+    accountUrl,
     serial: info.serial,
     notBefore: info.notBefore.toISOString(),
     notAfter: info.notAfter.toISOString(),

@@ -78,7 +78,10 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
         return client.waitForAuthorization(authz.url, authz.identifier.value);
       }),
     );
-    const failures = outcomes.flatMap((outcome, i) => failureOf(outcome, tasks[i]?.authz.identifier.value ?? '?'));
+    // A request that failed (network, rate limit, a lost account) is no verdict on the name: no failed validation.
+    const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
+    const failures = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' ? failureOf(outcome.value, tasks[i]?.authz.identifier.value ?? '?') : []));
     if (failures.length > 0) throw validationError(failures);
   } finally {
     await Promise.all(tasks.map(({ challenge }) => responder.unpublish(challenge.token)));
@@ -126,12 +129,7 @@ function http01Of(authz: Authorization): Challenge {
   return challenge;
 }
 
-function failureOf(outcome: PromiseSettledResult<Authorization>, name: string): Subproblem[] {
-  if (outcome.status === 'rejected') {
-    const err = outcome.reason as Error;
-    return [{ identifier: name, type: err instanceof AcmeProblemError ? err.type : 'certman:error', detail: err.message }];
-  }
-  const authz = outcome.value;
+function failureOf(authz: Authorization, name: string): Subproblem[] {
   if (authz.status === 'valid') return [];
   const failed = authz.challenges.find((c) => c.error !== undefined);
   const sub = failed?.error === undefined ? { type: 'about:blank', detail: `authorization is ${authz.status}` } : toSubproblem(failed.error);

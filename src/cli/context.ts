@@ -28,6 +28,7 @@ export async function createContext(command: Command): Promise<CliContext> {
     ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
+    ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
   };
   const base = { flags: flagValues, env: process.env, isRoot: process.getuid?.() === 0 };
   // The config file is looked for in the current folder, then in the config dir (which no file can move).
@@ -39,14 +40,16 @@ export async function createContext(command: Command): Promise<CliContext> {
   const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
   let store: Promise<Store> | undefined;
+  const openStore = (): Promise<Store> => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir)));
+  const report = stderrReporter(flags, style);
   const clients = new Map<string, Promise<AcmeClient>>();
   return {
     settings,
     flags,
     interactive: isInteractive(globals),
     style,
-    report: stderrReporter(flags, style),
-    openStore: () => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir))),
+    report,
+    openStore,
     connect: (options) => {
       // One client per server and account for the whole run: concurrent renewals share its directory and nonces.
       const key = `${options.server} ${options.accountUrl ?? options.accountKeyPem}`;
@@ -57,7 +60,13 @@ export async function createContext(command: Command): Promise<CliContext> {
             ...options,
             ...(settings.caFile === undefined ? {} : { caFile: settings.caFile }),
             ...(settings.requestsPerSecond === undefined ? {} : { requestsPerSecond: settings.requestsPerSecond }),
+            ...(settings.maxRetryAfter === undefined ? {} : { maxRetryAfterMs: settings.maxRetryAfter * 1000 }),
             requestTimeoutMs: timeoutMs,
+            // A CA that lost the stored account (a reset) gets it again when that is safe.
+            recoverAccount: async (acme, lostUrl) => {
+              const { recoverLostAccount } = await import('../registration/account.js');
+              return recoverLostAccount(acme, lostUrl, { accounts: await openStore(), report });
+            },
           }),
         );
         clients.set(key, client);

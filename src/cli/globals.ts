@@ -8,6 +8,7 @@ export interface GlobalOptions extends OutputFlags {
   config?: string;
   nonInteractive?: boolean;
   timeout?: string;
+  maxRetryAfter?: string;
 }
 
 /** Environment variables for the global switches (the valued options are read with the settings). */

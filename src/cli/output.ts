@@ -51,7 +51,10 @@ export function stderrReporter(flags: OutputFlags, style: Styles): Reporter {
 /** The machine-readable form of any error, for --json. */
 export function errorJson(err: unknown): Record<string, unknown> {
   const base = { message: errorMessage(err), exitCode: exitCodeOf(err) };
-  if (err instanceof AcmeProblemError) return { ...base, type: err.type, detail: err.detail, subproblems: err.subproblems, hint: err.hint };
+  if (err instanceof AcmeProblemError) {
+    const retryAfter = err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter.toISOString() };
+    return { ...base, type: err.type, detail: err.detail, subproblems: err.subproblems, hint: err.hint, ...retryAfter };
+  }
   if (err instanceof CertmanError && err.hint !== undefined) return { ...base, hint: err.hint };
   return base;
 }

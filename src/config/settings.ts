@@ -9,7 +9,7 @@ import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
-import { looksLikeEmail } from './validate.js';
+import { looksLikeEmail, retryAfterCapProblem } from './validate.js';
 
 /** Environment variables certman reads (an empty value counts as unset). */
 export const ENV_VARS = {
@@ -20,6 +20,7 @@ export const ENV_VARS = {
   dryRunServer: 'CERTMAN_DRY_RUN_SERVER',
   resolver: 'CERTMAN_RESOLVER',
   validationPort: 'CERTMAN_VALIDATION_PORT',
+  maxRetryAfter: 'CERTMAN_MAX_RETRY_AFTER',
 } as const;
 
 export interface SettingsInput {
@@ -105,6 +106,8 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
+  const maxRetryAfter = pick(flags.maxRetryAfter, '--max-retry-after', ENV_VARS.maxRetryAfter, config.maxRetryAfter?.toString(), 'maxRetryAfter');
+  if (maxRetryAfter !== undefined) settings.maxRetryAfter = Number(withSource(maxRetryAfter, checkRetryAfterCap));
   const resolverEnv = fromEnv(ENV_VARS.resolver);
   const resolver = resolverEnv === undefined ? config.resolver : resolverList(resolverEnv);
   if (resolver !== undefined && resolver.length > 0) settings.resolver = resolver;
@@ -140,6 +143,12 @@ function resolverList(value: string): string[] {
     if (problem !== undefined) throw new UsageError(`${ENV_VARS.resolver}: invalid resolver ${JSON.stringify(item)}: ${problem}`);
   }
   return items;
+}
+
+function checkRetryAfterCap(value: string): string {
+  const problem = retryAfterCapProblem(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
+  if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
+  return value.trim();
 }
 
 function checkEmail(value: string): string {

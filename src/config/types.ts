@@ -18,6 +18,8 @@ export interface FileConfig {
   renewalSpread?: number;
   /** Most requests per second certman sends one CA (default 60). */
   requestsPerSecond?: number;
+  /** Longest Retry-After (seconds) certman waits for before asking the CA again within a run (default 30). */
+  maxRetryAfter?: number;
   /** Where `renew --dry-run` orders (default letsencrypt-staging). */
   dryRunServer?: string;
   /** Failed validations of one name within an hour after which certman stops ordering it (default 3). */
@@ -48,6 +50,8 @@ export interface GlobalFlags {
   caFile?: string;
   /** Explicit config file (`--config`). */
   config?: string;
+  /** `--max-retry-after <seconds>`, as typed. */
+  maxRetryAfter?: string;
 }
 
 /** Global settings after precedence: flags > environment > config file > built-in defaults. */
@@ -66,6 +70,8 @@ export interface Settings {
   renewDays?: number;
   renewalSpread?: number;
   requestsPerSecond?: number;
+  /** Seconds: from --max-retry-after, CERTMAN_MAX_RETRY_AFTER or the config file; unset means the default (30). */
+  maxRetryAfter?: number;
   failedValidationLimit?: number;
   /** Absolute directory URL for `renew --dry-run`. */
   dryRunServer: string;

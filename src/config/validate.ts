@@ -88,6 +88,20 @@ const fraction: Parser<number> = (value, key) =>
     ? ok(value)
     : fail(key, 'must be a number from 0 to 0.5 (a fraction of the lifetime)', value);
 
+/** Retry-After waits certman sits through inside one run: none (0) up to an hour. */
+export const MAX_RETRY_AFTER_LIMIT = 3600;
+
+export function retryAfterCapProblem(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_RETRY_AFTER_LIMIT
+    ? undefined
+    : `must be a whole number of seconds from 0 to ${MAX_RETRY_AFTER_LIMIT}`;
+}
+
+const retryAfterCap: Parser<number> = (value, key) => {
+  const problem = retryAfterCapProblem(value);
+  return problem === undefined ? ok(value as number) : fail(key, problem, value);
+};
+
 const validationLimit: Parser<number> = (value, key) =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 4
     ? ok(value)
@@ -146,6 +160,7 @@ const PARSERS = {
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,
+  maxRetryAfter: retryAfterCap,
   failedValidationLimit: validationLimit,
   dryRunServer: server,
   hooks,

@@ -1,6 +1,7 @@
-import type { AcmeConnector } from '../acme/index.js';
+import type { AcmeClient, AcmeConnector } from '../acme/index.js';
+import type { DirectoryMeta } from '../acme/types.js';
 import { generatePrivateKey } from '../crypto/keys.js';
-import { UsageError } from '../errors.js';
+import { CertmanError, UsageError } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
 
@@ -52,6 +53,8 @@ export async function registerAccount(input: RegisterInput, deps: AccountDeps): 
     eab: existing === undefined && input.eab !== undefined,
   });
 
+  // What the owner agreed to now (--agree-tos or the prompt), or earlier; needed to re-register safely later.
+  const termsAgreed = input.agreeTos ? termsOf(await client.meta()) : existing?.termsAgreed;
   let email = existing?.email ?? input.email;
   let contactChanged = false;
   if (existing !== undefined && input.email !== undefined && input.email !== existing.email) {
@@ -69,8 +72,10 @@ export async function registerAccount(input: RegisterInput, deps: AccountDeps): 
     keyPem,
     createdAt: existing?.createdAt ?? new Date().toISOString(),
     ...(email === undefined ? {} : { email }),
+    ...(termsAgreed === undefined ? {} : { termsAgreed }),
   };
-  if (existing === undefined || existing.url !== account.url || contactChanged) await deps.accounts.saveAccount(account);
+  const termsChanged = !sameTerms(termsAgreed, existing?.termsAgreed);
+  if (existing === undefined || existing.url !== account.url || contactChanged || termsChanged) await deps.accounts.saveAccount(account);
   return { account, created: acme.created, contactChanged };
 }
 
@@ -81,4 +86,48 @@ export async function requireAccount(accounts: AccountStore, server: string): Pr
     throw new UsageError(`no account for ${server}`, 'run certman register --email <you@example.com> --agree-tos, or pass --email and --agree-tos');
   }
   return account;
+}
+
+function termsOf(meta: DirectoryMeta): { url?: string } {
+  return meta.termsOfService === undefined ? {} : { url: meta.termsOfService };
+}
+
+function sameTerms(a: { url?: string } | undefined, b: { url?: string } | undefined): boolean {
+  return a === undefined ? b === undefined : b !== undefined && a.url === b.url;
+}
+
+/**
+ * Why registering the stored key again, without asking anyone, would not be safe; undefined when it is:
+ * the CA needs no external account binding (a new binding needs the owner's EAB key), and the owner
+ * agreed, when certman registered the account, to the terms the CA shows now.
+ */
+export function reRegistrationProblem(stored: StoredAccount, meta: DirectoryMeta): string | undefined {
+  if (meta.externalAccountRequired === true) return 'the CA requires external account binding for a new account';
+  if (stored.termsAgreed === undefined) return 'certman has no record of which terms of service the account agreed to';
+  if (stored.termsAgreed.url !== meta.termsOfService) {
+    return `the CA's terms of service are now ${meta.termsOfService ?? '(none named)'}, not the ${stored.termsAgreed.url ?? '(unnamed)'} the account agreed to`;
+  }
+  return undefined;
+}
+
+/**
+ * The CA answered accountDoesNotExist for the stored account (a CA reset forgets every account; Pebble
+ * does on restart): registers the same key again when {@link reRegistrationProblem} finds that safe,
+ * stores the new URL and returns it; otherwise throws an error saying what to run.
+ */
+export async function recoverLostAccount(client: AcmeClient, lostUrl: string, deps: Omit<AccountDeps, 'connect'>): Promise<string> {
+  const stored = await deps.accounts.getAccount(client.server);
+  if (stored === undefined) throw new CertmanError(`the CA no longer knows account ${lostUrl}, and no account is stored for ${client.server}`);
+  // Another run registered it again meanwhile.
+  if (stored.url !== lostUrl) return stored.url;
+  const problem = reRegistrationProblem(stored, await client.meta());
+  if (problem !== undefined) {
+    throw new CertmanError(`the CA at ${client.server} no longer knows account ${lostUrl} (it was reset, or the account was deleted), and certman did not register it again: ${problem}`, {
+      hint: `read the CA's terms, then run certman register --server ${client.server} --agree-tos (with --eab-kid and --eab-hmac-key if it needs them); no certificate is lost`,
+    });
+  }
+  const created = await client.newAccount({ agreeTos: true, ...(stored.email === undefined ? {} : { email: stored.email }), eab: false });
+  await deps.accounts.saveAccount({ ...stored, url: created.url });
+  deps.report.warn(`the CA at ${client.server} no longer knew account ${lostUrl}; registered the same key again as ${created.url}`);
+  return created.url;
 }

@@ -3,14 +3,16 @@ import { issueCertificate } from '../certificate/issue.js';
 import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { AcmeProblemError, CertmanError, UsageError } from '../errors.js';
+import { AcmeProblemError, CertmanError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
 import { ariCertId } from '../acme/ari.js';
+import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
 import { FailureBudget } from './budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from './due.js';
+import { pausedReason, RateLimitRecords, type RateLimitRecord } from './rate-limits.js';
 
 export interface RenewOptions {
   /** Only these lineages; all when empty. */
@@ -83,10 +85,13 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   const selected = await refreshAriStates(await selectCertificates(options.names, deps.store), deps, options.now, options.concurrency);
   const budget = await FailureBudget.load(deps.store, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit });
   if (budget.problem !== undefined) report.warn(`failed-validation records were unreadable and start afresh: ${budget.problem}`);
+  const rateLimits = await RateLimitRecords.load(deps.store, new Date());
+  if (rateLimits.problem !== undefined) report.warn(`rate-limit records were unreadable and start afresh: ${rateLimits.problem}`);
+  const limits: RunLimits = { budget, rateLimits };
   const results = new Map<string, RenewResult>();
   const due: CertificateMeta[] = [];
   for (const meta of selected) {
-    const decided = decide(meta, options, budget);
+    const decided = decide(meta, options, budget) ?? (await rateLimitDeferral(meta, serverOf(meta, options), deps.store, rateLimits));
     if (decided === undefined) due.push(meta);
     else results.set(meta.name, decided);
   }
@@ -103,7 +108,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
       await deps.sleep(run.sleptMs);
     }
     // Interrupted while sleeping: nothing was attempted, so no hooks either.
-    const outcomes = deps.signal?.aborted === true ? capped.map(notStarted) : await renewWithHooks(capped, options, deps, budget, run);
+    const outcomes = deps.signal?.aborted === true ? capped.map(notStarted) : await renewWithHooks(capped, options, deps, limits, run);
     for (const outcome of outcomes) results.set(outcome.name, outcome);
   }
   run.interrupted = deps.signal?.aborted === true;
@@ -112,15 +117,15 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
 }
 
 /** Pre-hooks, the renewals (a few at a time), the failure budget, then post-hooks with what happened. */
-async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, budget: FailureBudget, run: RenewRun): Promise<RenewResult[]> {
+async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, limits: RunLimits, run: RenewRun): Promise<RenewResult[]> {
   for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
     run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
   }
   const responders = deps.responders ?? new ResponderPool();
   const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
-    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewOne(meta, options, { ...deps, responders }, budget, run),
+    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewOne(meta, options, { ...deps, responders }, limits, run),
   );
-  await budget.save();
+  await limits.budget.save();
   const renewed = outcomes.filter((r) => r.status === 'renewed');
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
@@ -128,6 +133,27 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
     run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
   }
   return outcomes;
+}
+
+/** What holds renewals back in a run: the failed-validation budget per name, rate limits per CA account. */
+interface RunLimits {
+  budget: FailureBudget;
+  rateLimits: RateLimitRecords;
+}
+
+function serverOf(meta: CertificateMeta, options: RenewOptions): string {
+  return options.dryRun?.server ?? meta.server;
+}
+
+/** Deferred while the CA account that would renew `meta` is rate-limited (a record from this or an earlier run). */
+async function rateLimitDeferral(meta: CertificateMeta, server: string, accounts: AccountStore, rateLimits: RateLimitRecords): Promise<RenewResult | undefined> {
+  const account = await accounts.getAccount(server);
+  const record = account === undefined ? undefined : rateLimits.pausedUntil(server, account.url, new Date());
+  return record === undefined ? undefined : deferredBy(meta, record);
+}
+
+function deferredBy(meta: CertificateMeta, record: RateLimitRecord): RenewResult {
+  return { name: meta.name, status: 'deferred', reason: pausedReason(record), until: new Date(record.until) };
 }
 
 function notStarted(meta: CertificateMeta): RenewResult {
@@ -161,11 +187,12 @@ async function renewOne(
   meta: CertificateMeta,
   options: RenewOptions,
   deps: RenewDeps & Required<Pick<RenewDeps, 'responders'>>,
-  budget: FailureBudget,
+  limits: RunLimits,
   run: RenewRun,
 ): Promise<RenewResult> {
-  const server = options.dryRun?.server ?? meta.server;
+  const server = serverOf(meta, options);
   const hooks = hooksOf(meta, options);
+  let accountUrl: string | undefined;
   try {
     let domains = meta.domains;
     if (options.dnsGate !== undefined) {
@@ -177,6 +204,10 @@ async function renewOne(
       domains = gate.passed;
     }
     const account = await deps.accountFor(server);
+    accountUrl = account.url;
+    // Another renewal of this run was just rate-limited by the same CA account.
+    const paused = limits.rateLimits.pausedUntil(server, account.url, new Date());
+    if (paused !== undefined) return deferredBy(meta, paused);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
@@ -204,7 +235,16 @@ async function renewOne(
     if (deps.signal?.aborted === true && err === deps.signal.reason) {
       return { name: meta.name, status: 'skipped', reason: 'interrupted; its live files are untouched' };
     }
-    budget.recordFailures(failedValidations(err), options.now);
+    // An order in flight when the CA rate-limited the account stops at its next request: the first one reports it.
+    if (err instanceof RateLimitPause) {
+      return deferredBy(meta, { server: err.server, account: err.account, until: err.until.toISOString(), detail: err.detail });
+    }
+    if (isRateLimited(err) && accountUrl !== undefined) {
+      await limits.rateLimits
+        .record(server, accountUrl, rateLimitedUntil(err, new Date()), err.detail, new Date())
+        .catch((saveErr: unknown) => deps.report.warn(`could not save the CA's rate limit: ${(saveErr as Error).message}`));
+    }
+    limits.budget.recordFailures(failedValidations(err), options.now);
     return { name: meta.name, status: 'failed', error: err as Error };
   }
 }

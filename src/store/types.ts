@@ -92,6 +92,12 @@ export interface StoredAccount {
   /** PKCS#8 PEM private key, ECDSA P-256. */
   keyPem: string;
   createdAt: string;
+  /**
+   * The terms of service the owner agreed to when certman last registered the account: the directory's
+   * `termsOfService` URL then (no `url` when the CA named none). Absent for accounts registered before
+   * certman recorded it and for imported ones; certman re-registers a lost account only when it is set.
+   */
+  termsAgreed?: { url?: string };
 }
 
 export interface LockOptions {

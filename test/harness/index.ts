@@ -2,6 +2,7 @@
 export { freePort, freePorts } from './ports.js';
 export { startPebble, type PebbleEnv, type PebbleOptions } from './pebble.js';
 export { startAriProxy, type AriProxy, type AriWindow } from './ari.js';
+export { startFaultProxy, type Endpoint, type Fault, type FaultProxy, type Hold } from './faults.js';
 export { startNginx, type NginxOptions, type NginxServer } from './nginx.js';
 export { runCli, certmanEnv, cliEnv, repoRoot, certmanBin, signalOnStderr, type RunOptions, type RunResult } from './cli.js';
 export { tempDir, removeTempDir, cleanupTempDirs, uniqueName } from './tmp.js';

@@ -76,6 +76,12 @@ export interface PebbleEnv {
   setServfail(host: string): Promise<void>;
   clearServfail(host: string): Promise<void>;
   setDefaultIPv4(ip: string): Promise<void>;
+  /**
+   * Stops Pebble and starts it again with the same ports, listener certificate and settings, so URLs a
+   * client holds keep working (challtestsrv keeps running). Like any Pebble restart, it forgets every
+   * account, order and nonce, and makes a new root and intermediate. Its log goes on in the same file.
+   */
+  restart(): Promise<void>;
   /** Stops both processes (waiting for them to exit) and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -230,17 +236,19 @@ async function startOnce(
     );
     procs.push(challtestsrv);
 
-    const pebble = spawnLogged(bins.pebble, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], join(dir, 'pebble.log'), {
-      cwd: dir,
-      env: {
-        ...process.env,
-        PEBBLE_VA_NOSLEEP: '1',
-        PEBBLE_WFE_NONCEREJECT: String(options.nonceRejectPercent ?? 0),
-        PEBBLE_AUTHZREUSE: String(options.authzReusePercent ?? 0),
-        ...options.env,
-      },
-    });
-    procs.push(pebble);
+    const spawnPebble = (): Spawned =>
+      spawnLogged(bins.pebble, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], join(dir, 'pebble.log'), {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PEBBLE_VA_NOSLEEP: '1',
+          PEBBLE_WFE_NONCEREJECT: String(options.nonceRejectPercent ?? 0),
+          PEBBLE_AUTHZREUSE: String(options.authzReusePercent ?? 0),
+          ...options.env,
+        },
+      });
+    let pebble = spawnPebble();
+    const pebbleSlot = procs.push(pebble) - 1;
 
     const caPem = await readFile(caFile, 'utf8');
     const directoryUrl = `https://127.0.0.1:${listenPort}/dir`;
@@ -252,21 +260,23 @@ async function startOnce(
       return new StartError(`Pebble did not start: ${why}\n${logs}`, PORT_CLASH.test(logs));
     };
 
-    const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+    const directoryAnswers = async (): Promise<boolean> => {
+      try {
+        const res = await httpRequestText(directoryUrl, { ca: caPem, timeoutMs: 1000 });
+        return res.status === 200 && res.body.includes('newOrder');
+      } catch {
+        return false;
+      }
+    };
+    const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    const deadline = Date.now() + startTimeoutMs;
     let dirOk = false;
     let dnsOk = false;
     let ctsOk = false;
     for (;;) {
       if (!pebble.running()) throw describe(`pebble exited (code ${String(pebble.child.exitCode)})`);
       if (!challtestsrv.running()) throw describe(`pebble-challtestsrv exited (code ${String(challtestsrv.child.exitCode)})`);
-      if (!dirOk) {
-        try {
-          const res = await httpRequestText(directoryUrl, { ca: caPem, timeoutMs: 1000 });
-          dirOk = res.status === 200 && res.body.includes('newOrder');
-        } catch {
-          dirOk = false;
-        }
-      }
+      if (!dirOk) dirOk = await directoryAnswers();
       if (!dnsOk) dnsOk = await dnsAnswers(dnsPort);
       if (!ctsOk) ctsOk = await tcpAnswers(ctsMgmtPort);
       if (dirOk && dnsOk && ctsOk) break;
@@ -274,10 +284,23 @@ async function startOnce(
         const waiting = [!dirOk && `directory ${directoryUrl}`, !dnsOk && `DNS 127.0.0.1:${dnsPort}`, !ctsOk && `challtestsrv ${challtestsrvUrl}`]
           .filter(Boolean)
           .join(', ');
-        throw describe(`no answer within ${options.startTimeoutMs ?? 10_000} ms from ${waiting}`);
+        throw describe(`no answer within ${startTimeoutMs} ms from ${waiting}`);
       }
       await sleep(50);
     }
+
+    const restart = async (): Promise<void> => {
+      await pebble.stop();
+      pebble = spawnPebble();
+      procs[pebbleSlot] = pebble;
+      env.pids.pebble = pebble.pid;
+      const until = Date.now() + 2 * startTimeoutMs;
+      while (!(await directoryAnswers())) {
+        if (!pebble.running()) throw new Error(`pebble exited on restart (code ${String(pebble.child.exitCode)})\n${tail(pebble.log())}`);
+        if (Date.now() > until) throw new Error(`pebble did not answer within ${2 * startTimeoutMs} ms of its restart\n${tail(pebble.log())}`);
+        await sleep(50);
+      }
+    };
 
     const mgmtGet = async (path: string): Promise<string> => {
       const res = await httpRequestText(`${managementUrl}${path}`, { ca: caPem });
@@ -335,6 +358,7 @@ async function startOnce(
       setServfail: (host) => cts('/set-servfail', { host: fq(host) }),
       clearServfail: (host) => cts('/clear-servfail', { host: fq(host) }),
       setDefaultIPv4: (ip) => cts('/set-default-ipv4', { ip }),
+      restart,
       stop(): Promise<void> {
         stopping ??= cleanup();
         return stopping;

@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 import { ariCertId, parseRenewalInfo, renewalInfoRequestUrl, serialContentOctets } from '../../src/acme/ari.js';
-import { AcmeClient } from '../../src/acme/client.js';
+import type { AcmeClient } from '../../src/acme/client.js';
 import { AcmeProblemError, CertmanError } from '../../src/errors.js';
 import { nextAriState, pickRenewalTime, refreshAri } from '../../src/renewal/ari.js';
 import type { AriState, CertificateMeta } from '../../src/store/types.js';
+import { fakeHttp } from './fake-http.js';
 
 const execFileP = promisify(execFile);
 
@@ -250,36 +251,6 @@ describe('refreshAri', () => {
     await assert.rejects(refreshAri(meta, pem, client, NOW), /boom/);
   });
 });
-
-interface FakeResponse {
-  status: number;
-  data: unknown;
-  headers: Record<string, string>;
-}
-
-/** acme-client's HTTP client as AcmeClient uses it, answering from scripts. */
-function fakeHttp(directory: Record<string, unknown>, answers: { signed?: FakeResponse[]; get?: FakeResponse[] }) {
-  const signed: { url: string; payload: unknown }[] = [];
-  const gets: string[] = [];
-  const http = {
-    signedRequest: async (url: string, payload: unknown) => {
-      signed.push({ url, payload });
-      const next = answers.signed?.shift();
-      if (next === undefined) throw new Error('unexpected signed request');
-      return next;
-    },
-    request: async (url: string) => {
-      gets.push(url);
-      const next = answers.get?.shift();
-      if (next === undefined) throw new Error('unexpected request');
-      return next;
-    },
-    getResourceUrl: async (name: string) => String(directory[name]),
-    getDirectory: async () => directory,
-  };
-  const client = new AcmeClient(http as unknown as ConstructorParameters<typeof AcmeClient>[0], 'https://ca.test/dir', 'https://ca.test/acct/1', 1000);
-  return { client, signed, gets };
-}
 
 const DIRECTORY = { newOrder: 'https://ca.test/new-order', renewalInfo: 'https://ca.test/renewal-info' };
 const ORDER = { status: 'pending', identifiers: [], authorizations: [], finalize: 'https://ca.test/fin/1' };

@@ -466,6 +466,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       if (!sameServer(data.server, server)) return undefined;
       const account: StoredAccount = { server: data.server, url: data.url, keyPem, createdAt: data.createdAt };
       if (data.email !== undefined) account.email = data.email;
+      if (data.termsAgreed !== undefined) account.termsAgreed = data.termsAgreed;
       return account;
     } catch (err) {
       throw ioError(`cannot read the account in ${dir}`, err);

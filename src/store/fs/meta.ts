@@ -132,13 +132,15 @@ export interface AccountFile {
   url: string;
   email?: string;
   createdAt: string;
+  termsAgreed?: { url?: string };
 }
 
 export function serializeAccount(account: AccountFile): string {
   // Fixed key order keeps the file easy to read and diff.
-  const out: Record<string, string> = { server: account.server, url: account.url };
+  const out: Record<string, unknown> = { server: account.server, url: account.url };
   if (account.email !== undefined) out.email = account.email;
   out.createdAt = account.createdAt;
+  if (account.termsAgreed !== undefined) out.termsAgreed = account.termsAgreed.url === undefined ? {} : { url: account.termsAgreed.url };
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
@@ -150,5 +152,14 @@ export function parseAccount(text: string, file: string): AccountFile {
   if (data.email !== undefined && !isString(data.email)) throw new CorruptFileError(file, '"email" must be a string');
   const account: AccountFile = { server: data.server, url: data.url, createdAt: data.createdAt };
   if (data.email !== undefined) account.email = data.email;
+  if (data.termsAgreed !== undefined) account.termsAgreed = parseTermsAgreed(data.termsAgreed, file);
   return account;
+}
+
+function parseTermsAgreed(value: unknown, file: string): { url?: string } {
+  const url = (value as { url?: unknown } | null)?.url;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || (url !== undefined && !isString(url))) {
+    throw new CorruptFileError(file, '"termsAgreed" must be an object with an optional "url" string');
+  }
+  return url === undefined ? {} : { url };
 }
