@@ -40,7 +40,7 @@ export function buildProgram(version: string, run: Runner): Command {
     .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)')
     .option('--server <url>', 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)')
     .option('--ca-file <pem>', "extra CA certificates to trust for the ACME server's TLS (env CERTMAN_CA_FILE)")
-    .option('--config <file>', 'config file (env CERTMAN_CONFIG; default: search for certman.config.*, .certmanrc*, package.json#certman)')
+    .option('--config <file>', 'config file, JSON or YAML (env CERTMAN_CONFIG; default: certman.config.{json,yaml,yml} or .certmanrc[.json|.yaml|.yml] in the config dir)')
     .option('--timeout <seconds>', 'per-request timeout for the ACME server (env CERTMAN_TIMEOUT)', undefined)
     .option('--json', 'print one JSON document on stdout; progress and logs go to stderr (env CERTMAN_JSON=1)')
     .option('-n, --non-interactive', 'never prompt; missing answers are errors (also when CI=true or without a TTY; env CERTMAN_NON_INTERACTIVE=1)')

@@ -11,7 +11,7 @@ import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
-import { collect, parsePort } from '../parse.js';
+import { collect, parseEmail, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -55,7 +55,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run before ordering; saved and run by renew before renewing')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew')
-    .option('-m, --email <address>', 'register first if there is no account, with this contact')
+    .option('-m, --email <address>', 'register first if there is no account, with this contact', parseEmail)
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
