@@ -57,11 +57,11 @@ describe('issue --webroot', () => {
     assert.deepEqual(await readdir(outside), []);
   });
 
-  it('rejects a webroot that does not exist before ordering (exit 2)', async () => {
+  it('rejects a webroot that does not exist before ordering (exit 1: the machine, not the command, is wrong)', async () => {
     const dir = await suite.registeredDir();
     const missing = join(await tempDir('x'), 'missing');
     const r = await suite.certman(dir, ['issue', '-d', uniqueName('nowr'), '--webroot', missing]);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1);
     assert.match(r.stderr, /not an existing directory/);
     await mkdir(missing);
   });

@@ -65,7 +65,7 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
+  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
     import('../../renewal/renew.js'),
     import('../../logs/run-log.js'),
     import('../../registration/account.js'),
@@ -73,6 +73,8 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
     import('../interrupt.js'),
   ]);
   const store = await ctx.openStore();
+  // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
+  if (options.certName.length > 0) await selectCertificates(options.certName, store);
   const lock = await store.lock('config-dir', { wait: options.wait === true });
   const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
   // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.
