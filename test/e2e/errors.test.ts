@@ -70,21 +70,6 @@ describe('config files', () => {
 });
 
 describe('failures exit 1 and say what happened', () => {
-  it('a busy standalone port fails before any order reaches the CA', async () => {
-    const dir = await suite.registeredDir();
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(suite.pebble.httpPort, '127.0.0.1', resolve));
-    const name = uniqueName('busy');
-    try {
-      const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()]);
-      assert.equal(r.code, 1);
-      assert.match(firstLine(r.stderr), /already in use/);
-    } finally {
-      blocker.close();
-    }
-    assert.doesNotMatch(suite.pebble.log(), new RegExp(name.replace(/\./g, '\\.')));
-  });
-
   it('an unreachable CA is a clear network error', async () => {
     const dir = await tempDir('cfg');
     const r = await runCli(['register', '--email', 'a@example.com', '--agree-tos'], {
