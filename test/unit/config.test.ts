@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   DEFAULT_SERVER,
   SERVER_ALIASES,
+  checkEmail,
   defaultConfigDir,
   loadConfigFile,
   resolveServer,
@@ -138,6 +139,8 @@ describe('validateFileConfig', () => {
     ['renewDays', Number.POSITIVE_INFINITY, /"renewDays" must be a positive number/],
     ['email', 'admin.example.com', /"email" must be an email address containing @/],
     ['email', 'a b@example.com', /"email" must be an email address/],
+    ['email', 'a@example.com,b@example.com', /"email" must be an email address/],
+    ['email', 'a@example.com\nb', /"email" must be an email address/],
     ['email', 42, /"email" must be an email address containing @ \(got 42\)/],
     ['email', null, /"email" must be an email address containing @ \(got null\)/],
     ['server', 'lets-encrypt', /"server" is not a valid ACME server: .*letsencrypt, letsencrypt-staging, zerossl \(got "lets-encrypt"\)/],
@@ -161,6 +164,15 @@ describe('validateFileConfig', () => {
 
   it('keeps the server as written (aliases are expanded by resolveSettings)', () => {
     assert.deepEqual(validateFileConfig({ server: 'zerossl' }, file), { server: 'zerossl' });
+  });
+});
+
+describe('checkEmail', () => {
+  it('returns a plausible address and names the source of a bad one', () => {
+    assert.equal(checkEmail('ops@example.com', '--email'), 'ops@example.com');
+    for (const bad of ['not-an-email', '@example.com', 'ops@', 'o ps@example.com', 'a@b.c,d@e.f', 'a@b.c\u0000']) {
+      usageError(() => checkEmail(bad, '--email'), `--email: invalid email address ${JSON.stringify(bad)}`);
+    }
   });
 });
 
