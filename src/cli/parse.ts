@@ -23,3 +23,11 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function parseEmail(value: string): string {
   return checkEmail(value, '--email');
 }
+
+/** A folder or file option: an empty value would silently mean the current folder. */
+export function nonEmpty(flag: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+    return value;
+  };
+}

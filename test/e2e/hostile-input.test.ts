@@ -138,6 +138,10 @@ describe('hostile input', () => {
       ['--server javascript:', () => ['--server', 'javascript:alert(1)', 'certificates'], /invalid ACME server/],
       ['--reason made up', () => ['revoke', '--cert-name', 'x.example.test', '--reason', 'because'], /--reason/],
       ['--email not an address', () => ['register', '--email', 'not-an-email', '--update-email'], /--email: invalid email address "not-an-email"/],
+      ['--config-dir empty', () => ['--config-dir', '', 'certificates'], /--config-dir must not be empty/],
+      ['--config empty', () => ['--config', '', 'certificates'], /--config must not be empty/],
+      ['--webroot empty', () => ['issue', '-d', 'a.example.test', '--webroot', ''], /--webroot must not be empty/],
+      ['--logs-dir empty', () => ['renew', '--no-random-sleep', '--logs-dir', ' '], /--logs-dir must not be empty/],
       ['--email with two addresses', () => issue('-d', 'a.example.test', '--email', 'a@example.com,b@example.com'), /invalid email address/],
     ];
     for (const [what, args, message] of cases) {
@@ -192,6 +196,16 @@ describe('hostile input', () => {
       await refused(['issue', '-d', uniqueName('escape'), '--webroot', webroot], 1, /\.well-known is a symlink that leaves the webroot/);
       assert.equal(ca.newOrderPayloads().length, orders, 'nothing was ordered');
       assert.deepEqual(await readdir(outside), []);
+    });
+
+    // Node's recursive mkdir loops forever where mkdir answers ENOENT under an existing parent (/proc).
+    it('a config dir that cannot be created (under /proc): an error, not a hang', async () => {
+      const r = await certman(await tempDir('cfg'), ['--config-dir', '/proc/certman-test', 'certificates']);
+      assertOneLineError(r, 1, /cannot create config directory \/proc\/certman-test/);
+    });
+
+    it('a logs dir that cannot be created', async () => {
+      await refused(['renew', '--no-random-sleep', '--logs-dir', '/proc/certman-logs'], 1, /cannot write the run log in \/proc\/certman-logs/);
     });
 
     it('a missing webroot', async () => {

@@ -9,7 +9,7 @@ import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-
 import { dueOptions } from '../due-options.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
-import { collect, parsePositive } from '../parse.js';
+import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -51,7 +51,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
-    .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`)
+    .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
