@@ -201,7 +201,7 @@ complete -c certman -n '__certman_needs_command' -s V -l version -d 'output the 
 complete -c certman -l config-dir -x -a '(__fish_complete_directories)' -d 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)'
 complete -c certman -l server -x -a 'letsencrypt letsencrypt-staging zerossl' -d 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)'
 complete -c certman -l ca-file -r -F -d 'extra CA certificates to trust for the ACME server\'s TLS (env CERTMAN_CA_FILE)'
-complete -c certman -l config -r -F -d 'config file (env CERTMAN_CONFIG; default: search for certman.config.*, .certmanrc*, package.json#certman)'
+complete -c certman -l config -r -F -d 'config file, JSON or YAML (env CERTMAN_CONFIG; default: certman.config.{json,yaml,yml} or .certmanrc[.json|.yaml|.yml] in the config dir)'
 complete -c certman -l timeout -x -d 'how long one request to the ACME server may take, answer included; a CA that misses it is not asked again in the run (env CERTMAN_TIMEOUT; default 30)'
 complete -c certman -l max-retry-after -x -d 'longest Retry-After to wait for before asking the CA again; a longer one ends the request (env CERTMAN_MAX_RETRY_AFTER, config maxRetryAfter; default 30)'
 complete -c certman -l json -d 'print one JSON document on stdout; progress and logs go to stderr (env CERTMAN_JSON=1)'

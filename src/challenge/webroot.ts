@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { chmod, lstat, mkdir, open, realpath, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { CertmanError, UsageError } from '../errors.js';
+import { CertmanError } from '../errors.js';
 import { assertSafeToken } from './token.js';
 import { type Http01Responder } from './types.js';
 
@@ -23,9 +23,13 @@ export class WebrootResponder implements Http01Responder {
       root = await realpath(webroot);
       if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
     } catch {
-      throw new UsageError(`webroot ${webroot} is not an existing directory`, 'pass the folder your web server serves for this site');
+      // The folder is missing on this machine (an environment problem, exit 1), like a busy port.
+      throw new CertmanError(`webroot ${webroot} is not an existing directory`, { hint: 'pass the folder your web server serves for this site' });
     }
-    return new WebrootResponder(root);
+    const responder = new WebrootResponder(root);
+    // A .well-known that leads out of the webroot is refused now, before anything is ordered.
+    await responder.challengeDirState();
+    return responder;
   }
 
   async publish(_domain: string, token: string, keyAuthorization: string): Promise<void> {
@@ -61,28 +65,40 @@ export class WebrootResponder implements Http01Responder {
   /** Creates .well-known/acme-challenge step by step, refusing any step that leaves the webroot. */
   private async ensureChallengeDir(): Promise<string> {
     if (this.challengeDir !== undefined) return this.challengeDir;
+    const { existing, missing } = await this.challengeDirState();
+    let current = existing;
+    for (const segment of missing) {
+      current = join(current, segment);
+      await mkdir(current, { mode: 0o755 });
+      await chmod(current, 0o755);
+      this.createdDirs.push(current);
+    }
+    this.challengeDir = current;
+    return current;
+  }
+
+  /**
+   * How much of .well-known/acme-challenge exists (resolved through symlinks that stay inside the
+   * webroot) and which segments are still to be created; throws when a step leaves the webroot.
+   */
+  private async challengeDirState(): Promise<{ existing: string; missing: string[] }> {
+    const segments = ['.well-known', 'acme-challenge'];
     let current = this.root;
-    for (const segment of ['.well-known', 'acme-challenge']) {
-      const path = join(current, segment);
+    while (segments.length > 0) {
+      const path = join(current, segments[0] ?? '');
       const info = await lstat(path).catch(ignoreMissing);
-      if (info === undefined) {
-        await mkdir(path, { mode: 0o755 });
-        await chmod(path, 0o755);
-        this.createdDirs.push(path);
-        current = path;
-        continue;
-      }
-      const resolved = info.isSymbolicLink() ? await realpath(path) : path;
-      if (resolved !== this.root && !resolved.startsWith(this.root + sep)) {
+      if (info === undefined) break;
+      const resolved = info.isSymbolicLink() ? await realpath(path).catch(ignoreMissing) : path;
+      if (resolved === undefined || (resolved !== this.root && !resolved.startsWith(this.root + sep))) {
         throw new CertmanError(`${path} is a symlink that leaves the webroot ${this.root}; refusing to write there`, {
           hint: 'point the symlink inside the webroot or remove it',
         });
       }
       if (!(await stat(resolved)).isDirectory()) throw new CertmanError(`${path} exists and is not a directory`);
       current = resolved;
+      segments.shift();
     }
-    this.challengeDir = current;
-    return current;
+    return { existing: current, missing: segments };
   }
 }
 

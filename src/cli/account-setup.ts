@@ -1,3 +1,4 @@
+import { looksLikeEmail } from '../config/validate.js';
 import { UsageError } from '../errors.js';
 import type { RegisterResult } from '../registration/account.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
@@ -47,7 +48,7 @@ type Prompts = typeof import('@inquirer/prompts');
 /** The account questions, shared with the interactive `issue` flow. */
 export const emailQuestion = {
   message: 'Email for expiry and security notices:',
-  validate: (value: string) => value.includes('@') || 'enter an email address',
+  validate: (value: string) => looksLikeEmail(value) || 'enter an email address, such as admin@example.com',
 };
 
 export function tosQuestion(url: string | undefined) {

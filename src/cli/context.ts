@@ -23,19 +23,21 @@ export interface CliContext {
 export async function createContext(command: Command): Promise<CliContext> {
   const globals = withEnvironment(command.optsWithGlobals<GlobalOptions>(), process.env);
   const flags: OutputFlags = { json: globals.json === true, quiet: globals.quiet === true, verbose: globals.verbose === true, color: globals.color };
-  const { loadConfigFile, resolveSettings } = await import('../config/index.js');
+  const { loadConfigFile, resolveConfigDir, resolveSettings } = await import('../config/index.js');
   const flagValues = {
     ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
     ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
   };
-  const base = { flags: flagValues, env: process.env, isRoot: process.getuid?.() === 0 };
-  // The config file is looked for in the current folder, then in the config dir (which no file can move).
-  let file = await loadConfigFile({ ...(globals.config === undefined ? {} : { explicitPath: globals.config }), searchFrom: process.cwd() });
-  if (file.path === undefined && globals.config === undefined) {
-    file = await loadConfigFile({ searchFrom: resolveSettings({ ...base, file }).configDir });
-  }
+  const isRoot = process.getuid?.() === 0;
+  const base = { flags: flagValues, env: process.env, isRoot };
+  // Config is data from the config dir or --config, never from the current folder; root reads only what root alone can change.
+  const file = await loadConfigFile({
+    configDir: resolveConfigDir(base),
+    strict: isRoot,
+    ...(globals.config === undefined ? {} : { explicitPath: globals.config }),
+  });
   const settings = resolveSettings({ ...base, file });
   const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);

@@ -79,7 +79,8 @@ async function printError(err: unknown, globals: GlobalOptions): Promise<number>
     // --help and --version end here with code 0 and their text already printed; a bare `certman` shows help.
     if (err.exitCode === 0) return ExitCode.OK;
     if (err.code === 'commander.help') return ExitCode.USAGE;
-    err = new UsageError(err.message.replace(/^error: /, ''), 'see certman --help, or certman <command> --help');
+    // One line: commander puts its "(Did you mean …?)" suggestion on a line of its own.
+    err = new UsageError(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), 'see certman --help, or certman <command> --help');
   }
   // @inquirer/prompts rejects with ExitPromptError when the user presses Ctrl-C at a prompt.
   if (err instanceof Error && err.name === 'ExitPromptError') {

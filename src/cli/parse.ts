@@ -1,4 +1,5 @@
 /** Option-value parsers: each turns a bad value into a one-line usage error (exit 2). */
+import { checkEmail } from '../config/validate.js';
 import { UsageError } from '../errors.js';
 
 export function parsePort(value: string, flag = '--http-port'): number {
@@ -16,4 +17,17 @@ export function parsePositive(value: string, flag: string): number {
 /** commander collector for repeatable options (`-d a -d b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--email`: checked here, so a bad address never reaches the CA nor opens the store. */
+export function parseEmail(value: string): string {
+  return checkEmail(value, '--email');
+}
+
+/** A folder or file option: an empty value would silently mean the current folder. */
+export function nonEmpty(flag: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+    return value;
+  };
 }

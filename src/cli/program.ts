@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { nonEmpty } from './parse.js';
 import type { CommandResult } from './result.js';
 import { defineCertificates } from './commands/certificates.js';
 import { defineCompletion } from './commands/completion.js';
@@ -37,10 +38,10 @@ export function buildProgram(version: string, run: Runner): Command {
   const program = new Command('certman')
     .description('Get and renew TLS certificates from any ACME v2 CA (Let\'s Encrypt, ZeroSSL, your own CA).')
     .version(version, '-V, --version')
-    .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)')
+    .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)', nonEmpty('--config-dir'))
     .option('--server <url>', 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)')
     .option('--ca-file <pem>', "extra CA certificates to trust for the ACME server's TLS (env CERTMAN_CA_FILE)")
-    .option('--config <file>', 'config file (env CERTMAN_CONFIG; default: search for certman.config.*, .certmanrc*, package.json#certman)')
+    .option('--config <file>', 'config file, JSON or YAML (env CERTMAN_CONFIG; default: certman.config.{json,yaml,yml} or .certmanrc[.json|.yaml|.yml] in the config dir)', nonEmpty('--config'))
     .option('--timeout <seconds>', 'how long one request to the ACME server may take, answer included; a CA that misses it is not asked again in the run (env CERTMAN_TIMEOUT; default 30)', undefined)
     .option('--max-retry-after <seconds>', 'longest Retry-After to wait for before asking the CA again; a longer one ends the request (env CERTMAN_MAX_RETRY_AFTER, config maxRetryAfter; default 30)')
     .option('--json', 'print one JSON document on stdout; progress and logs go to stderr (env CERTMAN_JSON=1)')

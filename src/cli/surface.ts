@@ -242,8 +242,8 @@ export const MAN_FILES: readonly (readonly [string, string])[] = [
   ['state/<key>.json', 'Failed validations per name, and which servers offer ARI.'],
   ['logs/certman-<time>-<pid>.log', 'One log per `renew` run; the newest 30 are kept.'],
   [
-    'certman.config.*, .certmanrc*',
-    'The config file: the first of certman.config.{json,yaml,yml,js,mjs,cjs}, .certmanrc, .certmanrc.{json,yaml,yml,js,mjs,cjs} or package.json#certman found in the current folder, then in the config dir, unless `--config` names one.',
+    'certman.config.{json,yaml,yml}, .certmanrc*',
+    'The config file, JSON or YAML: the first of .certmanrc (YAML), .certmanrc.{json,yaml,yml}, certman.config.{json,yaml,yml} in the config dir, unless `--config` names one. Config is data: a JavaScript or TypeScript config file is an error, and the current folder is never searched. As root, the config dir, its renewal/ folder, the config file and every folder above them must be owned by root and not writable by group or others (a folder above with the sticky bit, like /tmp, is allowed); otherwise certman exits with status 2.',
   ],
   ['/etc/cron.d/certman', 'What `certman schedule --cron --install` writes (with `--user`: a block in your crontab).'],
   ['/etc/systemd/system/certman-renew.*', 'The service and timer `certman schedule --systemd --install` writes (with `--user`: in ~/.config/systemd/user).'],

@@ -8,6 +8,6 @@ export {
   resolveServer,
   serverProblem,
 } from './defaults.js';
-export { CONFIG_SEARCH_PLACES, loadConfigFile } from './load.js';
-export { ENV_VARS, resolveSettings, type SettingsInput } from './settings.js';
-export { looksLikeEmail, validateFileConfig } from './validate.js';
+export { CONFIG_FILE_NAMES, loadConfigFile } from './load.js';
+export { ENV_VARS, resolveConfigDir, resolveSettings, type SettingsInput } from './settings.js';
+export { checkEmail, looksLikeEmail, validateFileConfig } from './validate.js';

@@ -1,150 +1,158 @@
 /**
- * Finds and reads the certman config file with cosmiconfig, then validates it.
+ * Reads the certman config file: data (JSON or YAML), never code, and never from the working directory.
+ *
+ * cosmiconfig's explorer is deliberately not used: whatever options it is given, it first looks for a
+ * "meta config" (package.json `cosmiconfig` key, .config/config.{json,yaml,js,mjs,ts,...}) in the process
+ * working directory and loads it, executing JavaScript. Only its YAML loader (js-yaml) is used here.
  */
-import { stat } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
-import { cosmiconfig, type CosmiconfigResult } from 'cosmiconfig';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { defaultLoadersSync } from 'cosmiconfig';
 import { CertmanError, UsageError } from '../errors.js';
+import { checkConfigDirForRoot, checkOnlyRootCanWrite } from './permissions.js';
 import type { LoadedConfig } from './types.js';
 import { validateFileConfig } from './validate.js';
 
-const MODULE_NAME = 'certman';
-
-/** Checked in this order in the `searchFrom` directory only (no walking up). */
-export const CONFIG_SEARCH_PLACES: readonly string[] = [
-  'package.json',
-  `.${MODULE_NAME}rc`,
-  `.${MODULE_NAME}rc.json`,
-  `.${MODULE_NAME}rc.yaml`,
-  `.${MODULE_NAME}rc.yml`,
-  `.${MODULE_NAME}rc.js`,
-  `.${MODULE_NAME}rc.mjs`,
-  `.${MODULE_NAME}rc.cjs`,
-  `${MODULE_NAME}.config.json`,
-  `${MODULE_NAME}.config.yaml`,
-  `${MODULE_NAME}.config.yml`,
-  `${MODULE_NAME}.config.js`,
-  `${MODULE_NAME}.config.mjs`,
-  `${MODULE_NAME}.config.cjs`,
+/** Looked for in the config dir, in this order; the first that exists and is not empty is read. */
+export const CONFIG_FILE_NAMES: readonly string[] = [
+  '.certmanrc',
+  '.certmanrc.json',
+  '.certmanrc.yaml',
+  '.certmanrc.yml',
+  'certman.config.json',
+  'certman.config.yaml',
+  'certman.config.yml',
 ];
 
-/** Extensions an explicit `--config` file may have ('' = no extension, read as YAML). */
-const EXPLICIT_EXTENSIONS = ['', '.json', '.yaml', '.yml', '.js', '.mjs', '.cjs'];
+/** Extensions of code: a config file written in one is refused, never run and never skipped in silence. */
+const CODE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+
+/** Config-file names in a code format, which earlier versions ran; their presence in the config dir is an error. */
+const CODE_FILE_NAMES = ['.certmanrc', 'certman.config'].flatMap((stem) => CODE_EXTENSIONS.map((ext) => stem + ext));
+
+const DATA_EXTENSIONS = ['', '.json', '.yaml', '.yml'];
+
+const CONFIG_IS_DATA = 'write it as JSON or YAML (certman.config.json or certman.config.yaml): config is data, never run';
+
+export interface LoadOptions {
+  /** `--config` / CERTMAN_CONFIG: read this file instead of looking in the config dir (relative to the working directory). */
+  explicitPath?: string;
+  /** The config dir (absolute): where the config file is looked for. */
+  configDir: string;
+  /** Running as root: refuse a config dir or file that another user can change (see permissions.ts). */
+  strict: boolean;
+}
 
 /**
- * Reads the config file named by `explicitPath` (resolved against the working directory),
- * or else the first of CONFIG_SEARCH_PLACES found in `searchFrom` (searchStrategy "none":
- * parent directories and the global ~/.config fallback of cosmiconfig are not searched;
- * empty files are skipped while searching). No file found: `{ config: {} }` without `path`.
+ * Reads the config file named by `explicitPath`, or else the first of CONFIG_FILE_NAMES found in the
+ * config dir (empty files are skipped). No file: `{ config: {} }` without `path`.
  *
- * Errors: a missing explicit file, a syntax error, an unknown key or a bad value is a
- * one-line UsageError naming the file; an unreadable file (permissions, I/O) is a CertmanError.
- *
- * Note: cosmiconfig 9 also honours a "meta config" (a `cosmiconfig` key in ./package.json or
- * ./.config/config.{json,yaml,yml,js,...} of the process working directory) that can add
- * search places; that is cosmiconfig behaviour and cannot be switched off through its options.
+ * Errors: a missing explicit file, a code-format file, a syntax error, an unknown key, a bad value, or
+ * (strict) a config dir or file other users can write is a one-line UsageError naming the file; an
+ * unreadable file (permissions, I/O) is a CertmanError.
  */
-export async function loadConfigFile(opts: { explicitPath?: string; searchFrom: string }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig(MODULE_NAME, {
-    searchPlaces: [...CONFIG_SEARCH_PLACES],
-    searchStrategy: 'none',
-    cache: false,
-    // Our own JSON loader: cosmiconfig's (parse-json) puts code frames in the message.
-    loaders: { '.json': loadJson },
-  });
+export async function loadConfigFile(opts: LoadOptions): Promise<LoadedConfig> {
+  if (opts.strict) await checkConfigDirForRoot(opts.configDir);
+  const found = opts.explicitPath === undefined ? await findInConfigDir(opts.configDir) : await explicitFile(resolve(opts.explicitPath));
+  if (found === undefined) return { config: {} };
+  if (opts.strict) await checkOnlyRootCanWrite(found.path, 'config file');
+  return { path: found.path, config: validateFileConfig(parse(found.path, found.text), found.path) };
+}
 
-  let result: CosmiconfigResult;
-  if (opts.explicitPath !== undefined) {
-    const file = resolve(opts.explicitPath);
-    await checkExplicitFile(file);
-    result = await runLoader(() => explorer.load(file), file);
-    if (result === null) return { path: file, config: {} };
-  } else {
-    result = await runLoader(() => explorer.search(resolve(opts.searchFrom)), undefined);
-    if (result === null) return { config: {} };
+interface FoundFile {
+  path: string;
+  text: string;
+}
+
+async function findInConfigDir(dir: string): Promise<FoundFile | undefined> {
+  for (const name of CODE_FILE_NAMES) {
+    const path = join(dir, name);
+    if ((await readIfFile(path)) !== undefined) throw codeFileError(path);
   }
-
-  const path = result.filepath;
-  return { path, config: validateFileConfig(result.isEmpty === true ? undefined : result.config, label(path)) };
+  for (const name of CONFIG_FILE_NAMES) {
+    const path = join(dir, name);
+    const text = await readIfFile(path);
+    if (text !== undefined && text.trim() !== '') return { path, text };
+  }
+  return undefined;
 }
 
-/** How a file is named in messages: `package.json` is only read for its "certman" key. */
-function label(path: string): string {
-  return basename(path) === 'package.json' ? `${path}#${MODULE_NAME}` : path;
-}
-
-async function checkExplicitFile(file: string): Promise<void> {
+async function explicitFile(path: string): Promise<FoundFile> {
   let isFile: boolean;
   try {
-    isFile = (await stat(file)).isFile();
+    isFile = (await stat(path)).isFile();
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new UsageError(`config file ${file} not found`, 'check the --config path');
-    }
-    throw new CertmanError(`cannot read config file ${file}: ${oneLine(errorMessage(err))}`, { cause: err });
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`config file ${path} not found`, 'check the --config path');
+    throw readError(path, err);
   }
-  if (!isFile) throw new UsageError(`config file ${file} is not a regular file`);
-  const ext = extname(file).toLowerCase();
-  if (!EXPLICIT_EXTENSIONS.includes(ext)) {
-    throw new UsageError(
-      `config file ${file}: unsupported file type "${ext}"`,
-      'use .json, .yaml, .yml, .js, .mjs, .cjs, or no extension for YAML',
-    );
+  if (!isFile) throw new UsageError(`config file ${path} is not a regular file`);
+  const ext = extname(path).toLowerCase();
+  if (CODE_EXTENSIONS.includes(ext)) throw codeFileError(path);
+  if (!DATA_EXTENSIONS.includes(ext)) {
+    throw new UsageError(`config file ${path}: unsupported file type "${ext}"`, 'use .json, .yaml, .yml, or no extension for YAML');
+  }
+  return { path, text: (await readIfFile(path)) ?? '' };
+}
+
+/** The file's text, or undefined when there is no regular file at `path`. */
+async function readIfFile(path: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(path)).isFile()) return undefined;
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw readError(path, err);
   }
 }
 
-/** Runs a cosmiconfig call and turns its exceptions into certman errors naming the file. */
-async function runLoader(load: () => Promise<CosmiconfigResult>, fallbackPath: string | undefined): Promise<CosmiconfigResult> {
-  try {
-    return await load();
-  } catch (err) {
-    if (err instanceof CertmanError) throw err;
-    const errFile = (err as { filepath?: unknown } | null)?.filepath;
-    const file = typeof errFile === 'string' ? errFile : fallbackPath;
-    const where = file === undefined ? 'config file' : `config file ${label(file)}`;
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
-      // Only reachable through `$import` of a missing file (the file itself was found).
-      throw new UsageError(`${where}: ${oneLine(errorMessage(err))}`);
-    }
-    if (code !== undefined) {
-      throw new CertmanError(`cannot read ${where}: ${oneLine(errorMessage(err))}`, { cause: err });
-    }
-    throw new UsageError(`${where}: ${describeLoadError(err)}`);
-  }
+function codeFileError(path: string): UsageError {
+  return new UsageError(`config file ${path} is code, and certman does not run config files`, CONFIG_IS_DATA);
+}
+
+function readError(path: string, err: unknown): CertmanError {
+  return new CertmanError(`cannot read config file ${path}: ${oneLine(errorMessage(err))}`, { cause: err });
+}
+
+/** JSON for `.json`, YAML (a superset of JSON) for everything else; empty text is an empty config. */
+function parse(path: string, content: string): unknown {
+  const text = content.replace(/^\uFEFF/, '');
+  if (text.trim() === '') return undefined;
+  return extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text);
 }
 
 /** JSON.parse with a one-line UsageError naming the file and, when known, line and column. */
-function loadJson(filepath: string, content: string): unknown {
-  const text = content.replace(/^\uFEFF/, '');
+function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
     const reason = oneLine(errorMessage(err));
     const position = /\s*(?:in JSON )?at position (\d+).*$/.exec(reason);
-    if (position === null) throw new UsageError(`config file ${filepath}: invalid JSON: ${reason}`);
+    if (position === null) throw new UsageError(`config file ${path}: invalid JSON: ${reason}`);
     const before = text.slice(0, Number(position[1]));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
-    throw new UsageError(
-      `config file ${filepath}: invalid JSON at line ${line}, column ${column}: ${reason.slice(0, position.index)}`,
-    );
+    throw new UsageError(`config file ${path}: invalid JSON at line ${line}, column ${column}: ${reason.slice(0, position.index)}`);
   }
 }
 
-/** One line for a parse or evaluation error, without the code frame loaders add. */
-function describeLoadError(err: unknown): string {
-  if (err instanceof Error && err.name === 'YAMLException') {
-    const { reason, mark } = err as Error & { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
-    if (typeof reason === 'string' && typeof mark?.line === 'number' && typeof mark.column === 'number') {
-      return `invalid YAML at line ${mark.line + 1}, column ${mark.column + 1}: ${reason}`;
-    }
+/** js-yaml through cosmiconfig's loader (plain YAML: it has no tags that run code). */
+function parseYaml(path: string, text: string): unknown {
+  try {
+    return defaultLoadersSync['.yaml'](path, text);
+  } catch (err) {
+    throw new UsageError(`config file ${path}: ${describeYamlError(err)}`);
+  }
+}
+
+function describeYamlError(err: unknown): string {
+  const { reason, mark } = err as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (typeof reason === 'string' && typeof mark?.line === 'number' && typeof mark.column === 'number') {
+    return `invalid YAML at line ${mark.line + 1}, column ${mark.column + 1}: ${reason}`;
   }
   // cosmiconfig prefixes "YAML Error in <file>:\n"; we name the file ourselves.
-  const message = errorMessage(err).replace(/^(JSON|YAML|TypeScript) Error in [^\n]*:\s*/, '');
-  if (err instanceof SyntaxError) return `syntax error: ${oneLine(message)}`;
-  return oneLine(message);
+  return `invalid YAML: ${oneLine(errorMessage(err).replace(/^YAML Error in [^\n]*:\s*/, ''))}`;
 }
 
 function oneLine(text: string): string {

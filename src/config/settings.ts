@@ -9,7 +9,7 @@ import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
-import { looksLikeEmail, retryAfterCapProblem } from './validate.js';
+import { checkEmail, retryAfterCapProblem } from './validate.js';
 
 /** Environment variables certman reads (an empty value counts as unset). */
 export const ENV_VARS = {
@@ -75,8 +75,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     return undefined;
   };
 
-  const configDirValue = flags.configDir ?? fromEnv(ENV_VARS.configDir);
-  const configDir = resolve(cwd, configDirValue ?? defaultConfigDir(env, input.isRoot));
+  const configDir = resolveConfigDir(input);
 
   const serverPick = pick(flags.server, '--server', ENV_VARS.server, config.server, 'server');
   const server = serverPick === undefined ? DEFAULT_SERVER : withSource(serverPick, resolveServer);
@@ -99,7 +98,7 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (caFile !== undefined) settings.caFile = resolve(caFile.base, caFile.value);
 
   const email = pick(undefined, '', ENV_VARS.email, config.email, 'email');
-  if (email !== undefined) settings.email = withSource(email, checkEmail);
+  if (email !== undefined) settings.email = checkEmail(email.value, email.source);
 
   if (config.webroot !== undefined) settings.webroot = resolve(fileBase, config.webroot);
   if (config.httpAddress !== undefined) settings.httpAddress = config.httpAddress;
@@ -123,6 +122,13 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.failedValidationLimit !== undefined) settings.failedValidationLimit = config.failedValidationLimit;
   if (file.path !== undefined) settings.configFile = file.path;
   return settings;
+}
+
+/** --config-dir, else CERTMAN_CONFIG_DIR, else the default for the user; absolute (against `cwd`). */
+export function resolveConfigDir(input: Pick<SettingsInput, 'flags' | 'env' | 'isRoot' | 'cwd'>): string {
+  const fromEnv = input.env[ENV_VARS.configDir];
+  const given = input.flags.configDir ?? (fromEnv === '' ? undefined : fromEnv);
+  return resolve(input.cwd ?? process.cwd(), given ?? defaultConfigDir(input.env, input.isRoot));
 }
 
 /** Applies a check and prefixes its UsageError with where the value came from. */
@@ -149,11 +155,4 @@ function checkRetryAfterCap(value: string): string {
   const problem = retryAfterCapProblem(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
   if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
   return value.trim();
-}
-
-function checkEmail(value: string): string {
-  if (!looksLikeEmail(value)) {
-    throw new UsageError(`invalid email address ${JSON.stringify(value)}`);
-  }
-  return value;
 }

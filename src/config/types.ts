@@ -1,6 +1,6 @@
 import type { HookCommands } from '../store/types.js';
 
-/** Keys accepted in a certman config file (cosmiconfig module name `certman`). */
+/** Keys accepted in a certman config file (JSON or YAML, see load.ts). */
 export interface FileConfig {
   email?: string;
   /** Directory URL or alias (`letsencrypt`, `letsencrypt-staging`). */

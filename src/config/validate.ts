@@ -57,9 +57,22 @@ function oneOf<const T extends string | number>(choices: readonly T[]): Parser<T
       : fail(key, `must be one of ${choices.join(', ')}`, value);
 }
 
-/** Deliberately loose: something@something without blanks; the CA does the real check. */
+/**
+ * Deliberately loose: something@something without blanks, control characters or commas (a comma would
+ * make the `mailto:` contact two addresses); the CA does the real check.
+ */
 export function looksLikeEmail(value: string): boolean {
-  return /^[^\s@]+@[^\s@]+$/.test(value);
+  // eslint-disable-next-line no-control-regex
+  return /^[^\s@,\x00-\x1f\x7f]+@[^\s@,\x00-\x1f\x7f]+$/.test(value);
+}
+
+/**
+ * Every address certman is given (flag, CERTMAN_EMAIL, config file, prompt) is checked here before
+ * anything is sent: returns it, or throws a UsageError `<source>: invalid email address "<value>"`.
+ */
+export function checkEmail(value: string, source: string): string {
+  if (!looksLikeEmail(value)) throw new UsageError(`${source}: invalid email address ${JSON.stringify(value)}`, 'give an address such as admin@example.com');
+  return value;
 }
 
 const email: Parser<string> = (value, key) =>

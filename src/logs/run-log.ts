@@ -1,6 +1,8 @@
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CertmanError } from '../errors.js';
 import type { Reporter } from '../report.js';
+import { makeDirs } from '../store/fs/atomic.js';
 
 export interface RunLog {
   path: string;
@@ -17,10 +19,15 @@ const PREFIX = 'certman-';
  * Cron mails stay quiet; the log keeps every step for when something did go wrong.
  */
 export async function openRunLog(dir: string, keep: number, command: string): Promise<RunLog> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = join(dir, `${PREFIX}${stamp}-${process.pid}.log`);
-  const handle: FileHandle = await open(path, 'a', 0o600);
+  let handle: FileHandle;
+  try {
+    await makeDirs(dir, 0o700);
+    handle = await open(path, 'a', 0o600);
+  } catch (err) {
+    throw new CertmanError(`cannot write the run log in ${dir}: ${(err as Error).message}`, { cause: err, hint: 'check --logs-dir' });
+  }
   // Lines written in the same tick go to the file in one write: a run over 10,000 certificates logs 10,000 lines.
   let buffered = '';
   let pending: Promise<unknown> = Promise.resolve();

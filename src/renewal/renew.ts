@@ -267,7 +267,8 @@ function isEmpty(hooks: HookCommands): boolean {
   return hooks.pre === undefined && hooks.post === undefined && hooks.deploy === undefined;
 }
 
-async function selectCertificates(names: string[], store: CertificateStore): Promise<CertificateMeta[]> {
+/** The certificates `renew --cert-name` selects (all when `names` is empty); an unknown or invalid name is a UsageError. */
+export async function selectCertificates(names: string[], store: CertificateStore): Promise<CertificateMeta[]> {
   if (names.length === 0) return (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
   const metas = await Promise.all(names.map((name) => store.get(name)));
   const missing = names.filter((_, i) => metas[i] === undefined);

@@ -5,9 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { access, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CertmanError } from '../errors.js';
+import { makeDirs } from '../store/fs/atomic.js';
 import { BLOCK_BEGIN, CRON_D_FILE, replaceCrontabBlock, TIMER_NAME, type ScheduleFile, type SchedulePlan } from './render.js';
 
 export interface CommandOutcome {
@@ -72,13 +73,14 @@ async function installFile(file: ScheduleFile): Promise<FileOutcome> {
   const next = file.block ? replaceCrontabBlock(current ?? '', file.content) : file.content;
   if (current === next) return 'unchanged';
   try {
-    await mkdir(dirname(file.path), { recursive: true, mode: 0o755 });
+    await makeDirs(dirname(file.path), 0o755);
     await writeFileAtomic(file.path, next, file.block ? 0o600 : 0o644);
   } catch (err) {
     const code = errorCode(err);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new CertmanError(`cannot write ${file.path} (${code})`, { cause: err, hint: 'choose a writable --dest, or run it with sudo' });
     }
+    if (code !== undefined) throw new CertmanError(`cannot write ${file.path} (${code})`, { cause: err, hint: 'choose another --dest' });
     throw err;
   }
   if (current === undefined) return 'created';

@@ -1,4 +1,5 @@
 // Shared set-up for end-to-end suites: one Pebble per suite, a fresh config dir per test.
+import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -64,4 +65,19 @@ export function json<T = Record<string, unknown>>(r: RunResult): T {
   } catch {
     throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
   }
+}
+
+/**
+ * A failure as certman promises it: exit `code`, stderr `error: <message>` on one line (a `hint:` line
+ * may follow), no stack trace, nothing on stdout.
+ */
+export function assertOneLineError(r: RunResult, code: number, message: RegExp, label = ''): void {
+  const context = `${label} (exit ${r.code})\n${r.stderr}`;
+  assert.equal(r.code, code, context);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^error: /, context);
+  assert.match(lines[0] ?? '', message, context);
+  assert.ok(lines.length === 1 || (lines.length === 2 && lines[1]?.startsWith('hint: ') === true), `more than an error and a hint: ${context}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `stack trace: ${context}`);
+  assert.equal(r.stdout, '', `stdout: ${label}`);
 }

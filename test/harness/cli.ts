@@ -19,6 +19,8 @@ export interface RunOptions {
   input?: string;
   /** Kill the CLI (SIGKILL) after this long and reject. Default 60 000 ms. */
   timeoutMs?: number;
+  /** Run under this umask (octal, e.g. '077') through `sh -c 'umask …; exec …'`, as an operator's shell would. */
+  umask?: string;
   /** Called with the started process, e.g. to signal it while it runs. */
   onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
@@ -56,7 +58,12 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [certmanBin, ...args], {
+    if (opts.umask !== undefined && !/^[0-7]{3,4}$/.test(opts.umask)) throw new Error(`bad umask ${opts.umask}`);
+    const [command, argv] =
+      opts.umask === undefined
+        ? [process.execPath, [certmanBin, ...args]]
+        : ['/bin/sh', ['-c', `umask ${opts.umask}; exec "$0" "$@"`, process.execPath, certmanBin, ...args]];
+    const child = spawn(command, argv, {
       cwd: opts.cwd ?? repoRoot,
       env: cliEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],

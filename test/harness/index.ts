@@ -14,3 +14,4 @@ export { bashComplete, certmanOnPath, ensureProgram, fishComplete, zshComplete, 
 export { startApache, type ApacheServer } from './apache.js';
 export { startHaproxy } from './haproxy.js';
 export { startDaemon, type Daemon } from './daemon.js';
+export { snapshotTree } from './tree.js';

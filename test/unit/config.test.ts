@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   DEFAULT_SERVER,
   SERVER_ALIASES,
+  checkEmail,
   defaultConfigDir,
   loadConfigFile,
   resolveServer,
@@ -138,6 +139,8 @@ describe('validateFileConfig', () => {
     ['renewDays', Number.POSITIVE_INFINITY, /"renewDays" must be a positive number/],
     ['email', 'admin.example.com', /"email" must be an email address containing @/],
     ['email', 'a b@example.com', /"email" must be an email address/],
+    ['email', 'a@example.com,b@example.com', /"email" must be an email address/],
+    ['email', 'a@example.com\nb', /"email" must be an email address/],
     ['email', 42, /"email" must be an email address containing @ \(got 42\)/],
     ['email', null, /"email" must be an email address containing @ \(got null\)/],
     ['server', 'lets-encrypt', /"server" is not a valid ACME server: .*letsencrypt, letsencrypt-staging, zerossl \(got "lets-encrypt"\)/],
@@ -164,6 +167,15 @@ describe('validateFileConfig', () => {
   });
 });
 
+describe('checkEmail', () => {
+  it('returns a plausible address and names the source of a bad one', () => {
+    assert.equal(checkEmail('ops@example.com', '--email'), 'ops@example.com');
+    for (const bad of ['not-an-email', '@example.com', 'ops@', 'o ps@example.com', 'a@b.c,d@e.f', 'a@b.c\u0000']) {
+      usageError(() => checkEmail(bad, '--email'), `--email: invalid email address ${JSON.stringify(bad)}`);
+    }
+  });
+});
+
 describe('loadConfigFile', () => {
   let root: string;
   let n = 0;
@@ -171,9 +183,15 @@ describe('loadConfigFile', () => {
   async function dir(files: Record<string, string>): Promise<string> {
     const d = join(root, `case${n++}`);
     await mkdir(d, { recursive: true });
-    for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(join(d, name, '..'), { recursive: true });
+      await writeFile(join(d, name), text);
+    }
     return d;
   }
+  /** Loads from config dir `d` (strict off: unit tests do not depend on who runs them). */
+  const load = (configDir: string, explicitPath?: string) =>
+    loadConfigFile({ configDir, strict: false, ...(explicitPath === undefined ? {} : { explicitPath }) });
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'certman-config-test-'));
@@ -184,15 +202,12 @@ describe('loadConfigFile', () => {
 
   it('returns an empty config without path when no file is found', async () => {
     const d = await dir({});
-    assert.deepEqual(await loadConfigFile({ searchFrom: d }), { config: {} });
+    assert.deepEqual(await load(d), { config: {} });
   });
 
   it('reads certman.config.json', async () => {
     const d = await dir({ 'certman.config.json': JSON.stringify({ email: 'a@example.com', httpPort: 8080 }) });
-    assert.deepEqual(await loadConfigFile({ searchFrom: d }), {
-      path: join(d, 'certman.config.json'),
-      config: { email: 'a@example.com', httpPort: 8080 },
-    });
+    assert.deepEqual(await load(d), { path: join(d, 'certman.config.json'), config: { email: 'a@example.com', httpPort: 8080 } });
   });
 
   it('reads YAML: .certmanrc.yaml, .certmanrc.yml, certman.config.yaml and extensionless .certmanrc', async () => {
@@ -200,119 +215,98 @@ describe('loadConfigFile', () => {
     const expected = { keyType: 'rsa', rsaKeySize: 3072, hooks: { deploy: 'systemctl reload nginx' } };
     for (const name of ['.certmanrc.yaml', '.certmanrc.yml', 'certman.config.yaml', 'certman.config.yml', '.certmanrc']) {
       const d = await dir({ [name]: yaml });
-      assert.deepEqual(await loadConfigFile({ searchFrom: d }), { path: join(d, name), config: expected }, name);
+      assert.deepEqual(await load(d), { path: join(d, name), config: expected }, name);
     }
   });
 
-  it('reads JavaScript configs (.mjs default export)', async () => {
-    const d = await dir({ 'certman.config.mjs': 'export default { renewDays: 20, server: "zerossl" };\n' });
-    assert.deepEqual(await loadConfigFile({ searchFrom: d }), {
-      path: join(d, 'certman.config.mjs'),
-      config: { renewDays: 20, server: 'zerossl' },
-    });
+  it('refuses a code-format file in the config dir, even beside a data file, without running it', async () => {
+    for (const name of ['certman.config.mjs', 'certman.config.js', '.certmanrc.cjs', '.certmanrc.ts']) {
+      const marker = join(root, `ran-${n}`);
+      const d = await dir({
+        [name]: `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {};\n`,
+        'certman.config.json': '{"httpPort": 81}',
+      });
+      await usageErrorAsync(load(d), `config file ${join(d, name)} is code, and certman does not run config files`);
+      await assert.rejects(stat(marker), { code: 'ENOENT' }, `${name} was run`);
+    }
   });
 
-  it('reads the "certman" key of package.json, and skips a package.json without one', async () => {
-    const withKey = await dir({
-      'package.json': JSON.stringify({ name: 'site', certman: { email: 'ops@example.com' } }),
-      '.certmanrc.json': JSON.stringify({ email: 'other@example.com' }),
-    });
-    assert.deepEqual(await loadConfigFile({ searchFrom: withKey }), {
-      path: join(withKey, 'package.json'),
-      config: { email: 'ops@example.com' },
-    });
-
-    const withoutKey = await dir({
-      'package.json': JSON.stringify({ name: 'site' }),
-      '.certmanrc.json': JSON.stringify({ email: 'other@example.com' }),
-    });
-    assert.deepEqual(await loadConfigFile({ searchFrom: withoutKey }), {
-      path: join(withoutKey, '.certmanrc.json'),
-      config: { email: 'other@example.com' },
-    });
-  });
-
-  it('names package.json#certman in validation errors', async () => {
-    const d = await dir({ 'package.json': JSON.stringify({ certman: { emial: 'x@y' } }) });
-    await usageErrorAsync(loadConfigFile({ searchFrom: d }), `config file ${join(d, 'package.json')}#certman: unknown key "emial"`);
+  it('ignores package.json and .config/ in the config dir', async () => {
+    const d = await dir({ 'package.json': JSON.stringify({ certman: { emial: 'x@y' } }), '.config/config.json': '{"cosmiconfig": {}}' });
+    assert.deepEqual(await load(d), { config: {} });
   });
 
   it('skips empty files while searching', async () => {
     const d = await dir({ '.certmanrc': '', 'certman.config.json': '{"httpPort": 81}' });
-    assert.deepEqual(await loadConfigFile({ searchFrom: d }), { path: join(d, 'certman.config.json'), config: { httpPort: 81 } });
+    assert.deepEqual(await load(d), { path: join(d, 'certman.config.json'), config: { httpPort: 81 } });
   });
 
   it('does not search parent directories', async () => {
     const d = await dir({ 'certman.config.json': '{"httpPort": 81}' });
     await mkdir(join(d, 'sub'));
-    assert.deepEqual(await loadConfigFile({ searchFrom: join(d, 'sub') }), { config: {} });
+    assert.deepEqual(await load(join(d, 'sub')), { config: {} });
   });
 
   it('reports an unknown key with the file name', async () => {
     const d = await dir({ 'certman.config.json': JSON.stringify({ emial: 'a@b.c' }) });
-    await usageErrorAsync(loadConfigFile({ searchFrom: d }), `config file ${join(d, 'certman.config.json')}: unknown key "emial"`);
+    await usageErrorAsync(load(d), `config file ${join(d, 'certman.config.json')}: unknown key "emial"`);
   });
 
   it('reports a bad value with the file name and key', async () => {
     const d = await dir({ '.certmanrc.yaml': 'keyType: dsa\n' });
-    await usageErrorAsync(
-      loadConfigFile({ searchFrom: d }),
-      `config file ${join(d, '.certmanrc.yaml')}: "keyType" must be one of ecdsa, rsa (got "dsa")`,
-    );
+    await usageErrorAsync(load(d), `config file ${join(d, '.certmanrc.yaml')}: "keyType" must be one of ecdsa, rsa (got "dsa")`);
   });
 
   it('reports a JSON syntax error on one line with the file name', async () => {
     const d = await dir({ 'certman.config.json': '{"email": "a@b.c",\n  "keyType": rsa}\n' });
-    const err = await usageErrorAsync(loadConfigFile({ searchFrom: d }), /invalid JSON/);
-    assert.ok(err.message.startsWith(`config file ${join(d, 'certman.config.json')}: invalid JSON: `), err.message);
+    const err = await usageErrorAsync(load(d), /invalid JSON/);
+    assert.ok(err.message.startsWith(`config file ${join(d, 'certman.config.json')}: invalid JSON`), err.message);
+    assert.ok(!err.message.includes('\n'), err.message);
   });
 
   it('reports a YAML syntax error with file, line and column', async () => {
     const d = await dir({ '.certmanrc.yml': 'email: a@b.c\n  keyType: [\n' });
     await usageErrorAsync(
-      loadConfigFile({ searchFrom: d }),
+      load(d),
       new RegExp(`^config file ${join(d, '.certmanrc.yml').replace(/\./g, '\\.')}: invalid YAML at line 2, column \\d+: `),
     );
+  });
+
+  it('reads YAML as data: tags that would build functions are errors, $import is an unknown key', async () => {
+    const d = await dir({ 'a.yaml': 'email: !!js/function "function () {}"\n', 'b.yaml': '$import: other.yaml\n' });
+    await usageErrorAsync(load(d, join(d, 'a.yaml')), /invalid YAML.*unknown tag/);
+    await usageErrorAsync(load(d, join(d, 'b.yaml')), /unknown key "\$import"/);
   });
 
   it('loads an explicit file, relative paths against the working directory', async () => {
     const d = await dir({ 'custom.yaml': 'httpPort: 8443\n' });
     const file = join(d, 'custom.yaml');
-    assert.deepEqual(await loadConfigFile({ explicitPath: file, searchFrom: '/nonexistent' }), {
-      path: file,
-      config: { httpPort: 8443 },
-    });
+    assert.deepEqual(await load('/nonexistent', file), { path: file, config: { httpPort: 8443 } });
     const relative = join('..', '..', '..', '..', '..', '..', '..', '..', file);
-    assert.equal((await loadConfigFile({ explicitPath: relative, searchFrom: d })).path, file);
+    assert.equal((await load(d, relative)).path, file);
   });
 
-  it('an explicit file wins over the search places', async () => {
+  it('an explicit file wins over the config dir', async () => {
     const d = await dir({ 'certman.config.json': '{"httpPort": 81}', 'other.json': '{"httpPort": 82}' });
-    const loaded = await loadConfigFile({ explicitPath: join(d, 'other.json'), searchFrom: d });
-    assert.deepEqual(loaded.config, { httpPort: 82 });
+    assert.deepEqual((await load(d, join(d, 'other.json'))).config, { httpPort: 82 });
   });
 
   it('an explicit empty file is an empty config', async () => {
     const d = await dir({ 'empty.yaml': '' });
-    assert.deepEqual(await loadConfigFile({ explicitPath: join(d, 'empty.yaml'), searchFrom: d }), {
-      path: join(d, 'empty.yaml'),
-      config: {},
-    });
+    assert.deepEqual(await load(d, join(d, 'empty.yaml')), { path: join(d, 'empty.yaml'), config: {} });
   });
 
   it('a missing explicit file is a UsageError', async () => {
     const d = await dir({});
     const missing = join(d, 'nope.json');
-    await usageErrorAsync(loadConfigFile({ explicitPath: missing, searchFrom: d }), `config file ${missing} not found`);
+    await usageErrorAsync(load(d, missing), `config file ${missing} not found`);
   });
 
-  it('an explicit directory or unsupported extension is a UsageError', async () => {
-    const d = await dir({ 'certman.toml': 'x = 1' });
-    await usageErrorAsync(loadConfigFile({ explicitPath: d, searchFrom: d }), `config file ${d} is not a regular file`);
-    await usageErrorAsync(
-      loadConfigFile({ explicitPath: join(d, 'certman.toml'), searchFrom: d }),
-      `config file ${join(d, 'certman.toml')}: unsupported file type ".toml"`,
-    );
+  it('an explicit directory, code file or unsupported extension is a UsageError', async () => {
+    const d = await dir({ 'certman.toml': 'x = 1', 'c.mjs': 'export default {}', 'c.ts': 'export default {}' });
+    await usageErrorAsync(load(d, d), `config file ${d} is not a regular file`);
+    await usageErrorAsync(load(d, join(d, 'certman.toml')), `config file ${join(d, 'certman.toml')}: unsupported file type ".toml"`);
+    for (const code of ['c.mjs', 'c.ts']) await usageErrorAsync(load(d, join(d, code)), `config file ${join(d, code)} is code, and certman does not run config files`);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { StandaloneResponder } from '../../src/challenge/standalone.js';
 import { WebrootResponder } from '../../src/challenge/webroot.js';
-import { CertmanError, UsageError } from '../../src/errors.js';
+import { CertmanError } from '../../src/errors.js';
 
 const tmp = () => mkdtemp(join(tmpdir(), 'certman-responder-'));
 
@@ -34,8 +34,8 @@ describe('WebrootResponder', () => {
     const root = await tmp();
     const outside = await tmp();
     await symlink(outside, join(root, '.well-known'));
-    const responder = await WebrootResponder.open(root);
-    await assert.rejects(responder.publish('a.test', 'tok', 'x'), (err: unknown) => err instanceof CertmanError && /leaves the webroot/.test(err.message));
+    // Refused when opened, that is before anything is ordered.
+    await assert.rejects(WebrootResponder.open(root), (err: unknown) => err instanceof CertmanError && err.exitCode === 1 && /leaves the webroot/.test(err.message));
     assert.deepEqual(await readdir(outside), []);
   });
   it('replaces a symlink planted at the token path instead of writing through it', async () => {
@@ -52,7 +52,7 @@ describe('WebrootResponder', () => {
   it('rejects tokens that are not base64url and webroots that do not exist', async () => {
     const responder = await WebrootResponder.open(await tmp());
     await assert.rejects(responder.publish('a.test', '../../etc/passwd', 'x'), /not base64url/);
-    await assert.rejects(WebrootResponder.open('/nonexistent/certman'), (err: unknown) => err instanceof UsageError);
+    await assert.rejects(WebrootResponder.open('/nonexistent/certman'), (err: unknown) => err instanceof CertmanError && err.exitCode === 1 && /not an existing directory/.test(err.message));
   });
 });
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 
 import { CertmanError, ExitCode, UsageError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
-import { TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
+import { makeDirs, TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
 import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
 import { configDirs } from './config-dirs.js';
@@ -228,6 +228,27 @@ describe('writeFileAtomic', () => {
     await store.saveAccount({ server: 'https://ca.test/dir', url: 'https://ca.test/acct/1', keyPem: 'k', createdAt: 'now' });
     const leftovers = (await walk(dir)).filter((p) => path.basename(p).startsWith(TEMP_PREFIX));
     assert.deepEqual(leftovers, []);
+  });
+});
+
+describe('makeDirs', () => {
+  test('creates the missing folders, returns the first one, and accepts an existing path', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    assert.equal(await makeDirs(path.join(dir, 'a', 'b'), 0o700), path.join(dir, 'a'));
+    assert.ok((await stat(path.join(dir, 'a', 'b'))).isDirectory());
+    assert.equal(await makeDirs(path.join(dir, 'a', 'b'), 0o700), undefined);
+  });
+
+  test('fails, instead of looping like Node\'s recursive mkdir, where mkdir answers ENOENT (/proc)', async () => {
+    await assert.rejects(makeDirs('/proc/certman-unit/x', 0o700), { code: 'ENOENT' });
+  });
+
+  test('fails on a file in the way', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'file'), 'x');
+    await assert.rejects(makeDirs(path.join(dir, 'file', 'sub'), 0o700), { code: 'ENOTDIR' });
   });
 });
 

@@ -11,7 +11,7 @@ import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
-import { collect, parsePort } from '../parse.js';
+import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -41,7 +41,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .description('get a certificate for one or more names (HTTP-01)')
     .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', collect, [])
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
-    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server')
+    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server', nonEmpty('--webroot'))
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
     .option('--responder', 'publish tokens to the config dir\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
@@ -55,7 +55,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run before ordering; saved and run by renew before renewing')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew')
-    .option('-m, --email <address>', 'register first if there is no account, with this contact')
+    .option('-m, --email <address>', 'register first if there is no account, with this contact', parseEmail)
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')

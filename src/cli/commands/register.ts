@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { StoredAccount } from '../../store/types.js';
 import { setUpAccount, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
+import { parseEmail } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -13,7 +14,7 @@ export function defineRegister(program: Command, run: Runner): void {
   program
     .command('register')
     .description('create the ACME account for the server, or reuse the stored one')
-    .option('-m, --email <address>', 'contact for expiry and security notices (env CERTMAN_EMAIL)')
+    .option('-m, --email <address>', 'contact for expiry and security notices (env CERTMAN_EMAIL)', parseEmail)
     .option('--agree-tos', "agree to the CA's terms of service")
     .option('--eab-kid <kid>', 'external account binding key id (CAs such as ZeroSSL or a company CA)')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key (base64url)')

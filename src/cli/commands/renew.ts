@@ -9,7 +9,7 @@ import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-
 import { dueOptions } from '../due-options.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
-import { collect, parsePositive } from '../parse.js';
+import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -51,7 +51,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
-    .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`)
+    .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
@@ -65,7 +65,7 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
+  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
     import('../../renewal/renew.js'),
     import('../../logs/run-log.js'),
     import('../../registration/account.js'),
@@ -73,6 +73,8 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
     import('../interrupt.js'),
   ]);
   const store = await ctx.openStore();
+  // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
+  if (options.certName.length > 0) await selectCertificates(options.certName, store);
   const lock = await store.lock('config-dir', { wait: options.wait === true });
   const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
   // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.

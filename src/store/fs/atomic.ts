@@ -130,6 +130,38 @@ export async function ensureDir(dir: string, mode: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * `mkdir -p` without Node's recursive mkdir, which loops forever where mkdir answers ENOENT although the
+ * parent exists (`/proc/x` on Node 20): the missing folders are made one by one from the top, with `mode`
+ * (less the umask, as mkdir does), and the first failure is thrown. Returns the first folder created, like
+ * mkdir({ recursive: true }).
+ */
+export async function makeDirs(dir: string, mode: number): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let current = path.resolve(dir); !(await exists(current)); current = path.dirname(current)) {
+    missing.unshift(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const folder of missing) {
+    try {
+      await mkdir(folder, { mode });
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST') throw err;
+    }
+  }
+  return missing[0];
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
 /** Removes a file if it exists; returns whether it did. */
 export async function unlinkIfExists(file: string): Promise<boolean> {
   try {

@@ -19,7 +19,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { normalizeSerial } from '../../crypto/certificate.js';
@@ -36,7 +36,7 @@ import type {
   StoredAccount,
   StoreLock,
 } from '../types.js';
-import { ensureDir, errorCode, fsyncDir, isTempName, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
+import { ensureDir, errorCode, fsyncDir, isTempName, makeDirs, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
 import { acquireFileLock } from './lock.js';
 import {
@@ -220,7 +220,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   static async open(configDir: string): Promise<FileStore> {
     const store = new FileStore(path.resolve(configDir));
     try {
-      const created = await mkdir(store.configDir, { recursive: true, mode: DIR_PUBLIC });
+      const created = await makeDirs(store.configDir, DIR_PUBLIC);
       if (created !== undefined) await chmod(store.configDir, DIR_PUBLIC);
     } catch (err) {
       throw ioError(`cannot create config directory ${store.configDir}`, err);

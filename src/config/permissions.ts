@@ -1,0 +1,87 @@
+/**
+ * StrictModes for root, as sshd does it: when certman runs as root it reads nothing that another user can
+ * change. Whoever can write the config file or the config dir chooses the hook commands root runs (renewal/
+ * holds them), the CA, or the account key.
+ */
+import type { Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CertmanError, UsageError } from '../errors.js';
+
+/** Folders in the config dir checked like the config dir itself: renewal/ holds the hooks renew runs. */
+const TRUSTED_SUBDIRS = ['renewal'];
+
+const GROUP_OR_OTHER_WRITE = 0o022;
+const STICKY = 0o1000;
+
+/** The config dir and its renewal/ folder (see checkOnlyRootCanWrite). */
+export async function checkConfigDirForRoot(configDir: string): Promise<void> {
+  await checkOnlyRootCanWrite(configDir, 'config dir');
+  for (const sub of TRUSTED_SUBDIRS) await checkOnlyRootCanWrite(join(configDir, sub), `${sub}/ folder`);
+}
+
+/**
+ * Throws a UsageError (exit 2) when `path` or a folder above it can be changed by a user other than root:
+ * owned by another user, or writable by its group or others. Folders above it with the sticky bit (like
+ * /tmp) pass when root owns them, since others cannot rename or delete what they do not own there; `path`
+ * itself never passes that way. Both the path as given and its real path (symlinks resolved) are walked
+ * up to /. Parts that do not exist yet are skipped (certman creates them, owned by root, mode 0755/0700).
+ */
+export async function checkOnlyRootCanWrite(path: string, what: string): Promise<void> {
+  const given = resolve(path);
+  const checked = new Set<string>();
+  for (const start of [given, await realPathSoFar(given)]) {
+    for (let current = start, isTarget = true; ; isTarget = false) {
+      if (!checked.has(current)) {
+        checked.add(current);
+        const problem = problemOf(await statIfExists(current), isTarget);
+        if (problem !== undefined) throw refusal(`${what} ${given}`, given, current, problem);
+      }
+      const parent = dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+  }
+}
+
+/** Why another user can change this file or folder, or undefined when only root can. */
+function problemOf(st: Stats | undefined, isTarget: boolean): string | undefined {
+  if (st === undefined) return undefined;
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  const writable = st.mode & GROUP_OR_OTHER_WRITE;
+  if (writable === 0) return undefined;
+  if (!isTarget && st.isDirectory() && (st.mode & STICKY) !== 0) return undefined;
+  const who = writable === GROUP_OR_OTHER_WRITE ? 'its group and others' : writable & 0o020 ? 'its group' : 'others';
+  return `is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+}
+
+function refusal(subject: string, given: string, culprit: string, problem: string): UsageError {
+  const where = culprit === given ? subject : `${subject}: ${culprit}`;
+  const fix = problem.startsWith('is owned') ? `chown root ${culprit}` : `chmod go-w ${culprit}`;
+  return new UsageError(`${where} ${problem}; as root, certman refuses config that other users can change`, `${fix} (config dir and config file must be writable by root only)`);
+}
+
+/** The real path of the longest existing prefix of `path`, with the rest appended. */
+async function realPathSoFar(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    if (!isMissing(err)) throw new CertmanError(`cannot check ${path}: ${(err as Error).message}`, { cause: err });
+    const parent = dirname(path);
+    return parent === path ? path : join(await realPathSoFar(parent), basename(path));
+  }
+}
+
+async function statIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw new CertmanError(`cannot check ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
