@@ -8,7 +8,7 @@
 //
 // Needs wrk and nginx (Debian: wrk, nginx-light); installed with apt-get when missing and running as root.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { challengesDir, encodeTokenEntry, FsTokenStore } from '../src/challenge/token-store-fs.js';
 import { freePorts, startNginx, tempDir, which } from '../test/harness/index.js';
+import { processMemory } from '../test/harness/memory.js';
 import { track } from '../test/harness/proc.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -103,13 +104,6 @@ function fetchText(url: string, agent?: Agent): Promise<{ status: number; body: 
   });
 }
 
-/** kB figures from /proc/<pid>/status. */
-function memory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
 /** A store with `count` pending tokens, built once and cached in $TMPDIR (no fsync per file: test data). */
 async function bulkStore(count: number): Promise<{ dir: string; tokens: string[] }> {
   const dir = join(tmpdir(), `certman-bench-tokens-${count}`);
@@ -192,7 +186,7 @@ async function main(): Promise<void> {
   const big = await startServe(bulk.dir, memoryPort);
   try {
     await new Promise((r) => setTimeout(r, 500));
-    const idle = memory(big.child.pid ?? 0);
+    const idle = processMemory(big.child.pid ?? 0);
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     const started = Date.now();
     let ok = 0;
@@ -202,10 +196,10 @@ async function main(): Promise<void> {
     }
     agent.destroy();
     const seconds = (Date.now() - started) / 1000;
-    const busy = memory(big.child.pid ?? 0);
+    const busy = processMemory(big.child.pid ?? 0);
     console.log('');
     console.log(`memory with ${tokenCount} pending tokens in the store (${bulk.dir}):`);
-    console.log(`  RSS after start ${fmt(idle.rss / 1024, 1)} MB; after answering every token once ${fmt(busy.rss / 1024, 1)} MB (peak ${fmt(busy.peak / 1024, 1)} MB)`);
+    console.log(`  RSS after start ${fmt(idle.rssKb / 1024, 1)} MB; after answering every token once ${fmt(busy.rssKb / 1024, 1)} MB (peak ${fmt(busy.peakKb / 1024, 1)} MB)`);
     console.log(`  ${ok}/${tokenCount} answered 200 in ${fmt(seconds, 1)} s (${fmt(tokenCount / seconds, 0)} distinct tokens/s, each a store read)`);
   } finally {
     await big.stop();

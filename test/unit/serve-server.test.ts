@@ -4,7 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ChallengeServer, type AccessEntry, type ChallengeServerOptions } from '../../src/challenge/server/index.js';
 import type { PendingToken, TokenStore } from '../../src/challenge/token-store.js';
-import { formatAccess } from '../../src/cli/commands/serve-challenge.js';
+import { AccessLog, formatAccess } from '../../src/cli/commands/serve-challenge.js';
 import { rawHttp } from '../harness/http.js';
 
 const THUMB = 'Zm9vYmFyYmF6cXV4cXV1eGZvb2JhcmJhenF1eHF1dXg';
@@ -230,6 +230,60 @@ describe('ChallengeServer', () => {
     for (const s of sockets) s.destroy();
   });
 
+  it('answers 429 at once to a connection pipelining more store reads than maxPipelined, and still answers others', async () => {
+    const { store, port, server, log } = await start({ maxPipelined: 4, cacheMs: 0 });
+    await store.put('tok', `tok.${THUMB}`, 'a.test');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const read = store.get.bind(store);
+    store.get = async (token) => {
+      await held; // every store read waits: the pipelined requests pile up behind the first
+      return read(token);
+    };
+    const pipelined = 'GET /.well-known/acme-challenge/tok HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(20);
+    const answers = raw(port, pipelined, 2000);
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    const text = await answers;
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d+) /g)].map((m) => Number(m[1]));
+    assert.deepEqual(statuses, Array<number>(20).fill(429), 'refused at once, without waiting for the store');
+    assert.equal(server.stats().pipelineOverflows, 1);
+    assert.ok(log.filter((e) => e.status === 429).length === 20);
+    // One request at a time on another connection is answered as usual.
+    assert.equal((await get(port, '/.well-known/acme-challenge/tok')).status, 200);
+  });
+
+  it('answers a pipelined burst from the cache without counting it against maxPipelined', async () => {
+    const { store, port } = await start({ maxPipelined: 2 });
+    await store.put('tok', `tok.${THUMB}`, 'a.test');
+    assert.equal((await get(port, '/.well-known/acme-challenge/tok')).status, 200); // now cached
+    const text = await raw(port, 'GET /.well-known/acme-challenge/tok HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(10), 1000);
+    assert.equal([...text.matchAll(/HTTP\/1\.1 200 /g)].length, 10);
+  });
+
+  it('passes at most maxPipelined pipelined requests of one connection to the origin', async () => {
+    const o = await origin(() => undefined); // never answers
+    const { port, server } = await start({ maxPipelined: 3, fallback: { kind: 'proxy', origin: new URL(o.url) } });
+    const text = await raw(port, 'GET /app HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(12), 2000);
+    assert.deepEqual([...text.matchAll(/HTTP\/1\.1 (\d+) /g)].map((m) => Number(m[1])), Array<number>(12).fill(429));
+    assert.ok(o.seen.length <= 3, `the origin saw ${o.seen.length} requests`);
+    assert.equal(server.stats().pipelineOverflows, 1);
+  });
+
+  it('logs 499, not 200, for a request whose client left before the answer', async () => {
+    const { store, port, log } = await start();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    store.get = async () => {
+      await held;
+      return { keyAuthorization: `tok.${THUMB}`, domain: 'a.test' };
+    };
+    await raw(port, 'GET /.well-known/acme-challenge/tok HTTP/1.1\r\nHost: a\r\n\r\n', 300);
+    release();
+    while (log.length === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(log[0]?.status, 499);
+  });
+
   it('stops gracefully: a request in flight finishes, new connections are refused', async () => {
     let release: () => void = () => undefined;
     const o = await origin((_req, res) => {
@@ -250,6 +304,18 @@ describe('ChallengeServer', () => {
 });
 
 describe('access log lines', () => {
+  it('are dropped past a 4 MiB backlog, counting those not written yet', () => {
+    const written: string[] = [];
+    const out = { writableLength: 0, write: (text: string) => written.push(text) > 0 } as unknown as NodeJS.WriteStream;
+    const log = new AccessLog(out);
+    const entry: AccessEntry = { time: new Date(0), remoteAddress: '127.0.0.1', method: 'GET', url: '/x', httpVersion: '1.1', status: 429, bytes: 28, durationMs: 0.1, host: 'a', userAgent: undefined };
+    // A flood answered within one event-loop turn: nothing reaches stdout before the batch is flushed.
+    for (let i = 0; i < 100_000; i++) log.write(entry);
+    log.flush();
+    assert.ok(log.dropped > 0);
+    assert.ok(written.join('').length <= 4 * 1024 * 1024 + 200, `${written.join('').length} characters in one batch`);
+  });
+
   it('are one line, with quotes and control characters escaped', () => {
     const line = formatAccess({
       time: new Date('2030-01-01T00:00:00Z'),

@@ -40,8 +40,11 @@ export class ReverseProxy {
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
-  /** Forwards one request; `onBytes` counts the body bytes sent to the client (access log). */
-  forward(req: IncomingMessage, res: ServerResponse, onBytes: (n: number) => void): void {
+  /**
+   * Forwards one request; `onBytes` counts the body bytes sent to the client (access log). Returns
+   * a function that abandons the request at the origin (the caller answers the client itself).
+   */
+  forward(req: IncomingMessage, res: ServerResponse, onBytes: (n: number) => void): () => void {
     const { origin } = this.options;
     const send = origin.protocol === 'https:' ? httpsRequest : httpRequest;
     const upstream = send({
@@ -56,7 +59,8 @@ export class ReverseProxy {
     });
     upstream.setTimeout(this.timeoutMs, () => upstream.destroy(new ProxyTimeout()));
     const fail = (err: Error | null | undefined): void => {
-      if (err === null || err === undefined || res.writableFinished) return;
+      // Ended: the whole answer is out, or the caller answered instead (cancelled).
+      if (err === null || err === undefined || res.writableEnded) return;
       if (!res.headersSent) {
         const status = err instanceof ProxyTimeout ? 504 : 502;
         const body = status === 504 ? 'the origin did not answer in time\n' : 'the origin cannot be reached\n';
@@ -89,6 +93,7 @@ export class ReverseProxy {
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
+    return () => upstream.destroy();
   }
 
   close(): void {

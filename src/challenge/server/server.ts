@@ -29,6 +29,8 @@ export interface ChallengeServerOptions {
   maxHeaderSize?: number;
   /** Connections open at once over all addresses; more are closed on arrival. Default 4096. */
   maxConnections?: number;
+  /** Answers (store reads, proxied requests) one connection may wait for at once; see mayWait. Default 8. */
+  maxPipelined?: number;
   /** How long a token found in the store is remembered. Default 1000 ms; 0 disables. */
   cacheMs?: number;
   /** Called once per request (and per rejected connection) after the response: the access log. */
@@ -46,6 +48,7 @@ export interface AccessEntry {
   method: string;
   url: string;
   httpVersion: string;
+  /** 499 when the client left before the whole answer was out. */
   status: number;
   /** Body bytes sent. */
   bytes: number;
@@ -68,18 +71,41 @@ export interface ServerStats {
   clientErrors: number;
   /** Connections closed on arrival because of the connection cap. */
   dropped: number;
+  /** Connections that pipelined more than maxPipelined waiting requests (answered 429 from then on). */
+  pipelineOverflows: number;
   storeErrors: number;
 }
 
+/**
+ * Limits for the open internet. Together they bound what one connection can hold: at most 8 KiB of
+ * header, no body (never read; streamed with --proxy-to), and `maxPipelined` requests waiting, for
+ * at most `headersTimeoutMs` before a request is complete and `keepAliveTimeoutMs` between
+ * requests. test/e2e/serve-challenge-attack.test.ts measures the memory this leaves under attack.
+ */
 const DEFAULTS = {
+  /** A CA sends its few hundred bytes of header at once; 10 s covers a slow path, not a slowloris. */
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,
+  /** A CA's request is well under 1 KiB; Node's own default (16 KiB) only gives an attacker more. */
   maxHeaderSize: 8 * 1024,
+  /** A held connection costs ≈ 15 KiB (500 slowloris with 7 KiB of header each: +7.5 MB): 4096 ≈ 60 MiB. */
   maxConnections: 4096,
+  /** A CA sends one request at a time per connection; a few more allow honest pipelining. */
+  maxPipelined: 8,
   cacheMs: 1000,
 };
+
+/** Per connection: its requests waiting for an answer (each with a way to refuse it at once). */
+interface Pipeline {
+  waiting: Set<() => void>;
+  /** It pipelined more than maxPipelined of them: requests that would wait are refused from now on. */
+  over: boolean;
+}
+
+/** The access log's status for a request whose client left before its whole answer was out (as nginx logs it). */
+const NO_ANSWER = 499;
 
 /** Common to every answer that is not proxied. */
 const SAFE_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
@@ -95,7 +121,9 @@ export class ChallengeServer {
   private readonly proxy: ReverseProxy | undefined;
   private readonly fallback: Fallback;
   private readonly maxConnections: number;
-  private readonly counters: ServerStats = { requests: 0, answered: 0, clientErrors: 0, dropped: 0, storeErrors: 0 };
+  private readonly maxPipelined: number;
+  private readonly pipelines = new WeakMap<Socket, Pipeline>();
+  private readonly counters: ServerStats = { requests: 0, answered: 0, clientErrors: 0, dropped: 0, pipelineOverflows: 0, storeErrors: 0 };
   private connections = 0;
   private closing = false;
   private stopping: Promise<void> | undefined;
@@ -105,6 +133,7 @@ export class ChallengeServer {
     this.fallback = options.fallback ?? { kind: 'not-found' };
     this.proxy = this.fallback.kind === 'proxy' ? new ReverseProxy({ origin: this.fallback.origin }) : undefined;
     this.maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;
+    this.maxPipelined = options.maxPipelined ?? DEFAULTS.maxPipelined;
   }
 
   /** Binds every address (all or none: a failure closes those already bound) and starts serving. */
@@ -204,7 +233,7 @@ export class ChallengeServer {
     const sent = { bytes: 0 };
     const { onAccess } = this.options;
     if (onAccess !== undefined) {
-      res.once('close', () => onAccess(accessEntry(req, res.statusCode, sent.bytes, performance.now() - started)));
+      res.once('close', () => onAccess(accessEntry(req, res.writableFinished ? res.statusCode : NO_ANSWER, sent.bytes, performance.now() - started)));
     }
     if (this.closing) {
       res.once('finish', () => setImmediate(() => this.servers.forEach((s) => s.closeIdleConnections())));
@@ -232,18 +261,57 @@ export class ChallengeServer {
       this.answer(req, res, cached, sent);
       return;
     }
+    if (!this.mayWait(req, res, sent)) return;
     this.cache.get(token).then(
       (pending) => this.answer(req, res, pending, sent),
       (err: unknown) => {
         this.counters.storeErrors += 1;
         this.options.onStoreError?.(err);
-        if (!res.destroyed) this.text(req, res, 503, 'token store unavailable\n', sent, { 'Retry-After': '1' });
+        if (!res.destroyed && !res.headersSent) this.text(req, res, 503, 'token store unavailable\n', sent, { 'Retry-After': '1' });
       },
     );
   }
 
+  /**
+   * Admits a request whose answer comes later (a store read, the origin), within its connection's
+   * `maxPipelined`. Node parses every pipelined request of a received chunk at once (64 KiB: over a
+   * thousand requests) and keeps each one, with its response, queued behind the first unanswered
+   * one; behind a store read that lasts an event-loop turn, in which every other connection does
+   * the same: 1,000 connections sending 256 KiB of pipelined token requests took the process out
+   * of memory. So over the limit the connection's waiting requests that have no answer yet, this
+   * one and every later one that would wait get 429 at once, and the queue drains in the same turn.
+   * `cancel` stops the work a refused request started. False when this request was refused.
+   */
+  private mayWait(req: IncomingMessage, res: ServerResponse, sent: { bytes: number }, cancel = () => {}): boolean {
+    const refuse = (): void => {
+      if (res.headersSent || res.destroyed) return;
+      cancel();
+      this.text(req, res, 429, 'too many pipelined requests\n', sent, { 'Retry-After': '1' });
+    };
+    let pipeline = this.pipelines.get(req.socket);
+    if (pipeline === undefined) {
+      pipeline = { waiting: new Set(), over: false };
+      this.pipelines.set(req.socket, pipeline);
+    }
+    if (!pipeline.over && pipeline.waiting.size >= this.maxPipelined) {
+      pipeline.over = true;
+      this.counters.pipelineOverflows += 1;
+      for (const waiting of pipeline.waiting) waiting();
+    }
+    if (pipeline.over) {
+      refuse();
+      return false;
+    }
+    const { waiting } = pipeline;
+    waiting.add(refuse);
+    // Waiting until delivered: a client that does not read its answers keeps them counted.
+    res.once('close', () => waiting.delete(refuse));
+    return true;
+  }
+
   private answer(req: IncomingMessage, res: ServerResponse, pending: PendingToken | undefined, sent: { bytes: number }): void {
-    if (res.destroyed) return;
+    // Closed meanwhile, or already refused by mayWait.
+    if (res.destroyed || res.headersSent) return;
     if (pending === undefined || (this.options.checkHost === true && hostName(req.headers.host) !== pending.domain)) {
       this.text(req, res, 404, 'not found\n', sent);
       return;
@@ -263,8 +331,13 @@ export class ChallengeServer {
         const host = name.includes(':') ? `[${name}]` : name;
         return this.text(req, res, 301, 'moved to https\n', sent, { Location: `https://${host}${req.url ?? '/'}` });
       }
-      case 'proxy':
-        return this.proxy?.forward(req, res, (n) => (sent.bytes += n));
+      case 'proxy': {
+        const proxy = this.proxy;
+        let cancel = (): void => undefined;
+        if (proxy === undefined || !this.mayWait(req, res, sent, () => cancel())) return;
+        cancel = proxy.forward(req, res, (n) => (sent.bytes += n));
+        return;
+      }
     }
   }
 

@@ -173,19 +173,23 @@ function url(a: ListeningAddress): string {
 }
 
 /** One line per request, written in batches; a reader that falls behind loses lines, not our memory. */
-class AccessLog {
+export class AccessLog {
   dropped = 0;
   private pending: string[] = [];
+  /** Characters in `pending`: a flood answered within one event-loop turn counts before it is written. */
+  private pendingLength = 0;
   private scheduled = false;
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   write(entry: AccessEntry): void {
-    if (this.out.writableLength > MAX_LOG_BACKLOG) {
+    if (this.out.writableLength + this.pendingLength > MAX_LOG_BACKLOG) {
       this.dropped += 1;
       return;
     }
-    this.pending.push(formatAccess(entry));
+    const line = formatAccess(entry);
+    this.pending.push(line);
+    this.pendingLength += line.length + 1;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -197,6 +201,7 @@ class AccessLog {
     if (this.pending.length === 0) return;
     this.out.write(`${this.pending.join('\n')}\n`);
     this.pending = [];
+    this.pendingLength = 0;
   }
 }
 
