@@ -41,7 +41,7 @@ export async function openTerminal(args: string[], env: Record<string, string> =
     press: async (key) => {
       await tmux('send-keys', '-t', 'main', key);
     },
-    waitFor: async (pattern, timeoutMs = 10_000) => {
+    waitFor: async (pattern, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = await screen();
@@ -50,7 +50,7 @@ export async function openTerminal(args: string[], env: Record<string, string> =
         await sleep(100);
       }
     },
-    exitCode: async (timeoutMs = 20_000) => {
+    exitCode: async (timeoutMs = 45_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = await readFile(codeFile, 'utf8').catch(() => '');
