@@ -1,11 +1,11 @@
 // No-op `certman renew` over a large store: wall time and peak RSS (targets: ≤ 1 s and ≤ 150 MB
-// for 10,000 certificates on a 2-core machine). Compares with certbot when it is installed.
+// for 10,000 certificates on a 2-core machine). bench/compare runs a no-op renew side by side with
+// certbot and lego (over copies of one real lineage).
 //
 //   node --import tsx bench/renew-noop.ts [count]        (default 10000; BENCH_RUNS=5)
 //
 // The store is built once (real X.509 certificates with expiry dates spread over 90 days, written
 // through certman's own FileStore) and cached in $TMPDIR/certman-bench-<count>.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
 import { openStore } from '../src/store/index.js';
+import { cliEnv } from '../test/harness/index.js';
+import { measure, median, rssMethod, type Command, type Sample } from './lib/measure.js';
+import { formatMs } from './lib/report.js';
 
 const count = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -62,26 +65,15 @@ async function build(): Promise<void> {
   }
 }
 
-function measure(cmd: string, args: string[]): { ms: number; rssMb: number; code: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  const [secs, kb] = (r.stderr.trim().split('\n').at(-1) ?? '0 0').split(' ');
-  return { ms: Number(secs) * 1000, rssMb: Number(kb) / 1024, code: r.status ?? -1 };
-}
-
 if (!existsSync(join(dir, 'renewal'))) {
   process.stderr.write(`building a store of ${count} certificates in ${dir}\n`);
   await build();
 }
-const args = [bin, '--config-dir', dir, 'renew', '-q', '--no-random-sleep'];
-const results = Array.from({ length: runs }, () => measure(process.execPath, args));
+const renew: Command = { cmd: process.execPath, args: [bin, '--config-dir', dir, 'renew', '-q', '--no-random-sleep'], env: cliEnv() };
+const results: Sample[] = [];
+for (let run = 0; run < runs; run += 1) results.push(await measure(renew));
 const failed = results.find((r) => r.code !== 0);
-if (failed !== undefined) throw new Error(`certman renew exited ${failed.code}`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-console.log(`no-op renew over ${count} certificates, median of ${runs} runs`);
-console.log(`certman  ${median(results.map((r) => r.ms)).toFixed(0).padStart(6)} ms  ${median(results.map((r) => r.rssMb)).toFixed(0).padStart(4)} MB peak RSS`);
-try {
-  execFileSync('certbot', ['--version'], { stdio: 'ignore' });
-  console.log('certbot is installed: compare with `certbot renew` over a certbot store of the same size (not built here)');
-} catch {
-  console.log('certbot: not installed (field notes: certbot 2.1 ≈ 0.36 s + 3 ms per certificate, ≈ 30 s for 10,000)');
-}
+if (failed !== undefined) throw new Error(`certman renew exited ${failed.code}:\n${failed.output}`);
+const rss = results.flatMap((r) => (r.rssKb === undefined ? [] : [r.rssKb / 1024]));
+console.log(`no-op renew over ${count} certificates, median of ${runs} runs (peak RSS: ${rssMethod()})`);
+console.log(`certman  ${formatMs(median(results.map((r) => r.ms))).padStart(9)}  ${rss.length === 0 ? 'n/a' : median(rss).toFixed(0).padStart(4)} MiB peak RSS`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [lego] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
 #                                                                              (default: pebble nginx)
 #
 # - checks Node.js >= 20;
@@ -12,6 +12,7 @@
 #     redis  -> redis-server (package redis-server)
 #     tmux   -> tmux (a real terminal for the prompt tests)
 #     certbot -> certbot (real certbot lineages for the import-certbot tests)
+#     lego   -> lego (only bench/compare uses it; npm test does not)
 #     zsh    -> zsh, fish -> fish (the shell completion tests run them)
 #     groff  -> groff (package groff-base), mandoc -> mandoc (the man page must render without warnings)
 #     apache -> apache2, haproxy -> haproxy (the README's recipes run against them)
@@ -91,6 +92,9 @@ for want in "${wanted[@]}"; do
     certbot)
       have certbot || add_pkg certbot
       ;;
+    lego)
+      have lego || add_pkg lego
+      ;;
     zsh | fish | mandoc)
       have "$want" || add_pkg "$want"
       ;;
@@ -98,7 +102,7 @@ for want in "${wanted[@]}"; do
       have groff || add_pkg groff-base
       ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, zsh, fish, groff, mandoc, apache, haproxy)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, lego, zsh, fish, groff, mandoc, apache, haproxy)"
       ;;
   esac
 done
@@ -138,6 +142,7 @@ for want in "${wanted[@]}"; do
     apache | apache2) have apache2 || still_missing+=(apache2) ;;
     haproxy) have haproxy || still_missing+=(haproxy) ;;
     certbot) have certbot || still_missing+=(certbot) ;;
+    lego) have lego || still_missing+=(lego) ;;
     zsh | fish | mandoc) have "$want" || still_missing+=("$want") ;;
     groff | groff-base) have groff || still_missing+=(groff) ;;
   esac
