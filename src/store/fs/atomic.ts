@@ -27,6 +27,22 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** What to do about a failed filesystem call, for the errors that have an obvious cause. */
+export function fsErrorHint(err: unknown): string | undefined {
+  switch (errorCode(err)) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'The disk (or quota) is full: free some space and run certman again.';
+    case 'EROFS':
+      return 'The config directory is on a read-only filesystem: remount it read-write, or use another config directory.';
+    default:
+      return undefined;
+  }
+}
+
 function tempPath(target: string): string {
   // Only a prefix of the target's name, so a long name still fits in NAME_MAX (255 bytes).
   const hint = path.basename(target).slice(0, 32);

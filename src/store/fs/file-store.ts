@@ -36,7 +36,7 @@ import type {
   StoredAccount,
   StoreLock,
 } from '../types.js';
-import { ensureDir, errorCode, fsyncDir, isTempName, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
+import { ensureDir, errorCode, fsErrorHint, fsyncDir, isTempName, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
 import { acquireFileLock } from './lock.js';
 import {
@@ -110,17 +110,8 @@ or rename them, or renewed certificates will no longer reach the server.
 
 function ioError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const code = errorCode(err);
-  let hint: string | undefined;
-  if (code === 'EACCES' || code === 'EPERM') {
-    hint = 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.';
-  } else if (code === 'ENOSPC' || code === 'EDQUOT') {
-    hint = 'The disk (or quota) is full.';
-  } else if (code === 'EROFS') {
-    hint = 'The config directory is on a read-only filesystem.';
-  }
   const detail = err instanceof Error ? err.message : String(err);
-  return new CertmanError(`${action}: ${detail}`, { cause: err, hint });
+  return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
