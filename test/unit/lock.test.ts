@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url';
 
 import { CertmanError, ExitCode, LockedError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
-import { acquireFileLock, LEGACY_LOCK_HOLD_MS, lockFilePath, LOCKS_DIR, processStartTime, type LockHolder } from '../../src/store/fs/lock.js';
+import { TEMP_PREFIX } from '../../src/store/fs/atomic.js';
+import { hostTag, processStartTime } from '../../src/store/fs/host.js';
+import { acquireFileLock, LEGACY_LOCK_HOLD_MS, lockFilePath, LOCKS_DIR, type LockHolder } from '../../src/store/fs/lock.js';
 
 const LOCK_MODULE = pathToFileURL(path.resolve('src/store/fs/lock.ts')).href;
 
@@ -176,7 +178,7 @@ describe('file lock', () => {
     assert.equal(holder.pid, process.pid);
     assert.equal(holder.hostname, os.hostname());
     assert.ok(!Number.isNaN(Date.parse(holder.startedAt)));
-    const start = await processStartTime(process.pid);
+    const start = processStartTime(process.pid);
     if (start !== undefined) assert.equal(holder.processStart, start);
     await lock.release();
     assert.equal(await exists(file), false);
@@ -255,7 +257,7 @@ describe('file lock', () => {
     const dir = await configDir();
     const holder = liveProcess();
     assert.ok(holder.pid !== undefined);
-    const processStart = await processStartTime(holder.pid);
+    const processStart = processStartTime(holder.pid);
     await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart });
     await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), {
       name: 'LockedError',
@@ -279,7 +281,7 @@ describe('file lock', () => {
   test('a live pid with another start time is a reused pid: stale', async (t) => {
     const holder = liveProcess();
     assert.ok(holder.pid !== undefined);
-    const start = await processStartTime(holder.pid);
+    const start = processStartTime(holder.pid);
     if (start === undefined) {
       t.skip('no /proc/<pid>/stat here');
       holder.kill('SIGKILL');
@@ -413,6 +415,28 @@ describe('file lock', () => {
     assert.ok(Date.now() >= lastExpiry, 'taken over only once the lease ran out');
     assert.equal(lock.holder.hostname, os.hostname());
     await lock.release();
+  });
+
+  test('a break file left by a dead process of this host does not hold up taking over', async () => {
+    const dir = await configDir();
+    const dead = { pid: await deadPid(), hostname: os.hostname(), startedAt: new Date().toISOString() };
+    const file = await writeLock(dir, 'renew', dead);
+    await writeFile(`${file}.break`, JSON.stringify(dead));
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+  });
+
+  test('temp files a killed contender left in .locks are removed by the next one; those of a live writer stay', async () => {
+    const dir = await configDir();
+    const locks = path.join(dir, LOCKS_DIR);
+    await mkdir(locks, { recursive: true });
+    const temp = (pid: number) => `${TEMP_PREFIX}renew.lock-${hostTag()}-${pid}-0123456789ab`;
+    await writeFile(path.join(locks, temp(await deadPid())), '{}');
+    await writeFile(path.join(locks, temp(process.pid)), '{}');
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+    assert.deepEqual(await readdir(locks), [temp(process.pid)]);
   });
 
   test('wait:true acquires once the holder releases', async () => {

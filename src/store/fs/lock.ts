@@ -6,9 +6,11 @@
  *                                             "processStart","expiresAt"} of the holder
  *   <configDir>/.locks/<name>.lock.break    held for a few milliseconds by whoever replaces or removes the lock
  *
- * Acquiring creates the lock file with O_CREAT|O_EXCL, so exactly one contender can create it. The holder
- * keeps extending `expiresAt` (every quarter of the lease, from an unref'd timer) while it runs, and stops
- * when it releases. Whether a lock is still held:
+ * Lock and break files are created complete: the record is written to a temp file that is then hard-linked
+ * to the name, which fails if the name exists (atomic, also over NFS), so exactly one contender creates it
+ * and nobody ever reads a half-written one, even when its writer is killed. The holder keeps extending
+ * `expiresAt` (every quarter of the lease, from an unref'd timer) while it runs, and stops when it
+ * releases. Whether a lock is still held:
  * - written on this host (same hostname, boot and PID namespace): while its process lives, whatever the
  *   expiry says: its pid exists (kill(pid, 0)) and, when recorded, /proc/<pid>/stat shows the recorded start
  *   time (a reused pid is another process). A dead holder's lock is taken over at once.
@@ -17,13 +19,15 @@
  * - written elsewhere by a certman from before leases (no `expiresAt`; it never extended its lock): until
  *   {@link LEGACY_LOCK_HOLD_MS} after it was taken, longer than such a run's random sleep and work, then
  *   it is taken as abandoned.
- * - unreadable as JSON: being written, or left half-written by a crash once older than
+ * - unreadable as JSON (damaged by hand, or written by an old certman): stale once older than
  *   {@link CORRUPT_LOCK_STALE_MS}.
  *
  * Whoever replaces or removes a lock file other than by creating it (breaking a stale lock, extending or
- * releasing one's own) first takes the `.break` file (O_EXCL) and checks that the lock is still the very file
- * it judged (breaking: inode and content; extending and releasing: its owner id). A breaker renames the stale
- * file to a unique name, unlinks that and competes again with O_EXCL, so two contenders never both win and
+ * releasing one's own) first takes the `.break` file, which records who holds it, and checks that the lock is
+ * still the very file it judged (breaking: inode and content; extending and releasing: its owner id). A
+ * `.break` file of a dead process of this host is removed at once, any other after
+ * {@link CORRUPT_LOCK_STALE_MS}. A breaker renames the stale file to `<name>.lock.stale` (only the `.break`
+ * holder uses that name), unlinks that and competes again, so two contenders never both win and
  * a fresh lock is never removed by someone who saw its stale predecessor. An extension writes the new record
  * into the `.break` file it holds and renames that over the lock: one rename replaces the lock atomically and
  * gives up `.break`. A holder that finds another owner's record has lost its lease (it was stalled for a
@@ -33,21 +37,21 @@
  * that is killed leaves its file behind for the next run to find stale. Locks are not re-entrant: a second
  * lock() on a name this process holds fails (or waits).
  */
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsConstants, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import os from 'node:os';
+import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CertmanError, LockedError } from '../../errors.js';
 import type { LockOptions, StoreLock } from '../types.js';
-import { ensureDir, errorCode, fsErrorHint } from './atomic.js';
+import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
+import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
 import { isValidName } from './names.js';
 
 /** Folder of the lock files, under the config directory. */
 export const LOCKS_DIR = '.locks';
-/** A lock (or break) file that is not valid JSON and at least this old was left by a crash. */
+/** A lock file that is not valid JSON, or a break file of another host, this old is stale. */
 export const CORRUPT_LOCK_STALE_MS = 10_000;
 /** Lease length unless LockOptions.leaseMs says otherwise: how long a dead node can block the others. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -84,58 +88,6 @@ export function lockFilePath(configDir: string, name: string): string {
   return path.join(configDir, LOCKS_DIR, `${name}.lock`);
 }
 
-/** Start time of process `pid` (field 22 of /proc/<pid>/stat), or undefined where it cannot be read. */
-export async function processStartTime(pid: number): Promise<number | undefined> {
-  try {
-    return parseStartTime(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseStartTime(stat: string): number | undefined {
-  // "pid (comm) state ppid …": comm may contain spaces and parentheses, so split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
-  const value = Number(fields[22 - 3]);
-  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-}
-
-function readOr<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Where this process runs: a lock with the same identity names a pid this process can check. */
-interface HostIdentity {
-  hostname: string;
-  bootId?: string;
-  pidNamespace?: string;
-}
-
-let identity: HostIdentity | undefined;
-
-function thisHost(): HostIdentity {
-  if (identity === undefined) {
-    const bootId = readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
-    const pidNamespace = readOr(() => readlinkSync('/proc/self/ns/pid'));
-    identity = {
-      hostname: os.hostname(),
-      ...(bootId === undefined || bootId === '' ? {} : { bootId }),
-      ...(pidNamespace === undefined ? {} : { pidNamespace }),
-    };
-  }
-  return identity;
-}
-
-/** Whether the holder's pid can be checked here; a part either side does not know does not count. */
-function onThisHost(holder: LockHolder, here: HostIdentity = thisHost()): boolean {
-  const agree = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a === b;
-  return holder.hostname === here.hostname && agree(holder.bootId, here.bootId) && agree(holder.pidNamespace, here.pidNamespace);
-}
-
 const optionalStrings = ['owner', 'bootId', 'pidNamespace', 'expiresAt'] as const;
 
 /** Parses a lock file; undefined when it is not a complete, well-formed lock. */
@@ -170,24 +122,9 @@ function serializeHolder(holder: LockHolder): string {
   return `${JSON.stringify(holder)}\n`;
 }
 
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return errorCode(err) !== 'ESRCH';
-  }
-}
-
-/** Whether a process of this host named by a lock file may still be running. */
-async function processAlive(holder: LockHolder): Promise<boolean> {
-  if (!pidExists(holder.pid)) return false;
-  if (holder.processStart !== undefined) {
-    const current = await processStartTime(holder.pid);
-    if (current !== undefined && current !== holder.processStart) return false;
-  }
-  return true;
+/** Whether the process of this host named by a lock or break file may still be running. */
+function holderAlive(holder: LockHolder): boolean {
+  return processAlive(holder.pid, holder.processStart);
 }
 
 /** When the lease of a lock written on another host runs out (ms since the epoch). */
@@ -234,55 +171,72 @@ function sameFile(a: Observed, b: Observed): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.text === b.text;
 }
 
-async function isStale(seen: Observed, now: number): Promise<boolean> {
+function isStale(seen: Observed, now: number): boolean {
   if (seen.holder === undefined) return now - seen.mtimeMs >= CORRUPT_LOCK_STALE_MS;
-  if (onThisHost(seen.holder)) return !(await processAlive(seen.holder));
+  if (onThisHost(seen.holder)) return !holderAlive(seen.holder);
   return now >= leaseEnd(seen.holder, seen.mtimeMs);
 }
 
-/** The `.break` file of a lock, held exclusively while the lock file is replaced or removed. */
-interface BreakFile {
-  path: string;
-  handle: FileHandle;
+/**
+ * Creates `target` holding `content`, or returns false if it exists: the content goes to a temp file
+ * first, which is then hard-linked to `target` (link never replaces an existing name).
+ */
+async function createExclusive(target: string, content: string, mode: number): Promise<boolean> {
+  const tmp = tempPath(target);
+  try {
+    await writeFile(tmp, content, { flag: 'wx', mode });
+    await link(tmp, target);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** The `.break` file of a lock, which this process holds while it replaces or removes the lock file. */
+function breakPath(file: string): string {
+  return `${file}.break`;
 }
 
 /**
- * Takes `<file>.break`, or returns undefined when someone else holds it (removing it first when it was
- * left by a process killed while holding it).
+ * Takes `<file>.break`, recording `record` in it; false when someone else holds it (after removing it
+ * if it was left by a process that died holding it).
  */
-async function takeBreakFile(file: string): Promise<BreakFile | undefined> {
-  const breaker = `${file}.break`;
-  try {
-    const handle = await open(breaker, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
-    return { path: breaker, handle };
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
-  }
-  // Held for milliseconds by a live process; one this old was left by a process killed meanwhile.
-  const info = await stat(breaker).catch(() => undefined);
-  if (info !== undefined && Date.now() - info.mtimeMs >= CORRUPT_LOCK_STALE_MS) {
+async function takeBreakFile(file: string, record: LockHolder): Promise<boolean> {
+  const breaker = breakPath(file);
+  if (await createExclusive(breaker, serializeHolder(record), 0o644)) return true;
+  // Held for milliseconds by a live process; a dead one of this host, or one this old, left it.
+  const seen = await observe(breaker);
+  if (seen === undefined) return false;
+  const dead = seen.holder !== undefined && onThisHost(seen.holder) && !holderAlive(seen.holder);
+  if (dead || Date.now() - seen.mtimeMs >= CORRUPT_LOCK_STALE_MS) {
     const again = await stat(breaker).catch(() => undefined);
-    if (again !== undefined && again.ino === info.ino) await unlink(breaker).catch(() => undefined);
+    if (again !== undefined && again.ino === seen.ino) await unlink(breaker).catch(() => undefined);
   }
-  return undefined;
+  return false;
 }
 
-async function dropBreakFile(breaker: BreakFile): Promise<void> {
-  await breaker.handle.close().catch(() => undefined);
-  await unlink(breaker.path).catch(() => undefined);
+async function dropBreakFile(file: string): Promise<void> {
+  await unlink(breakPath(file)).catch(() => undefined);
+}
+
+/** Where a breaker moves a stale lock file before unlinking it; only the `.break` holder uses it. */
+function asidePath(file: string): string {
+  return `${file}.stale`;
 }
 
 /**
  * Removes the stale lock file `seen` if it is still in place. Returns false when another contender
  * is removing it right now (it holds the break file).
  */
-async function breakStale(file: string, seen: Observed): Promise<boolean> {
-  const breaker = await takeBreakFile(file);
-  if (breaker === undefined) return false;
+async function breakStale(file: string, seen: Observed, record: LockHolder): Promise<boolean> {
+  if (!(await takeBreakFile(file, record))) return false;
   try {
     const current = await observe(file);
     if (current === undefined || !sameFile(current, seen)) return true; // Already replaced or removed.
-    const aside = `${file}.stale-${randomBytes(6).toString('hex')}`;
+    const aside = asidePath(file);
     await rename(file, aside);
     const moved = await observe(aside);
     if (moved !== undefined && !sameFile(moved, seen)) {
@@ -292,7 +246,7 @@ async function breakStale(file: string, seen: Observed): Promise<boolean> {
     await unlink(aside).catch(() => undefined);
     return true;
   } finally {
-    await dropBreakFile(breaker);
+    await dropBreakFile(file);
   }
 }
 
@@ -301,30 +255,12 @@ async function tryAcquire(file: string, holder: () => LockHolder): Promise<{ acq
   let last: Observed | undefined;
   for (let round = 0; round < ROUNDS; round++) {
     const mine = holder();
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(file, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o644);
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw err;
-    }
-    if (handle !== undefined) {
-      try {
-        await handle.chmod(0o644);
-        await handle.writeFile(serializeHolder(mine));
-        await handle.close();
-      } catch (err) {
-        await handle.close().catch(() => undefined);
-        await unlink(file).catch(() => undefined);
-        throw err;
-      }
-      return { acquired: mine };
-    }
-
+    if (await createExclusive(file, serializeHolder(mine), 0o644)) return { acquired: mine };
     const seen = await observe(file);
     if (seen === undefined) continue; // Released meanwhile: compete again.
     last = seen;
-    if (!(await isStale(seen, Date.now()))) return { busy: seen };
-    if (!(await breakStale(file, seen))) await sleep(5 + Math.random() * 20);
+    if (!isStale(seen, Date.now())) return { busy: seen };
+    if (!(await breakStale(file, seen, mine))) await sleep(5 + Math.random() * 20);
   }
   return { busy: last };
 }
@@ -401,8 +337,10 @@ export class FileLock implements StoreLock {
   private async extendOnce(): Promise<ExtendOutcome> {
     if (this.released) return 'released';
     if (this.lostLease) return 'lost';
-    const breaker = await takeBreakFile(this.file);
-    if (breaker === undefined) return 'busy';
+    const next: LockHolder = { ...this.current, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
+    // The break file is written with the extended record: renaming it over the lock file replaces the
+    // lock and gives up the break file in one step.
+    if (!(await takeBreakFile(this.file, next))) return 'busy';
     let renamed = false;
     try {
       const seen = await observe(this.file);
@@ -410,16 +348,12 @@ export class FileLock implements StoreLock {
         this.stop(true);
         return 'lost';
       }
-      const next: LockHolder = { ...this.current, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
-      await breaker.handle.writeFile(serializeHolder(next));
-      await breaker.handle.chmod(0o644);
-      await breaker.handle.close();
-      await rename(breaker.path, this.file);
+      await rename(breakPath(this.file), this.file);
       renamed = true;
       this.current = next;
       return 'extended';
     } finally {
-      if (!renamed) await dropBreakFile(breaker);
+      if (!renamed) await dropBreakFile(this.file);
     }
   }
 
@@ -429,7 +363,10 @@ export class FileLock implements StoreLock {
     if (lost) this.lostLease = true;
   }
 
-  /** Removes the lock file if it is still ours; a second call does nothing. */
+  /**
+   * Removes the lock file if it is still ours; a second call does nothing. Never fails: a lock it cannot
+   * remove (a full or read-only disk) is found dead once this process has exited.
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -437,22 +374,22 @@ export class FileLock implements StoreLock {
     await this.extending;
     if (this.lostLease) return;
     for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
-      let breaker: BreakFile | undefined;
+      // Without room for a break file, remove it unguarded: only a stalled holder can lose that race.
+      const holding = await takeBreakFile(this.file, this.current).catch(() => undefined);
+      if (holding === false) {
+        await sleep(5 + Math.random() * 20);
+        continue;
+      }
       try {
-        breaker = await takeBreakFile(this.file);
-        if (breaker === undefined) {
-          await sleep(5 + Math.random() * 20);
-          continue;
-        }
         const seen = await observe(this.file);
         if (seen?.holder?.owner === this.current.owner) await unlink(this.file);
-        return;
-      } catch (err) {
-        if (errorCode(err) === 'ENOENT') return;
-        throw lockError(`cannot release the lock ${this.file}`, err);
+        if (holding === true) await unlink(asidePath(this.file)).catch(() => undefined);
+      } catch {
+        // Left for the next run to find dead.
       } finally {
-        if (breaker !== undefined) await dropBreakFile(breaker);
+        if (holding === true) await dropBreakFile(this.file);
       }
+      return;
     }
     // Someone kept the break file all along: the lock expires (or is found dead) on its own.
   }
@@ -462,18 +399,28 @@ export class FileLock implements StoreLock {
     if (this.released) return;
     this.released = true;
     this.stop(false);
-    const breaker = `${this.file}.break`;
-    let fd: number | undefined;
+    const breaker = breakPath(this.file);
+    const tmp = tempPath(breaker);
+    let holding = false;
     try {
-      fd = openSync(breaker, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
+      try {
+        writeFileSync(tmp, serializeHolder(this.current), { flag: 'wx', mode: 0o644 });
+        linkSync(tmp, breaker);
+        holding = true;
+      } catch (err) {
+        if (errorCode(err) === 'EEXIST') return;
+      }
       const current = parseLockHolder(readFileSync(this.file, 'utf8'));
       if (current?.owner === this.current.owner) unlinkSync(this.file);
     } catch {
       // Exiting anyway: the next run finds the file stale.
     } finally {
-      if (fd !== undefined) {
-        closeSync(fd);
-        readOr(() => unlinkSync(breaker));
+      for (const leftover of holding ? [tmp, breaker] : [tmp]) {
+        try {
+          unlinkSync(leftover);
+        } catch {
+          // not there
+        }
       }
     }
   }
@@ -490,13 +437,14 @@ export async function acquireFileLock(configDir: string, name: string, options: 
   const file = lockFilePath(configDir, name);
   try {
     await ensureDir(dir, 0o700);
+    await removeAbandonedTemps(dir, await readdir(dir));
   } catch (err) {
     throw lockError(`cannot create the lock folder ${dir}`, err);
   }
 
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const pid = process.pid;
-  const processStart = readOr(() => parseStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8')));
+  const processStart = processStartTime(pid);
   const holder = (): LockHolder => {
     const now = Date.now();
     return {
