@@ -13,3 +13,5 @@ export { bashComplete, certmanOnPath, ensureProgram, fishComplete, zshComplete, 
 export { startApache, type ApacheServer } from './apache.js';
 export { startHaproxy } from './haproxy.js';
 export { startDaemon, type Daemon } from './daemon.js';
+export { mountTmpfs, type Mounted } from './mount.js';
+export { assertStoreSound, snapshotTree, storeProblems, type StoreCheckOptions, type TreeEntry } from './store-check.js';
