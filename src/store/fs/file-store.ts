@@ -25,7 +25,7 @@
  * their writer's pid, so those of a writer that died are removed by the next write in their folder.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -566,7 +566,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     } catch {
       return meta; // no live certificate: nothing newer to learn
     }
-    if (sameStamp(now, recorded)) return meta;
+    // A switch in progress (or cut short by a crash) writes the metadata before live/ follows: not by hand.
+    if (sameStamp(now, recorded) || existsSync(this.journalFile(meta.name))) return meta;
     try {
       const x509 = new X509Certificate(readFileSync(liveCert));
       const refreshed: CertificateMeta = {
@@ -591,6 +592,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   }
 
   private async writeMeta(meta: CertificateMeta, certStamp: FileStamp | undefined = this.archiveStamp(meta)): Promise<void> {
+    // What is written now supersedes a correction read earlier, which must not be flushed over it.
+    this.refreshed.delete(meta.name);
     await ensureDir(this.renewalRoot, DIR_PUBLIC);
     await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta, certStamp), FILE_PUBLIC);
   }
