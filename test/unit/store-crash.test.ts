@@ -43,8 +43,9 @@ function meta(serialHex: string): NewCertificate {
   };
 }
 
+/** The serial as the store writes it: lowercase hex, no leading zeros. */
 function serialOf(pem: string): string {
-  return execFileSync('openssl', ['x509', '-noout', '-serial'], { input: pem }).toString().trim().replace(/^serial=/, '').toLowerCase();
+  return BigInt(`0x${execFileSync('openssl', ['x509', '-noout', '-serial'], { input: pem }).toString().trim().replace(/^serial=/, '')}`).toString(16);
 }
 
 /**
