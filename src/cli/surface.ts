@@ -232,13 +232,13 @@ export const MAN_HOOK_ENVIRONMENT: readonly (readonly [string, string])[] = [
 /** The store layout (docs/ARCHITECTURE.md) and the other files certman reads or writes. */
 export const MAN_FILES: readonly (readonly [string, string])[] = [
   ['/etc/certman, ~/.config/certman', 'The default config dir, as root and otherwise (see `--config-dir`). The paths below are inside it.'],
-  ['live/<name>/{cert,chain,fullchain,privkey}.pem', 'Relative symbolic links to the newest version of each file: point web servers here.'],
+  ['live/<name>/{cert,chain,fullchain,privkey}.pem', 'Relative symbolic links to the newest version of each file: point web servers here. live/<name> itself links to the folder beside it (.<name>.a or .<name>.b) holding them, so a renewal switches all four in one step.'],
   ['archive/<name>/{cert,chain,fullchain,privkey}<N>.pem', 'Every version, never reused; keys 0600, folder 0700.'],
   ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window.'],
   ['accounts/<server>/account.json, private_key.pem', 'One ACME account per directory URL; the key is 0600.'],
   ['challenges/<token>.json', 'Tokens published by `issue --responder` and `renew` for `certman serve-challenge` to answer.'],
   ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened.'],
-  ['.locks/', 'Run locks: a second `renew` or `issue` exits with status 75, or waits with `--wait`.'],
+  ['.locks/', 'Run locks: a second `renew` or `issue` exits with status 75, or waits with `--wait`. Between hosts sharing the config dir a lock is a lease its holder extends; a dead host holds it for at most a minute.'],
   ['state/<key>.json', 'Failed validations per name, and which servers offer ARI.'],
   ['logs/certman-<time>-<pid>.log', 'One log per `renew` run; the newest 30 are kept.'],
   [

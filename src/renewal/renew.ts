@@ -125,7 +125,9 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
     deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewOne(meta, options, { ...deps, responders }, limits, run),
   );
-  await limits.budget.save();
+  // The records only spare the CA's failure limit: a store that cannot take them (a full disk) must not
+  // cost the run its summary and post-hooks.
+  await limits.budget.save().catch((err: unknown) => deps.report.warn(`the failed-validation records were not saved: ${err instanceof Error ? err.message : String(err)}`));
   const renewed = outcomes.filter((r) => r.status === 'renewed');
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);

@@ -105,15 +105,22 @@ export interface LockOptions {
   wait: boolean;
   /** With wait: give up after this long. */
   timeoutMs?: number;
+  /**
+   * How long the lock stays held for other hosts if its holder stops extending it (it dies or hangs).
+   * The holder extends it while it runs. Default: one minute.
+   */
+  leaseMs?: number;
 }
 
+/** A held lock: a lease its holder keeps extending until release() (which checks it is still the owner). */
 export interface StoreLock {
   release(): Promise<void>;
 }
 
 /**
- * Mutual exclusion between certman runs sharing a store. A holder that died never blocks the next run.
- * The filesystem store locks between processes of one machine; a shared store locks across machines.
+ * Mutual exclusion between certman runs sharing a store. A holder that died blocks the next run for at
+ * most one lease (on its own host not at all). The filesystem store's locks also hold between hosts
+ * sharing the config dir (NFS), as leases.
  */
 export interface LockingStore {
   /** Throws LockedError (exit 75) when held elsewhere and `wait` is false. */

@@ -15,3 +15,5 @@ export { startApache, type ApacheServer } from './apache.js';
 export { startHaproxy } from './haproxy.js';
 export { startDaemon, type Daemon } from './daemon.js';
 export { snapshotTree } from './tree.js';
+export { mountTmpfs, type Mounted } from './mount.js';
+export { assertStoreSound, storeProblems, type StoreCheckOptions } from './store-check.js';

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
 import { CertmanError, ExitCode, LockedError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
-import { acquireFileLock, lockFilePath, LOCKS_DIR, processStartTime, type LockHolder } from '../../src/store/fs/lock.js';
+import { TEMP_PREFIX } from '../../src/store/fs/atomic.js';
+import { hostTag, processStartTime } from '../../src/store/fs/host.js';
+import { acquireFileLock, LEGACY_LOCK_HOLD_MS, lockFilePath, LOCKS_DIR, type LockHolder } from '../../src/store/fs/lock.js';
 
 const LOCK_MODULE = pathToFileURL(path.resolve('src/store/fs/lock.ts')).href;
 
@@ -61,11 +65,32 @@ async function writeLock(dir: string, name: string, holder: Partial<LockHolder> 
   return file;
 }
 
+/** Polls `check` every 20 ms until it is true (fails after 10 s). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await sleep(20);
+  }
+}
+
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,
   );
+}
+
+/** Runs `command` as if on another host: in a UTS namespace of its own (a user namespace too unless root). */
+function onOtherHost(hostname: string, command: string[]): string[] {
+  const namespaces = process.getuid?.() === 0 ? ['--uts'] : ['--user', '--map-root-user', '--uts'];
+  return ['unshare', ...namespaces, 'sh', '-c', 'hostname "$0" && exec "$@"', hostname, ...command];
+}
+
+interface ChildOptions {
+  /** Run on "another host": this hostname, in a namespace of its own. */
+  hostname?: string;
+  leaseMs?: number;
 }
 
 /**
@@ -79,7 +104,7 @@ class LockChild {
   private readonly lines: string[] = [];
   private waiters: ((line: string) => void)[] = [];
 
-  constructor(dir: string, name: string) {
+  constructor(dir: string, name: string, options: ChildOptions = {}) {
     const script = `
       const { acquireFileLock } = await import(${JSON.stringify(LOCK_MODULE)});
       const readline = await import('node:readline');
@@ -88,7 +113,7 @@ class LockChild {
       rl.on('line', async (cmd) => {
         if (cmd === 'take') {
           try {
-            lock = await acquireFileLock(${JSON.stringify(dir)}, ${JSON.stringify(name)}, { wait: false });
+            lock = await acquireFileLock(${JSON.stringify(dir)}, ${JSON.stringify(name)}, ${JSON.stringify({ wait: false, leaseMs: options.leaseMs })});
             console.log('acquired');
           } catch (err) {
             console.log('locked ' + err.name + ' ' + err.message);
@@ -103,9 +128,9 @@ class LockChild {
       rl.on('close', () => process.exit(0));
       console.log('ready');
     `;
-    this.process = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+    const [command = '', ...args] = options.hostname === undefined ? node : onOtherHost(options.hostname, node);
+    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     children.add(this.process);
     this.process.once('exit', () => children.delete(this.process));
     createInterface({ input: this.process.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -153,7 +178,7 @@ describe('file lock', () => {
     assert.equal(holder.pid, process.pid);
     assert.equal(holder.hostname, os.hostname());
     assert.ok(!Number.isNaN(Date.parse(holder.startedAt)));
-    const start = await processStartTime(process.pid);
+    const start = processStartTime(process.pid);
     if (start !== undefined) assert.equal(holder.processStart, start);
     await lock.release();
     assert.equal(await exists(file), false);
@@ -232,7 +257,7 @@ describe('file lock', () => {
     const dir = await configDir();
     const holder = liveProcess();
     assert.ok(holder.pid !== undefined);
-    const processStart = await processStartTime(holder.pid);
+    const processStart = processStartTime(holder.pid);
     await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart });
     await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), {
       name: 'LockedError',
@@ -256,7 +281,7 @@ describe('file lock', () => {
   test('a live pid with another start time is a reused pid: stale', async (t) => {
     const holder = liveProcess();
     assert.ok(holder.pid !== undefined);
-    const start = await processStartTime(holder.pid);
+    const start = processStartTime(holder.pid);
     if (start === undefined) {
       t.skip('no /proc/<pid>/stat here');
       holder.kill('SIGKILL');
@@ -269,11 +294,149 @@ describe('file lock', () => {
     holder.kill('SIGKILL');
   });
 
-  test('a lock from another hostname cannot be a live process here: stale', async () => {
+  test('a lock from another host with a future expiry is held, whatever its pid means here', async () => {
     const dir = await configDir();
-    await writeLock(dir, 'renew', { pid: process.pid, hostname: `not-${os.hostname()}`, startedAt: '2025-01-01T00:00:00.000Z' });
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    // The pid is dead here, which says nothing about a process on another host.
+    await writeLock(dir, 'renew', { pid: await deadPid(), hostname: `not-${os.hostname()}`, startedAt: '2025-01-01T00:00:00.000Z', expiresAt });
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
+      assert.ok(err instanceof LockedError);
+      assert.equal(
+        err.message,
+        `another certman run (pid ${(JSON.parse(readFileSync(lockFilePath(dir, 'renew'), 'utf8')) as LockHolder).pid} on host not-${os.hostname()}, ` +
+          `started 2025-01-01T00:00:00.000Z) holds the lock on ${dir} until ${expiresAt}, unless that run extends its lease`,
+      );
+      return true;
+    });
+  });
+
+  test('a lock from another host whose lease ran out is taken over', async () => {
+    const dir = await configDir();
+    const expiresAt = new Date(Date.now() - 1000).toISOString();
+    await writeLock(dir, 'renew', { pid: process.pid, hostname: `not-${os.hostname()}`, startedAt: new Date().toISOString(), expiresAt });
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    assert.equal(lock.holder.hostname, os.hostname());
+    await lock.release();
+  });
+
+  test('a lock from another host without an expiry (certman before leases) is held for 15 min after it was taken', async () => {
+    const dir = await configDir();
+    const other = { pid: process.pid, hostname: `not-${os.hostname()}` };
+    await writeLock(dir, 'renew', { ...other, startedAt: new Date(Date.now() - 14 * 60_000).toISOString() });
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), LockedError);
+    // A file written just now counts from now, even when its startedAt is old.
+    const file = await writeLock(dir, 'renew', { ...other, startedAt: '2025-01-01T00:00:00.000Z' });
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), LockedError);
+    const old = new Date(Date.now() - LEGACY_LOCK_HOLD_MS - 1000);
+    await utimes(file, old, old);
     const lock = await acquireFileLock(dir, 'renew', { wait: false });
     await lock.release();
+  });
+
+  test('a lock of this host whose process died is taken over at once, whatever its expiry says', async () => {
+    const dir = await configDir();
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await writeLock(dir, 'renew', { pid: await deadPid(), hostname: os.hostname(), startedAt: new Date().toISOString(), expiresAt });
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+  });
+
+  test('a live process of this host holds its lock after its lease ran out', async () => {
+    const dir = await configDir();
+    const holder = liveProcess();
+    assert.ok(holder.pid !== undefined);
+    const expiresAt = new Date(Date.now() - 60_000).toISOString();
+    await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', expiresAt });
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), LockedError);
+    holder.kill('SIGKILL');
+  });
+
+  test('the holder extends its lease while it holds the lock, and stops when it releases', async () => {
+    const dir = await configDir();
+    const file = lockFilePath(dir, 'renew');
+    const lock = await acquireFileLock(dir, 'renew', { wait: false, leaseMs: 400 });
+    const first = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    assert.match(first.owner ?? '', /^[0-9a-f]{32}$/);
+    const expiry = Date.parse(first.expiresAt ?? '');
+    assert.ok(Math.abs(expiry - (Date.parse(first.startedAt) + 400)) < 5, `expires ${first.expiresAt}, started ${first.startedAt}`);
+    assert.deepEqual(lock.holder, first);
+
+    await waitFor(async () => Date.parse((JSON.parse(await readFile(file, 'utf8')) as LockHolder).expiresAt ?? '') > expiry);
+    const later = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    assert.equal(later.owner, first.owner);
+    assert.equal(later.startedAt, first.startedAt);
+    assert.equal(lock.lost, false);
+
+    await lock.release();
+    assert.equal(await exists(file), false);
+    await sleep(300); // a stopped timer writes nothing back
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+  });
+
+  test('an extension waits for whoever holds the break file', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await writeFile(`${lock.file}.break`, 'someone\n');
+    assert.equal(await lock.extend(), 'busy');
+    await unlink(`${lock.file}.break`);
+    assert.equal(await lock.extend(), 'extended');
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), ['renew.lock']);
+    await lock.release();
+  });
+
+  test('a holder that finds another owner in its lock file has lost it: it stops and never touches that file', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false, leaseMs: 400 });
+    const foreign = JSON.stringify({ owner: 'f'.repeat(32), pid: 1, hostname: 'elsewhere', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await writeFile(lock.file, foreign);
+    await waitFor(() => Promise.resolve(lock.lost));
+    assert.equal(await lock.extend(), 'lost');
+    await lock.release();
+    assert.equal(await readFile(lock.file, 'utf8'), foreign);
+  });
+
+  test('two hosts: a lock held on another host blocks while its holder extends it, and frees one lease after it is killed', async () => {
+    const dir = await configDir();
+    const leaseMs = 1000;
+    const child = new LockChild(dir, 'renew', { hostname: 'other-host', leaseMs });
+    assert.equal(await child.next(), 'ready');
+    assert.equal(await child.ask('take'), 'acquired');
+    const file = lockFilePath(dir, 'renew');
+    assert.equal((JSON.parse(await readFile(file, 'utf8')) as LockHolder).hostname, 'other-host');
+
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), /on host other-host/);
+    await sleep(2 * leaseMs); // well past the first expiry: only extensions keep it held
+    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), /on host other-host/);
+
+    child.process.kill('SIGKILL');
+    await exited(child.process);
+    const lastExpiry = Date.parse((JSON.parse(await readFile(file, 'utf8')) as LockHolder).expiresAt ?? '');
+    const lock = await acquireFileLock(dir, 'renew', { wait: true, timeoutMs: 20_000 });
+    assert.ok(Date.now() >= lastExpiry, 'taken over only once the lease ran out');
+    assert.equal(lock.holder.hostname, os.hostname());
+    await lock.release();
+  });
+
+  test('a break file left by a dead process of this host does not hold up taking over', async () => {
+    const dir = await configDir();
+    const dead = { pid: await deadPid(), hostname: os.hostname(), startedAt: new Date().toISOString() };
+    const file = await writeLock(dir, 'renew', dead);
+    await writeFile(`${file}.break`, JSON.stringify(dead));
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+    assert.deepEqual(await readdir(path.join(dir, LOCKS_DIR)), []);
+  });
+
+  test('temp files a killed contender left in .locks are removed by the next one; those of a live writer stay', async () => {
+    const dir = await configDir();
+    const locks = path.join(dir, LOCKS_DIR);
+    await mkdir(locks, { recursive: true });
+    const temp = (pid: number) => `${TEMP_PREFIX}renew.lock-${hostTag()}-${pid}-0123456789ab`;
+    await writeFile(path.join(locks, temp(await deadPid())), '{}');
+    await writeFile(path.join(locks, temp(process.pid)), '{}');
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    await lock.release();
+    assert.deepEqual(await readdir(locks), [temp(process.pid)]);
   });
 
   test('wait:true acquires once the holder releases', async () => {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rmdir, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { CertmanError, ExitCode, UsageError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { makeDirs, TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
+import { hostTag } from '../../src/store/fs/host.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
 import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
 import { configDirs } from './config-dirs.js';
@@ -37,6 +38,14 @@ function pems(tag: string): CertificateFiles {
     fullchain: `-----BEGIN CERTIFICATE-----\nfullchain ${tag}\n-----END CERTIFICATE-----\n`,
     privkey: `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`,
   };
+}
+
+/** Pid of a process that has run and exited (so nothing runs under it). */
+async function deadPid(): Promise<number> {
+  const child = spawn('true', { stdio: 'ignore' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  assert.ok(child.pid !== undefined);
+  return child.pid;
 }
 
 function hasOpenssl(): boolean {
@@ -156,6 +165,80 @@ describe('FileStore: save and versions', () => {
     assert.deepEqual(await linkTargets(dir, 'u.example'), targetsFor('u.example', 2));
     await assert.rejects(store.updateMeta({ ...v2, version: 1 }), CertmanError);
     await assert.rejects(store.updateMeta({ ...v2, name: 'missing.example' }), /no certificate named/);
+  });
+});
+
+describe('FileStore: live/ slots', () => {
+  test('live/<name> links to a slot beside it; each save builds the other slot and switches with one rename', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('s.example'), pems('1'));
+    assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.a');
+    await store.save(newCert('s.example'), pems('2'));
+    assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.b');
+    // The previous version stays whole in the other slot until the next switch.
+    assert.equal(await readlink(path.join(dir, 'live', '.s.example.a', 'cert.pem')), '../../archive/s.example/cert1.pem');
+    await store.save(newCert('s.example'), pems('3'));
+    assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.a');
+    assert.deepEqual(await linkTargets(dir, 's.example'), targetsFor('s.example', 3));
+    assert.deepEqual((await readdir(path.join(dir, 'live'))).sort(), ['.s.example.a', '.s.example.b', 's.example']);
+    assert.deepEqual((await readdir(path.join(dir, 'live', 's.example'))).sort(), ['README', 'cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem']);
+  });
+
+  test('a real live/<name> folder (certman before slots, a certbot copy) becomes a slot at the next save', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('old.example'), pems('1'));
+    // The layout as older versions wrote it: live/<name> a folder of links.
+    const live = path.join(dir, 'live', 'old.example');
+    await unlink(live);
+    await mkdir(live);
+    for (const kind of PEM_KINDS) await symlink(`../../archive/old.example/${kind}1.pem`, path.join(live, `${kind}.pem`));
+    await writeFile(path.join(live, 'README'), 'old');
+    assert.deepEqual(await store.readFiles('old.example'), pems('1'));
+
+    await store.save(newCert('old.example'), pems('2'));
+    assert.equal(await readlink(live), '.old.example.a');
+    assert.deepEqual(await store.readFiles('old.example'), pems('2'));
+    assert.equal(await readFile(path.join(dir, 'live', '.old.example.b', 'README'), 'utf8'), 'old');
+  });
+});
+
+describe('FileStore: failed writes', () => {
+  test('a save that cannot write its journal takes its archive version back, names the path, leaves live/ as it was', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('w.example'), pems('1'));
+    const liveBefore = await linkTargets(dir, 'w.example');
+    // The journal cannot be written: a file stands where its folder goes.
+    await rmdir(path.join(dir, '.pending'));
+    await writeFile(path.join(dir, '.pending'), 'in the way');
+    await assert.rejects(store.save(newCert('w.example'), pems('2')), (err: unknown) => {
+      assert.ok(err instanceof CertmanError);
+      assert.ok(err.message.includes(path.join(path.resolve(dir), '.pending')), err.message);
+      return true;
+    });
+    assert.deepEqual((await readdir(path.join(dir, 'archive', 'w.example'))).sort(), PEM_KINDS.map((kind) => `${kind}1.pem`).sort());
+    assert.deepEqual(await linkTargets(dir, 'w.example'), liveBefore);
+    assert.equal((await store.get('w.example'))?.version, 1);
+  });
+
+  test('temp files of a writer that died are removed by the next write in their folder; others are kept', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await store.save(newCert('t.example'), pems('1'));
+    const dead = await deadPid();
+    const tag = hostTag();
+    const leftover = (name: string, pid: number) => `${TEMP_PREFIX}${name}-${tag}-${pid}-0123456789ab`;
+    const renewal = path.join(dir, 'renewal');
+    await writeFile(path.join(renewal, leftover('t.example.json', dead)), 'left by a killed run');
+    await writeFile(path.join(renewal, leftover('t.example.json', process.pid)), 'a write in progress');
+    await writeFile(path.join(renewal, `${TEMP_PREFIX}t.example.json-1a2b3c4d5e6f`), 'old format, recent');
+    await store.list();
+    assert.deepEqual((await readdir(renewal)).filter((e) => e.startsWith(TEMP_PREFIX)).sort(), [
+      `${TEMP_PREFIX}t.example.json-1a2b3c4d5e6f`,
+      leftover('t.example.json', process.pid),
+    ]);
   });
 });
 
@@ -392,6 +475,7 @@ describe('FileStore: list, get, delete', () => {
 
     await store.delete('d.example');
     assert.equal(await store.get('d.example'), undefined);
+    assert.deepEqual((await readdir(path.join(dir, 'live'))).sort(), ['.keep.example.a', 'keep.example'], 'the link and both slots');
     for (const p of ['live/d.example', 'archive/d.example', 'renewal/d.example.json', '.pending/d.example']) {
       assert.equal(await exists(path.join(dir, p)), false, p);
     }

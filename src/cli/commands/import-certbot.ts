@@ -10,6 +10,7 @@ import type { Styles } from '../output.js';
 import { collect } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
 
 interface ImportCertbotOptions {
   certbotDir: string;
@@ -101,7 +102,7 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
       report = await runImport(input, { target: store, report: ctx.report });
     } else {
       // The same lock as renew and issue: no renewal runs while certificates are being added.
-      const lock = await store.lock('config-dir', { wait: false });
+      const lock = await store.lock(CONFIG_DIR_LOCK, { wait: false });
       try {
         report = await runImport(input, { target: store, report: ctx.report });
       } finally {

@@ -14,6 +14,7 @@ import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
 
 interface IssueOptions extends AccountFlags, SelfCheckFlags {
   domain: string[];
@@ -104,7 +105,7 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const checked = gate === undefined ? undefined : interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(requested, gateOptions)));
   const domains = checked === undefined ? requested : namesToOrder(await checked, options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
-  const lock = await interrupt.race(store.lock('config-dir', { wait: options.wait === true }));
+  const lock = await interrupt.race(store.lock(CONFIG_DIR_LOCK, { wait: options.wait === true }));
   try {
     return await issueLocked(options, ctx, store, domains, name, interrupt);
   } finally {

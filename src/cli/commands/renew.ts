@@ -12,6 +12,7 @@ import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
 
 interface RenewOptions extends SelfCheckFlags {
   certName: string[];
@@ -75,7 +76,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
-  const lock = await store.lock('config-dir', { wait: options.wait === true });
+  const lock = await store.lock(CONFIG_DIR_LOCK, { wait: options.wait === true });
   const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
   // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.
   const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);

@@ -5,18 +5,52 @@
  * (created with O_EXCL and its final mode), are fsynced, renamed over the target and the
  * directory is fsynced. A reader therefore sees either the old or the new file, never a
  * partial one, and after a crash the rename is durable once the function has returned.
+ *
+ * A temp file's name says who wrote it (`.certman-tmp-<target>-<host tag>-<pid>-<random>`), so one
+ * left by a writer that was killed can be told from a write in progress and removed
+ * ({@link removeAbandonedTemps}) without any lock.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, stat, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CertmanError } from '../../errors.js';
+import { hostTag, processAlive } from './host.js';
 
 /** Every temp file or link the store creates starts with this; certificate names never start with a dot. */
 export const TEMP_PREFIX = '.certman-tmp-';
+/** A temp file this old is abandoned whoever wrote it (a write takes milliseconds, even on NFS). */
+export const ABANDONED_TEMP_AGE_MS = 60 * 60_000;
+const TEMP_WRITER = /-([0-9a-f]{8})-([1-9][0-9]*)-[0-9a-f]{12}$/;
 
 export function isTempName(entry: string): boolean {
   return entry.startsWith(TEMP_PREFIX);
+}
+
+/**
+ * Whether the temp file `entry` (modified at `mtimeMs`) was left by a writer that is gone: one of this
+ * host whose process no longer runs, or anyone's after {@link ABANDONED_TEMP_AGE_MS}.
+ */
+export function isAbandonedTemp(entry: string, mtimeMs: number, now = Date.now()): boolean {
+  if (!isTempName(entry)) return false;
+  if (now - mtimeMs >= ABANDONED_TEMP_AGE_MS) return true;
+  const writer = TEMP_WRITER.exec(entry);
+  return writer?.[1] === hostTag() && !processAlive(Number(writer[2]));
+}
+
+/** Removes the abandoned temp files among `entries` of `dir`; never throws (a read-only store keeps them). */
+export async function removeAbandonedTemps(dir: string, entries: readonly string[]): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    entries.filter(isTempName).map(async (entry) => {
+      const file = path.join(dir, entry);
+      try {
+        if (isAbandonedTemp(entry, (await lstat(file)).mtimeMs, now)) await unlink(file);
+      } catch {
+        // Gone already, or not ours to remove: the next run tries again.
+      }
+    }),
+  );
 }
 
 export function errorCode(err: unknown): string | undefined {
@@ -27,10 +61,36 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function tempPath(target: string): string {
+/** What to do about a failed filesystem call, for the errors that have an obvious cause. */
+export function fsErrorHint(err: unknown): string | undefined {
+  switch (errorCode(err)) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'The disk (or quota) is full: free some space and run certman again.';
+    case 'EROFS':
+      return 'The config directory is on a read-only filesystem: remount it read-write, or use another config directory.';
+    default:
+      return undefined;
+  }
+}
+
+/** A fresh temp name next to `target`, naming this writer. */
+export function tempPath(target: string): string {
   // Only a prefix of the target's name, so a long name still fits in NAME_MAX (255 bytes).
   const hint = path.basename(target).slice(0, 32);
-  return path.join(path.dirname(target), `${TEMP_PREFIX}${hint}-${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(target), `${TEMP_PREFIX}${hint}-${hostTag()}-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** `err` with `file` in its message (Node's messages for write, fsync and close name no path), code kept. */
+export function namingFile(err: unknown, file: string): unknown {
+  if (!(err instanceof Error) || err.message.includes(file)) return err;
+  const named: NodeJS.ErrnoException = new Error(`${err.message} (${file})`, { cause: err });
+  const code = errorCode(err);
+  if (code !== undefined) named.code = code;
+  return named;
 }
 
 /** How many fresh temp names to try before giving up (a clash of 48 random bits is not expected). */
@@ -60,6 +120,14 @@ export async function fsyncDir(dir: string): Promise<void> {
  * On failure the temp file is removed and the previous content of `file` is untouched.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+  try {
+    await writeThroughTemp(file, data, mode);
+  } catch (err) {
+    throw namingFile(err, file);
+  }
+}
+
+async function writeThroughTemp(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   let tmp = '';
   let handle: FileHandle | undefined;
   for (let attempt = 1; handle === undefined; attempt++) {
@@ -84,31 +152,6 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     throw err;
   }
   await fsyncDir(path.dirname(file));
-}
-
-/**
- * Atomically points the symlink `link` at `target` (kept verbatim, so a relative target stays
- * relative): the link is created under a temp name and renamed over `link`, so `link` always
- * exists and always resolves to the old or the new target. Does not fsync the directory: call
- * {@link fsyncDir} once after switching a group of links.
- */
-export async function replaceSymlink(target: string, link: string): Promise<void> {
-  let tmp = '';
-  for (let attempt = 1; ; attempt++) {
-    tmp = tempPath(link);
-    try {
-      await symlink(target, tmp);
-      break;
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST' || attempt >= TEMP_ATTEMPTS) throw err;
-    }
-  }
-  try {
-    await rename(tmp, link);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 /**

@@ -2,24 +2,31 @@
  * Filesystem store with certbot's layout, so existing web server configs keep working:
  *
  *   <configDir>/archive/<name>/{cert,chain,fullchain,privkey}<N>.pem   every version (dir 0700)
- *   <configDir>/live/<name>/{cert,chain,fullchain,privkey}.pem         relative links to the live version
- *   <configDir>/live/<name>/README
+ *   <configDir>/live/<name> → .<name>.a (or .<name>.b)                 link to the slot of the live version
+ *   <configDir>/live/.<name>.{a,b}/{cert,chain,fullchain,privkey}.pem  relative links ../../archive/<name>/*<N>.pem
+ *   <configDir>/live/.<name>.{a,b}/README
  *   <configDir>/renewal/<name>.json                                    CertificateMeta + "format": 1
  *   <configDir>/accounts/<server-key>/{account.json,private_key.pem}  (dirs 0700)
  *   <configDir>/.pending/<name>                                        journal of a live/ switch in progress
  *   <configDir>/.locks/<name>.lock                                     lock between certman runs (lock.ts)
  *   <configDir>/state/<key>.json                                       small JSON documents (state.ts)
  *
- * Every file is written with writeFileAtomic(); live/ links are switched by rename. save() writes
- * the archive version completely, then the journal, then the metadata, then switches the links and
- * finally drops the journal; open() finishes or rolls back whatever a crash interrupted.
+ * Every file is written with writeFileAtomic(). save() writes the archive version completely, then the
+ * journal, then the metadata, then switches live/ and finally drops the journal. The switch is one rename:
+ * the four links of the new version are made in the slot live/<name> does not point to, and a new
+ * live/<name> link to that slot is renamed over the old one, so whoever reads live/<name>/ (a web server,
+ * or the files left by a crash at any instant) sees all four files of one version, never a mix. A real
+ * folder at live/<name> (certman before slots, a certbot copy) is moved into the other slot on the first
+ * switch: the one step during which live/<name> is missing for an instant, once per certificate. open()
+ * finishes or rolls back whatever a crash interrupted, holding the config-dir lock writers take.
  *
  * Concurrency: operations on one certificate (or one account) are serialised within the process.
- * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts).
+ * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts). Temp files carry
+ * their writer's pid, so those of a writer that died are removed by the next write in their folder.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync, type Stats } from 'node:fs';
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { chmod, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { normalizeSerial } from '../../crypto/certificate.js';
@@ -36,8 +43,21 @@ import type {
   StoredAccount,
   StoreLock,
 } from '../types.js';
-import { ensureDir, errorCode, fsyncDir, isTempName, makeDirs, replaceSymlink, unlinkIfExists, writeFileAtomic } from './atomic.js';
+import {
+  ensureDir,
+  errorCode,
+  fsErrorHint,
+  fsyncDir,
+  isTempName,
+  makeDirs,
+  namingFile,
+  removeAbandonedTemps,
+  tempPath,
+  unlinkIfExists,
+  writeFileAtomic,
+} from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
+import { CONFIG_DIR_LOCK } from '../lock-names.js';
 import { acquireFileLock } from './lock.js';
 import {
   CorruptFileError,
@@ -110,17 +130,8 @@ or rename them, or renewed certificates will no longer reach the server.
 
 function ioError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const code = errorCode(err);
-  let hint: string | undefined;
-  if (code === 'EACCES' || code === 'EPERM') {
-    hint = 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.';
-  } else if (code === 'ENOSPC' || code === 'EDQUOT') {
-    hint = 'The disk (or quota) is full.';
-  } else if (code === 'EROFS') {
-    hint = 'The config directory is on a read-only filesystem.';
-  }
   const detail = err instanceof Error ? err.message : String(err);
-  return new CertmanError(`${action}: ${detail}`, { cause: err, hint });
+  return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {
@@ -140,9 +151,12 @@ async function fsyncDirIfExists(dir: string): Promise<void> {
   }
 }
 
-/** Removes leftovers of interrupted atomic writes from one directory listing. */
-async function removeTemps(dir: string, entries: readonly string[]): Promise<void> {
-  await Promise.all(entries.filter(isTempName).map((e) => unlinkIfExists(path.join(dir, e))));
+/** The two slot folders beside live/<name>; live/<name> links to the one holding the live version. */
+const SLOTS = ['a', 'b'] as const;
+type Slot = (typeof SLOTS)[number];
+
+function slotName(name: string, slot: Slot): string {
+  return `.${name}.${slot}`;
 }
 
 /** Highest version number used by any file in an archive listing (complete or not), 0 if none. */
@@ -281,6 +295,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     } catch (err) {
       throw ioError(`cannot list ${this.renewalRoot}`, err);
     }
+    await removeAbandonedTemps(this.renewalRoot, entries);
     const problems: StoreProblem[] = [];
     const names: string[] = [];
     for (const entry of entries) {
@@ -371,7 +386,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     await ensureDir(this.archiveRoot, DIR_SECRET);
     await ensureDir(archiveDir, DIR_SECRET);
     const entries = await readdir(archiveDir);
-    await removeTemps(archiveDir, entries);
+    await removeAbandonedTemps(archiveDir, entries);
 
     let previous: CertificateMeta | undefined;
     try {
@@ -380,17 +395,18 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       if (!(err instanceof CorruptFileError)) throw err; // a damaged file is replaced below
     }
     const version = Math.max(highestVersion(entries), previous?.version ?? 0) + 1;
-
-    await Promise.all(
-      PEM_KINDS.map((kind) =>
-        writeFileAtomic(path.join(archiveDir, `${kind}${version}.pem`), files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC),
-      ),
-    );
-
     const stored: CertificateMeta = { ...structuredClone(meta), version };
-    await ensureDir(this.pendingRoot, DIR_SECRET);
-    const journal: JournalEntry = { version, meta: stored };
-    await writeFileAtomic(this.journalFile(name), serializeJournal(journal), FILE_SECRET);
+    const archived = PEM_KINDS.map((kind) => path.join(archiveDir, `${kind}${version}.pem`));
+    try {
+      await Promise.all(PEM_KINDS.map((kind, i) => writeFileAtomic(archived[i] ?? '', files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC)));
+      await ensureDir(this.pendingRoot, DIR_SECRET);
+      const journal: JournalEntry = { version, meta: stored };
+      await writeFileAtomic(this.journalFile(name), serializeJournal(journal), FILE_SECRET);
+    } catch (err) {
+      // Without a journal nothing refers to this version: take it back (a full disk gets its space back).
+      await Promise.all(archived.map((file) => unlinkIfExists(file).catch(() => false)));
+      throw err;
+    }
 
     await this.writeMeta(stored);
     await this.linkLive(name, version);
@@ -432,6 +448,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
         await unlinkIfExists(this.journalFile(name));
         await unlinkIfExists(this.renewalFile(name));
         await rm(this.liveDir(name), { recursive: true, force: true });
+        await Promise.all(SLOTS.map((slot) => rm(path.join(this.liveRoot, slotName(name, slot)), { recursive: true, force: true })));
         await rm(this.archiveDir(name), { recursive: true, force: true });
         for (const dir of [this.pendingRoot, this.renewalRoot, this.liveRoot, this.archiveRoot]) await fsyncDirIfExists(dir);
       } catch (err) {
@@ -486,6 +503,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
           dir = path.join(dir, segment);
           await ensureDir(dir, DIR_SECRET);
         }
+        await removeAbandonedTemps(dir, await readdir(dir));
         await writeFileAtomic(path.join(dir, 'private_key.pem'), account.keyPem, FILE_SECRET);
         await writeFileAtomic(path.join(dir, 'account.json'), serializeAccount(account), FILE_PUBLIC);
       } catch (err) {
@@ -550,7 +568,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     } catch {
       return meta; // no live certificate: nothing newer to learn
     }
-    if (sameStamp(now, recorded)) return meta;
+    // A switch in progress (or cut short by a crash) writes the metadata before live/ follows: not by hand.
+    if (sameStamp(now, recorded) || existsSync(this.journalFile(meta.name))) return meta;
     try {
       const x509 = new X509Certificate(readFileSync(liveCert));
       const refreshed: CertificateMeta = {
@@ -575,6 +594,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   }
 
   private async writeMeta(meta: CertificateMeta, certStamp: FileStamp | undefined = this.archiveStamp(meta)): Promise<void> {
+    // What is written now supersedes a correction read earlier, which must not be flushed over it.
+    this.refreshed.delete(meta.name);
     await ensureDir(this.renewalRoot, DIR_PUBLIC);
     await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta, certStamp), FILE_PUBLIC);
   }
@@ -588,19 +609,54 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     }
   }
 
-  /** Points the four live/<name> links at archive version `version` (each switch atomic). */
+  /** The archive version all four files of live/<name>/ link to; undefined if there is none or they differ. */
+  private async liveVersion(name: string): Promise<number | undefined> {
+    const versions = await Promise.all(
+      PEM_KINDS.map(async (kind) => {
+        const target = await readlink(path.join(this.liveDir(name), `${kind}.pem`)).catch(() => '');
+        const prefix = `../../archive/${name}/${kind}`;
+        const version = target.startsWith(prefix) && target.endsWith('.pem') ? target.slice(prefix.length, -'.pem'.length) : '';
+        return /^[1-9][0-9]*$/.test(version) ? Number(version) : undefined;
+      }),
+    );
+    const [first] = versions;
+    return versions.every((v) => v !== undefined && v === first) ? first : undefined;
+  }
+
+  /**
+   * Switches live/<name> to archive version `version` in one rename (see the file comment); nothing to do
+   * when it is there already.
+   */
   private async linkLive(name: string, version: number): Promise<void> {
-    const dir = this.liveDir(name);
+    if ((await this.liveVersion(name)) === version) return;
+    const live = this.liveDir(name);
+    const current = await readlink(live).catch((err: unknown) => (errorCode(err) === 'EINVAL' ? 'folder' : undefined));
+    const slot: Slot = current === slotName(name, 'a') ? 'b' : 'a';
+    const slotDir = path.join(this.liveRoot, slotName(name, slot));
     await ensureDir(this.liveRoot, DIR_PUBLIC);
-    await ensureDir(dir, DIR_PUBLIC);
-    const entries = await readdir(dir);
-    await removeTemps(dir, entries);
+    await rm(slotDir, { recursive: true, force: true });
+    await ensureDir(slotDir, DIR_PUBLIC);
     for (const kind of PEM_KINDS) {
       // Relative, like certbot's, so the tree can be moved or bind-mounted elsewhere.
-      await replaceSymlink(`../../archive/${name}/${kind}${version}.pem`, path.join(dir, `${kind}.pem`));
+      await symlink(`../../archive/${name}/${kind}${version}.pem`, path.join(slotDir, `${kind}.pem`));
     }
-    if (!entries.includes('README')) await writeFileAtomic(path.join(dir, 'README'), readmeText(name), FILE_PUBLIC);
-    await fsyncDir(dir);
+    await writeFileAtomic(path.join(slotDir, 'README'), readmeText(name), FILE_PUBLIC);
+    await fsyncDir(slotDir);
+    if (current === 'folder') {
+      const other = path.join(this.liveRoot, slotName(name, 'b'));
+      await rm(other, { recursive: true, force: true });
+      await rename(live, other);
+    }
+    // Made inside the new slot, so a crash leaves no stray link in live/; its target is relative to live/.
+    const link = tempPath(path.join(slotDir, 'live'));
+    await symlink(slotName(name, slot), link);
+    try {
+      await rename(link, live);
+    } catch (err) {
+      await unlink(link).catch(() => undefined);
+      throw namingFile(err, live);
+    }
+    await fsyncDir(this.liveRoot);
   }
 
   /** `base` moved to `version`, with serial and validity taken from that version's certificate when readable. */
@@ -619,7 +675,10 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     return meta;
   }
 
-  /** Reads .pending/ once and repairs each interrupted switch. Never throws for one certificate. */
+  /**
+   * Reads .pending/ once and repairs each interrupted switch, holding the lock writers take (a journal
+   * seen while a writer holds it is that writer's work in progress). Never throws for one certificate.
+   */
   private async recover(): Promise<void> {
     let entries: string[];
     try {
@@ -631,16 +690,27 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       throw ioError(`cannot read ${this.pendingRoot}`, err);
     }
     if (entries.length === 0) return;
-    await removeTemps(this.pendingRoot, entries).catch(() => undefined);
-    const names = entries.filter((e) => !isTempName(e) && isValidName(e)).sort();
-    await mapLimit(names, RECOVERY_CONCURRENCY, async (name) => {
-      try {
-        this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
-      } catch (err) {
-        this.repairLog.push({ name, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
-      }
-    });
-    this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let lock: StoreLock;
+    try {
+      lock = await acquireFileLock(this.configDir, CONFIG_DIR_LOCK, { wait: false });
+    } catch {
+      // A writer is at work (it or the next run repairs), or the store cannot be written (nor repaired).
+      return;
+    }
+    try {
+      await removeAbandonedTemps(this.pendingRoot, entries);
+      const names = entries.filter((e) => !isTempName(e) && isValidName(e)).sort();
+      await mapLimit(names, RECOVERY_CONCURRENCY, async (name) => {
+        try {
+          this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
+        } catch (err) {
+          this.repairLog.push({ name, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+        }
+      });
+      this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } finally {
+      await lock.release();
+    }
   }
 
   private async recoverOne(name: string): Promise<Repair> {

@@ -1,56 +1,86 @@
 /**
- * Lock files that keep two certman runs from working on one config directory at once:
+ * Lock files that keep two certman runs from working on one config directory at once, also from two
+ * hosts sharing it over NFS. A lock is a lease:
  *
- *   <configDir>/.locks/<name>.lock          {"pid","hostname","startedAt","processStart"} of the holder
- *   <configDir>/.locks/<name>.lock.break    held for a few milliseconds while a stale lock is removed
+ *   <configDir>/.locks/<name>.lock          {"owner","pid","hostname","bootId","pidNamespace","startedAt",
+ *                                             "processStart","expiresAt"} of the holder
+ *   <configDir>/.locks/<name>.lock.break    held for a few milliseconds by whoever replaces or removes the lock
  *
- * Acquiring creates the lock file with O_CREAT|O_EXCL, so exactly one contender can create it.
- * A lock whose holder is gone never blocks: the holder is alive only if it runs on this host
- * (same hostname), its pid exists (kill(pid, 0)) and, when recorded, its start time in
- * /proc/<pid>/stat is the recorded one (a reused pid is another process). A lock file that is
- * unreadable as JSON is being written, or was left half-written by a crash once it is older
- * than {@link CORRUPT_LOCK_STALE_MS}.
+ * Lock and break files are created complete: the record is written to a temp file that is then hard-linked
+ * to the name, which fails if the name exists (atomic, also over NFS), so exactly one contender creates it
+ * and nobody ever reads a half-written one, even when its writer is killed. The holder keeps extending
+ * `expiresAt` (every quarter of the lease, from an unref'd timer) while it runs, and stops when it
+ * releases. Whether a lock is still held:
+ * - written on this host (same hostname, boot and PID namespace): while its process lives, whatever the
+ *   expiry says: its pid exists (kill(pid, 0)) and, when recorded, /proc/<pid>/stat shows the recorded start
+ *   time (a reused pid is another process). A dead holder's lock is taken over at once.
+ * - written elsewhere, where its pid means nothing here: until `expiresAt`. A dead node blocks for at most
+ *   one lease ({@link DEFAULT_LEASE_MS}). Hosts must agree on the time to well within a lease (NTP).
+ * - written elsewhere by a certman from before leases (no `expiresAt`; it never extended its lock): until
+ *   {@link LEGACY_LOCK_HOLD_MS} after it was taken, longer than such a run's random sleep and work, then
+ *   it is taken as abandoned.
+ * - unreadable as JSON (damaged by hand, or written by an old certman): stale once older than
+ *   {@link CORRUPT_LOCK_STALE_MS}.
  *
- * Removing a stale lock is race-safe: the contender first takes the `.break` file (O_EXCL), checks
- * that the lock file is still the very file (inode and content) it judged stale, renames it away
- * to a unique name, unlinks that, gives up `.break` and competes again with O_EXCL. Only a breaker
- * removes another process's lock file, and only the file it examined, so two contenders never both
- * win, and a fresh lock is never removed by someone who saw its stale predecessor.
+ * Whoever replaces or removes a lock file other than by creating it (breaking a stale lock, extending or
+ * releasing one's own) first takes the `.break` file, which records who holds it, and checks that the lock is
+ * still the very file it judged (breaking: inode and content; extending and releasing: its owner id). A
+ * `.break` file of a dead process of this host is removed at once, any other after
+ * {@link CORRUPT_LOCK_STALE_MS}. A breaker renames the stale file to `<name>.lock.stale` (only the `.break`
+ * holder uses that name), unlinks that and competes again, so two contenders never both win and
+ * a fresh lock is never removed by someone who saw its stale predecessor. An extension writes the new record
+ * into the `.break` file it holds and renames that over the lock: one rename replaces the lock atomically and
+ * gives up `.break`. A holder that finds another owner's record has lost its lease (it was stalled for a
+ * whole lease and someone took over): it stops extending and never touches that record.
  *
- * A process releases its locks when it exits normally (an 'exit' handler unlinks them
- * synchronously); one that is killed leaves its file behind for the next run to find stale.
- * Locks are not re-entrant: a second lock() on a name this process holds fails (or waits).
+ * A process releases its locks when it exits normally (an 'exit' handler unlinks them synchronously); one
+ * that is killed leaves its file behind for the next run to find stale. Locks are not re-entrant: a second
+ * lock() on a name this process holds fails (or waits).
  */
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import os from 'node:os';
+import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CertmanError, LockedError } from '../../errors.js';
 import type { LockOptions, StoreLock } from '../types.js';
-import { ensureDir, errorCode } from './atomic.js';
+import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
+import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
 import { isValidName } from './names.js';
 
 /** Folder of the lock files, under the config directory. */
 export const LOCKS_DIR = '.locks';
-/** A lock (or break) file that is not valid JSON and at least this old was left by a crash. */
+/** A lock file that is not valid JSON, or a break file of another host, this old is stale. */
 export const CORRUPT_LOCK_STALE_MS = 10_000;
+/** Lease length unless LockOptions.leaseMs says otherwise: how long a dead node can block the others. */
+export const DEFAULT_LEASE_MS = 60_000;
+/** A lock file without an expiry from another host counts as held this long after it was taken. */
+export const LEGACY_LOCK_HOLD_MS = 15 * 60_000;
 /** Polling interval bounds while waiting for a held lock (randomised so waiters do not march in step). */
 const POLL_MIN_MS = 100;
 const POLL_MAX_MS = 250;
 /** Create/break rounds within one attempt before reporting the lock as held. */
 const ROUNDS = 20;
+/** Attempts at the `.break` file before a release gives up (leaving the lock to expire). */
+const RELEASE_ATTEMPTS = 20;
 
 /** Contents of a lock file. */
 export interface LockHolder {
+  /** Random id of this lease; absent in lock files written before leases. */
+  owner?: string;
   pid: number;
   hostname: string;
+  /** /proc/sys/kernel/random/boot_id of the holder's host, where known. */
+  bootId?: string;
+  /** The holder's PID namespace (readlink /proc/self/ns/pid), where known. */
+  pidNamespace?: string;
   /** ISO time the lock was taken. */
   startedAt: string;
   /** Start time of the process in clock ticks after boot (/proc/<pid>/stat field 22), where known. */
   processStart?: number;
+  /** ISO time the lease runs out unless extended; absent in lock files written before leases. */
+  expiresAt?: string;
 }
 
 /** Path of the lock file for `name`. */
@@ -58,29 +88,7 @@ export function lockFilePath(configDir: string, name: string): string {
   return path.join(configDir, LOCKS_DIR, `${name}.lock`);
 }
 
-/** Start time of process `pid` (field 22 of /proc/<pid>/stat), or undefined where it cannot be read. */
-export async function processStartTime(pid: number): Promise<number | undefined> {
-  try {
-    return parseStartTime(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function processStartTimeSync(pid: number): number | undefined {
-  try {
-    return parseStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseStartTime(stat: string): number | undefined {
-  // "pid (comm) state ppid …": comm may contain spaces and parentheses, so split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
-  const value = Number(fields[22 - 3]);
-  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-}
+const optionalStrings = ['owner', 'bootId', 'pidNamespace', 'expiresAt'] as const;
 
 /** Parses a lock file; undefined when it is not a complete, well-formed lock. */
 export function parseLockHolder(text: string): LockHolder | undefined {
@@ -91,7 +99,8 @@ export function parseLockHolder(text: string): LockHolder | undefined {
     return undefined;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const { pid, hostname, startedAt, processStart } = data as Record<string, unknown>;
+  const record = data as Record<string, unknown>;
+  const { pid, hostname, startedAt, processStart } = record;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 1) return undefined;
   if (typeof hostname !== 'string' || typeof startedAt !== 'string') return undefined;
   const holder: LockHolder = { pid, hostname, startedAt };
@@ -99,42 +108,36 @@ export function parseLockHolder(text: string): LockHolder | undefined {
     if (typeof processStart !== 'number' || !Number.isSafeInteger(processStart)) return undefined;
     holder.processStart = processStart;
   }
+  for (const key of optionalStrings) {
+    const value = record[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') return undefined;
+    holder[key] = value;
+  }
+  if (holder.expiresAt !== undefined && Number.isNaN(Date.parse(holder.expiresAt))) return undefined;
   return holder;
 }
 
-function sameHolder(a: LockHolder, b: LockHolder): boolean {
-  return a.pid === b.pid && a.hostname === b.hostname && a.startedAt === b.startedAt && a.processStart === b.processStart;
+function serializeHolder(holder: LockHolder): string {
+  return `${JSON.stringify(holder)}\n`;
 }
 
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return errorCode(err) !== 'ESRCH';
-  }
+/** Whether the process of this host named by a lock or break file may still be running. */
+function holderAlive(holder: LockHolder): boolean {
+  return processAlive(holder.pid, holder.processStart);
 }
 
-/** Whether the process named by a lock file may still be running. */
-async function holderAlive(holder: LockHolder): Promise<boolean> {
-  if (holder.hostname !== os.hostname()) return false;
-  if (!pidExists(holder.pid)) return false;
-  if (holder.processStart !== undefined) {
-    const current = await processStartTime(holder.pid);
-    if (current !== undefined && current !== holder.processStart) return false;
-  }
-  return true;
+/** When the lease of a lock written on another host runs out (ms since the epoch). */
+function leaseEnd(holder: LockHolder, mtimeMs: number): number {
+  if (holder.expiresAt !== undefined) return Date.parse(holder.expiresAt);
+  const taken = Date.parse(holder.startedAt);
+  return Math.max(Number.isNaN(taken) ? 0 : taken, mtimeMs) + LEGACY_LOCK_HOLD_MS;
 }
 
 function lockError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const code = errorCode(err);
-  const hint =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'Run certman as a user allowed to write the config directory (usually root), or use another config directory.'
-      : undefined;
-  return new CertmanError(`${action}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, hint });
+  const detail = err instanceof Error ? err.message : String(err);
+  return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 /** A lock file as read once: its identity (to know it is still the same file later) and contents. */
@@ -168,37 +171,72 @@ function sameFile(a: Observed, b: Observed): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.text === b.text;
 }
 
-async function isStale(seen: Observed, now: number): Promise<boolean> {
+function isStale(seen: Observed, now: number): boolean {
   if (seen.holder === undefined) return now - seen.mtimeMs >= CORRUPT_LOCK_STALE_MS;
-  return !(await holderAlive(seen.holder));
+  if (onThisHost(seen.holder)) return !holderAlive(seen.holder);
+  return now >= leaseEnd(seen.holder, seen.mtimeMs);
+}
+
+/**
+ * Creates `target` holding `content`, or returns false if it exists: the content goes to a temp file
+ * first, which is then hard-linked to `target` (link never replaces an existing name).
+ */
+async function createExclusive(target: string, content: string, mode: number): Promise<boolean> {
+  const tmp = tempPath(target);
+  try {
+    await writeFile(tmp, content, { flag: 'wx', mode });
+    await link(tmp, target);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** The `.break` file of a lock, which this process holds while it replaces or removes the lock file. */
+function breakPath(file: string): string {
+  return `${file}.break`;
+}
+
+/**
+ * Takes `<file>.break`, recording `record` in it; false when someone else holds it (after removing it
+ * if it was left by a process that died holding it).
+ */
+async function takeBreakFile(file: string, record: LockHolder): Promise<boolean> {
+  const breaker = breakPath(file);
+  if (await createExclusive(breaker, serializeHolder(record), 0o644)) return true;
+  // Held for milliseconds by a live process; a dead one of this host, or one this old, left it.
+  const seen = await observe(breaker);
+  if (seen === undefined) return false;
+  const dead = seen.holder !== undefined && onThisHost(seen.holder) && !holderAlive(seen.holder);
+  if (dead || Date.now() - seen.mtimeMs >= CORRUPT_LOCK_STALE_MS) {
+    const again = await stat(breaker).catch(() => undefined);
+    if (again !== undefined && again.ino === seen.ino) await unlink(breaker).catch(() => undefined);
+  }
+  return false;
+}
+
+async function dropBreakFile(file: string): Promise<void> {
+  await unlink(breakPath(file)).catch(() => undefined);
+}
+
+/** Where a breaker moves a stale lock file before unlinking it; only the `.break` holder uses it. */
+function asidePath(file: string): string {
+  return `${file}.stale`;
 }
 
 /**
  * Removes the stale lock file `seen` if it is still in place. Returns false when another contender
  * is removing it right now (it holds the break file).
  */
-async function breakStale(file: string, seen: Observed): Promise<boolean> {
-  const breaker = `${file}.break`;
-  let handle: FileHandle | undefined;
+async function breakStale(file: string, seen: Observed, record: LockHolder): Promise<boolean> {
+  if (!(await takeBreakFile(file, record))) return false;
   try {
-    handle = await open(breaker, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
-  } catch (err) {
-    if (errorCode(err) !== 'EEXIST') throw err;
-    // Held for milliseconds by a live breaker; one this old was left by a process killed meanwhile.
-    const info = await stat(breaker).catch(() => undefined);
-    if (info !== undefined && Date.now() - info.mtimeMs >= CORRUPT_LOCK_STALE_MS) {
-      const again = await stat(breaker).catch(() => undefined);
-      if (again !== undefined && again.ino === info.ino) await unlink(breaker).catch(() => undefined);
-    }
-    return false;
-  }
-  try {
-    await handle.writeFile(`${process.pid}\n`);
-    await handle.close();
-    handle = undefined;
     const current = await observe(file);
     if (current === undefined || !sameFile(current, seen)) return true; // Already replaced or removed.
-    const aside = `${file}.stale-${randomBytes(6).toString('hex')}`;
+    const aside = asidePath(file);
     await rename(file, aside);
     const moved = await observe(aside);
     if (moved !== undefined && !sameFile(moved, seen)) {
@@ -208,8 +246,7 @@ async function breakStale(file: string, seen: Observed): Promise<boolean> {
     await unlink(aside).catch(() => undefined);
     return true;
   } finally {
-    await handle?.close();
-    await unlink(breaker).catch(() => undefined);
+    await dropBreakFile(file);
   }
 }
 
@@ -218,30 +255,12 @@ async function tryAcquire(file: string, holder: () => LockHolder): Promise<{ acq
   let last: Observed | undefined;
   for (let round = 0; round < ROUNDS; round++) {
     const mine = holder();
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(file, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o644);
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw err;
-    }
-    if (handle !== undefined) {
-      try {
-        await handle.chmod(0o644);
-        await handle.writeFile(`${JSON.stringify(mine)}\n`);
-        await handle.close();
-      } catch (err) {
-        await handle.close().catch(() => undefined);
-        await unlink(file).catch(() => undefined);
-        throw err;
-      }
-      return { acquired: mine };
-    }
-
+    if (await createExclusive(file, serializeHolder(mine), 0o644)) return { acquired: mine };
     const seen = await observe(file);
     if (seen === undefined) continue; // Released meanwhile: compete again.
     last = seen;
-    if (!(await isStale(seen, Date.now()))) return { busy: seen };
-    if (!(await breakStale(file, seen))) await sleep(5 + Math.random() * 20);
+    if (!isStale(seen, Date.now())) return { busy: seen };
+    if (!(await breakStale(file, seen, mine))) await sleep(5 + Math.random() * 20);
   }
   return { busy: last };
 }
@@ -249,7 +268,12 @@ async function tryAcquire(file: string, holder: () => LockHolder): Promise<{ acq
 function describeHolder(configDir: string, file: string, seen: Observed | undefined): string {
   const holder = seen?.holder;
   if (holder === undefined) return `another certman run holds the lock on ${configDir} (lock file ${file} is being written or removed)`;
-  return `another certman run (pid ${holder.pid}, started ${holder.startedAt}) holds the lock on ${configDir}`;
+  if (onThisHost(holder)) return `another certman run (pid ${holder.pid}, started ${holder.startedAt}) holds the lock on ${configDir}`;
+  const until = new Date(leaseEnd(holder, seen?.mtimeMs ?? 0)).toISOString();
+  return (
+    `another certman run (pid ${holder.pid} on host ${holder.hostname}, started ${holder.startedAt}) holds the lock on ${configDir}` +
+    ` until ${until}, unless that run extends its lease`
+  );
 }
 
 function formatDuration(ms: number): string {
@@ -266,53 +290,146 @@ function releaseAllOnExit(): void {
   for (const lock of held) lock.releaseSync();
 }
 
-/** A lock file this process created. */
+/** What one extension attempt did. */
+export type ExtendOutcome = 'extended' | 'busy' | 'lost' | 'released';
+
+/** A lock file this process created: a lease it extends until it releases it. */
 export class FileLock implements StoreLock {
   private released = false;
+  private lostLease = false;
+  private current: LockHolder;
+  private readonly timer: NodeJS.Timeout;
+  /** The extension in progress, which release() waits for. */
+  private extending: Promise<ExtendOutcome> | undefined;
 
   constructor(
     readonly file: string,
-    readonly holder: LockHolder,
-  ) {}
+    holder: LockHolder,
+    readonly leaseMs: number,
+  ) {
+    this.current = holder;
+    this.timer = setInterval(() => void this.extend().catch(() => undefined), Math.max(1, leaseMs / 4));
+    // The lease must never keep the process alive on its own.
+    this.timer.unref();
+  }
 
-  /** Removes the lock file if it is still ours; a second call does nothing. */
+  /** The record in the lock file, with the latest expiry. */
+  get holder(): LockHolder {
+    return { ...this.current };
+  }
+
+  /** True once another owner's record was found in the lock file: this process no longer holds it. */
+  get lost(): boolean {
+    return this.lostLease;
+  }
+
+  /**
+   * Moves the expiry one lease ahead if the lock file still names this owner. `busy` when another
+   * process held the break file (the timer tries again a quarter lease later).
+   */
+  extend(): Promise<ExtendOutcome> {
+    this.extending ??= this.extendOnce().finally(() => {
+      this.extending = undefined;
+    });
+    return this.extending;
+  }
+
+  private async extendOnce(): Promise<ExtendOutcome> {
+    if (this.released) return 'released';
+    if (this.lostLease) return 'lost';
+    const next: LockHolder = { ...this.current, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
+    // The break file is written with the extended record: renaming it over the lock file replaces the
+    // lock and gives up the break file in one step.
+    if (!(await takeBreakFile(this.file, next))) return 'busy';
+    let renamed = false;
+    try {
+      const seen = await observe(this.file);
+      if (seen?.holder?.owner !== this.current.owner) {
+        this.stop(true);
+        return 'lost';
+      }
+      await rename(breakPath(this.file), this.file);
+      renamed = true;
+      this.current = next;
+      return 'extended';
+    } finally {
+      if (!renamed) await dropBreakFile(this.file);
+    }
+  }
+
+  private stop(lost: boolean): void {
+    clearInterval(this.timer);
+    held.delete(this);
+    if (lost) this.lostLease = true;
+  }
+
+  /**
+   * Removes the lock file if it is still ours; a second call does nothing. Never fails: a lock it cannot
+   * remove (a full or read-only disk) is found dead once this process has exited.
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    held.delete(this);
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return;
-      throw lockError(`cannot release the lock ${this.file}`, err);
+    this.stop(false);
+    await this.extending;
+    if (this.lostLease) return;
+    for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+      // Without room for a break file, remove it unguarded: only a stalled holder can lose that race.
+      const holding = await takeBreakFile(this.file, this.current).catch(() => undefined);
+      if (holding === false) {
+        await sleep(5 + Math.random() * 20);
+        continue;
+      }
+      try {
+        const seen = await observe(this.file);
+        if (seen?.holder?.owner === this.current.owner) await unlink(this.file);
+        if (holding === true) await unlink(asidePath(this.file)).catch(() => undefined);
+      } catch {
+        // Left for the next run to find dead.
+      } finally {
+        if (holding === true) await dropBreakFile(this.file);
+      }
+      return;
     }
-    const current = parseLockHolder(text);
-    if (current === undefined || !sameHolder(current, this.holder)) return;
-    try {
-      await unlink(this.file);
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') throw lockError(`cannot release the lock ${this.file}`, err);
-    }
+    // Someone kept the break file all along: the lock expires (or is found dead) on its own.
   }
 
   /** Synchronous release for the 'exit' handler; never throws. */
   releaseSync(): void {
     if (this.released) return;
     this.released = true;
-    held.delete(this);
+    this.stop(false);
+    const breaker = breakPath(this.file);
+    const tmp = tempPath(breaker);
+    let holding = false;
     try {
+      try {
+        writeFileSync(tmp, serializeHolder(this.current), { flag: 'wx', mode: 0o644 });
+        linkSync(tmp, breaker);
+        holding = true;
+      } catch (err) {
+        if (errorCode(err) === 'EEXIST') return;
+      }
       const current = parseLockHolder(readFileSync(this.file, 'utf8'));
-      if (current !== undefined && sameHolder(current, this.holder)) unlinkSync(this.file);
+      if (current?.owner === this.current.owner) unlinkSync(this.file);
     } catch {
       // Exiting anyway: the next run finds the file stale.
+    } finally {
+      for (const leftover of holding ? [tmp, breaker] : [tmp]) {
+        try {
+          unlinkSync(leftover);
+        } catch {
+          // not there
+        }
+      }
     }
   }
 }
 
 /**
- * Takes the lock `name` of a config directory. Held by a live process: throws {@link LockedError}
- * at once, or with `wait` polls every 100–250 ms until it is free or `timeoutMs` has passed.
+ * Takes the lock `name` of a config directory. Held by a live process (or an unexpired lease of another
+ * host): throws {@link LockedError} at once, or with `wait` polls every 100–250 ms until it is free or
+ * `timeoutMs` has passed.
  */
 export async function acquireFileLock(configDir: string, name: string, options: LockOptions): Promise<FileLock> {
   if (!isValidName(name)) throw new CertmanError(`invalid lock name ${JSON.stringify(name)}`);
@@ -320,19 +437,25 @@ export async function acquireFileLock(configDir: string, name: string, options: 
   const file = lockFilePath(configDir, name);
   try {
     await ensureDir(dir, 0o700);
+    await removeAbandonedTemps(dir, await readdir(dir));
   } catch (err) {
     throw lockError(`cannot create the lock folder ${dir}`, err);
   }
 
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const pid = process.pid;
-  const hostname = os.hostname();
-  const processStart = processStartTimeSync(pid);
-  const holder = (): LockHolder => ({
-    pid,
-    hostname,
-    startedAt: new Date().toISOString(),
-    ...(processStart === undefined ? {} : { processStart }),
-  });
+  const processStart = processStartTime(pid);
+  const holder = (): LockHolder => {
+    const now = Date.now();
+    return {
+      owner: randomBytes(16).toString('hex'),
+      pid,
+      ...thisHost(),
+      startedAt: new Date(now).toISOString(),
+      ...(processStart === undefined ? {} : { processStart }),
+      expiresAt: new Date(now + leaseMs).toISOString(),
+    };
+  };
 
   const begin = Date.now();
   const timeoutMs = options.timeoutMs ?? Infinity;
@@ -344,7 +467,7 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       throw lockError(`cannot take the lock ${file}`, err);
     }
     if ('acquired' in outcome) {
-      const lock = new FileLock(file, outcome.acquired);
+      const lock = new FileLock(file, outcome.acquired, leaseMs);
       held.add(lock);
       if (!exitHandlerInstalled) {
         exitHandlerInstalled = true;

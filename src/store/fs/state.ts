@@ -5,11 +5,11 @@
  *
  * Written with writeFileAtomic(), so a reader sees the previous or the new document, never a mix.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CertmanError } from '../../errors.js';
-import { ensureDir, errorCode, writeFileAtomic } from './atomic.js';
+import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
 import { CorruptFileError } from './meta.js';
 
 /** Folder of the state documents, under the config directory. */
@@ -34,7 +34,7 @@ export function stateFilePath(configDir: string, key: string): string {
 
 function stateError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  return new CertmanError(`${action}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new CertmanError(`${action}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 /**
@@ -68,7 +68,9 @@ export async function writeState(configDir: string, key: string, value: unknown)
   }
   if (text === undefined) throw new CertmanError(`cannot store state "${key}": the value is not representable as JSON`);
   try {
-    await ensureDir(path.dirname(file), DIR_MODE);
+    const dir = path.dirname(file);
+    await ensureDir(dir, DIR_MODE);
+    await removeAbandonedTemps(dir, await readdir(dir));
     await writeFileAtomic(file, `${text}\n`, FILE_MODE);
   } catch (err) {
     throw stateError(`cannot write ${file}`, err);
