@@ -73,8 +73,9 @@ export class AcmeProblemError extends CertmanError {
 }
 
 /**
- * A CA account that answered rateLimited is sent nothing before the time it gave: thrown instead of
- * sending, by the client in the same run and by `renew` in later ones (from the state store).
+ * A CA account that answered rateLimited is sent nothing before the time it gave: the client throws this
+ * instead of sending for the rest of the run (`renew` also defers that account's certificates in later
+ * runs, from the state store).
  */
 export class RateLimitPause extends CertmanError {
   constructor(

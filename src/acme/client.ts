@@ -254,18 +254,17 @@ export class AcmeClient {
     try {
       return await this.send<T>(url, payload, kid, options.eab === true);
     } catch (err) {
-      if (kid === null || this.recoverAccount === undefined || !(err instanceof AcmeProblemError) || err.type !== ACCOUNT_DOES_NOT_EXIST) throw err;
-      return this.send<T>(url, payload, await this.recover(kid), false);
+      const recover = this.recoverAccount;
+      if (kid === null || recover === undefined || !(err instanceof AcmeProblemError) || err.type !== ACCOUNT_DOES_NOT_EXIST) throw err;
+      return this.send<T>(url, payload, await this.recover(kid, recover), false);
     }
   }
 
   /** The URL to sign as instead of `lostUrl`: found once, whatever the number of requests that ask. */
-  private recover(lostUrl: string): Promise<string> {
+  private recover(lostUrl: string, recover: AccountRecovery): Promise<string> {
     // Another request already replaced the lost account.
     if (this.accountUrl !== lostUrl) return Promise.resolve(this.requireAccount());
     if (this.recovery?.lostUrl !== lostUrl) {
-      const recover = this.recoverAccount;
-      if (recover === undefined) throw new CertmanError('no account recovery is configured');
       const url = recover(this, lostUrl).then((found) => {
         this.accountUrl = found;
         return found;

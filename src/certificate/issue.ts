@@ -6,7 +6,7 @@ import { CertmanError } from '../errors.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../renewal/due.js';
 import type { Reporter } from '../report.js';
 import type { CertificateMeta, CertificateStore, NewCertificate, StoredAccount } from '../store/types.js';
-import { obtainCertificate, type ObtainInput } from './obtain.js';
+import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
 export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'method' | 'server' | 'renewDays' | 'hooks'> & {
@@ -76,7 +76,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       fullchainPem = await order();
     } catch (err) {
       // The CA was reset during the order: the account was registered again, and the order died with the old one.
-      if (client.account === signedAs || deps.signal?.aborted === true) throw err;
+      // (A verdict on a name is no lost order, even when a concurrent renewal re-registered meanwhile.)
+      if (client.account === signedAs || deps.signal?.aborted === true || failedValidations(err).length > 0) throw err;
       report.warn(`the CA lost the order for ${request.name} with the account; ordering again`);
       fullchainPem = await order();
     }

@@ -33,6 +33,14 @@ export interface ObtainInput {
 
 /** Problem type of a failed self-check: not the CA's verdict, so it spends none of the CA's failure limit. */
 export const SELF_CHECK_FAILED = 'certman:self-check';
+/** Problem type of a request about an authorization that failed (no answer, badNonce): no verdict on the name either. */
+const REQUEST_FAILED = 'certman:request';
+
+/** Names whose authorization the CA (not the network or certman) found invalid in an error from obtainCertificate. */
+export function failedValidations(err: unknown): string[] {
+  if (!(err instanceof AcmeProblemError)) return [];
+  return err.subproblems.filter((s) => s.identifier !== undefined && !s.type.startsWith('certman:')).map((s) => s.identifier as string);
+}
 
 /** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
@@ -78,11 +86,16 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
         return client.waitForAuthorization(authz.url, authz.identifier.value);
       }),
     );
-    // A request that failed (network, rate limit, a lost account) is no verdict on the name: no failed validation.
-    const rejected = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (rejected !== undefined) throw rejected.reason;
-    const failures = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' ? failureOf(outcome.value, tasks[i]?.authz.identifier.value ?? '?') : []));
-    if (failures.length > 0) throw validationError(failures);
+    const nameOf = (i: number) => tasks[i]?.authz.identifier.value ?? '?';
+    const failures = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' ? failureOf(outcome.value, nameOf(i)) : []));
+    // A request that failed (network, rate limit, a lost account) is no verdict on the name: it is shown, but
+    // only the CA's verdicts on the other names count against their failure budget.
+    const rejected = outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [{ name: nameOf(i), reason: outcome.reason as unknown }] : []));
+    if (failures.length > 0) {
+      const unanswered = rejected.map(({ name, reason }) => ({ identifier: name, type: REQUEST_FAILED, detail: reason instanceof Error ? reason.message : String(reason) }));
+      throw validationError([...failures, ...unanswered]);
+    }
+    if (rejected[0] !== undefined) throw rejected[0].reason;
   } finally {
     await Promise.all(tasks.map(({ challenge }) => responder.unpublish(challenge.token)));
   }

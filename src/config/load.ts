@@ -7,7 +7,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { defaultLoadersSync } from 'cosmiconfig';
 import { CertmanError, UsageError } from '../errors.js';
 import { checkConfigDirForRoot, checkOnlyRootCanWrite } from './permissions.js';
 import type { LoadedConfig } from './types.js';
@@ -56,7 +55,7 @@ export async function loadConfigFile(opts: LoadOptions): Promise<LoadedConfig> {
   const found = opts.explicitPath === undefined ? await findInConfigDir(opts.configDir) : await explicitFile(resolve(opts.explicitPath));
   if (found === undefined) return { config: {} };
   if (opts.strict) await checkOnlyRootCanWrite(found.path, 'config file');
-  return { path: found.path, config: validateFileConfig(parse(found.path, found.text), found.path) };
+  return { path: found.path, config: validateFileConfig(await parse(found.path, found.text), found.path) };
 }
 
 interface FoundFile {
@@ -116,7 +115,7 @@ function readError(path: string, err: unknown): CertmanError {
 }
 
 /** JSON for `.json`, YAML (a superset of JSON) for everything else; empty text is an empty config. */
-function parse(path: string, content: string): unknown {
+async function parse(path: string, content: string): Promise<unknown> {
   const text = content.replace(/^\uFEFF/, '');
   if (text.trim() === '') return undefined;
   return extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text);
@@ -137,8 +136,9 @@ function parseJson(path: string, text: string): unknown {
   }
 }
 
-/** js-yaml through cosmiconfig's loader (plain YAML: it has no tags that run code). */
-function parseYaml(path: string, text: string): unknown {
+/** js-yaml through cosmiconfig's loader (plain YAML: it has no tags that run code), loaded only for a YAML file. */
+async function parseYaml(path: string, text: string): Promise<unknown> {
+  const { defaultLoadersSync } = await import('cosmiconfig');
   try {
     return defaultLoadersSync['.yaml'](path, text);
   } catch (err) {

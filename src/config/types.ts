@@ -16,7 +16,7 @@ export interface FileConfig {
   renewDays?: number;
   /** Up to this fraction of a lifetime, due dates move earlier per certificate (default 0.1). */
   renewalSpread?: number;
-  /** Most requests per second certman sends one CA (default 60). */
+  /** Most requests per second certman sends one CA (default 100). */
   requestsPerSecond?: number;
   /** Longest Retry-After (seconds) certman waits for before asking the CA again within a run (default 30). */
   maxRetryAfter?: number;

@@ -1,9 +1,9 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { issueCertificate } from '../certificate/issue.js';
-import type { ObtainInput } from '../certificate/obtain.js';
+import { failedValidations, type ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { AcmeProblemError, CertmanError, RateLimitPause, UsageError } from '../errors.js';
+import { CertmanError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
@@ -252,11 +252,6 @@ async function renewOne(
 }
 
 /** Names whose authorization the CA (not the network or certman) refused. */
-function failedValidations(err: unknown): string[] {
-  if (!(err instanceof AcmeProblemError)) return [];
-  return err.subproblems.filter((s) => s.identifier !== undefined && !s.type.startsWith('certman:')).map((s) => s.identifier as string);
-}
-
 function hooksOf(meta: CertificateMeta, options: RenewOptions): HookCommands {
   return { ...meta.hooks, ...options.hooks };
 }

@@ -77,7 +77,10 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
   const lock = await store.lock(CONFIG_DIR_LOCK, { wait: options.wait === true });
-  const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
+  const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew').catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
   // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.
   const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   try {

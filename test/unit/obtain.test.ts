@@ -1,0 +1,73 @@
+// obtainCertificate's verdicts: which failed authorizations count as the CA's verdict on a name.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, test } from 'node:test';
+
+import type { AcmeClient } from '../../src/acme/client.js';
+import type { Authorization } from '../../src/acme/types.js';
+import { obtainCertificate } from '../../src/certificate/obtain.js';
+import { AcmeProblemError, NetworkError } from '../../src/errors.js';
+import { silentReporter } from '../../src/report.js';
+
+const keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+function authz(name: string, status: Authorization['status'], error?: { type: string; detail: string }): Authorization {
+  return {
+    url: `https://ca.test/authz/${name}`,
+    status,
+    identifier: { type: 'dns', value: name },
+    challenges: [{ type: 'http-01', url: `https://ca.test/chall/${name}`, token: `token-${name}`, status: 'pending', ...(error === undefined ? {} : { error }) }],
+  } as Authorization;
+}
+
+/** A client whose authorizations settle as `settle` says, per name. */
+function client(settle: Record<string, () => Promise<Authorization>>): AcmeClient {
+  return {
+    newOrder: async () => ({ url: 'https://ca.test/order/1', status: 'pending', authorizations: Object.keys(settle).map((n) => `https://ca.test/authz/${n}`), finalize: 'https://ca.test/finalize/1' }),
+    authorization: async (url: string) => authz(url.split('/').pop() ?? '', 'pending'),
+    answerChallenge: async () => undefined,
+    waitForAuthorization: async (_url: string, name: string) => (settle[name] ?? (() => Promise.reject(new Error(name))))(),
+    deactivateAuthorization: async () => undefined,
+  } as unknown as AcmeClient;
+}
+
+const responder = { publish: async () => undefined, unpublish: async () => undefined, close: async () => undefined };
+
+describe('obtainCertificate', () => {
+  test("an invalid authorization is the CA's verdict even when another name's request failed", async () => {
+    const unauthorized = { type: 'urn:ietf:params:acme:error:unauthorized', detail: '404 for the token' };
+    const err = await obtainCertificate({
+      client: client({
+        'a.example.test': async () => authz('a.example.test', 'invalid', unauthorized),
+        'b.example.test': async () => Promise.reject(new NetworkError('no answer from https://ca.test within 3 s')),
+      }),
+      domains: ['a.example.test', 'b.example.test'],
+      keyPem,
+      accountKeyPem: keyPem,
+      responder,
+      report: silentReporter,
+    }).catch((e: unknown) => e);
+    assert.ok(err instanceof AcmeProblemError, String(err));
+    assert.equal(err.type, unauthorized.type);
+    assert.deepEqual(
+      err.subproblems.map((s) => [s.identifier, s.type]),
+      [
+        ['a.example.test', unauthorized.type],
+        ['b.example.test', 'certman:request'],
+      ],
+    );
+  });
+
+  test('a failed request alone is thrown as it is: no verdict on any name', async () => {
+    const failure = new NetworkError('no answer from https://ca.test within 3 s');
+    const err = await obtainCertificate({
+      client: client({ 'a.example.test': async () => Promise.reject(failure) }),
+      domains: ['a.example.test'],
+      keyPem,
+      accountKeyPem: keyPem,
+      responder,
+      report: silentReporter,
+    }).catch((e: unknown) => e);
+    assert.equal(err, failure);
+  });
+});
