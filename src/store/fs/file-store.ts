@@ -13,20 +13,23 @@
  *
  * Every file is written with writeFileAtomic(). save() writes the archive version completely, then the
  * journal, then the metadata, then switches live/ and finally drops the journal. The switch is one rename:
- * the four links of the new version are made in the slot live/<name> does not point to, and a new
- * live/<name> link to that slot is renamed over the old one, so whoever reads live/<name>/ (a web server,
- * or the files left by a crash at any instant) sees all four files of one version, never a mix. A real
- * folder at live/<name> (certman before slots, a certbot copy) is moved into the other slot on the first
- * switch: the one step during which live/<name> is missing for an instant, once per certificate. open()
- * finishes or rolls back whatever a crash interrupted, holding the config-dir lock writers take.
+ * the four links of the new version are made in the slot live/<name> does not point to, together with
+ * whatever else operators keep in live/<name>/ (carry-over.ts), and a new live/<name> link to that slot
+ * is renamed over the old one, so whoever reads live/<name>/ (a web server, or the files left by a crash
+ * at any instant) sees all four files of one version, never a mix. A real folder at live/<name> (certman
+ * before slots, a certbot copy) is moved into the other slot on the first switch: the one step during
+ * which live/<name> is missing for an instant, once per certificate. open() finishes or rolls back
+ * whatever a crash interrupted, holding the config-dir lock writers take.
  *
  * Concurrency: operations on one certificate (or one account) are serialised within the process.
- * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts). Temp files carry
- * their writer's pid, so those of a writer that died are removed by the next write in their folder.
+ * Between processes, callers coordinate with lock() (a lease per name, see lock.ts). Temp files name
+ * their writer's host and pid: list() (renewal/), lock() (.locks/), recovery (.pending/) and the next
+ * write in their folder remove those of a dead writer of this host at once, anyone's after an hour
+ * (atomic.ts); a slot's go with the slot when it is rebuilt.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { chmod, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmod, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { normalizeSerial } from '../../crypto/certificate.js';
@@ -57,6 +60,7 @@ import {
   writeFileAtomic,
 } from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
+import { carryOver } from './carry-over.js';
 import { CONFIG_DIR_LOCK } from '../lock-names.js';
 import { acquireFileLock } from './lock.js';
 import {
@@ -83,8 +87,15 @@ const FILE_SECRET = 0o600;
 const DIR_PUBLIC = 0o755;
 const DIR_SECRET = 0o700;
 
-/** Parallel reads in list(): enough to hide latency, far below any open-files limit. */
+/** Certificates repaired at once by recover(): enough to hide latency, far below any open-files limit. */
 const RECOVERY_CONCURRENCY = 16;
+
+/** What certman itself puts in a live/ slot; anything else there is an operator's, and is carried over. */
+const SLOT_OWN_ENTRIES = new Set<string>([...PEM_KINDS.map((kind) => `${kind}.pem`), 'README']);
+
+function isCertmanEntry(entry: string): boolean {
+  return SLOT_OWN_ENTRIES.has(entry);
+}
 
 const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
 
@@ -111,9 +122,12 @@ export interface StoreProblem {
 }
 
 function readmeText(name: string): string {
-  return `This folder holds the current version of the certificate "${name}".
-The .pem files here are links into ../../archive/${name}/, which keeps every
-version; certman points the links at the new version after each renewal.
+  return `The .pem files here are links to one version of the certificate "${name}"
+in ../../archive/${name}/, which keeps every version. live/${name} leads to the
+folder (.${name}.a or .${name}.b) holding the links of the current version: after
+each renewal certman makes the links of the new version in the other folder and
+then switches live/${name} to it, so all four files change at once. Files of your
+own kept in live/${name}/ (a combined PEM, dhparams) are carried over each time.
 
   fullchain.pem  the certificate followed by its intermediate certificates.
                  This is what most servers want as "the certificate"
@@ -139,6 +153,16 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
     throw err;
   }
 }
@@ -285,8 +309,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   // ---- CertificateStore ----
 
   /**
-   * Metadata of every certificate, sorted by name, read in parallel (64 at a time). Files that
-   * cannot be read or parsed are skipped; {@link problems} lists them until the next list().
+   * Metadata of every certificate, sorted by name, read one after the other (see readMeta). Files that
+   * cannot be read or parsed are skipped; {@link problemDetails} lists them until the next list().
    */
   async list(): Promise<CertificateMeta[]> {
     let entries: string[];
@@ -515,9 +539,11 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   // ---- LockingStore ----
 
   /**
-   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes on this
-   * machine; a lock left by a dead process is taken over. Not re-entrant: a second lock() on a
-   * name this process holds counts as held. Released by release() or when the process exits.
+   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes, on this
+   * machine and on others sharing the config dir: a lease the holder extends while it runs (lock.ts).
+   * One left by a dead process of this machine is taken over at once, one of another machine when its
+   * lease has expired. Not re-entrant: a second lock() on a name this process holds counts as held.
+   * Released by release(); a process that exits stops extending it.
    */
   async lock(name: string, options: LockOptions): Promise<StoreLock> {
     return acquireFileLock(this.configDir, name, options);
@@ -625,15 +651,16 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   /**
    * Switches live/<name> to archive version `version` in one rename (see the file comment); nothing to do
-   * when it is there already.
+   * when it is there already. The new slot gets, besides certman's own files, every entry operators keep
+   * in live/<name>/ (see carry-over.ts): what is reachable there is never dropped by a switch.
    */
   private async linkLive(name: string, version: number): Promise<void> {
     if ((await this.liveVersion(name)) === version) return;
     const live = this.liveDir(name);
-    const current = await readlink(live).catch((err: unknown) => (errorCode(err) === 'EINVAL' ? 'folder' : undefined));
-    const slot: Slot = current === slotName(name, 'a') ? 'b' : 'a';
-    const slotDir = path.join(this.liveRoot, slotName(name, slot));
+    const { source, slot, isFolder } = await this.slotPlan(name);
+    const slotDir = this.slotDir(name, slot);
     await ensureDir(this.liveRoot, DIR_PUBLIC);
+    // Whatever the slot held is a copy of what live/<name>/ shows (see slotPlan), or a switch cut short.
     await rm(slotDir, { recursive: true, force: true });
     await ensureDir(slotDir, DIR_PUBLIC);
     for (const kind of PEM_KINDS) {
@@ -641,22 +668,53 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       await symlink(`../../archive/${name}/${kind}${version}.pem`, path.join(slotDir, `${kind}.pem`));
     }
     await writeFileAtomic(path.join(slotDir, 'README'), readmeText(name), FILE_PUBLIC);
-    await fsyncDir(slotDir);
-    if (current === 'folder') {
-      const other = path.join(this.liveRoot, slotName(name, 'b'));
-      await rm(other, { recursive: true, force: true });
-      await rename(live, other);
-    }
+    if (source !== undefined) await carryOver(source, slotDir, isCertmanEntry);
     // Made inside the new slot, so a crash leaves no stray link in live/; its target is relative to live/.
     const link = tempPath(path.join(slotDir, 'live'));
     await symlink(slotName(name, slot), link);
+    await fsyncDir(slotDir);
     try {
+      if (isFolder) {
+        // Parked in the other slot, which holds nothing of its own: live/<name> was not pointing to it.
+        const other = this.slotDir(name, 'b');
+        await rm(other, { recursive: true, force: true });
+        await rename(live, other);
+      }
       await rename(link, live);
     } catch (err) {
       await unlink(link).catch(() => undefined);
       throw namingFile(err, live);
     }
     await fsyncDir(this.liveRoot);
+  }
+
+  private slotDir(name: string, slot: Slot): string {
+    return path.join(this.liveRoot, slotName(name, slot));
+  }
+
+  /**
+   * The folder live/<name>/ shows now (its entries are carried over), whether it is a real folder (certman
+   * before slots, a certbot copy) and the slot to build: never the one live/<name> points to. When
+   * live/<name> is missing, a switch from a real folder was cut short after parking it in slot b (or
+   * someone removed the link): the parked slot, else the only one, is the source and is kept.
+   */
+  private async slotPlan(name: string): Promise<{ source: string | undefined; slot: Slot; isFolder: boolean }> {
+    const live = this.liveDir(name);
+    let target: string;
+    try {
+      target = await readlink(live);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'EINVAL') return { source: live, slot: 'a', isFolder: true };
+      if (code !== 'ENOENT') throw err;
+      for (const [kept, built] of [['b', 'a'], ['a', 'b']] as const) {
+        if (await isDirectory(this.slotDir(name, kept))) return { source: this.slotDir(name, kept), slot: built, isFolder: false };
+      }
+      return { source: undefined, slot: 'a', isFolder: false };
+    }
+    const shown = path.resolve(this.liveRoot, target);
+    const slot: Slot = shown === this.slotDir(name, 'a') ? 'b' : 'a';
+    return { source: (await isDirectory(shown)) ? shown : undefined, slot, isFolder: false };
   }
 
   /** `base` moved to `version`, with serial and validity taken from that version's certificate when readable. */
