@@ -15,6 +15,7 @@ import { mapLimit } from '../../src/concurrency.js';
 import { openFileStore } from '../../src/store/fs/index.js';
 import { CONFIG_DIR_LOCK } from '../../src/store/lock-names.js';
 import type { CertificateFiles, NewCertificate } from '../../src/store/types.js';
+import { newCert } from '../harness/store-fixtures.js';
 import { configDirs } from './config-dirs.js';
 
 const NAME = 'crash.example';
@@ -54,18 +55,7 @@ function certificate(dir: string, tag: string): CertificateFiles {
 }
 
 function meta(serialHex: string): NewCertificate {
-  return {
-    name: NAME,
-    domains: [NAME],
-    key: { type: 'ecdsa', curve: 'p256' },
-    reuseKey: false,
-    method: { kind: 'webroot', webroot: '/var/www/html' },
-    server: 'https://acme.test/directory',
-    accountUrl: 'https://acme.test/acct/1',
-    serial: serialHex,
-    notBefore: '2025-01-01T00:00:00.000Z',
-    notAfter: '2025-04-01T00:00:00.000Z',
-  };
+  return newCert(NAME, { domains: [NAME], serial: serialHex });
 }
 
 /** The serial as the store writes it: lowercase hex, no leading zeros. */

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 
 import { openFileStore, PEM_KINDS } from '../../src/store/fs/index.js';
 import { configDirs } from './config-dirs.js';
-import { newCert, pems } from './store-fixtures.js';
+import { newCert, pems } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store-extras');
 const NAME = 'x.example';

@@ -12,7 +12,7 @@ import { hostTag } from '../../src/store/fs/host.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
 import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
 import { configDirs } from './config-dirs.js';
-import { newCert, pems } from './store-fixtures.js';
+import { newCert, pems } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store');
 

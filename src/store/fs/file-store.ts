@@ -21,6 +21,9 @@
  * which live/<name> is missing for an instant, once per certificate. open() finishes or rolls back
  * whatever a crash interrupted, holding the config-dir lock writers take.
  *
+ * Opened with `trustedOwner` (0 when certman runs as root), the store uses no renewal/<name>.json and
+ * applies no journal that another user could have written (trust.ts): they name the hooks root runs.
+ *
  * Concurrency: operations on one certificate (or one account) are serialised within the process.
  * Between processes, callers coordinate with lock() (a lease per name, see lock.ts). Temp files name
  * their writer's host and pid: list() (renewal/), lock() (.locks/), recovery (.pending/) and the next
@@ -45,6 +48,7 @@ import type {
   StateStore,
   StoredAccount,
   StoreLock,
+  StoreProblem,
 } from '../types.js';
 import {
   ensureDir,
@@ -77,6 +81,7 @@ import {
 } from './meta.js';
 import { isValidName, parseServerUrl, serverKey, validateName } from './names.js';
 import { readState, stateFilePath, writeState } from './state.js';
+import { readTrustedFileSync } from './trust.js';
 
 /** The four PEM files of every version, in the order they are written and linked. */
 export const PEM_KINDS = ['cert', 'chain', 'fullchain', 'privkey'] as const;
@@ -99,6 +104,11 @@ function isCertmanEntry(entry: string): boolean {
 
 const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
 
+export interface FileStoreOptions {
+  /** Use only metadata files and journals this user owns and alone may write (root's uid when running as root). */
+  trustedOwner?: number;
+}
+
 /** What open() did about one interrupted live/ switch (see {@link FileStore.repairs}). */
 export interface Repair {
   name: string;
@@ -112,13 +122,6 @@ export interface Repair {
   /** Archive version live/ points to afterwards. */
   version?: number;
   detail?: string;
-}
-
-/** A renewal/*.json file list() skipped (see {@link FileStore.problemDetails}). */
-export interface StoreProblem {
-  name: string;
-  file: string;
-  reason: string;
 }
 
 function readmeText(name: string): string {
@@ -142,9 +145,20 @@ or rename them, or renewed certificates will no longer reach the server.
 `;
 }
 
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A file that could not be read (permissions, I/O), reported like a damaged one but saying so. */
+function unreadable(file: string, err: unknown): CorruptFileError {
+  const reason = errorMessage(err);
+  const hint = fsErrorHint(err);
+  return new CorruptFileError(file, reason, { message: `cannot read ${file}: ${reason}`, ...(hint === undefined ? {} : { hint }) });
+}
+
 function ioError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 
@@ -241,8 +255,12 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   private readonly repairLog: Repair[] = [];
   private readonly locks = new Map<string, Promise<void>>();
 
-  private constructor(configDir: string) {
+  /** Only files this user owns and alone may write are used as metadata (see trust.ts); any file when unset. */
+  private readonly trustedOwner: number | undefined;
+
+  private constructor(configDir: string, trustedOwner: number | undefined) {
     this.configDir = configDir;
+    this.trustedOwner = trustedOwner;
     this.archiveRoot = path.join(configDir, 'archive');
     this.liveRoot = path.join(configDir, 'live');
     this.renewalRoot = path.join(configDir, 'renewal');
@@ -254,9 +272,11 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
    * Opens (creating it if missing, mode 0755) the config directory and finishes or rolls back any
    * live/ switch a crash interrupted. Costs one readdir of .pending/ when nothing was interrupted.
    * Sub-directories are created on first write, so opening an existing directory writes nothing.
+   * With `trustedOwner` (0 when certman runs as root), renewal/<name>.json files and journals another
+   * user could have written are refused (trust.ts): listed as problems, never applied.
    */
-  static async open(configDir: string): Promise<FileStore> {
-    const store = new FileStore(path.resolve(configDir));
+  static async open(configDir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+    const store = new FileStore(path.resolve(configDir), options.trustedOwner);
     try {
       const created = await makeDirs(store.configDir, DIR_PUBLIC);
       if (created !== undefined) await chmod(store.configDir, DIR_PUBLIC);
@@ -310,7 +330,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   /**
    * Metadata of every certificate, sorted by name, read one after the other (see readMeta). Files that
-   * cannot be read or parsed are skipped; {@link problemDetails} lists them until the next list().
+   * cannot be read, parsed or (with `trustedOwner`) trusted are skipped; {@link problemDetails} lists
+   * them until the next list().
    */
   async list(): Promise<CertificateMeta[]> {
     let entries: string[];
@@ -326,15 +347,14 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
       const name = entry.slice(0, -'.json'.length);
       if (isValidName(name)) names.push(name);
-      else problems.push({ name, file: path.join(this.renewalRoot, entry), reason: 'not a valid certificate name' });
+      else problems.push(new CorruptFileError(path.join(this.renewalRoot, entry), 'not a valid certificate name').asProblem(name));
     }
     names.sort();
     const metas = names.map((name) => {
       try {
         return this.readMeta(name);
       } catch (err) {
-        const reason = err instanceof CorruptFileError ? err.reason : err instanceof Error ? err.message : String(err);
-        problems.push({ name, file: this.renewalFile(name), reason });
+        problems.push((err instanceof CorruptFileError ? err : unreadable(this.renewalFile(name), err)).asProblem(name));
         return undefined;
       }
     });
@@ -345,13 +365,13 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   /**
    * Names whose renewal/<name>.json the last list() skipped because it was unreadable, not JSON,
-   * of the wrong shape or of a newer format (empty before the first list()).
+   * of the wrong shape, of a newer format or not trusted (empty before the first list()).
    */
   problems(): string[] {
     return this.lastProblems.map((p) => p.name);
   }
 
-  /** Like {@link problems}, with the file and the reason, for messages. */
+  /** Like {@link problems}, with the file, the reason and the error to report. */
   problemDetails(): StoreProblem[] {
     return this.lastProblems.map((p) => ({ ...p }));
   }
@@ -568,12 +588,13 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   /**
    * Synchronous on purpose: a renewal file is one small read, and `list()` over 10,000 of them is
    * several times faster without four thread-pool round trips (open, fstat, read, close) per file.
+   * With `trustedOwner`, a file another user could have written is an UntrustedFileError.
    */
   private readMeta(name: string): CertificateMeta | undefined {
     const file = this.renewalFile(name);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTrustedFileSync(file, this.trustedOwner);
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return undefined;
       throw err;
@@ -762,7 +783,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
         try {
           this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
         } catch (err) {
-          this.repairLog.push({ name, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+          this.repairLog.push({ name, outcome: 'failed', detail: errorMessage(err) });
         }
       });
       this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -775,7 +796,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     const journalPath = this.journalFile(name);
     let journal: JournalEntry | undefined;
     try {
-      journal = parseJournal(await readFile(journalPath, 'utf8'), name);
+      // Refused when another user could have written it: the repair fails, the journal stays for someone to look at.
+      journal = parseJournal(readTrustedFileSync(journalPath, this.trustedOwner), name);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') throw err;
     }

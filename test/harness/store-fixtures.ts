@@ -1,4 +1,4 @@
-// Metadata and PEM texts for tests that drive the filesystem store directly.
+// Metadata and PEM texts for tests that drive the filesystem store directly or write its files by hand.
 import type { CertificateFiles, NewCertificate } from '../../src/store/types.js';
 
 export function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
