@@ -39,13 +39,13 @@ export function readTrustedFileSync(file: string, trustedOwner: number | undefin
   }
 }
 
-/** The rest of `fd` as UTF-8, `size` bytes expected: readFileSync(fd) would fstat it a second time. */
+/**
+ * `size` bytes of `fd` (fewer at an early end) as UTF-8, trusting the size fstat gave as readFileSync does:
+ * store files are replaced by rename, never written in place. readFileSync(fd) would fstat a second time.
+ */
 function readAll(fd: number, size: number): string {
-  let buffer = Buffer.allocUnsafe(size + 1);
+  const buffer = Buffer.allocUnsafe(size);
   let length = 0;
-  for (let got = -1; got !== 0; length += got) {
-    if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
-    got = readSync(fd, buffer, length, buffer.length - length, null);
-  }
+  for (let got = -1; got !== 0 && length < size; length += got) got = readSync(fd, buffer, length, size - length, null);
   return buffer.toString('utf8', 0, length);
 }
