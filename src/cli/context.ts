@@ -42,7 +42,8 @@ export async function createContext(command: Command): Promise<CliContext> {
   const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
   let store: Promise<Store> | undefined;
-  const openStore = (): Promise<Store> => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir)));
+  // As root, the store too uses only what root alone can change: its metadata names the hooks root runs.
+  const openStore = (): Promise<Store> => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir, { strict: isRoot })));
   const report = stderrReporter(flags, style);
   const clients = new Map<string, Promise<AcmeClient>>();
   return {

@@ -100,6 +100,7 @@ export class Interrupt {
   store(store: CertificateStore): CertificateStore {
     return {
       list: () => store.list(),
+      problemDetails: () => store.problemDetails(),
       get: (name) => store.get(name),
       readFiles: (name) => store.readFiles(name),
       save: async (meta, files) => {

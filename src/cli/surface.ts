@@ -232,18 +232,18 @@ export const MAN_HOOK_ENVIRONMENT: readonly (readonly [string, string])[] = [
 /** The store layout (docs/ARCHITECTURE.md) and the other files certman reads or writes. */
 export const MAN_FILES: readonly (readonly [string, string])[] = [
   ['/etc/certman, ~/.config/certman', 'The default config dir, as root and otherwise (see `--config-dir`). The paths below are inside it.'],
-  ['live/<name>/{cert,chain,fullchain,privkey}.pem', 'Relative symbolic links to the newest version of each file: point web servers here. live/<name> itself links to the folder beside it (.<name>.a or .<name>.b) holding them, so a renewal switches all four in one step.'],
+  ['live/<name>/{cert,chain,fullchain,privkey}.pem', 'Relative symbolic links to the newest version of each file: point web servers here. live/<name> itself links to the folder beside it (.<name>.a or .<name>.b) holding them, so a renewal switches all four in one step. Files, links and folders of your own kept in live/<name>/ (a combined PEM a deploy hook writes, dhparams) are carried over to each new version\'s folder.'],
   ['archive/<name>/{cert,chain,fullchain,privkey}<N>.pem', 'Every version, never reused; keys 0600, folder 0700.'],
-  ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window.'],
+  ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window. As root, a file not owned by root or writable by group or others is not used: `renew` reports that certificate as failed and runs none of its hooks, `certificates` says why it is left out.'],
   ['accounts/<server>/account.json, private_key.pem', 'One ACME account per directory URL; the key is 0600.'],
   ['challenges/<token>.json', 'Tokens published by `issue --responder` and `renew` for `certman serve-challenge` to answer.'],
-  ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened.'],
+  ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened. As root, a journal not owned by root or writable by group or others is not applied.'],
   ['.locks/', 'Run locks: a second `renew` or `issue` exits with status 75, or waits with `--wait`. Between hosts sharing the config dir a lock is a lease its holder extends; a dead host holds it for at most a minute.'],
-  ['state/<key>.json', 'Failed validations per name, and which servers offer ARI.'],
+  ['state/<key>.json', 'Failed validations per name, rate limits per CA account (when a CA answered rateLimited, nothing is sent to it for that account before the time it gave), and which servers offer ARI.'],
   ['logs/certman-<time>-<pid>.log', 'One log per `renew` run; the newest 30 are kept.'],
   [
     'certman.config.{json,yaml,yml}, .certmanrc*',
-    'The config file, JSON or YAML: the first of .certmanrc (YAML), .certmanrc.{json,yaml,yml}, certman.config.{json,yaml,yml} in the config dir, unless `--config` names one. Config is data: a JavaScript or TypeScript config file is an error, and the current folder is never searched. As root, the config dir, its renewal/ folder, the config file and every folder above them must be owned by root and not writable by group or others (a folder above with the sticky bit, like /tmp, is allowed); otherwise certman exits with status 2.',
+    'The config file, JSON or YAML: the first of .certmanrc (YAML), .certmanrc.{json,yaml,yml}, certman.config.{json,yaml,yml} in the config dir, unless `--config` names one. Config is data: a JavaScript or TypeScript config file is an error, and the current folder is never searched. As root, the config dir, its renewal/ and .pending/ folders, the config file and every folder above them must be owned by root and not writable by group or others (a folder above with the sticky bit, like /tmp, is allowed); otherwise certman exits with status 2.',
   ],
   ['/etc/cron.d/certman', 'What `certman schedule --cron --install` writes (with `--user`: a block in your crontab).'],
   ['/etc/systemd/system/certman-renew.*', 'The service and timer `certman schedule --systemd --install` writes (with `--user`: in ~/.config/systemd/user).'],

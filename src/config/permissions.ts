@@ -8,13 +8,17 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CertmanError, UsageError } from '../errors.js';
 
-/** Folders in the config dir checked like the config dir itself: renewal/ holds the hooks renew runs. */
-const TRUSTED_SUBDIRS = ['renewal'];
+/**
+ * Folders in the config dir checked like the config dir itself: renewal/ holds the hooks renew runs, and
+ * .pending/ journals whose metadata (hooks included) the store writes back to renewal/ after a crash.
+ * Their files are checked by the store as it reads them (store/fs/trust.ts).
+ */
+const TRUSTED_SUBDIRS = ['renewal', '.pending'];
 
 const GROUP_OR_OTHER_WRITE = 0o022;
 const STICKY = 0o1000;
 
-/** The config dir and its renewal/ folder (see checkOnlyRootCanWrite). */
+/** The config dir, its renewal/ and .pending/ folders (see checkOnlyRootCanWrite). */
 export async function checkConfigDirForRoot(configDir: string): Promise<void> {
   await checkOnlyRootCanWrite(configDir, 'config dir');
   for (const sub of TRUSTED_SUBDIRS) await checkOnlyRootCanWrite(join(configDir, sub), `${sub}/ folder`);
@@ -34,7 +38,8 @@ export async function checkOnlyRootCanWrite(path: string, what: string): Promise
     for (let current = start, isTarget = true; ; isTarget = false) {
       if (!checked.has(current)) {
         checked.add(current);
-        const problem = problemOf(await statIfExists(current), isTarget);
+        const info = await statIfExists(current);
+        const problem = info === undefined ? undefined : othersCanChange(info, { isTarget });
         if (problem !== undefined) throw refusal(`${what} ${given}`, given, current, problem);
       }
       const parent = dirname(current);
@@ -44,10 +49,13 @@ export async function checkOnlyRootCanWrite(path: string, what: string): Promise
   }
 }
 
-/** Why another user can change this file or folder, or undefined when only root can. */
-function problemOf(st: Stats | undefined, isTarget: boolean): string | undefined {
-  if (st === undefined) return undefined;
-  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+/**
+ * Why a user other than `owner` (default root) can change this file or folder, or undefined when only it
+ * can: another owner, or write access for group or others. `isTarget: false` (a folder above the path
+ * checked) lets a folder with the sticky bit pass, like /tmp.
+ */
+export function othersCanChange(st: Stats, { owner = 0, isTarget = true }: { owner?: number; isTarget?: boolean } = {}): string | undefined {
+  if (st.uid !== owner) return `is owned by uid ${st.uid}, not ${owner === 0 ? 'root' : `uid ${owner}`}`;
   const writable = st.mode & GROUP_OR_OTHER_WRITE;
   if (writable === 0) return undefined;
   if (!isTarget && st.isDirectory() && (st.mode & STICKY) !== 0) return undefined;
@@ -57,8 +65,12 @@ function problemOf(st: Stats | undefined, isTarget: boolean): string | undefined
 
 function refusal(subject: string, given: string, culprit: string, problem: string): UsageError {
   const where = culprit === given ? subject : `${subject}: ${culprit}`;
-  const fix = problem.startsWith('is owned') ? `chown root ${culprit}` : `chmod go-w ${culprit}`;
-  return new UsageError(`${where} ${problem}; as root, certman refuses config that other users can change`, `${fix} (config dir and config file must be writable by root only)`);
+  return new UsageError(`${where} ${problem}; as root, certman refuses config that other users can change`, `${fixFor(problem, culprit)} (config dir and config file must be writable by root only)`);
+}
+
+/** The command that ends `problem` (from othersCanChange) for `path`. */
+export function fixFor(problem: string, path: string, owner = 0): string {
+  return problem.startsWith('is owned') ? `chown ${owner === 0 ? 'root' : owner} ${path}` : `chmod go-w ${path}`;
 }
 
 /** The real path of the longest existing prefix of `path`, with the rest appended. */

@@ -6,7 +6,8 @@ import { mapLimit } from '../concurrency.js';
 import { CertmanError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
-import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount } from '../store/types.js';
+import { CorruptFileError } from '../store/index.js';
+import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount, StoreProblem } from '../store/types.js';
 import { ariCertId } from '../acme/ari.js';
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
@@ -82,7 +83,8 @@ export interface RenewRun {
  */
 export async function renewCertificates(options: RenewOptions, deps: RenewDeps): Promise<RenewRun> {
   const { report } = deps;
-  const selected = await refreshAriStates(await selectCertificates(options.names, deps.store), deps, options.now, options.concurrency);
+  const { metas, unusable } = await selectCertificates(options.names, deps.store);
+  const selected = await refreshAriStates(metas, deps, options.now, options.concurrency);
   const budget = await FailureBudget.load(deps.store, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit });
   if (budget.problem !== undefined) report.warn(`failed-validation records were unreadable and start afresh: ${budget.problem}`);
   const rateLimits = await RateLimitRecords.load(deps.store, new Date());
@@ -113,6 +115,8 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   }
   run.interrupted = deps.signal?.aborted === true;
   run.results = selected.map((meta) => results.get(meta.name)).filter((r): r is RenewResult => r !== undefined);
+  // Metadata that cannot be used (damaged, or as root changeable by others): failed, and nothing of it runs.
+  run.results.push(...unusable.map(({ name, error }): RenewResult => ({ name, status: 'failed', error })));
   return run;
 }
 
@@ -264,13 +268,25 @@ function isEmpty(hooks: HookCommands): boolean {
   return hooks.pre === undefined && hooks.post === undefined && hooks.deploy === undefined;
 }
 
-/** The certificates `renew --cert-name` selects (all when `names` is empty); an unknown or invalid name is a UsageError. */
-export async function selectCertificates(names: string[], store: CertificateStore): Promise<CertificateMeta[]> {
-  if (names.length === 0) return (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
-  const metas = await Promise.all(names.map((name) => store.get(name)));
+/**
+ * The certificates `renew --cert-name` selects (all when `names` is empty), and those of them whose metadata
+ * cannot be used; an unknown or invalid name is a UsageError.
+ */
+export async function selectCertificates(names: string[], store: CertificateStore): Promise<{ metas: CertificateMeta[]; unusable: StoreProblem[] }> {
+  if (names.length === 0) return { metas: (await store.list()).sort((a, b) => a.name.localeCompare(b.name)), unusable: store.problemDetails() };
+  const unusable: StoreProblem[] = [];
+  const metas = await Promise.all(
+    names.map((name) =>
+      store.get(name).catch((err: unknown) => {
+        if (!(err instanceof CorruptFileError)) throw err;
+        unusable.push(err.asProblem(name));
+        return null;
+      }),
+    ),
+  );
   const missing = names.filter((_, i) => metas[i] === undefined);
   if (missing.length > 0) throw new UsageError(`no certificate named ${missing.join(', ')}`, 'see certman certificates');
-  return metas.filter((meta): meta is CertificateMeta => meta !== undefined);
+  return { metas: metas.filter((meta): meta is CertificateMeta => meta !== undefined && meta !== null), unusable };
 }
 
 export function hookFailures(run: RenewRun): string[] {

@@ -17,7 +17,15 @@ export interface Store extends CertificateStore, AccountStore, LockingStore, Sta
   problems(): string[];
 }
 
+export interface OpenStoreOptions {
+  /**
+   * Running as root: metadata that another user could have written (it names the hooks root runs) is not
+   * used: such certificates are problems, and an interrupted update carrying it is not applied.
+   */
+  strict?: boolean;
+}
+
 /** Opens the store for a config directory (repairing any interrupted update on the way). */
-export async function openStore(configDir: string): Promise<Store> {
-  return openFileStore(configDir);
+export async function openStore(configDir: string, options: OpenStoreOptions = {}): Promise<Store> {
+  return openFileStore(configDir, options.strict === true ? { trustedOwner: 0 } : {});
 }

@@ -2,6 +2,7 @@
  * What certman keeps between runs, independent of where it is kept.
  * The filesystem store (certbot-style live/ + archive/) implements these; a Redis store comes later.
  */
+import type { CertmanError } from '../errors.js';
 
 export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
 
@@ -66,8 +67,20 @@ export interface CertificateFiles {
 /** The metadata a caller supplies when saving a new version; the store assigns `version`. */
 export type NewCertificate = Omit<CertificateMeta, 'version'>;
 
+/** A certificate whose stored metadata exists but cannot be used: damaged, or (as root) changeable by others. */
+export interface StoreProblem {
+  name: string;
+  file: string;
+  reason: string;
+  /** What to report for that certificate: says which file and what to do. */
+  error: CertmanError;
+}
+
 export interface CertificateStore {
+  /** Every certificate whose metadata can be used; the others are in {@link problemDetails}. */
   list(): Promise<CertificateMeta[]>;
+  /** The certificates the last list() left out, and why (empty before the first list()). */
+  problemDetails(): StoreProblem[];
   get(name: string): Promise<CertificateMeta | undefined>;
   /** PEM files of the live version. */
   readFiles(name: string): Promise<CertificateFiles>;

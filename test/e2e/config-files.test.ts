@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runCli, snapshotTree, tempDir } from '../harness/index.js';
+import { newCert } from '../harness/store-fixtures.js';
 import { assertOneLineError } from './fixture.js';
 
 /** The uid of `nobody` on Debian: a user other than root. */
@@ -112,6 +113,15 @@ describe('as root, config that other users can change is refused (exit 2)', () =
       message: /^error: renewal\/ folder \S+renewal is writable by its group and others/,
     },
     {
+      label: '.pending/ (its journals carry metadata and hooks back to renewal/) writable by others',
+      spoil: async (dir) => {
+        await mkdir(join(dir, '.pending'));
+        await chmod(join(dir, '.pending'), 0o707);
+        return {};
+      },
+      message: /^error: \.pending\/ folder \S+\.pending is writable by others \(mode 0707\)/,
+    },
+    {
       label: 'a folder above the config dir writable by others (no sticky bit)',
       spoil: async () => {
         const above = await tempDir('above');
@@ -184,4 +194,44 @@ describe('as root, config that other users can change is refused (exit 2)', () =
     const good = await runCli(['certificates'], { env: { CERTMAN_CONFIG_DIR: dir } });
     assert.equal(good.code, 0, good.stderr);
   });
+});
+
+describe('as root, a certificate whose renewal file other users can change is not used', () => {
+  /** renewal/<name>.json as certman writes it, for a certificate that is due or not. */
+  function renewalJson(name: string, due: boolean, hooks?: Record<string, string>): string {
+    const day = 86_400_000;
+    const notBefore = new Date(Date.now() - (due ? 89 : 1) * day).toISOString();
+    const notAfter = new Date(Date.now() + (due ? 1 : 89) * day).toISOString();
+    const server = { server: 'https://127.0.0.1:9/dir', accountUrl: 'https://127.0.0.1:9/acct/1' };
+    return JSON.stringify({ format: 1, ...newCert(name, { ...server, notBefore, notAfter, ...(hooks === undefined ? {} : { hooks }) }), version: 1 });
+  }
+
+  const spoils: [string, (file: string) => Promise<void>, RegExp][] = [
+    ['writable by others', (file) => chmod(file, 0o646), /is writable by others \(mode 0646\): certman running as root does not use it \(fix: chmod go-w \S+\/renewal\/bad\.example\.json\)/],
+    ['owned by another user', (file) => chown(file, NOBODY, 0), /is owned by uid 65534, not root: certman running as root does not use it \(fix: chown root \S+\/renewal\/bad\.example\.json\)/],
+  ];
+  for (const [label, spoil, reason] of spoils) {
+    it(`${label}: renew reports it failed and runs none of its hooks; certificates says why it is not listed`, async () => {
+      const dir = await tempDir('cfg');
+      const marker = join(await tempDir('marker'), 'RAN');
+      await mkdir(join(dir, 'renewal'));
+      await writeFile(join(dir, 'renewal', 'good.example.json'), renewalJson('good.example', false));
+      const bad = join(dir, 'renewal', 'bad.example.json');
+      const touch = `touch ${marker}`;
+      await writeFile(bad, renewalJson('bad.example', true, { pre: touch, deploy: touch, post: touch }), { mode: 0o644 });
+      await spoil(bad);
+
+      const renew = await runCli(['renew', '--no-random-sleep'], { env: { CERTMAN_CONFIG_DIR: dir } });
+      assert.equal(renew.code, 1, renew.stdout + renew.stderr);
+      assert.match(renew.stdout, /not due\s+good\.example/);
+      assert.match(renew.stdout, new RegExp(`failed\\s+bad\\.example: ${bad.replace(/\./g, '\\.')} ${reason.source}`));
+      assert.equal(await exists(marker), false, 'a hook of the untrusted file ran');
+
+      const list = await runCli(['certificates'], { env: { CERTMAN_CONFIG_DIR: dir } });
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /good\.example/);
+      assert.doesNotMatch(list.stdout, /bad\.example/);
+      assert.match(list.stderr, new RegExp(`^warning: bad\\.example not listed: ${bad.replace(/\./g, '\\.')} ${reason.source}`));
+    });
+  }
 });

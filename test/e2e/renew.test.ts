@@ -1,6 +1,6 @@
 // Renewal decisions with short-lived certificates, and one failure not stopping the others.
 import assert from 'node:assert/strict';
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,6 +47,32 @@ describe('renew', () => {
     assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
     const r = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--days', '1']));
     assert.equal(r.summary.renewed, 1);
+  });
+
+  it('keeps what operators keep in live/<name>/ (a deploy hook\'s combined PEM, dhparams, a folder) across renewals, from a real live folder on', async () => {
+    const dir = await suite.registeredDir();
+    const name = uniqueName('extras');
+    assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
+    // live/<name> as certbot and certman before slots leave it: a real folder of links, plus the operator's own.
+    const live = join(dir, 'live', name);
+    const slot = join(dir, 'live', await readlink(live));
+    await unlink(live);
+    await rename(slot, live);
+    await writeFile(join(dir, 'dhparams.pem'), 'DH');
+    await symlink('../../dhparams.pem', join(live, 'dhparams.pem'));
+    await mkdir(join(live, 'own'));
+    await writeFile(join(live, 'own', 'note'), 'mine');
+    // The usual HAProxy recipe: written after each renewal into the live folder.
+    const hook = 'cat "$RENEWED_LINEAGE/fullchain.pem" "$RENEWED_LINEAGE/privkey.pem" > "$RENEWED_LINEAGE/haproxy.pem"';
+    for (const round of [1, 2, 3]) {
+      const r = await suite.certman(dir, ['renew', '--no-random-sleep', '--force', '--deploy-hook', hook]);
+      assert.equal(r.code, 0, r.stderr);
+      const read = (file: string) => readFile(join(live, file), 'utf8');
+      assert.equal(await read('haproxy.pem'), (await read('fullchain.pem')) + (await read('privkey.pem')), `renewal ${round}: haproxy.pem is this version's`);
+      assert.equal(await read('dhparams.pem'), 'DH', `renewal ${round}`);
+      assert.equal(await read('own/note'), 'mine', `renewal ${round}`);
+    }
+    assert.equal(await readlink(join(live, 'cert.pem')), `../../archive/${name}/cert4.pem`);
   });
 
   it('keeps going after a failure, leaves the failed live files byte-identical, and exits 1', async () => {

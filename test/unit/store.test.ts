@@ -12,33 +12,9 @@ import { hostTag } from '../../src/store/fs/host.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
 import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
 import { configDirs } from './config-dirs.js';
+import { newCert, pems } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store');
-
-function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
-  return {
-    name,
-    domains: [name, `www.${name}`],
-    key: { type: 'ecdsa', curve: 'p256' },
-    reuseKey: false,
-    method: { kind: 'webroot', webroot: '/var/www/html' },
-    server: 'https://acme-v02.api.letsencrypt.org/directory',
-    accountUrl: 'https://acme-v02.api.letsencrypt.org/acme/acct/1',
-    serial: '0a1b2c',
-    notBefore: '2025-01-01T00:00:00.000Z',
-    notAfter: '2025-04-01T00:00:00.000Z',
-    ...overrides,
-  };
-}
-
-function pems(tag: string): CertificateFiles {
-  return {
-    cert: `-----BEGIN CERTIFICATE-----\ncert ${tag}\n-----END CERTIFICATE-----\n`,
-    chain: `-----BEGIN CERTIFICATE-----\nchain ${tag}\n-----END CERTIFICATE-----\n`,
-    fullchain: `-----BEGIN CERTIFICATE-----\nfullchain ${tag}\n-----END CERTIFICATE-----\n`,
-    privkey: `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`,
-  };
-}
 
 /** Pid of a process that has run and exited (so nothing runs under it). */
 async function deadPid(): Promise<number> {

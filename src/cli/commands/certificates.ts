@@ -20,6 +20,8 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
   const { describeKeySpec } = await import('../../crypto/keys.js');
   const store = await ctx.openStore();
   const metas = (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
+  // Left out of the list: say so, or a damaged (or, as root, untrusted) renewal file would hide a certificate.
+  for (const problem of store.problemDetails()) ctx.report.warn(`${problem.name} not listed: ${problem.error.message}`);
   const rows = metas.map((meta: CertificateMeta) => {
     const policy = duePolicy(meta, dueOptions(ctx.settings));
     const window = renewalWindow(meta, policy);

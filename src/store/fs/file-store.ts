@@ -13,20 +13,26 @@
  *
  * Every file is written with writeFileAtomic(). save() writes the archive version completely, then the
  * journal, then the metadata, then switches live/ and finally drops the journal. The switch is one rename:
- * the four links of the new version are made in the slot live/<name> does not point to, and a new
- * live/<name> link to that slot is renamed over the old one, so whoever reads live/<name>/ (a web server,
- * or the files left by a crash at any instant) sees all four files of one version, never a mix. A real
- * folder at live/<name> (certman before slots, a certbot copy) is moved into the other slot on the first
- * switch: the one step during which live/<name> is missing for an instant, once per certificate. open()
- * finishes or rolls back whatever a crash interrupted, holding the config-dir lock writers take.
+ * the four links of the new version are made in the slot live/<name> does not point to, together with
+ * whatever else operators keep in live/<name>/ (carry-over.ts), and a new live/<name> link to that slot
+ * is renamed over the old one, so whoever reads live/<name>/ (a web server, or the files left by a crash
+ * at any instant) sees all four files of one version, never a mix. A real folder at live/<name> (certman
+ * before slots, a certbot copy) is moved into the other slot on the first switch: the one step during
+ * which live/<name> is missing for an instant, once per certificate. open() finishes or rolls back
+ * whatever a crash interrupted, holding the config-dir lock writers take.
+ *
+ * Opened with `trustedOwner` (0 when certman runs as root), the store uses no renewal/<name>.json and
+ * applies no journal that another user could have written (trust.ts): they name the hooks root runs.
  *
  * Concurrency: operations on one certificate (or one account) are serialised within the process.
- * Between processes, callers coordinate with lock() (a lock file per name, see lock.ts). Temp files carry
- * their writer's pid, so those of a writer that died are removed by the next write in their folder.
+ * Between processes, callers coordinate with lock() (a lease per name, see lock.ts). Temp files name
+ * their writer's host and pid: list() (renewal/), lock() (.locks/), recovery (.pending/) and the next
+ * write in their folder remove those of a dead writer of this host at once, anyone's after an hour
+ * (atomic.ts); a slot's go with the slot when it is rebuilt.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { chmod, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmod, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { normalizeSerial } from '../../crypto/certificate.js';
@@ -42,6 +48,7 @@ import type {
   StateStore,
   StoredAccount,
   StoreLock,
+  StoreProblem,
 } from '../types.js';
 import {
   ensureDir,
@@ -57,6 +64,7 @@ import {
   writeFileAtomic,
 } from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
+import { carryOver } from './carry-over.js';
 import { CONFIG_DIR_LOCK } from '../lock-names.js';
 import { acquireFileLock } from './lock.js';
 import {
@@ -73,6 +81,7 @@ import {
 } from './meta.js';
 import { isValidName, parseServerUrl, serverKey, validateName } from './names.js';
 import { readState, stateFilePath, writeState } from './state.js';
+import { readTrustedFileSync } from './trust.js';
 
 /** The four PEM files of every version, in the order they are written and linked. */
 export const PEM_KINDS = ['cert', 'chain', 'fullchain', 'privkey'] as const;
@@ -83,10 +92,22 @@ const FILE_SECRET = 0o600;
 const DIR_PUBLIC = 0o755;
 const DIR_SECRET = 0o700;
 
-/** Parallel reads in list(): enough to hide latency, far below any open-files limit. */
+/** Certificates repaired at once by recover(): enough to hide latency, far below any open-files limit. */
 const RECOVERY_CONCURRENCY = 16;
 
+/** What certman itself puts in a live/ slot; anything else there is an operator's, and is carried over. */
+const SLOT_OWN_ENTRIES = new Set<string>([...PEM_KINDS.map((kind) => `${kind}.pem`), 'README']);
+
+function isCertmanEntry(entry: string): boolean {
+  return SLOT_OWN_ENTRIES.has(entry);
+}
+
 const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
+
+export interface FileStoreOptions {
+  /** Use only metadata files and journals this user owns and alone may write (root's uid when running as root). */
+  trustedOwner?: number;
+}
 
 /** What open() did about one interrupted live/ switch (see {@link FileStore.repairs}). */
 export interface Repair {
@@ -103,17 +124,13 @@ export interface Repair {
   detail?: string;
 }
 
-/** A renewal/*.json file list() skipped (see {@link FileStore.problemDetails}). */
-export interface StoreProblem {
-  name: string;
-  file: string;
-  reason: string;
-}
-
 function readmeText(name: string): string {
-  return `This folder holds the current version of the certificate "${name}".
-The .pem files here are links into ../../archive/${name}/, which keeps every
-version; certman points the links at the new version after each renewal.
+  return `The .pem files here are links to one version of the certificate "${name}"
+in ../../archive/${name}/, which keeps every version. live/${name} leads to the
+folder (.${name}.a or .${name}.b) holding the links of the current version: after
+each renewal certman makes the links of the new version in the other folder and
+then switches live/${name} to it, so all four files change at once. Files of your
+own kept in live/${name}/ (a combined PEM, dhparams) are carried over each time.
 
   fullchain.pem  the certificate followed by its intermediate certificates.
                  This is what most servers want as "the certificate"
@@ -128,9 +145,20 @@ or rename them, or renewed certificates will no longer reach the server.
 `;
 }
 
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A file that could not be read (permissions, I/O), reported like a damaged one but saying so. */
+function unreadable(file: string, err: unknown): CorruptFileError {
+  const reason = errorMessage(err);
+  const hint = fsErrorHint(err);
+  return new CorruptFileError(file, reason, { message: `cannot read ${file}: ${reason}`, ...(hint === undefined ? {} : { hint }) });
+}
+
 function ioError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 
@@ -139,6 +167,16 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isDirectory();
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
     throw err;
   }
 }
@@ -217,8 +255,12 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   private readonly repairLog: Repair[] = [];
   private readonly locks = new Map<string, Promise<void>>();
 
-  private constructor(configDir: string) {
+  /** Only files this user owns and alone may write are used as metadata (see trust.ts); any file when unset. */
+  private readonly trustedOwner: number | undefined;
+
+  private constructor(configDir: string, trustedOwner: number | undefined) {
     this.configDir = configDir;
+    this.trustedOwner = trustedOwner;
     this.archiveRoot = path.join(configDir, 'archive');
     this.liveRoot = path.join(configDir, 'live');
     this.renewalRoot = path.join(configDir, 'renewal');
@@ -230,9 +272,11 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
    * Opens (creating it if missing, mode 0755) the config directory and finishes or rolls back any
    * live/ switch a crash interrupted. Costs one readdir of .pending/ when nothing was interrupted.
    * Sub-directories are created on first write, so opening an existing directory writes nothing.
+   * With `trustedOwner` (0 when certman runs as root), renewal/<name>.json files and journals another
+   * user could have written are refused (trust.ts): listed as problems, never applied.
    */
-  static async open(configDir: string): Promise<FileStore> {
-    const store = new FileStore(path.resolve(configDir));
+  static async open(configDir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+    const store = new FileStore(path.resolve(configDir), options.trustedOwner);
     try {
       const created = await makeDirs(store.configDir, DIR_PUBLIC);
       if (created !== undefined) await chmod(store.configDir, DIR_PUBLIC);
@@ -285,8 +329,9 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   // ---- CertificateStore ----
 
   /**
-   * Metadata of every certificate, sorted by name, read in parallel (64 at a time). Files that
-   * cannot be read or parsed are skipped; {@link problems} lists them until the next list().
+   * Metadata of every certificate, sorted by name, read one after the other (see readMeta). Files that
+   * cannot be read, parsed or (with `trustedOwner`) trusted are skipped; {@link problemDetails} lists
+   * them until the next list().
    */
   async list(): Promise<CertificateMeta[]> {
     let entries: string[];
@@ -302,15 +347,14 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       if (!entry.endsWith('.json') || entry.startsWith('.')) continue;
       const name = entry.slice(0, -'.json'.length);
       if (isValidName(name)) names.push(name);
-      else problems.push({ name, file: path.join(this.renewalRoot, entry), reason: 'not a valid certificate name' });
+      else problems.push(new CorruptFileError(path.join(this.renewalRoot, entry), 'not a valid certificate name').asProblem(name));
     }
     names.sort();
     const metas = names.map((name) => {
       try {
         return this.readMeta(name);
       } catch (err) {
-        const reason = err instanceof CorruptFileError ? err.reason : err instanceof Error ? err.message : String(err);
-        problems.push({ name, file: this.renewalFile(name), reason });
+        problems.push((err instanceof CorruptFileError ? err : unreadable(this.renewalFile(name), err)).asProblem(name));
         return undefined;
       }
     });
@@ -321,13 +365,13 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   /**
    * Names whose renewal/<name>.json the last list() skipped because it was unreadable, not JSON,
-   * of the wrong shape or of a newer format (empty before the first list()).
+   * of the wrong shape, of a newer format or not trusted (empty before the first list()).
    */
   problems(): string[] {
     return this.lastProblems.map((p) => p.name);
   }
 
-  /** Like {@link problems}, with the file and the reason, for messages. */
+  /** Like {@link problems}, with the file, the reason and the error to report. */
   problemDetails(): StoreProblem[] {
     return this.lastProblems.map((p) => ({ ...p }));
   }
@@ -515,9 +559,11 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   // ---- LockingStore ----
 
   /**
-   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes on this
-   * machine; a lock left by a dead process is taken over. Not re-entrant: a second lock() on a
-   * name this process holds counts as held. Released by release() or when the process exits.
+   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes, on this
+   * machine and on others sharing the config dir: a lease the holder extends while it runs (lock.ts).
+   * One left by a dead process of this machine is taken over at once, one of another machine when its
+   * lease has expired. Not re-entrant: a second lock() on a name this process holds counts as held.
+   * Released by release(); a process that exits stops extending it.
    */
   async lock(name: string, options: LockOptions): Promise<StoreLock> {
     return acquireFileLock(this.configDir, name, options);
@@ -542,12 +588,13 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   /**
    * Synchronous on purpose: a renewal file is one small read, and `list()` over 10,000 of them is
    * several times faster without four thread-pool round trips (open, fstat, read, close) per file.
+   * With `trustedOwner`, a file another user could have written is an UntrustedFileError.
    */
   private readMeta(name: string): CertificateMeta | undefined {
     const file = this.renewalFile(name);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTrustedFileSync(file, this.trustedOwner);
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return undefined;
       throw err;
@@ -625,15 +672,16 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   /**
    * Switches live/<name> to archive version `version` in one rename (see the file comment); nothing to do
-   * when it is there already.
+   * when it is there already. The new slot gets, besides certman's own files, every entry operators keep
+   * in live/<name>/ (see carry-over.ts): what is reachable there is never dropped by a switch.
    */
   private async linkLive(name: string, version: number): Promise<void> {
     if ((await this.liveVersion(name)) === version) return;
     const live = this.liveDir(name);
-    const current = await readlink(live).catch((err: unknown) => (errorCode(err) === 'EINVAL' ? 'folder' : undefined));
-    const slot: Slot = current === slotName(name, 'a') ? 'b' : 'a';
-    const slotDir = path.join(this.liveRoot, slotName(name, slot));
+    const { source, slot, isFolder } = await this.slotPlan(name);
+    const slotDir = this.slotDir(name, slot);
     await ensureDir(this.liveRoot, DIR_PUBLIC);
+    // Whatever the slot held is a copy of what live/<name>/ shows (see slotPlan), or a switch cut short.
     await rm(slotDir, { recursive: true, force: true });
     await ensureDir(slotDir, DIR_PUBLIC);
     for (const kind of PEM_KINDS) {
@@ -641,22 +689,53 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       await symlink(`../../archive/${name}/${kind}${version}.pem`, path.join(slotDir, `${kind}.pem`));
     }
     await writeFileAtomic(path.join(slotDir, 'README'), readmeText(name), FILE_PUBLIC);
-    await fsyncDir(slotDir);
-    if (current === 'folder') {
-      const other = path.join(this.liveRoot, slotName(name, 'b'));
-      await rm(other, { recursive: true, force: true });
-      await rename(live, other);
-    }
+    if (source !== undefined) await carryOver(source, slotDir, isCertmanEntry);
     // Made inside the new slot, so a crash leaves no stray link in live/; its target is relative to live/.
     const link = tempPath(path.join(slotDir, 'live'));
     await symlink(slotName(name, slot), link);
+    await fsyncDir(slotDir);
     try {
+      if (isFolder) {
+        // Parked in the other slot, which holds nothing of its own: live/<name> was not pointing to it.
+        const other = this.slotDir(name, 'b');
+        await rm(other, { recursive: true, force: true });
+        await rename(live, other);
+      }
       await rename(link, live);
     } catch (err) {
       await unlink(link).catch(() => undefined);
       throw namingFile(err, live);
     }
     await fsyncDir(this.liveRoot);
+  }
+
+  private slotDir(name: string, slot: Slot): string {
+    return path.join(this.liveRoot, slotName(name, slot));
+  }
+
+  /**
+   * The folder live/<name>/ shows now (its entries are carried over), whether it is a real folder (certman
+   * before slots, a certbot copy) and the slot to build: never the one live/<name> points to. When
+   * live/<name> is missing, a switch from a real folder was cut short after parking it in slot b (or
+   * someone removed the link): the parked slot, else the only one, is the source and is kept.
+   */
+  private async slotPlan(name: string): Promise<{ source: string | undefined; slot: Slot; isFolder: boolean }> {
+    const live = this.liveDir(name);
+    let target: string;
+    try {
+      target = await readlink(live);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'EINVAL') return { source: live, slot: 'a', isFolder: true };
+      if (code !== 'ENOENT') throw err;
+      for (const [kept, built] of [['b', 'a'], ['a', 'b']] as const) {
+        if (await isDirectory(this.slotDir(name, kept))) return { source: this.slotDir(name, kept), slot: built, isFolder: false };
+      }
+      return { source: undefined, slot: 'a', isFolder: false };
+    }
+    const shown = path.resolve(this.liveRoot, target);
+    const slot: Slot = shown === this.slotDir(name, 'a') ? 'b' : 'a';
+    return { source: (await isDirectory(shown)) ? shown : undefined, slot, isFolder: false };
   }
 
   /** `base` moved to `version`, with serial and validity taken from that version's certificate when readable. */
@@ -704,7 +783,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
         try {
           this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
         } catch (err) {
-          this.repairLog.push({ name, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+          this.repairLog.push({ name, outcome: 'failed', detail: errorMessage(err) });
         }
       });
       this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -717,7 +796,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     const journalPath = this.journalFile(name);
     let journal: JournalEntry | undefined;
     try {
-      journal = parseJournal(await readFile(journalPath, 'utf8'), name);
+      // Refused when another user could have written it: the repair fails, the journal stays for someone to look at.
+      journal = parseJournal(readTrustedFileSync(journalPath, this.trustedOwner), name);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') throw err;
     }

@@ -3,22 +3,27 @@
  * with enough validation that a damaged file is reported instead of crashing a caller later.
  */
 import { CertmanError } from '../../errors.js';
-import type { CertificateMeta } from '../types.js';
+import type { CertificateMeta, StoreProblem } from '../types.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
 
-/** A store file exists but cannot be used (not JSON, wrong shape, newer format). */
+/** A store file exists but cannot be used (not JSON, wrong shape, newer format; see also UntrustedFileError). */
 export class CorruptFileError extends CertmanError {
   readonly file: string;
   readonly reason: string;
 
-  constructor(file: string, reason: string) {
-    super(`${file} is damaged: ${reason}`, {
-      hint: `Repair or remove ${file}.`,
+  constructor(file: string, reason: string, say: { message?: string; hint?: string } = {}) {
+    super(say.message ?? `${file} is damaged: ${reason}`, {
+      hint: say.hint ?? `Repair or remove ${file}.`,
     });
     this.file = file;
     this.reason = reason;
+  }
+
+  /** As a certificate list() leaves out (see CertificateStore.problemDetails). */
+  asProblem(name: string): StoreProblem {
+    return { name, file: this.file, reason: this.reason, error: this };
   }
 }
 

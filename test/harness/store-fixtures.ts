@@ -1,0 +1,28 @@
+// Metadata and PEM texts for tests that drive the filesystem store directly or write its files by hand.
+import type { CertificateFiles, NewCertificate } from '../../src/store/types.js';
+
+export function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
+  return {
+    name,
+    domains: [name, `www.${name}`],
+    key: { type: 'ecdsa', curve: 'p256' },
+    reuseKey: false,
+    method: { kind: 'webroot', webroot: '/var/www/html' },
+    server: 'https://acme-v02.api.letsencrypt.org/directory',
+    accountUrl: 'https://acme-v02.api.letsencrypt.org/acme/acct/1',
+    serial: '0a1b2c',
+    notBefore: '2025-01-01T00:00:00.000Z',
+    notAfter: '2025-04-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** PEM-shaped texts (not real certificates) that say which version they are. */
+export function pems(tag: string): CertificateFiles {
+  return {
+    cert: `-----BEGIN CERTIFICATE-----\ncert ${tag}\n-----END CERTIFICATE-----\n`,
+    chain: `-----BEGIN CERTIFICATE-----\nchain ${tag}\n-----END CERTIFICATE-----\n`,
+    fullchain: `-----BEGIN CERTIFICATE-----\nfullchain ${tag}\n-----END CERTIFICATE-----\n`,
+    privkey: `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`,
+  };
+}
