@@ -14,7 +14,7 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { challengesDir, encodeTokenEntry, FsTokenStore } from '../src/challenge/token-store-fs.js';
+import { challengesDir, encodeTokenEntry, FsTokenStore } from '../src/store/fs/tokens.js';
 import { freePorts, startNginx, tempDir, which } from '../test/harness/index.js';
 import { processMemory } from '../test/harness/memory.js';
 import { track } from '../test/harness/proc.js';

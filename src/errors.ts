@@ -97,6 +97,19 @@ export class LockedError extends CertmanError {
   }
 }
 
+/**
+ * This run no longer holds the lease on what it was working on: it stalled for a whole lease and another run
+ * may have taken over. Nothing was saved; the other run (or the next) does the work.
+ */
+export class LeaseLostError extends CertmanError {
+  constructor(what: string) {
+    super(`lost the lease on ${what}: another run may be working on it, so nothing was saved`, {
+      exitCode: ExitCode.LOCKED,
+      hint: 'the lease is extended every quarter of its length; a run stalled that long (a suspended VM, a stopped process) loses it',
+    });
+  }
+}
+
 export function isCertmanError(err: unknown): err is CertmanError {
   return err instanceof CertmanError;
 }

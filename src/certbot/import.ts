@@ -15,7 +15,8 @@ import { certificateMatchesKey, readCertificateInfo } from '../crypto/certificat
 import { describeKeySpec, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError, UsageError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { AccountStore, CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate, StoredAccount } from '../store/types.js';
+import type { AccountStore, StoredAccount } from '../store/types.js';
+import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate } from '../lineage/types.js';
 import { isValidName } from '../store/index.js';
 import { findCertbotAccount, readCertbotAccount, type CertbotAccount } from './account.js';
 import { ConfSyntaxError } from './configobj.js';

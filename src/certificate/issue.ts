@@ -3,9 +3,11 @@ import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError } from '../errors.js';
-import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../renewal/due.js';
+import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
-import type { CertificateMeta, CertificateStore, NewCertificate, StoredAccount } from '../store/types.js';
+import type { Deployer, DeployedLineage } from '../deploy/index.js';
+import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
+import type { CertificateMeta, NewCertificate } from '../lineage/types.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
@@ -16,6 +18,10 @@ export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'r
 
 export interface IssueDeps {
   store: CertificateStore;
+  /** Names (or writes) the files web servers read; the outcome's paths come from it. */
+  deployer: Deployer;
+  /** The caller's lease on the lineage: the save checks it is still held (see WriteGuard). */
+  lease: Lease;
   account: StoredAccount;
   connect: AcmeConnector;
   report: Reporter;
@@ -37,8 +43,8 @@ export interface IssueDeps {
 }
 
 export type IssueOutcome =
-  | { status: 'issued'; meta: CertificateMeta; location: string; previous?: CertificateMeta }
-  | { status: 'not-due'; meta: CertificateMeta; location: string; dueAt: Date };
+  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta }
+  | { status: 'not-due'; meta: CertificateMeta; deployed: DeployedLineage; dueAt: Date };
 
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
   const { store, report } = deps;
@@ -46,7 +52,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
     const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
     if (certificateStatus(previous, deps.now, policy) === 'valid') {
-      return { status: 'not-due', meta: previous, location: store.location(request.name), dueAt: renewalWindow(previous, policy).dueAt };
+      return { status: 'not-due', meta: previous, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
     }
   }
 
@@ -105,11 +111,12 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   };
   if (deps.dryRun === true) {
     report.step(`dry run: got serial ${info.serial} for ${request.name}, saved nothing`);
-    return { status: 'issued', meta: { ...fresh, version: previous?.version ?? 0 }, location: store.location(request.name), ...(previous === undefined ? {} : { previous }) };
+    const meta = { ...fresh, version: previous?.version ?? 0 };
+    return { status: 'issued', meta, deployed: deps.deployer.locate(request.name), ...(previous === undefined ? {} : { previous }) };
   }
-  const meta = await store.save(fresh, files);
+  const meta = await store.save(fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
-  return { status: 'issued', meta, location: store.location(request.name), ...(previous === undefined ? {} : { previous }) };
+  return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }) };
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

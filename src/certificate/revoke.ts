@@ -3,7 +3,8 @@ import type { AcmeConnector, RevocationReason } from '../acme/index.js';
 import { readCertificateInfo } from '../crypto/certificate.js';
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { CertificateMeta, CertificateStore, StoredAccount } from '../store/types.js';
+import type { CertificateStore, StoredAccount } from '../store/types.js';
+import type { CertificateMeta } from '../lineage/types.js';
 
 export interface RevokeDeps {
   store: CertificateStore;
@@ -36,7 +37,9 @@ export async function revokeCertificate(
   await client.revoke(der, input.reason);
   const lineage = input.lineage;
   if (lineage !== undefined && lineage.serial === serial) {
-    await deps.store.updateMeta({ ...lineage, revoked: { at: new Date().toISOString(), reason: input.reason } });
+    // Only if it is still that version: a renewal meanwhile made another certificate live.
+    const revoked = { at: new Date().toISOString(), reason: input.reason };
+    await deps.store.updateMeta(lineage.name, (current) => (current.serial === serial ? { ...current, revoked } : undefined));
   }
   return { serial, reason: input.reason, ...(lineage === undefined ? {} : { lineage: lineage.name }) };
 }

@@ -1,12 +1,13 @@
-import type { ChallengeMethod } from '../store/types.js';
+import type { ChallengeMethod } from '../lineage/types.js';
+import type { TokenStore } from '../store/types.js';
 import { StandaloneResponder } from './standalone.js';
 import type { Http01Responder } from './types.js';
 import { WebrootResponder } from './webroot.js';
 import { CertmanError } from '../errors.js';
 
 export interface ResponderPoolOptions {
-  /** The config dir whose token store `{ kind: 'responder' }` publishes to (serve-challenge reads it). */
-  configDir?: string;
+  /** The store's token store, which `{ kind: 'responder' }` publishes to (serve-challenge reads it). */
+  tokens?: TokenStore;
 }
 
 interface Entry {
@@ -86,13 +87,13 @@ async function open(method: ChallengeMethod, options: ResponderPoolOptions): Pro
     case 'standalone':
       return StandaloneResponder.open({ port: method.port, ...(method.address === undefined ? {} : { address: method.address }) });
     case 'responder': {
-      if (options.configDir === undefined) {
-        throw new CertmanError('the responder method needs the config dir of the token store, and none was given', {
-          hint: 'this is a bug in certman: the ResponderPool was created without { configDir }',
+      if (options.tokens === undefined) {
+        throw new CertmanError('the responder method needs the store\'s token store, and none was given', {
+          hint: 'this is a bug in certman: the ResponderPool was created without { tokens }',
         });
       }
-      const [{ FsTokenStore }, { TokenStoreResponder }] = await Promise.all([import('./token-store-fs.js'), import('./token-store-responder.js')]);
-      return new TokenStoreResponder(new FsTokenStore(options.configDir));
+      const { TokenStoreResponder } = await import('./token-store-responder.js');
+      return new TokenStoreResponder(options.tokens);
     }
   }
 }

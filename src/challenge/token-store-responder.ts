@@ -1,5 +1,6 @@
 import { assertSafeToken } from './token.js';
-import { DEFAULT_TOKEN_TTL_MS, type TokenStore } from './token-store.js';
+import type { TokenStore } from '../store/types.js';
+import { DEFAULT_TOKEN_TTL_MS } from './token-store.js';
 import type { Http01Responder } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/types.js';
-import type { DueOptions } from '../renewal/due.js';
+import type { DueOptions } from '../lineage/due.js';
 
 /** The renewal-window settings of this run: `--days` (when given) over the config's renewDays and spread. */
 export function dueOptions(settings: Settings, days?: number): DueOptions {

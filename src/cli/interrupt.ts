@@ -15,7 +15,8 @@ import { ResponderPool, type ResponderPoolOptions } from '../challenge/pool.js';
 import type { Http01Responder } from '../challenge/types.js';
 import { CertmanError, ExitCode } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { CertificateStore, ChallengeMethod } from '../store/types.js';
+import type { CertificateStore } from '../store/types.js';
+import type { ChallengeMethod } from '../lineage/types.js';
 
 /** The error a cancelled run ends with: `error: cancelled`, exit 130 (as at a prompt). */
 export function cancelledError(): CertmanError {
@@ -99,24 +100,24 @@ export class Interrupt {
   /** The store the order saves to: no save after Ctrl-C, and no Ctrl-C once a save has begun. */
   store(store: CertificateStore): CertificateStore {
     return {
+      names: () => store.names(),
       list: () => store.list(),
       problemDetails: () => store.problemDetails(),
       get: (name) => store.get(name),
       readFiles: (name) => store.readFiles(name),
-      save: async (meta, files) => {
+      save: async (meta, files, guard) => {
         this.throwIfCancelled();
         this.committed = true;
-        return store.save(meta, files);
+        return store.save(meta, files, guard);
       },
-      updateMeta: async (meta) => {
+      updateMeta: async (name, update) => {
         this.throwIfCancelled();
-        return store.updateMeta(meta);
+        return store.updateMeta(name, update);
       },
-      delete: async (name) => {
+      delete: async (name, guard) => {
         this.throwIfCancelled();
-        return store.delete(name);
+        return store.delete(name, guard);
       },
-      location: (name) => store.location(name),
     };
   }
 

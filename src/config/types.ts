@@ -1,4 +1,4 @@
-import type { HookCommands } from '../store/types.js';
+import type { HookCommands } from '../lineage/types.js';
 
 /** Keys accepted in a certman config file (JSON or YAML, see load.ts). */
 export interface FileConfig {

@@ -4,7 +4,7 @@
  */
 import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
-import type { HookCommands } from '../store/types.js';
+import type { HookCommands } from '../lineage/types.js';
 import { serverProblem } from './defaults.js';
 import type { FileConfig } from './types.js';
 

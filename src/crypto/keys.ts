@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { KeySpec } from '../store/types.js';
+import type { KeySpec } from '../lineage/types.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
 

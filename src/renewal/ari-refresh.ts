@@ -1,7 +1,8 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { mapLimit } from '../concurrency.js';
 import type { Reporter } from '../report.js';
-import type { AccountStore, CertificateMeta, CertificateStore, StateStore } from '../store/types.js';
+import type { AccountStore, CertificateStore, StateStore } from '../store/types.js';
+import type { CertificateMeta } from '../lineage/types.js';
 import { refreshAri } from './ari.js';
 
 /** Which servers offer ARI, remembered so that a no-op run talks to no CA. */
@@ -31,7 +32,7 @@ export async function refreshAriStates(metas: CertificateMeta[], deps: AriDeps, 
   const stale = metas.filter((m) => m.revoked === undefined && (m.ari === undefined || Date.parse(m.ari.nextCheck) <= now.getTime()));
   if (stale.length === 0) return metas;
   const servers = (await deps.store.getState<Record<string, ServerAri>>(ARI_SERVERS_KEY)) ?? {};
-  let serversChanged = false;
+  const learned: Record<string, ServerAri> = {};
   const updated = new Map<string, CertificateMeta>();
 
   for (const server of new Set(stale.map((m) => m.server))) {
@@ -43,13 +44,11 @@ export async function refreshAriStates(metas: CertificateMeta[], deps: AriDeps, 
     try {
       client = await deps.connect({ server, accountKeyPem: account.keyPem, accountUrl: account.url });
       const offered = (await client.renewalInfoUrl()) !== undefined;
-      servers[server] = { renewalInfo: offered, nextCheck: new Date(now.getTime() + RECHECK_SERVER_MS).toISOString() };
-      serversChanged = true;
+      learned[server] = { renewalInfo: offered, nextCheck: new Date(now.getTime() + RECHECK_SERVER_MS).toISOString() };
       if (!offered) continue;
     } catch (err) {
       deps.report.warn(`could not ask ${server} for renewal information: ${(err as Error).message}`);
-      servers[server] = { renewalInfo: false, nextCheck: new Date(now.getTime() + RECHECK_UNREACHABLE_MS).toISOString() };
-      serversChanged = true;
+      learned[server] = { renewalInfo: false, nextCheck: new Date(now.getTime() + RECHECK_UNREACHABLE_MS).toISOString() };
       continue;
     }
     const ariClient = client;
@@ -61,8 +60,8 @@ export async function refreshAriStates(metas: CertificateMeta[], deps: AriDeps, 
           const { cert } = await deps.store.readFiles(meta.name);
           const ari = await refreshAri(meta, cert, ariClient, now);
           if (ari !== undefined && JSON.stringify(ari) !== JSON.stringify(meta.ari)) {
-            const next = { ...meta, ari };
-            await deps.store.updateMeta(next);
+            // Only for the certificate it was asked about: a renewal meanwhile has a window of its own.
+            const next = await deps.store.updateMeta(meta.name, (current) => (current.serial === meta.serial ? { ...current, ari } : undefined));
             updated.set(meta.name, next);
           }
         } catch (err) {
@@ -71,6 +70,7 @@ export async function refreshAriStates(metas: CertificateMeta[], deps: AriDeps, 
       },
     );
   }
-  if (serversChanged) await deps.store.putState(ARI_SERVERS_KEY, servers);
+  // Merged into what is stored now: another run may have learned about other servers meanwhile.
+  if (Object.keys(learned).length > 0) await deps.store.updateState<Record<string, ServerAri>>(ARI_SERVERS_KEY, (current) => ({ ...current, ...learned }));
   return metas.map((m) => updated.get(m.name) ?? m);
 }

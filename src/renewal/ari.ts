@@ -4,7 +4,7 @@
  */
 import type { AcmeClient } from '../acme/client.js';
 import { ariCertId, type RenewalInfo } from '../acme/ari.js';
-import type { AriState, CertificateMeta } from '../store/types.js';
+import type { AriState, CertificateMeta } from '../lineage/types.js';
 
 /** When the CA sends no Retry-After (RFC 9773 §4.3 suggests a few hours). */
 export const DEFAULT_ARI_CHECK_MS = 6 * 60 * 60 * 1000;

@@ -5,9 +5,8 @@
  *
  * Persisted in the state store under `failed-validations` as { "<name>": ["<ISO time>", …] }.
  * Failures are recorded in memory (several renewals of one run may record concurrently) and
- * written by one save(), which re-reads the stored document and adds only what this instance
- * recorded since, so two processes saving in turn keep each other's failures. (Two saves at the
- * very same moment can still lose one side's additions: save while holding the store lock.)
+ * written by one save(), a read-modify-write of the store (updateState) that adds only what this
+ * instance recorded since: no run's failures are lost, whatever runs at the same time.
  *
  * A damaged document (not JSON) is treated as empty and replaced by the next save: it only caches
  * recent failures, and must not stop every renewal; {@link FailureBudget.problem} says why.
@@ -140,23 +139,20 @@ export class FailureBudget {
 
   private async saveNow(): Promise<void> {
     const pending = this.pending;
-    let stored: Map<string, number[]>;
-    try {
-      stored = parseStored(await this.state.getState<unknown>(FAILED_VALIDATIONS_KEY));
-    } catch (err) {
-      // Damaged: our write replaces it. Unreadable: writing would fail the same way, so report it.
-      if (!(err instanceof CorruptFileError)) throw err;
-      stored = new Map();
-    }
-    addAll(stored, pending);
-    const merged = this.prune(stored, this.clock().getTime());
-    const doc: FailedValidations = {};
-    for (const name of [...merged.keys()].sort()) {
-      doc[name] = (merged.get(name) ?? []).map((t) => new Date(t).toISOString());
-    }
+    let merged = new Map<string, number[]>();
     this.pending = new Map();
     try {
-      await this.state.putState(FAILED_VALIDATIONS_KEY, doc);
+      // Read, add and written as one update: a concurrent run's failures are never lost.
+      await this.state.updateState<unknown>(FAILED_VALIDATIONS_KEY, (current) => {
+        const stored = parseStored(current);
+        addAll(stored, pending);
+        merged = this.prune(stored, this.clock().getTime());
+        const doc: FailedValidations = {};
+        for (const name of [...merged.keys()].sort()) {
+          doc[name] = (merged.get(name) ?? []).map((t) => new Date(t).toISOString());
+        }
+        return doc;
+      });
     } catch (err) {
       // Keep what was not written for the next save().
       const again = new Map(pending);

@@ -75,17 +75,12 @@ export class RateLimitRecords {
   /** Remembers that the CA rate-limited `account` until `until`, and saves it with what is stored now. */
   async record(server: string, account: string, until: Date, detail: string, now: Date): Promise<void> {
     addRecord(this.records, { server, account, until: until.toISOString(), detail }, now);
-    let stored = new Map<string, RateLimitRecord>();
-    try {
-      stored = parseRecords(await this.state.getState<unknown>(RATE_LIMITS_KEY), now);
-    } catch (err) {
-      // Damaged: our write replaces it. Unreadable: writing would fail the same way, so report it.
-      if (!(err instanceof CorruptFileError)) throw err;
-    }
-    for (const record of this.records.values()) addRecord(stored, record, now);
-    this.records = stored;
-    const records = [...stored.values()].sort((a, b) => keyOf(a.server, a.account).localeCompare(keyOf(b.server, b.account)));
-    await this.state.putState(RATE_LIMITS_KEY, { records });
+    await this.state.updateState<unknown>(RATE_LIMITS_KEY, (current) => {
+      const stored = parseRecords(current, now);
+      for (const record of this.records.values()) addRecord(stored, record, now);
+      this.records = stored;
+      return { records: [...stored.values()].sort((a, b) => keyOf(a.server, a.account).localeCompare(keyOf(b.server, b.account))) };
+    });
   }
 }
 

@@ -3,16 +3,18 @@ import { issueCertificate } from '../certificate/issue.js';
 import { failedValidations, type ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { CertmanError, RateLimitPause, UsageError } from '../errors.js';
+import { CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
-import type { AccountStore, CertificateMeta, CertificateStore, HookCommands, StateStore, StoredAccount, StoreProblem } from '../store/types.js';
+import type { Deployer } from '../deploy/index.js';
+import type { AccountStore, CertificateStore, Lease, LeaseStore, StateStore, StoredAccount, StoreProblem } from '../store/types.js';
+import type { CertificateMeta, HookCommands } from '../lineage/types.js';
 import { ariCertId } from '../acme/ari.js';
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
 import { FailureBudget } from './budget.js';
-import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from './due.js';
+import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason, RateLimitRecords, type RateLimitRecord } from './rate-limits.js';
 
 export interface RenewOptions {
@@ -28,6 +30,8 @@ export interface RenewOptions {
   max?: number;
   /** Sleep a random 1..N ms before the first renewal (0: none), so fleets do not hit the CA together. */
   randomSleepMs: number;
+  /** Wait for another run's lease on a certificate instead of reporting it as held. */
+  wait?: boolean;
   /** Hooks given for this run: override (and replace) each certificate's stored ones. */
   hooks: HookCommands;
   /** Failed validations per name and hour before the name is deferred (default 3). */
@@ -42,7 +46,9 @@ export interface RenewOptions {
 }
 
 export interface RenewDeps {
-  store: CertificateStore & AccountStore & StateStore;
+  store: CertificateStore & AccountStore & StateStore & LeaseStore;
+  /** Names (or writes) the files web servers read: RENEWED_LINEAGE comes from it. */
+  deployer: Deployer;
   connect: AcmeConnector;
   report: Reporter;
   /** Account for a server, registering one for the dry-run server when needed. */
@@ -66,6 +72,8 @@ export type RenewResult =
   | { name: string; status: 'not-due'; window: RenewalWindow }
   | { name: string; status: 'deferred'; reason: string; until?: Date }
   | { name: string; status: 'skipped'; reason: string }
+  /** Another run holds the certificate's lease (it is renewing it, or deleting it). */
+  | { name: string; status: 'held'; reason: string }
   | { name: string; status: 'failed'; error: Error };
 
 export interface RenewRun {
@@ -120,14 +128,22 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   return run;
 }
 
-/** Pre-hooks, the renewals (a few at a time), the failure budget, then post-hooks with what happened. */
+/**
+ * The renewals (a few at a time, each holding its certificate's lease), the failure budget, then post-hooks
+ * with what happened. Pre-hooks run once, before the first certificate that is really renewed: none when
+ * every one was held by another run or found renewed meanwhile.
+ */
 async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, limits: RunLimits, run: RenewRun): Promise<RenewResult[]> {
-  for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
-    run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
-  }
+  let preHooks: Promise<void> | undefined;
+  const beforeRenewal = (): Promise<void> =>
+    (preHooks ??= (async () => {
+      for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
+        run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
+      }
+    })());
   const responders = deps.responders ?? new ResponderPool();
   const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
-    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewOne(meta, options, { ...deps, responders }, limits, run),
+    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewLeased(meta, options, { ...deps, responders }, limits, run, beforeRenewal),
   );
   // The records only spare the CA's failure limit: a store that cannot take them (a full disk) must not
   // cost the run its summary and post-hooks.
@@ -135,6 +151,7 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   const renewed = outcomes.filter((r) => r.status === 'renewed');
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
+  if (preHooks === undefined) return outcomes; // nothing was attempted: no post-hooks either
   for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
     run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
   }
@@ -189,13 +206,38 @@ function decide(meta: CertificateMeta, options: RenewOptions, budget: FailureBud
   return undefined;
 }
 
-async function renewOne(
-  meta: CertificateMeta,
-  options: RenewOptions,
-  deps: RenewDeps & Required<Pick<RenewDeps, 'responders'>>,
-  limits: RunLimits,
-  run: RenewRun,
-): Promise<RenewResult> {
+type RunDeps = RenewDeps & Required<Pick<RenewDeps, 'responders'>>;
+
+/**
+ * Renews one certificate holding its lease. Another run may have renewed it between this run's decision and
+ * the lease, so it is decided again from what is stored then.
+ */
+async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
+  let lease: Lease;
+  try {
+    lease = await deps.store.lease({ certificate: meta.name }, { wait: options.wait === true, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+  } catch (err) {
+    if (err instanceof LockedError) return { name: meta.name, status: 'held', reason: err.message };
+    if (deps.signal?.aborted === true) return notStarted(meta);
+    return { name: meta.name, status: 'failed', error: err as Error };
+  }
+  try {
+    const current = await deps.store.get(meta.name);
+    if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
+    const decided = decide(current, options, limits.budget);
+    if (decided !== undefined) return decided;
+    await beforeRenewal();
+    return await renewOne(current, options, deps, limits, run, lease);
+  } catch (err) {
+    return { name: meta.name, status: 'failed', error: err as Error };
+  } finally {
+    await lease.release();
+  }
+}
+
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, lease: Lease): Promise<RenewResult> {
+  // A lost lease stops this certificate's order like an interrupt, and its save refuses.
+  const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
   const hooks = hooksOf(meta, options);
   let accountUrl: string | undefined;
@@ -221,6 +263,8 @@ async function renewOne(
       { ...meta, domains, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
       {
         store: deps.store,
+        deployer: deps.deployer,
+        lease,
         account,
         connect: deps.connect,
         report: deps.report,
@@ -229,15 +273,16 @@ async function renewOne(
         responders: deps.responders,
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
-        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+        signal,
       },
     );
     if (options.dryRun === undefined && hooks.deploy !== undefined) {
-      const env = deployHookEnv(outcome.location, meta.domains);
+      const env = deployHookEnv(outcome.deployed.dir, meta.domains);
       run.hooks.push({ kind: 'deploy', certificate: meta.name, ...(await runHook(hooks.deploy, env)) });
     }
     return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial, dryRun: options.dryRun !== undefined };
   } catch (err) {
+    if (err instanceof LeaseLostError) return { name: meta.name, status: 'failed', error: err };
     if (deps.signal?.aborted === true && err === deps.signal.reason) {
       return { name: meta.name, status: 'skipped', reason: 'interrupted; its live files are untouched' };
     }

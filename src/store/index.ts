@@ -1,20 +1,22 @@
 /**
- * Entry point of the storage layer: the types, and openStore(), the one place that decides
- * which backend holds the data (today always the filesystem; a Redis store comes later).
+ * Entry point of the storage layer: the types, and openStore(), the one place that decides which backend
+ * holds the data (the `store` setting: a folder; a Redis store comes with fleet mode).
  */
+import { UsageError } from '../errors.js';
 import { openFileStore } from './fs/index.js';
-import type { AccountStore, CertificateStore, LockingStore, StateStore } from './types.js';
+import type { AccountStore, CertificateStore, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
 
 export type * from './types.js';
 export { CorruptFileError, isValidName, validateName } from './fs/index.js';
 
 /** Everything a command needs from a store, whatever the backend. */
-export interface Store extends CertificateStore, AccountStore, LockingStore, StateStore {
-  /**
-   * Names of certificates whose metadata the last list() had to skip (damaged or unreadable);
-   * list() itself still returns all the others.
-   */
-  problems(): string[];
+export interface Store extends CertificateStore, AccountStore, LeaseStore, StateStore {
+  /** Pending HTTP-01 tokens, answered by `serve-challenge` on any host sharing the store. */
+  readonly tokens: TokenStore;
+  /** Where the store is, for messages: a folder, or a URL without its credentials. */
+  readonly location: string;
+  /** Set when the store's own files are the live/ layout web servers on this host read. */
+  readonly liveLayout?: LiveLayout;
 }
 
 export interface OpenStoreOptions {
@@ -23,9 +25,21 @@ export interface OpenStoreOptions {
    * used: such certificates are problems, and an interrupted update carrying it is not applied.
    */
   strict?: boolean;
+  /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
+  readOnly?: boolean;
 }
 
-/** Opens the store for a config directory (repairing any interrupted update on the way). */
-export async function openStore(configDir: string, options: OpenStoreOptions = {}): Promise<Store> {
-  return openFileStore(configDir, options.strict === true ? { trustedOwner: 0 } : {});
+/** URL schemes of stores this certman cannot open yet. */
+const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
+
+/**
+ * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
+ * of one. A writable open repairs any interrupted update on the way.
+ */
+export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (NETWORK_SCHEMES.test(location)) {
+    throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');
+  }
+  const dir = location.startsWith('file://') ? new URL(location).pathname : location;
+  return openFileStore(dir, { ...(options.strict === true ? { trustedOwner: 0 } : {}), ...(options.readOnly === true ? { readOnly: true } : {}) });
 }

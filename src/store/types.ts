@@ -1,71 +1,10 @@
 /**
- * What certman keeps between runs, independent of where it is kept.
- * The filesystem store (certbot-style live/ + archive/) implements these; a Redis store comes later.
+ * What certman keeps between runs, independent of where it is kept: lineages, accounts, leases, small state
+ * documents and pending challenge tokens. Every backend implements all of it and passes the contract suite
+ * (test/contract/). The filesystem store (certbot's layout) is the only one today; Redis comes next.
  */
 import type { CertmanError } from '../errors.js';
-
-export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
-
-/** How the HTTP-01 tokens of a certificate are published; `renew` repeats it. */
-export type ChallengeMethod =
-  | { kind: 'webroot'; webroot: string }
-  | { kind: 'standalone'; port: number; address?: string }
-  | { kind: 'responder' };
-
-export interface HookCommands {
-  pre?: string;
-  post?: string;
-  deploy?: string;
-}
-
-/** Everything `renew` and `certificates` need, readable without parsing any PEM. */
-export interface CertificateMeta {
-  /** Lineage name: the folder under live/ and archive/. */
-  name: string;
-  /** ASCII (punycode) DNS names, first one is the common name. */
-  domains: string[];
-  key: KeySpec;
-  reuseKey: boolean;
-  method: ChallengeMethod;
-  /** ACME directory URL the certificate was issued by. */
-  server: string;
-  accountUrl: string;
-  /** Archive version currently linked from live/ (cert<version>.pem). */
-  version: number;
-  /** Lowercase hex serial number without separators. */
-  serial: string;
-  /** ISO 8601 timestamps of the certificate's validity. */
-  notBefore: string;
-  notAfter: string;
-  /** Per-certificate override of the renewal window in days. */
-  renewDays?: number;
-  hooks?: HookCommands;
-  revoked?: { at: string; reason: string };
-  /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
-  ari?: AriState;
-}
-
-export interface AriState {
-  /** ISO times of the CA's suggestedWindow. */
-  windowStart: string;
-  windowEnd: string;
-  /** Uniformly random time inside the window, chosen once and kept until the window changes. */
-  renewAt: string;
-  /** Do not ask the CA again before this time (its Retry-After). */
-  nextCheck: string;
-  explanationUrl?: string;
-}
-
-/** PEM texts of one certificate version. */
-export interface CertificateFiles {
-  cert: string;
-  chain: string;
-  fullchain: string;
-  privkey: string;
-}
-
-/** The metadata a caller supplies when saving a new version; the store assigns `version`. */
-export type NewCertificate = Omit<CertificateMeta, 'version'>;
+import type { CertificateFiles, CertificateMeta, NewCertificate } from '../lineage/types.js';
 
 /** A certificate whose stored metadata exists but cannot be used: damaged, or (as root) changeable by others. */
 export interface StoreProblem {
@@ -76,24 +15,53 @@ export interface StoreProblem {
   error: CertmanError;
 }
 
+/**
+ * Proof that a write to one lineage is this run's to make: the lease on it (see {@link LeaseStore}) and
+ * the run's cancellation. Writes check both just before their commit point, never after it.
+ */
+export interface WriteGuard {
+  lease: Lease;
+  signal?: AbortSignal;
+}
+
 export interface CertificateStore {
-  /** Every certificate whose metadata can be used; the others are in {@link problemDetails}. */
+  /** Names of every stored lineage, sorted, without reading their metadata (shell completion). */
+  names(): Promise<string[]>;
+  /**
+   * Every lineage whose metadata can be used, sorted by name; the others are in {@link problemDetails}.
+   * Never writes: what it learns (a certificate replaced by hand) is kept in memory and persisted by the
+   * next write of that lineage.
+   */
   list(): Promise<CertificateMeta[]>;
-  /** The certificates the last list() left out, and why (empty before the first list()). */
+  /** The lineages the last list() left out or found damaged, and why (empty before the first list()). */
   problemDetails(): StoreProblem[];
+  /** Metadata of one lineage; undefined if there is none; a CorruptFileError when it is damaged. Never writes. */
   get(name: string): Promise<CertificateMeta | undefined>;
-  /** PEM files of the live version. */
+  /** PEM texts of the live version. */
   readFiles(name: string): Promise<CertificateFiles>;
   /**
-   * Writes a new archive version and only then switches live/ to it.
-   * A crash at any point leaves live/ on a complete, matching version (repaired on next open).
+   * Stores a new version and makes it the live one, atomically: a crash at any point leaves the previous or
+   * the new version live, complete (repaired on the next writable open). Refuses (LeaseLostError, or the
+   * signal's reason) when the guard's lease is lost or its signal fired before the commit point.
    */
-  save(meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta>;
-  /** Rewrites metadata only (e.g. revocation, hooks), never the PEM files. */
-  updateMeta(meta: CertificateMeta): Promise<void>;
-  delete(name: string): Promise<void>;
-  /** Where a user finds the live files, for messages (e.g. "/etc/certman/live/example.com"). */
-  location(name: string): string;
+  save(meta: NewCertificate, files: CertificateFiles, guard: WriteGuard): Promise<CertificateMeta>;
+  /**
+   * Read-modify-write of one lineage's metadata (never its PEM files) that loses no concurrent update:
+   * `update` gets the current metadata and returns the new one (or undefined to leave it). Throws when
+   * there is no such lineage. The update must keep `version`.
+   */
+  updateMeta(name: string, update: (current: CertificateMeta) => CertificateMeta | undefined): Promise<CertificateMeta>;
+  /** Removes every version and the metadata; missing parts are fine. */
+  delete(name: string, guard: WriteGuard): Promise<void>;
+}
+
+/**
+ * A store whose own files are certbot's live/ layout on this host (the filesystem store): deploying a
+ * version is then only naming its files (src/deploy/).
+ */
+export interface LiveLayout {
+  /** The live/<name> folder web servers read. */
+  liveDir(name: string): string;
 }
 
 export interface StoredAccount {
@@ -113,37 +81,69 @@ export interface StoredAccount {
   termsAgreed?: { url?: string };
 }
 
-export interface LockOptions {
-  /** Wait for the current holder instead of failing at once. */
+export interface LeaseOptions {
+  /** Wait for the current holder instead of failing at once with LockedError (exit 75). */
   wait: boolean;
   /** With wait: give up after this long. */
   timeoutMs?: number;
-  /**
-   * How long the lock stays held for other hosts if its holder stops extending it (it dies or hangs).
-   * The holder extends it while it runs. Default: one minute.
-   */
+  /** How long the lease holds for others if its holder stops extending it (dies, hangs). Default: one minute. */
   leaseMs?: number;
+  /** Ends a wait early (with the signal's reason). */
+  signal?: AbortSignal;
 }
 
-/** A held lock: a lease its holder keeps extending until release() (which checks it is still the owner). */
-export interface StoreLock {
+/** What a lease is held on: one lineage, or the account registration at one CA. */
+export type LeaseTarget = { certificate: string } | { account: string };
+
+/** A held lease: an owner id and an expiry its holder keeps extending until release(). */
+export interface Lease {
+  /** Random id of this holding. */
+  readonly owner: string;
+  /** Aborted when the lease is lost (it expired while its holder stalled, or another run took it over). */
+  readonly signal: AbortSignal;
+  /** Throws LeaseLostError unless the backend still records this holding, unexpired. */
+  assertHeld(): Promise<void>;
+  /** Gives the lease up if still held; a second call does nothing; never throws. */
   release(): Promise<void>;
 }
 
 /**
- * Mutual exclusion between certman runs sharing a store. A holder that died blocks the next run for at
- * most one lease (on its own host not at all). The filesystem store's locks also hold between hosts
- * sharing the config dir (NFS), as leases.
+ * Mutual exclusion between certman runs sharing a store, on one host or many: a holder that died blocks the
+ * next run for at most one lease (on its own host of the filesystem store, not at all).
  */
-export interface LockingStore {
-  /** Throws LockedError (exit 75) when held elsewhere and `wait` is false. */
-  lock(name: string, options: LockOptions): Promise<StoreLock>;
+export interface LeaseStore {
+  /** Throws LockedError (exit 75) when held by another run and `wait` is false, or the wait timed out. */
+  lease(target: LeaseTarget, options: LeaseOptions): Promise<Lease>;
 }
 
-/** Small JSON documents that are neither certificates nor accounts (failure budget, schedule). */
+/** Small JSON documents that are neither certificates nor accounts (failure budget, ARI servers, rate limits). */
 export interface StateStore {
   getState<T>(key: string): Promise<T | undefined>;
-  putState(key: string, value: unknown): Promise<void>;
+  /**
+   * Read-modify-write that loses no concurrent update from any run: `update` gets the current document (undefined
+   * when there is none) and returns the new one. Returns what was stored.
+   */
+  updateState<T>(key: string, update: (current: T | undefined) => T): Promise<T>;
+}
+
+/** A pending HTTP-01 key authorization (see {@link TokenStore}). */
+export interface PendingToken {
+  keyAuthorization: string;
+  /** The ASCII (punycode) name the token was issued for, lowercase. */
+  domain: string;
+}
+
+/**
+ * Where pending HTTP-01 key authorizations live between the run that publishes them (`issue` or `renew`
+ * with `--responder`) and the long-running `serve-challenge` that answers the CA.
+ */
+export interface TokenStore {
+  /** Makes the token pending for `ttlMs`; durable once the promise resolves (the CA may fetch at once). */
+  put(token: string, keyAuthorization: string, domain: string, ttlMs: number): Promise<void>;
+  /** The pending entry, or undefined when the token is unknown, expired or not a valid token. */
+  get(token: string): Promise<PendingToken | undefined>;
+  /** Withdraws the token; a missing one is not an error. */
+  delete(token: string): Promise<void>;
 }
 
 export interface AccountStore {

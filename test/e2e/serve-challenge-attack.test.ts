@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodeTokenEntry, FsTokenStore } from '../../src/challenge/token-store-fs.js';
+import { encodeTokenEntry, FsTokenStore } from '../../src/store/fs/tokens.js';
 import { certmanEnv, runCli, startServeChallenge, uniqueName, type ServeChallenge } from '../harness/index.js';
 import { processMemory } from '../harness/memory.js';
 import { seededRandom } from '../harness/random.js';

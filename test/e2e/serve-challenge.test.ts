@@ -9,7 +9,7 @@ import { Agent, createServer, request, type IncomingMessage, type Server, type S
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FsTokenStore, encodeTokenEntry } from '../../src/challenge/token-store-fs.js';
+import { FsTokenStore, encodeTokenEntry } from '../../src/store/fs/tokens.js';
 import { certmanEnv, freePort, rawHttp, startServeChallenge, uniqueName, type ServeChallenge } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
 

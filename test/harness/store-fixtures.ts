@@ -1,5 +1,5 @@
 // Metadata and PEM texts for tests that drive the filesystem store directly or write its files by hand.
-import type { CertificateFiles, NewCertificate } from '../../src/store/types.js';
+import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
 
 export function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
   return {

@@ -11,7 +11,7 @@ import { ariCertId, parseRenewalInfo, renewalInfoRequestUrl, serialContentOctets
 import type { AcmeClient } from '../../src/acme/client.js';
 import { AcmeProblemError, CertmanError } from '../../src/errors.js';
 import { nextAriState, pickRenewalTime, refreshAri } from '../../src/renewal/ari.js';
-import type { AriState, CertificateMeta } from '../../src/store/types.js';
+import type { AriState, CertificateMeta } from '../../src/lineage/types.js';
 import { fakeHttp } from './fake-http.js';
 
 const execFileP = promisify(execFile);

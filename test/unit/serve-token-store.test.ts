@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ResponderPool } from '../../src/challenge/pool.js';
-import { FsTokenStore, challengesDir, encodeTokenEntry } from '../../src/challenge/token-store-fs.js';
+import { FsTokenStore, challengesDir, encodeTokenEntry } from '../../src/store/fs/tokens.js';
 import { TokenStoreResponder } from '../../src/challenge/token-store-responder.js';
 import type { PendingToken, TokenStore } from '../../src/challenge/token-store.js';
 import { CertmanError } from '../../src/errors.js';

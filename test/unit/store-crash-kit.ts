@@ -14,7 +14,7 @@ import { storeProblems } from '../harness/store-check.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { openFileStore } from '../../src/store/fs/index.js';
 import { CONFIG_DIR_LOCK } from '../../src/store/lock-names.js';
-import type { CertificateFiles, NewCertificate } from '../../src/store/types.js';
+import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
 import { newCert } from '../harness/store-fixtures.js';
 import { configDirs } from './config-dirs.js';
 

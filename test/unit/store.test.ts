@@ -10,7 +10,8 @@ import { openStore } from '../../src/store/index.js';
 import { makeDirs, TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
 import { hostTag } from '../../src/store/fs/host.js';
 import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type PemKind } from '../../src/store/fs/index.js';
-import type { CertificateFiles, NewCertificate, StoredAccount } from '../../src/store/types.js';
+import type { StoredAccount } from '../../src/store/types.js';
+import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
 import { configDirs } from './config-dirs.js';
 import { newCert, pems } from '../harness/store-fixtures.js';
 

@@ -1,4 +1,4 @@
-import type { PendingToken, TokenStore } from '../token-store.js';
+import type { PendingToken, TokenStore } from '../../store/types.js';
 
 /**
  * Remembers tokens that were found, for a short time, so a CA fetching a token several times at

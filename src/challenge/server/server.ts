@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CertmanError, UsageError } from '../../errors.js';
-import type { PendingToken, TokenStore } from '../token-store.js';
+import type { PendingToken, TokenStore } from '../../store/types.js';
 import { TokenCache } from './cache.js';
 import { hostName, parseRequestTarget } from './path.js';
 import { ReverseProxy } from './proxy.js';

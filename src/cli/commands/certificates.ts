@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CertificateMeta } from '../../store/types.js';
+import type { CertificateMeta } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate, table } from '../format.js';
@@ -16,9 +16,11 @@ export function defineCertificates(program: Command, run: Runner): void {
 }
 
 async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
-  const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../renewal/due.js');
+  const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../lineage/due.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
   const store = await ctx.openStore();
+  const { deployerFor } = await import('../../deploy/index.js');
+  const deployer = deployerFor(store);
   const metas = (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
   // Left out of the list: say so, or a damaged (or, as root, untrusted) renewal file would hide a certificate.
   for (const problem of store.problemDetails()) ctx.report.warn(`${problem.name} not listed: ${problem.error.message}`);
@@ -37,7 +39,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
       status: certificateStatus(meta, ctx.now, policy),
       serial: meta.serial,
       server: meta.server,
-      path: store.location(meta.name),
+      path: deployer.locate(meta.name).dir,
     };
   });
   return {

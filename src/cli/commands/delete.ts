@@ -7,6 +7,7 @@ import type { CommandResult } from '../result.js';
 interface DeleteOptions {
   certName: string;
   yes?: boolean;
+  wait?: boolean;
 }
 
 export function defineDelete(program: Command, run: Runner): void {
@@ -15,6 +16,7 @@ export function defineDelete(program: Command, run: Runner): void {
     .description('delete a certificate (live/, archive/ and its renewal settings); it is not revoked')
     .requiredOption('--cert-name <name>', 'the certificate to delete')
     .option('-y, --yes', 'do not ask for confirmation at a terminal')
+    .option('--wait', 'wait for a run working on this certificate instead of exiting (exit 75)')
     .action(run(remove));
 }
 
@@ -27,6 +29,11 @@ async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandR
     const ok = await confirm({ message: `Delete ${meta.name} (${meta.domains.join(', ')}) and all its versions?`, default: false });
     if (!ok) return { json: { deleted: null }, human: () => ['Nothing deleted.'] };
   }
-  await store.delete(meta.name);
+  const lease = await store.lease({ certificate: meta.name }, { wait: options.wait === true });
+  try {
+    await store.delete(meta.name, { lease });
+  } finally {
+    await lease.release();
+  }
   return { json: { deleted: meta.name }, human: (s) => [`${s.ok('Deleted')} ${meta.name}`] };
 }

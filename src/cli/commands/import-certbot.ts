@@ -3,14 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { AccountReport, ImportReport, ImportTarget, LineageReport } from '../../certbot/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import type { ChallengeMethod, KeySpec } from '../../store/types.js';
+import type { ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
 import { formatDate } from '../format.js';
 import type { Styles } from '../output.js';
 import { collect } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
-import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
+import type { Store } from '../../store/index.js';
 
 interface ImportCertbotOptions {
   certbotDir: string;
@@ -76,6 +76,26 @@ function emptyTarget(configDir: string): ImportTarget {
   };
 }
 
+/** The store as the import sees it: each lineage is saved holding its lease, as issue and renew do. */
+async function leasedTarget(store: Store): Promise<ImportTarget> {
+  const { deployerFor } = await import('../../deploy/index.js');
+  const deployer = deployerFor(store);
+  return {
+    get: (name) => store.get(name),
+    getAccount: (server) => store.getAccount(server),
+    saveAccount: (account) => store.saveAccount(account),
+    save: async (meta, files) => {
+      const lease = await store.lease({ certificate: meta.name }, { wait: false });
+      try {
+        return await store.save(meta, files, { lease });
+      } finally {
+        await lease.release();
+      }
+    },
+    location: (name) => deployer.locate(name).dir,
+  };
+}
+
 async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Promise<CommandResult> {
   const method = methodOverride(options);
   const certbotDir = path.resolve(options.certbotDir);
@@ -98,17 +118,7 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     report = await runImport(input, { target: emptyTarget(configDir), report: ctx.report });
   } else {
     const store = await ctx.openStore();
-    if (options.dryRun === true) {
-      report = await runImport(input, { target: store, report: ctx.report });
-    } else {
-      // The same lock as renew and issue: no renewal runs while certificates are being added.
-      const lock = await store.lock(CONFIG_DIR_LOCK, { wait: false });
-      try {
-        report = await runImport(input, { target: store, report: ctx.report });
-      } finally {
-        await lock.release();
-      }
-    }
+    report = await runImport(input, { target: await leasedTarget(store), report: ctx.report });
   }
   const broken = report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed');
   return {

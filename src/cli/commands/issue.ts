@@ -3,8 +3,8 @@ import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
-import type { Store } from '../../store/index.js';
-import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../store/types.js';
+import type { Lease, Store } from '../../store/index.js';
+import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import type { Interrupt } from '../interrupt.js';
@@ -14,7 +14,6 @@ import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
-import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
 
 interface IssueOptions extends AccountFlags, SelfCheckFlags {
   domain: string[];
@@ -105,20 +104,21 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const checked = gate === undefined ? undefined : interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(requested, gateOptions)));
   const domains = checked === undefined ? requested : namesToOrder(await checked, options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
-  const lock = await interrupt.race(store.lock(CONFIG_DIR_LOCK, { wait: options.wait === true }));
+  const lease = await interrupt.race(store.lease({ certificate: name }, { wait: options.wait === true, signal: interrupt.signal }));
   try {
-    return await issueLocked(options, ctx, store, domains, name, interrupt);
+    return await issueLocked(options, ctx, store, domains, name, interrupt, lease);
   } finally {
-    await lock.release();
+    await lease.release();
   }
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
 async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<IssueOptions | undefined> {
-  const [{ askIssueQuestions, confirmOrder, describeMethod }, { defaultCertName }, { describeKeySpec }] = await Promise.all([
+  const [{ askIssueQuestions, confirmOrder, describeMethod }, { defaultCertName }, { describeKeySpec }, { deployerFor }] = await Promise.all([
     import('../interactive/issue-prompts.js'),
     import('../../dns/names.js'),
     import('../../crypto/keys.js'),
+    import('../../deploy/index.js'),
   ]);
   const store = await ctx.openStore();
   const account = await store.getAccount(ctx.settings.server);
@@ -133,7 +133,7 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
   const previous = await store.get(name);
   const rows: [string, string][] = [
     ['names', merged.domain.join(', ')],
-    ['saved as', store.location(name)],
+    ['saved as', deployerFor(store).locate(name).dir],
     ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.configDir)],
     ['key', describeKeySpec(keySpec(merged, ctx, previous))],
     [
@@ -160,7 +160,15 @@ function declinedResult(): CommandResult {
   };
 }
 
-async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store, domains: string[], name: string, interrupt: Interrupt): Promise<CommandResult> {
+async function issueLocked(
+  options: IssueOptions,
+  ctx: CliContext,
+  store: Store,
+  domains: string[],
+  name: string,
+  interrupt: Interrupt,
+  lease: Lease,
+): Promise<CommandResult> {
   const previous = await store.get(name);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
@@ -168,7 +176,11 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
 
   const hooks = hookCommands(options, ctx, previous);
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }] = await Promise.all([import('../../certificate/issue.js'), import('../../hooks/index.js')]);
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }] = await Promise.all([
+    import('../../certificate/issue.js'),
+    import('../../hooks/index.js'),
+    import('../../deploy/index.js'),
+  ]);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
   let ordered = false;
@@ -190,13 +202,15 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
         },
         {
           store: interrupt.store(store),
+          deployer: deployerFor(store),
+          lease,
           account,
           connect: ctx.connect,
           report: ctx.report,
           now: ctx.now,
           due: dueOptions(ctx.settings),
           ...(selfCheck === undefined ? {} : { selfCheck }),
-          responders: interrupt.responders({ configDir: ctx.settings.configDir }),
+          responders: interrupt.responders({ tokens: store.tokens }),
           // The abandoned order, still running in the background, answers no challenge after Ctrl-C.
           signal: interrupt.signal,
           beforeOrder: async () => {
@@ -207,7 +221,7 @@ async function issueLocked(options: IssueOptions, ctx: CliContext, store: Store,
       ),
     );
     if (outcome.status === 'issued' && hooks.deploy !== undefined) {
-      await hook('deploy', hooks.deploy, deployHookEnv(outcome.location, outcome.meta.domains));
+      await hook('deploy', hooks.deploy, deployHookEnv(outcome.deployed.dir, outcome.meta.domains));
     }
   } finally {
     if (ordered && hooks.post !== undefined) {
@@ -259,13 +273,8 @@ function hookCommands(options: IssueOptions, ctx: CliContext, previous: Certific
 
 function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutcome & { kind: string })[]): CommandResult {
   const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
-  const { meta, location } = outcome;
-  const files = {
-    cert: `${location}/cert.pem`,
-    chain: `${location}/chain.pem`,
-    fullchain: `${location}/fullchain.pem`,
-    privkey: `${location}/privkey.pem`,
-  };
+  const { meta, deployed } = outcome;
+  const files = { cert: deployed.cert, chain: deployed.chain, fullchain: deployed.fullchain, privkey: deployed.privkey };
   const json = {
     status: outcome.status,
     name: meta.name,

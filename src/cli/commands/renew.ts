@@ -12,7 +12,6 @@ import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
-import { CONFIG_DIR_LOCK } from '../../store/lock-names.js';
 
 interface RenewOptions extends SelfCheckFlags {
   certName: string[];
@@ -66,21 +65,18 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }] = await Promise.all([
+  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }] = await Promise.all([
     import('../../renewal/renew.js'),
     import('../../logs/run-log.js'),
     import('../../registration/account.js'),
     import('../../challenge/index.js'),
     import('../interrupt.js'),
+    import('../../deploy/index.js'),
   ]);
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
-  const lock = await store.lock(CONFIG_DIR_LOCK, { wait: options.wait === true });
-  const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew').catch(async (err: unknown) => {
-    await lock.release();
-    throw err;
-  });
+  const log = await openRunLog(options.logsDir ?? join(ctx.settings.configDir, 'logs'), KEEP_LOGS, 'renew');
   // Ctrl-C, or SIGTERM from `systemctl stop`: start nothing new, let what runs stop cleanly, exit 130.
   const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   try {
@@ -116,6 +112,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         ...(options.max === undefined ? {} : { max: options.max }),
         ...(ctx.settings.failedValidationLimit === undefined ? {} : { failedValidationLimit: ctx.settings.failedValidationLimit }),
         randomSleepMs,
+        wait: options.wait === true,
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
@@ -126,6 +123,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       },
       {
         store,
+        deployer: deployerFor(store),
         connect: ctx.connect,
         report,
         accountFor,
@@ -133,17 +131,16 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         signal: interrupt.signal,
         random: Math.random,
         selfCheck: selfCheckFor(ctx, options),
-        responders: new ResponderPool({ configDir: ctx.settings.configDir }),
+        responders: new ResponderPool({ tokens: store.tokens }),
       },
     );
     for (const r of result.results) log.line(summaryLine(r));
     const hookErrors = hookFailures(result);
     for (const message of hookErrors) log.line(message);
-    return renewResult(result, hookErrors, log.path);
+    return renewResult(result, hookErrors, log.path, options.certName.length > 0);
   } finally {
     interrupt.dispose();
     await log.close();
-    await lock.release();
   }
 }
 
@@ -157,12 +154,19 @@ function summaryLine(r: RenewResult): string {
       return `deferred ${r.name}: ${r.reason}`;
     case 'skipped':
       return `skipped  ${r.name}: ${r.reason}`;
+    case 'held':
+      return `held     ${r.name}: ${r.reason}`;
     case 'failed':
       return `failed   ${r.name}: ${r.error.message}`;
   }
 }
 
-function renewResult(run: RenewRun, hookErrors: string[], logPath: string): CommandResult {
+/**
+ * Exit 130 when interrupted, 1 when something failed, 75 when certificates named with --cert-name were all held
+ * by other runs (nothing else to do: try again, or --wait), else 0. A run over every certificate that finds some
+ * held by another run leaves them to it and exits 0.
+ */
+function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named: boolean): CommandResult {
   const { results } = run;
   const count = (status: RenewResult['status']) => results.filter((r) => r.status === status).length;
   const summary = {
@@ -170,13 +174,20 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string): Comm
     notDue: count('not-due'),
     deferred: count('deferred'),
     skipped: count('skipped'),
+    held: count('held'),
     failed: count('failed'),
     hookFailures: hookErrors.length,
   };
   const failed = summary.failed > 0 || summary.hookFailures > 0;
   return {
     // An interrupted run says so first: what it skipped is done by the next run.
-    exitCode: run.interrupted ? ExitCode.INTERRUPTED : failed ? ExitCode.FAILURE : ExitCode.OK,
+    exitCode: run.interrupted
+      ? ExitCode.INTERRUPTED
+      : failed
+        ? ExitCode.FAILURE
+        : named && summary.held > 0 && summary.renewed === 0
+          ? ExitCode.LOCKED
+          : ExitCode.OK,
     json: { summary, results: results.map(resultJson), hooks: run.hooks, sleptMs: run.sleptMs, interrupted: run.interrupted, log: logPath },
     human: (s) => {
       const lines = results.map((r) => {
@@ -186,7 +197,8 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string): Comm
         if (r.status === 'not-due') return s.dim(line);
         return s.warn(line);
       });
-      const total = `${summary.renewed} renewed, ${summary.notDue} not due, ${summary.deferred} deferred, ${summary.skipped} skipped, ${summary.failed} failed`;
+      const held = summary.held > 0 ? `, ${summary.held} held by another run` : '';
+      const total = `${summary.renewed} renewed, ${summary.notDue} not due, ${summary.deferred} deferred, ${summary.skipped} skipped${held}, ${summary.failed} failed`;
       // Quiet runs (cron) print only when something failed; main.ts decides from the exit code.
       return results.length === 0
         ? ['No certificates to renew.']
@@ -210,6 +222,7 @@ function resultJson(r: RenewResult) {
     case 'deferred':
       return { name: r.name, status: r.status, reason: r.reason, ...(r.until === undefined ? {} : { until: r.until.toISOString() }) };
     case 'skipped':
+    case 'held':
       return { name: r.name, status: r.status, reason: r.reason };
     case 'failed':
       return { name: r.name, status: r.status, error: errorJson(r.error) };

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { RevocationReason } from '../../acme/types.js';
 import { UsageError } from '../../errors.js';
-import type { CertificateMeta } from '../../store/types.js';
+import type { CertificateMeta } from '../../lineage/types.js';
+import type { Lease, Store } from '../../store/index.js';
 import type { CliContext } from '../context.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
@@ -34,6 +35,16 @@ async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandR
   if ((options.certName === undefined) === (options.certPath === undefined)) throw new UsageError('pass exactly one of --cert-name or --cert-path');
   if (options.delete === true && options.certName === undefined) throw new UsageError('--delete goes with --cert-name');
   const store = await ctx.openStore();
+  // With --delete the lineage is leased first, so no renewal slips a new version in between.
+  const lease = options.delete === true && options.certName !== undefined ? await store.lease({ certificate: options.certName }, { wait: false }) : undefined;
+  try {
+    return await revokeLeased(options, ctx, store, lease);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Store, lease: Lease | undefined): Promise<CommandResult> {
   const { lineage, certPem } = await target(options, store);
   const server = lineage?.server ?? ctx.settings.server;
   const { requireAccount } = await import('../../registration/account.js');
@@ -43,7 +54,7 @@ async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandR
     { certPem, reason: options.reason, server, ...(lineage === undefined ? {} : { lineage }) },
     { store, account, connect: ctx.connect, report: ctx.report },
   );
-  if (options.delete === true && lineage !== undefined) await store.delete(lineage.name);
+  if (lease !== undefined && lineage !== undefined) await store.delete(lineage.name, { lease });
   return {
     json: { ...result, deleted: options.delete === true },
     human: (s) => [
@@ -55,7 +66,7 @@ async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandR
 
 async function target(
   options: RevokeOptions,
-  store: Awaited<ReturnType<CliContext['openStore']>>,
+  store: Store,
 ): Promise<{ lineage?: CertificateMeta; certPem: string }> {
   if (options.certName !== undefined) {
     const lineage = await store.get(options.certName);

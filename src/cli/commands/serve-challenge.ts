@@ -106,11 +106,9 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
   for (const address of addresses) {
     if (isIP(address) === 0) throw new UsageError(`--address must be an IPv4 or IPv6 address, not "${address}"`);
   }
-  const [{ ChallengeServer, dropPrivileges }, { FsTokenStore }] = await Promise.all([
-    import('../../challenge/server/index.js'),
-    import('../../challenge/token-store-fs.js'),
-  ]);
-  const tokens = new FsTokenStore(ctx.settings.configDir);
+  const { ChallengeServer, dropPrivileges } = await import('../../challenge/server/index.js');
+  const store = await ctx.openStore();
+  const { tokens } = store;
   const log = options.accessLog === true ? new AccessLog(process.stdout) : undefined;
   const server = await ChallengeServer.start({
     tokens,
@@ -122,7 +120,7 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     requestTimeoutMs: options.requestTimeout,
     maxConnections: options.maxConnections,
     ...(log === undefined ? {} : { onAccess: (entry: AccessEntry) => log.write(entry) }),
-    onStoreError: (err) => warnSometimes(`token store ${tokens.dir}: ${err instanceof Error ? err.message : String(err)}`),
+    onStoreError: (err) => warnSometimes(`token store: ${err instanceof Error ? err.message : String(err)}`),
     onServerError: (err) => warnSometimes(`listener: ${err.message}`, ' (lower --max-connections or raise the open-files limit)'),
   });
   let user: string | undefined;
@@ -138,7 +136,7 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     if (!ctx.flags.quiet) process.stderr.write(`${line}\n`);
   };
   const where = server.addresses.map(url).join(', ');
-  stderr(`serve-challenge listening on ${where} (tokens from ${tokens.dir}${user === undefined ? '' : `, running as ${user}`})`);
+  stderr(`serve-challenge listening on ${where} (tokens from ${store.location}${user === undefined ? '' : `, running as ${user}`})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     let received: NodeJS.Signals | undefined;

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../store/types.js';
+import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
 import type { Styles } from '../output.js';
 import { cancelledError, type Interrupt } from '../interrupt.js';

@@ -37,18 +37,20 @@ import path from 'node:path';
 
 import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
+import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import type {
   AccountStore,
-  CertificateFiles,
-  CertificateMeta,
   CertificateStore,
-  LockingStore,
-  LockOptions,
-  NewCertificate,
+  Lease,
+  LeaseOptions,
+  LeaseStore,
+  LeaseTarget,
+  LiveLayout,
   StateStore,
   StoredAccount,
-  StoreLock,
   StoreProblem,
+  TokenStore,
+  WriteGuard,
 } from '../types.js';
 import {
   ensureDir,
@@ -65,8 +67,7 @@ import {
 } from './atomic.js';
 import { mapLimit } from '../../concurrency.js';
 import { carryOver } from './carry-over.js';
-import { CONFIG_DIR_LOCK } from '../lock-names.js';
-import { acquireFileLock } from './lock.js';
+import { lockId, takeFileLease, withUpdateLock } from './lease.js';
 import {
   CorruptFileError,
   parseAccount,
@@ -81,6 +82,7 @@ import {
 } from './meta.js';
 import { isValidName, parseServerUrl, serverKey, validateName } from './names.js';
 import { readState, stateFilePath, writeState } from './state.js';
+import { FsTokenStore } from './tokens.js';
 import { readTrustedFileSync } from './trust.js';
 
 /** The four PEM files of every version, in the order they are written and linked. */
@@ -107,6 +109,8 @@ const ARCHIVE_FILE = /^(cert|chain|fullchain|privkey)([1-9][0-9]*)\.pem$/;
 export interface FileStoreOptions {
   /** Use only metadata files and journals this user owns and alone may write (root's uid when running as root). */
   trustedOwner?: number;
+  /** Only reading: create nothing, repair nothing (a user who may read the store but not write it). */
+  readOnly?: boolean;
 }
 
 /** What open() did about one interrupted live/ switch (see {@link FileStore.repairs}). */
@@ -241,7 +245,7 @@ function sameServer(a: string, b: string): boolean {
   }
 }
 
-export class FileStore implements CertificateStore, AccountStore, LockingStore, StateStore {
+export class FileStore implements CertificateStore, AccountStore, LeaseStore, StateStore, LiveLayout {
   /** Absolute config directory. */
   readonly configDir: string;
   private readonly archiveRoot: string;
@@ -250,8 +254,8 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   private readonly accountsRoot: string;
   private readonly pendingRoot: string;
   private lastProblems: StoreProblem[] = [];
-  /** Metadata corrected by checkReplacedByHand, waiting to be written. */
-  private readonly refreshed = new Map<string, { meta: CertificateMeta; stamp: FileStamp }>();
+  /** Pending HTTP-01 tokens, in <configDir>/challenges/. */
+  readonly tokens: TokenStore;
   private readonly repairLog: Repair[] = [];
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -266,6 +270,17 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     this.renewalRoot = path.join(configDir, 'renewal');
     this.accountsRoot = path.join(configDir, 'accounts');
     this.pendingRoot = path.join(configDir, '.pending');
+    this.tokens = new FsTokenStore(configDir);
+  }
+
+  /** Where the store is, for messages. */
+  get location(): string {
+    return this.configDir;
+  }
+
+  /** The store's own live/ folders are what web servers read: deploying is naming them (src/deploy/). */
+  get liveLayout(): LiveLayout {
+    return this;
   }
 
   /**
@@ -277,6 +292,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
    */
   static async open(configDir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const store = new FileStore(path.resolve(configDir), options.trustedOwner);
+    if (options.readOnly === true) return store;
     try {
       const created = await makeDirs(store.configDir, DIR_PUBLIC);
       if (created !== undefined) await chmod(store.configDir, DIR_PUBLIC);
@@ -293,8 +309,9 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     return path.join(this.archiveRoot, name);
   }
 
-  private liveDir(name: string): string {
-    return path.join(this.liveRoot, name);
+  /** Absolute live/<name> path. */
+  liveDir(name: string): string {
+    return path.join(this.liveRoot, validateName(name));
   }
 
   private renewalFile(name: string): string {
@@ -328,6 +345,21 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
 
   // ---- CertificateStore ----
 
+  /** Names of the lineages in renewal/ (hidden and temp files are not lineages), sorted; no file is read. */
+  async names(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdirOrEmpty(this.renewalRoot);
+    } catch (err) {
+      throw ioError(`cannot list ${this.renewalRoot}`, err);
+    }
+    return entries
+      .filter((entry) => entry.endsWith('.json') && !entry.startsWith('.'))
+      .map((entry) => entry.slice(0, -'.json'.length))
+      .filter(isValidName)
+      .sort();
+  }
+
   /**
    * Metadata of every certificate, sorted by name, read one after the other (see readMeta). Files that
    * cannot be read, parsed or (with `trustedOwner`) trusted are skipped; {@link problemDetails} lists
@@ -340,7 +372,6 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     } catch (err) {
       throw ioError(`cannot list ${this.renewalRoot}`, err);
     }
-    await removeAbandonedTemps(this.renewalRoot, entries);
     const problems: StoreProblem[] = [];
     const names: string[] = [];
     for (const entry of entries) {
@@ -359,7 +390,6 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       }
     });
     this.lastProblems = problems.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    await this.flushRefreshes();
     return metas.filter((m): m is CertificateMeta => m !== undefined);
   }
 
@@ -390,7 +420,6 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     } catch (err) {
       throw ioError(`cannot read ${this.renewalFile(name)}`, err);
     }
-    await this.flushRefreshes();
     return meta;
   }
 
@@ -413,19 +442,19 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
    * Stores a new version: N = highest number present in archive/<name>/ (or in the stored
    * metadata) + 1, whatever `meta` says; then journal, metadata, live/ links, journal removed.
    */
-  async save(meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta> {
+  async save(meta: NewCertificate, files: CertificateFiles, guard: WriteGuard): Promise<CertificateMeta> {
     const name = validateName(meta.name);
     checkFiles(files);
     return this.withLock(name, async () => {
       try {
-        return await this.saveLocked(name, meta, files);
+        return await this.saveLocked(name, meta, files, guard);
       } catch (err) {
         throw ioError(`cannot save certificate "${name}"`, err);
       }
     });
   }
 
-  private async saveLocked(name: string, meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta> {
+  private async saveLocked(name: string, meta: NewCertificate, files: CertificateFiles, guard: WriteGuard): Promise<CertificateMeta> {
     const archiveDir = this.archiveDir(name);
     await ensureDir(this.archiveRoot, DIR_SECRET);
     await ensureDir(archiveDir, DIR_SECRET);
@@ -444,6 +473,9 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     try {
       await Promise.all(PEM_KINDS.map((kind, i) => writeFileAtomic(archived[i] ?? '', files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC)));
       await ensureDir(this.pendingRoot, DIR_SECRET);
+      // The commit point is the journal: from it on, the new version goes live even after a crash.
+      guard.signal?.throwIfAborted();
+      await guard.lease.assertHeld();
       const journal: JournalEntry = { version, meta: stored };
       await writeFileAtomic(this.journalFile(name), serializeJournal(journal), FILE_SECRET);
     } catch (err) {
@@ -452,7 +484,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       throw err;
     }
 
-    await this.writeMeta(stored);
+    await withUpdateLock(this.configDir, lockId('meta', name), () => this.writeMeta(stored));
     await this.linkLive(name, version);
 
     await unlinkIfExists(this.journalFile(name));
@@ -461,33 +493,38 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   }
 
   /**
-   * Rewrites renewal/<name>.json only. The certificate must exist and `meta.version` must be the
-   * stored version (a stale object would otherwise roll back serial and dates): CertmanError if not.
+   * Rewrites renewal/<name>.json only, as a read-modify-write under the lineage's metadata lock (saves take
+   * it too), so neither a concurrent update nor a new version is lost. CertmanError when there is no such
+   * lineage, or `update` changed the version.
    */
-  async updateMeta(meta: CertificateMeta): Promise<void> {
-    const name = validateName(meta.name);
-    await this.withLock(name, async () => {
-      try {
-        const current = this.readMeta(name);
-        if (current === undefined) throw new CertmanError(`no certificate named "${name}"`);
-        if (current.version !== meta.version) {
-          throw new CertmanError(
-            `certificate "${name}" changed meanwhile: stored version is ${current.version}, update is for version ${meta.version}`,
-            { hint: 'Read the certificate again and retry.' },
-          );
+  async updateMeta(name: string, update: (current: CertificateMeta) => CertificateMeta | undefined): Promise<CertificateMeta> {
+    validateName(name);
+    return this.withLock(name, () =>
+      withUpdateLock(this.configDir, lockId('meta', name), async () => {
+        try {
+          const current = this.readMeta(name);
+          if (current === undefined) throw new CertmanError(`no certificate named "${name}"`);
+          const next = update(structuredClone(current));
+          if (next === undefined) return current;
+          if (next.version !== current.version || next.name !== name) {
+            throw new CertmanError(`cannot update certificate "${name}": an update must keep its name and version`);
+          }
+          await this.writeMeta(structuredClone(next));
+          return next;
+        } catch (err) {
+          throw ioError(`cannot update certificate "${name}"`, err);
         }
-        await this.writeMeta(structuredClone(meta));
-      } catch (err) {
-        throw ioError(`cannot update certificate "${name}"`, err);
-      }
-    });
+      }),
+    );
   }
 
   /** Removes live/<name>, archive/<name>, renewal/<name>.json and any journal entry. Missing parts are fine. */
-  async delete(name: string): Promise<void> {
+  async delete(name: string, guard: WriteGuard): Promise<void> {
     validateName(name);
     await this.withLock(name, async () => {
       try {
+        guard.signal?.throwIfAborted();
+        await guard.lease.assertHeld();
         // Metadata first: once it is gone, list() no longer shows a half-deleted certificate.
         await unlinkIfExists(this.journalFile(name));
         await unlinkIfExists(this.renewalFile(name));
@@ -499,11 +536,6 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
         throw ioError(`cannot delete certificate "${name}"`, err);
       }
     });
-  }
-
-  /** Absolute live/<name> path. */
-  location(name: string): string {
-    return this.liveDir(validateName(name));
   }
 
   // ---- AccountStore ----
@@ -556,17 +588,16 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     });
   }
 
-  // ---- LockingStore ----
+  // ---- LeaseStore ----
 
   /**
-   * Takes the lock `name` (<configDir>/.locks/<name>.lock) against other certman processes, on this
-   * machine and on others sharing the config dir: a lease the holder extends while it runs (lock.ts).
-   * One left by a dead process of this machine is taken over at once, one of another machine when its
-   * lease has expired. Not re-entrant: a second lock() on a name this process holds counts as held.
-   * Released by release(); a process that exits stops extending it.
+   * Takes the lease on a lineage or an account registration (<configDir>/.locks/, see lease.ts) against other
+   * certman runs, on this machine and on others sharing the config dir. One left by a dead process of this
+   * machine is taken over at once, one of another machine when it has expired. Not re-entrant.
    */
-  async lock(name: string, options: LockOptions): Promise<StoreLock> {
-    return acquireFileLock(this.configDir, name, options);
+  async lease(target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
+    if ('certificate' in target) validateName(target.certificate);
+    return takeFileLease(this.configDir, target, options);
   }
 
   // ---- StateStore ----
@@ -577,10 +608,24 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
     return this.withLock(`state:${key}`, () => readState<T>(this.configDir, key));
   }
 
-  /** Replaces <configDir>/state/<key>.json atomically; keys are [a-z0-9-]+. */
-  async putState(key: string, value: unknown): Promise<void> {
+  /**
+   * Read-modify-write of <configDir>/state/<key>.json under its lock file; keys are [a-z0-9-]+. A damaged
+   * document is handed to `update` as none and replaced.
+   */
+  async updateState<T>(key: string, update: (current: T | undefined) => T): Promise<T> {
     stateFilePath(this.configDir, key);
-    await this.withLock(`state:${key}`, () => writeState(this.configDir, key, value));
+    return this.withLock(`state:${key}`, () =>
+      withUpdateLock(this.configDir, lockId('state', key), async () => {
+        // A damaged document counts as none: state documents are caches a write may replace.
+        const current = await readState<T>(this.configDir, key).catch((err: unknown) => {
+          if (err instanceof CorruptFileError) return undefined;
+          throw err;
+        });
+        const next = update(current);
+        await writeState(this.configDir, key, next);
+        return next;
+      }),
+    );
   }
 
   // ---- internals ----
@@ -604,8 +649,9 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
   }
 
   /**
-   * One stat per certificate: when live/<name>/cert.pem is no longer the file the metadata was
-   * written for, its dates are read from the certificate itself and saved (see flushRefreshes).
+   * One stat per certificate: when live/<name>/cert.pem is no longer the file the metadata was written for,
+   * its serial and dates are read from the certificate itself. Only in memory: reads never write; the next
+   * write of the lineage stores them.
    */
   private checkReplacedByHand(meta: CertificateMeta, recorded: FileStamp): CertificateMeta {
     const liveCert = path.join(this.liveDir(meta.name), 'cert.pem');
@@ -626,23 +672,13 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
         notAfter: new Date(x509.validTo).toISOString(),
       };
       delete refreshed.ari; // the CA's window was for the certificate that is gone
-      this.refreshed.set(meta.name, { meta: refreshed, stamp: now });
       return refreshed;
     } catch {
       return meta;
     }
   }
 
-  /** Saves the metadata of certificates found replaced by hand during the last reads. */
-  private async flushRefreshes(): Promise<void> {
-    const pending = [...this.refreshed.values()];
-    this.refreshed.clear();
-    await Promise.all(pending.map(({ meta, stamp }) => this.writeMeta(meta, stamp)));
-  }
-
   private async writeMeta(meta: CertificateMeta, certStamp: FileStamp | undefined = this.archiveStamp(meta)): Promise<void> {
-    // What is written now supersedes a correction read earlier, which must not be flushed over it.
-    this.refreshed.delete(meta.name);
     await ensureDir(this.renewalRoot, DIR_PUBLIC);
     await writeFileAtomic(this.renewalFile(meta.name), serializeMeta(meta, certStamp), FILE_PUBLIC);
   }
@@ -745,7 +781,7 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       const x509 = new X509Certificate(await readFile(path.join(this.archiveDir(base.name), `cert${version}.pem`)));
       const notBefore = new Date(x509.validFrom);
       const notAfter = new Date(x509.validTo);
-      meta.serial = x509.serialNumber.toLowerCase();
+      meta.serial = normalizeSerial(x509.serialNumber);
       if (!Number.isNaN(notBefore.getTime())) meta.notBefore = notBefore.toISOString();
       if (!Number.isNaN(notAfter.getTime())) meta.notAfter = notAfter.toISOString();
     } catch {
@@ -769,27 +805,25 @@ export class FileStore implements CertificateStore, AccountStore, LockingStore, 
       throw ioError(`cannot read ${this.pendingRoot}`, err);
     }
     if (entries.length === 0) return;
-    let lock: StoreLock;
-    try {
-      lock = await acquireFileLock(this.configDir, CONFIG_DIR_LOCK, { wait: false });
-    } catch {
-      // A writer is at work (it or the next run repairs), or the store cannot be written (nor repaired).
-      return;
-    }
-    try {
-      await removeAbandonedTemps(this.pendingRoot, entries);
-      const names = entries.filter((e) => !isTempName(e) && isValidName(e)).sort();
-      await mapLimit(names, RECOVERY_CONCURRENCY, async (name) => {
-        try {
-          this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
-        } catch (err) {
-          this.repairLog.push({ name, outcome: 'failed', detail: errorMessage(err) });
-        }
-      });
-      this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    } finally {
-      await lock.release();
-    }
+    await removeAbandonedTemps(this.pendingRoot, entries).catch(() => undefined);
+    const names = entries.filter((e) => !isTempName(e) && isValidName(e)).sort();
+    await mapLimit(names, RECOVERY_CONCURRENCY, async (name) => {
+      let lease: Lease;
+      try {
+        lease = await this.lease({ certificate: name }, { wait: false });
+      } catch {
+        // A writer is at work on it (it or the next run repairs), or the store cannot be written (nor repaired).
+        return;
+      }
+      try {
+        this.repairLog.push(await this.withLock(name, () => this.recoverOne(name)));
+      } catch (err) {
+        this.repairLog.push({ name, outcome: 'failed', detail: errorMessage(err) });
+      } finally {
+        await lease.release();
+      }
+    });
+    this.repairLog.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   private async recoverOne(name: string): Promise<Repair> {

@@ -43,8 +43,8 @@ import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle }
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { CertmanError, LockedError } from '../../errors.js';
-import type { LockOptions, StoreLock } from '../types.js';
+import { CertmanError, LeaseLostError, LockedError } from '../../errors.js';
+import type { LeaseOptions } from '../types.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
 import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
 import { isValidName } from './names.js';
@@ -294,9 +294,10 @@ function releaseAllOnExit(): void {
 export type ExtendOutcome = 'extended' | 'busy' | 'lost' | 'released';
 
 /** A lock file this process created: a lease it extends until it releases it. */
-export class FileLock implements StoreLock {
+export class FileLock {
   private released = false;
   private lostLease = false;
+  private readonly lostController = new AbortController();
   private current: LockHolder;
   private readonly timer: NodeJS.Timeout;
   /** The extension in progress, which release() waits for. */
@@ -321,6 +322,29 @@ export class FileLock implements StoreLock {
   /** True once another owner's record was found in the lock file: this process no longer holds it. */
   get lost(): boolean {
     return this.lostLease;
+  }
+
+  /** Aborted when the lease is found lost (by an extension or {@link confirm}). */
+  get lostSignal(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  /** The owner id this lease was taken with. */
+  get owner(): string {
+    return this.current.owner ?? '';
+  }
+
+  /**
+   * Whether the lock file still names this owner with an expiry ahead (read from the file, not only memory).
+   * A lease past its expiry counts as lost even if nobody took it yet: another host may take it any moment.
+   */
+  async confirm(): Promise<boolean> {
+    if (this.released || this.lostLease) return false;
+    const seen = await observe(this.file).catch(() => undefined);
+    const holder = seen?.holder;
+    const held = holder !== undefined && holder.owner === this.current.owner && holder.expiresAt !== undefined && Date.parse(holder.expiresAt) > Date.now();
+    if (!held) this.stop(true);
+    return held;
   }
 
   /**
@@ -360,7 +384,15 @@ export class FileLock implements StoreLock {
   private stop(lost: boolean): void {
     clearInterval(this.timer);
     held.delete(this);
-    if (lost) this.lostLease = true;
+    if (lost && !this.lostLease) {
+      this.lostLease = true;
+      this.lostController.abort(new LeaseLostError(this.description));
+    }
+  }
+
+  /** What the lease is on, for messages: the lock file's name without its folder and suffix. */
+  private get description(): string {
+    return path.basename(this.file, '.lock');
   }
 
   /**
@@ -431,7 +463,7 @@ export class FileLock implements StoreLock {
  * host): throws {@link LockedError} at once, or with `wait` polls every 100–250 ms until it is free or
  * `timeoutMs` has passed.
  */
-export async function acquireFileLock(configDir: string, name: string, options: LockOptions): Promise<FileLock> {
+export async function acquireFileLock(configDir: string, name: string, options: LeaseOptions): Promise<FileLock> {
   if (!isValidName(name)) throw new CertmanError(`invalid lock name ${JSON.stringify(name)}`);
   const dir = path.join(configDir, LOCKS_DIR);
   const file = lockFilePath(configDir, name);
@@ -460,6 +492,7 @@ export async function acquireFileLock(configDir: string, name: string, options: 
   const begin = Date.now();
   const timeoutMs = options.timeoutMs ?? Infinity;
   for (;;) {
+    options.signal?.throwIfAborted();
     let outcome;
     try {
       outcome = await tryAcquire(file, holder);
@@ -482,6 +515,6 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       throw new LockedError(`gave up after waiting ${formatDuration(waited)} for the lock: ${reason}`, 'try again later');
     }
     const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
-    await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)));
+    await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)), undefined, options.signal === undefined ? {} : { signal: options.signal });
   }
 }

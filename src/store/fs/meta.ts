@@ -3,7 +3,8 @@
  * with enough validation that a damaged file is reported instead of crashing a caller later.
  */
 import { CertmanError } from '../../errors.js';
-import type { CertificateMeta, StoreProblem } from '../types.js';
+import type { CertificateMeta } from '../../lineage/types.js';
+import type { StoreProblem } from '../types.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;

@@ -2,7 +2,7 @@
  * When a certificate should be renewed, and how it stands right now.
  */
 import { CertmanError, UsageError } from '../errors.js';
-import type { CertificateMeta } from '../store/types.js';
+import type { CertificateMeta } from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates living at most this long renew at half their lifetime instead of two thirds. */

@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertmanError } from '../errors.js';
-import { ensureDir, errorCode, isTempName, writeFileAtomic } from '../store/fs/atomic.js';
-import { assertSafeToken, isSafeToken } from './token.js';
-import type { PendingToken, TokenStore } from './token-store.js';
+import { CertmanError } from '../../errors.js';
+import { ensureDir, errorCode, isTempName, writeFileAtomic } from './atomic.js';
+import { assertSafeToken, isSafeToken } from '../../challenge/token.js';
+import type { PendingToken, TokenStore } from '../types.js';
 
 /**
  * Key authorizations are public by design (the CA and anyone else can fetch them over plain HTTP),

@@ -1,0 +1,66 @@
+/**
+ * What a certificate lineage is, whatever stores it: its metadata, the key it asks for, how its challenges
+ * are answered, and the PEM texts of one version. The store keeps these; the core reasons about them.
+ */
+export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
+
+/** How the HTTP-01 tokens of a certificate are published; `renew` repeats it. */
+export type ChallengeMethod =
+  | { kind: 'webroot'; webroot: string }
+  | { kind: 'standalone'; port: number; address?: string }
+  | { kind: 'responder' };
+
+export interface HookCommands {
+  pre?: string;
+  post?: string;
+  deploy?: string;
+}
+
+/** Everything `renew` and `certificates` need, readable without parsing any PEM. */
+export interface CertificateMeta {
+  /** Lineage name: the folder under live/ and archive/. */
+  name: string;
+  /** ASCII (punycode) DNS names, first one is the common name. */
+  domains: string[];
+  key: KeySpec;
+  reuseKey: boolean;
+  method: ChallengeMethod;
+  /** ACME directory URL the certificate was issued by. */
+  server: string;
+  accountUrl: string;
+  /** Archive version currently linked from live/ (cert<version>.pem). */
+  version: number;
+  /** Lowercase hex serial number without separators. */
+  serial: string;
+  /** ISO 8601 timestamps of the certificate's validity. */
+  notBefore: string;
+  notAfter: string;
+  /** Per-certificate override of the renewal window in days. */
+  renewDays?: number;
+  hooks?: HookCommands;
+  revoked?: { at: string; reason: string };
+  /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
+  ari?: AriState;
+}
+
+export interface AriState {
+  /** ISO times of the CA's suggestedWindow. */
+  windowStart: string;
+  windowEnd: string;
+  /** Uniformly random time inside the window, chosen once and kept until the window changes. */
+  renewAt: string;
+  /** Do not ask the CA again before this time (its Retry-After). */
+  nextCheck: string;
+  explanationUrl?: string;
+}
+
+/** PEM texts of one certificate version. */
+export interface CertificateFiles {
+  cert: string;
+  chain: string;
+  fullchain: string;
+  privkey: string;
+}
+
+/** The metadata a caller supplies when saving a new version; the store assigns `version`. */
+export type NewCertificate = Omit<CertificateMeta, 'version'>;
