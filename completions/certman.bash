@@ -27,20 +27,20 @@ _certman_command() {
 # Sets _certman_words to the options of command $1 (of the program itself when $1 is empty).
 _certman_options() {
   case $1 in
-    '') _certman_words='-V --version --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
-    register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    account) _certman_words='-h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    certificates) _certman_words='-h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --allow-subset-of-names -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    revoke) _certman_words='--cert-name --cert-path --reason --delete -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    delete) _certman_words='--cert-name -y --yes -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    import-certbot) _certman_words='--certbot-dir --cert-name --dry-run --force --keep-paths -w --webroot --standalone --responder -h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    completion) _certman_words='-h --help --config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    help) _certman_words='--config-dir --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    '') _certman_words='-V --version --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
+    register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    account) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    certificates) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --allow-subset-of-names -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    revoke) _certman_words='--cert-name --cert-path --reason --delete -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    import-certbot) _certman_words='--certbot-dir --cert-name --dry-run --force --keep-paths -w --webroot --standalone --responder -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    completion) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    help) _certman_words='--config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     *) _certman_words= ;;
   esac
 }
@@ -51,6 +51,7 @@ _certman_option_kind() {
   _certman_kind=
   case $2 in
     --config-dir) _certman_kind=directory ;;
+    --store) _certman_kind=text ;;
     --server) _certman_kind='words letsencrypt letsencrypt-staging zerossl' ;;
     --ca-file) _certman_kind=file ;;
     --config) _certman_kind=file ;;
@@ -152,7 +153,7 @@ _certman_argument_kind() {
   [[ -n $_certman_kind ]]
 }
 
-# Fills COMPREPLY with values of kind $1 that start with $2; $3 is the --config-dir given on the line.
+# Fills COMPREPLY with values of kind $1 that start with $2; $3 and $4 are the --config-dir and --store given on the line.
 _certman_values() {
   local IFS=$'\n' names certman=${COMP_WORDS[0]}
   case $1 in
@@ -160,13 +161,12 @@ _certman_values() {
     directory) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$2")) ;;
     user) COMPREPLY=($(compgen -u -- "$2")) ;;
     cert-name)
-      # A hidden command that only lists renewal/*.json: fast, and quiet when anything is wrong.
+      # A hidden command that only lists the names in the store: fast, and quiet when anything is wrong.
       [[ $certman == '~/'* ]] && certman=$HOME/${certman#'~/'}
-      if [[ -n $3 ]]; then
-        names=$("$certman" __complete cert-names --config-dir "$3" 2>/dev/null)
-      else
-        names=$("$certman" __complete cert-names 2>/dev/null)
-      fi
+      local where=()
+      [[ -n $3 ]] && where+=(--config-dir "$3")
+      [[ -n $4 ]] && where+=(--store "$4")
+      names=$("$certman" __complete cert-names "${where[@]}" 2>/dev/null)
       COMPREPLY=($(compgen -W "$names" -- "$2")) ;;
     command) IFS=$' \t\n'; COMPREPLY=($(compgen -W "$_certman_commands" -- "$2")) ;;
     words\ *) IFS=$' \t\n'; COMPREPLY=($(compgen -W "${1#words }" -- "$2")) ;;
@@ -174,7 +174,7 @@ _certman_values() {
 }
 
 _certman() {
-  local cur=${COMP_WORDS[COMP_CWORD]} prev= opt= prefix= cmd= dir= word i=1 npos=0
+  local cur=${COMP_WORDS[COMP_CWORD]} prev= opt= prefix= cmd= dir= store= word i=1 npos=0
   COMPREPLY=()
   (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
   # --opt=value: bash splits the word at "=" when "=" is in COMP_WORDBREAKS (the default).
@@ -187,17 +187,19 @@ _certman() {
   elif [[ $prev == -* && $prev != *=* ]]; then
     opt=$prev
   fi
-  # The command, how many positional arguments it has so far, and --config-dir.
+  # The command, how many positional arguments it has so far, --config-dir and --store.
   while (( i < COMP_CWORD )); do
     word=${COMP_WORDS[i]}
     case $word in
       --config-dir=*) dir=${word#*=} ;;
+      --store=*) store=${word#*=} ;;
       --*=*) ;;
       -?*)
         if _certman_option_kind "$cmd" "$word"; then
           [[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
           i=$((i + 1))
           [[ $word == --config-dir ]] && (( i < COMP_CWORD )) && dir=${COMP_WORDS[i]}
+          [[ $word == --store ]] && (( i < COMP_CWORD )) && store=${COMP_WORDS[i]}
         fi ;;
       *)
         if [[ -z $cmd ]]; then
@@ -211,14 +213,14 @@ _certman() {
   done
 
   if [[ -n $opt ]] && _certman_option_kind "$cmd" "$opt"; then
-    _certman_values "$_certman_kind" "$cur" "$dir"
+    _certman_values "$_certman_kind" "$cur" "$dir" "$store"
   elif [[ $cur == -* ]]; then
     _certman_options "$cmd"
     COMPREPLY=($(compgen -W "$_certman_words" -- "$cur"))
   elif [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$_certman_commands" -- "$cur"))
   elif _certman_argument_kind "$cmd" "$npos"; then
-    _certman_values "$_certman_kind" "$cur" "$dir"
+    _certman_values "$_certman_kind" "$cur" "$dir" "$store"
   else
     _certman_options "$cmd"
     COMPREPLY=($(compgen -W "$_certman_words" -- "$cur"))

@@ -12,7 +12,7 @@ function __certman_command
             continue
         end
         switch $token
-            case '--config-dir' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
+            case '--config-dir' '--store' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
                 set skip 1
             case '-*'
             case register
@@ -109,7 +109,7 @@ end
 # Whether option $argv[2] of command $argv[1] takes a value.
 function __certman_takes_value
     switch $argv[2]
-        case '--config-dir' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
+        case '--config-dir' '--store' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
             return 0
     end
     switch $argv[1]
@@ -162,17 +162,17 @@ function __certman_takes_value
     return 1
 end
 
-# Certificate names in the store, from a hidden command that only lists renewal/*.json.
+# Certificate names in the store, from a hidden command that only lists their names.
 function __certman_cert_names
     set -l tokens (commandline -opc)
     set -l args
     for i in (seq 2 (count $tokens))
         switch $tokens[$i]
-            case '--config-dir=*'
-                set args --config-dir (string replace -- '--config-dir=' '' $tokens[$i])
-            case --config-dir
+            case '--config-dir=*' '--store=*'
+                set -a args (string split -m 1 -- '=' $tokens[$i])
+            case --config-dir --store
                 set -l next (math $i + 1)
-                set -q tokens[$next]; and set args --config-dir $tokens[$next]
+                set -q tokens[$next]; and set -a args $tokens[$i] $tokens[$next]
         end
     end
     $tokens[1] __complete cert-names $args 2>/dev/null
@@ -199,6 +199,7 @@ complete -c certman -n __certman_needs_command -a help -d 'display help for comm
 # Options of the program (before or after the command)
 complete -c certman -n '__certman_needs_command' -s V -l version -d 'output the version number'
 complete -c certman -l config-dir -x -a '(__fish_complete_directories)' -d 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)'
+complete -c certman -l store -x -d 'where certificates, accounts and challenge tokens are kept: a folder or file: URL (env CERTMAN_STORE, config store; default: the config dir)'
 complete -c certman -l server -x -a 'letsencrypt letsencrypt-staging zerossl' -d 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)'
 complete -c certman -l ca-file -r -F -d 'extra CA certificates to trust for the ACME server\'s TLS (env CERTMAN_CA_FILE)'
 complete -c certman -l config -r -F -d 'config file, JSON or YAML (env CERTMAN_CONFIG; default: certman.config.{json,yaml,yml} or .certmanrc[.json|.yaml|.yml] in the config dir)'
@@ -298,6 +299,7 @@ complete -c certman -n '__certman_using_command revoke' -l delete -d 'delete the
 # delete
 complete -c certman -n '__certman_using_command delete' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate to delete'
 complete -c certman -n '__certman_using_command delete' -s y -l yes -d 'do not ask for confirmation at a terminal'
+complete -c certman -n '__certman_using_command delete' -l wait -d 'wait for a run working on this certificate instead of exiting (exit 75)'
 
 # verify-dns
 complete -c certman -n '__certman_using_command verify-dns' -s d -l domain -x -d 'a name to check; repeat or separate with commas'

@@ -15,7 +15,10 @@ export interface CliContext {
   interactive: boolean;
   style: Styles;
   report: Reporter;
+  /** The store of the settings, opened once: repaired if an update was interrupted, created if missing. */
   openStore(): Promise<Store>;
+  /** The same store for commands that only read: neither created nor repaired, so a read-only user can list. */
+  openStoreReadOnly(): Promise<Store>;
   connect: AcmeConnector;
   now: Date;
 }
@@ -26,6 +29,7 @@ export async function createContext(command: Command): Promise<CliContext> {
   const { loadConfigFile, resolveConfigDir, resolveSettings } = await import('../config/index.js');
   const flagValues = {
     ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
+    ...(globals.store === undefined ? {} : { store: globals.store }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
     ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
@@ -41,9 +45,19 @@ export async function createContext(command: Command): Promise<CliContext> {
   const settings = resolveSettings({ ...base, file });
   const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
-  let store: Promise<Store> | undefined;
+  // As root, a store apart from the config dir is held to the same rule: its metadata names the hooks root runs.
+  if (isRoot && settings.store !== settings.configDir) await (await import('../config/permissions.js')).checkStoreForRoot(settings.store);
+  const stores = new Map<boolean, Promise<Store>>();
   // As root, the store too uses only what root alone can change: its metadata names the hooks root runs.
-  const openStore = (): Promise<Store> => (store ??= import('../store/index.js').then((m) => m.openStore(settings.configDir, { strict: isRoot })));
+  const open = (readOnly: boolean): Promise<Store> => {
+    let store = stores.get(readOnly);
+    if (store === undefined) {
+      store = import('../store/index.js').then((m) => m.openStore(settings.store, { strict: isRoot, readOnly }));
+      stores.set(readOnly, store);
+    }
+    return store;
+  };
+  const openStore = () => open(false);
   const report = stderrReporter(flags, style);
   const clients = new Map<string, Promise<AcmeClient>>();
   return {
@@ -53,6 +67,7 @@ export async function createContext(command: Command): Promise<CliContext> {
     style,
     report,
     openStore,
+    openStoreReadOnly: () => open(true),
     connect: (options) => {
       // One client per server and account for the whole run: concurrent renewals share its directory and nonces.
       const key = `${options.server} ${options.accountUrl ?? options.accountKeyPem}`;

@@ -3,6 +3,7 @@ import type { OutputFlags } from './output.js';
 /** Global options exactly as commander parsed them. */
 export interface GlobalOptions extends OutputFlags {
   configDir?: string;
+  store?: string;
   server?: string;
   caFile?: string;
   config?: string;

@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<never> {
   // Shell completion asks on every Tab press: answer before reading or loading anything else.
   if (args[0] === '__complete') {
     const { completeValues } = await import('./complete.js');
-    const lines = completeValues({ args: args.slice(1), env: process.env, isRoot: process.getuid?.() === 0, cwd: process.cwd() });
+    const lines = await completeValues({ args: args.slice(1), env: process.env, isRoot: process.getuid?.() === 0, cwd: process.cwd() });
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
     return exit(ExitCode.OK);
   }

@@ -39,6 +39,7 @@ export function buildProgram(version: string, run: Runner): Command {
     .description('Get and renew TLS certificates from any ACME v2 CA (Let\'s Encrypt, ZeroSSL, your own CA).')
     .version(version, '-V, --version')
     .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)', nonEmpty('--config-dir'))
+    .option('--store <dir|url>', 'where certificates, accounts and challenge tokens are kept: a folder or file: URL (env CERTMAN_STORE, config store; default: the config dir)', nonEmpty('--store'))
     .option('--server <url>', 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)')
     .option('--ca-file <pem>', "extra CA certificates to trust for the ACME server's TLS (env CERTMAN_CA_FILE)")
     .option('--config <file>', 'config file, JSON or YAML (env CERTMAN_CONFIG; default: certman.config.{json,yaml,yml} or .certmanrc[.json|.yaml|.yml] in the config dir)', nonEmpty('--config'))

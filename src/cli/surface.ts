@@ -203,6 +203,7 @@ export const MAN_DESCRIPTION: readonly string[] = [
 /** Variables certman reads. Every CERTMAN_* variable in src/ must be here (a test checks). */
 export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_CONFIG_DIR', 'Where accounts and certificates live, like `--config-dir`. Default: /etc/certman as root, else $XDG_CONFIG_HOME/certman or ~/.config/certman.'],
+  ['CERTMAN_STORE', 'Where certificates, accounts and challenge tokens are kept, like `--store` (config store): a folder or file: URL. Default: the config dir. Logs stay in the config dir.'],
   ['CERTMAN_SERVER', 'The ACME directory URL or alias, like `--server`. Default: letsencrypt.'],
   ['CERTMAN_CA_FILE', 'Extra CA certificates (PEM) to trust for the ACME server\'s TLS, like `--ca-file`.'],
   ['CERTMAN_CONFIG', 'The config file, like `--config`.'],
@@ -231,10 +232,10 @@ export const MAN_HOOK_ENVIRONMENT: readonly (readonly [string, string])[] = [
 
 /** The store layout (docs/ARCHITECTURE.md) and the other files certman reads or writes. */
 export const MAN_FILES: readonly (readonly [string, string])[] = [
-  ['/etc/certman, ~/.config/certman', 'The default config dir, as root and otherwise (see `--config-dir`). The paths below are inside it.'],
+  ['/etc/certman, ~/.config/certman', 'The default config dir, as root and otherwise (see `--config-dir`). The paths below are inside it, or, from live/ to state/, inside the store folder when `--store` names another one.'],
   ['live/<name>/{cert,chain,fullchain,privkey}.pem', 'Relative symbolic links to the newest version of each file: point web servers here. live/<name> itself links to the folder beside it (.<name>.a or .<name>.b) holding them, so a renewal switches all four in one step. Files, links and folders of your own kept in live/<name>/ (a combined PEM a deploy hook writes, dhparams) are carried over to each new version\'s folder.'],
   ['archive/<name>/{cert,chain,fullchain,privkey}<N>.pem', 'Every version, never reused; keys 0600, folder 0700.'],
-  ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window. As root, a file not owned by root or writable by group or others is not used: `renew` reports that certificate as failed and runs none of its hooks, `certificates` says why it is left out.'],
+  ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window. As root, a file not owned by root or writable by group or others is not used: `renew` reports that certificate as failed and runs none of its hooks, `certificates` lists it as damaged with the reason.'],
   ['accounts/<server>/account.json, private_key.pem', 'One ACME account per directory URL; the key is 0600.'],
   ['challenges/<token>.json', 'Tokens published by `issue --responder` and `renew` for `certman serve-challenge` to answer.'],
   ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened. As root, a journal not owned by root or writable by group or others is not applied.'],

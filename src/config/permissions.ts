@@ -20,8 +20,17 @@ const STICKY = 0o1000;
 
 /** The config dir, its renewal/ and .pending/ folders (see checkOnlyRootCanWrite). */
 export async function checkConfigDirForRoot(configDir: string): Promise<void> {
-  await checkOnlyRootCanWrite(configDir, 'config dir');
-  for (const sub of TRUSTED_SUBDIRS) await checkOnlyRootCanWrite(join(configDir, sub), `${sub}/ folder`);
+  await checkTrustedFolders(configDir, 'config dir');
+}
+
+/** A store folder set apart from the config dir: the same rule, since it holds the same metadata. */
+export async function checkStoreForRoot(storeDir: string): Promise<void> {
+  await checkTrustedFolders(storeDir, 'store');
+}
+
+async function checkTrustedFolders(dir: string, what: string): Promise<void> {
+  await checkOnlyRootCanWrite(dir, what);
+  for (const sub of TRUSTED_SUBDIRS) await checkOnlyRootCanWrite(join(dir, sub), `${sub}/ folder`);
 }
 
 /**

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
+import { resolveStoreLocation } from './store-location.js';
 
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
@@ -21,6 +22,7 @@ export const ENV_VARS = {
   resolver: 'CERTMAN_RESOLVER',
   validationPort: 'CERTMAN_VALIDATION_PORT',
   maxRetryAfter: 'CERTMAN_MAX_RETRY_AFTER',
+  store: 'CERTMAN_STORE',
 } as const;
 
 export interface SettingsInput {
@@ -47,6 +49,8 @@ interface Sourced {
  *
  * - configDir: flag, CERTMAN_CONFIG_DIR, or defaultConfigDir(); never from the config file
  *   (the file may live in it). Made absolute against `cwd`.
+ * - store: flag, CERTMAN_STORE (both relative to `cwd`), file (relative to the file's folder), or the
+ *   config dir. Logs and other things of this host stay in the config dir.
  * - server: flag, CERTMAN_SERVER, file, or Let's Encrypt production; aliases expanded.
  * - caFile: flag, CERTMAN_CA_FILE (both relative to `cwd`), or file (relative to the file's
  *   folder). webroot from the file is resolved against the file's folder too.
@@ -80,8 +84,12 @@ export function resolveSettings(input: SettingsInput): Settings {
   const serverPick = pick(flags.server, '--server', ENV_VARS.server, config.server, 'server');
   const server = serverPick === undefined ? DEFAULT_SERVER : withSource(serverPick, resolveServer);
 
+  const storePick = pick(flags.store, '--store', ENV_VARS.store, config.store, 'store');
+  const store = storePick === undefined ? configDir : resolveStoreLocation(storePick.value, storePick.base, storePick.source);
+
   const settings: Settings = {
     configDir,
+    store,
     server,
     keyType: config.keyType ?? 'ecdsa',
     ellipticCurve: config.ellipticCurve ?? 'p256',

@@ -6,6 +6,8 @@ export interface FileConfig {
   /** Directory URL or alias (`letsencrypt`, `letsencrypt-staging`). */
   server?: string;
   caFile?: string;
+  /** Where certificates, accounts and tokens are kept: a folder or file: URL (default: the config dir). */
+  store?: string;
   keyType?: 'ecdsa' | 'rsa';
   ellipticCurve?: 'p256' | 'p384';
   rsaKeySize?: 2048 | 3072 | 4096;
@@ -52,11 +54,16 @@ export interface GlobalFlags {
   config?: string;
   /** `--max-retry-after <seconds>`, as typed. */
   maxRetryAfter?: string;
+  /** `--store <dir|url>`, as typed. */
+  store?: string;
 }
 
 /** Global settings after precedence: flags > environment > config file > built-in defaults. */
 export interface Settings {
+  /** This host's things: the config file, logs. */
   configDir: string;
+  /** The store's absolute folder (the config dir unless `store` is set): all a command opens through openStore. */
+  store: string;
   /** Absolute ACME directory URL (aliases expanded). */
   server: string;
   caFile?: string;

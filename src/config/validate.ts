@@ -6,6 +6,7 @@ import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import type { HookCommands } from '../lineage/types.js';
 import { serverProblem } from './defaults.js';
+import { storeLocationProblem } from './store-location.js';
 import type { FileConfig } from './types.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -49,6 +50,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 const nonEmptyString: Parser<string> = (value, key) =>
   typeof value === 'string' && value.trim() !== '' ? ok(value) : fail(key, 'must be a non-empty string', value);
+
+/** A folder or URL; a bad one is not quoted back (a URL may carry a password). */
+const storeLocation: Parser<string> = (value, key) => {
+  if (typeof value !== 'string') return fail(key, 'must be a folder or a file: URL', value);
+  const problem = storeLocationProblem(value);
+  return problem === undefined ? ok(value) : { ok: false, problem: `"${key}": ${problem}` };
+};
 
 function oneOf<const T extends string | number>(choices: readonly T[]): Parser<T> {
   return (value, key) =>
@@ -164,6 +172,7 @@ const PARSERS = {
   email,
   server,
   caFile: nonEmptyString,
+  store: storeLocation,
   keyType: oneOf(['ecdsa', 'rsa']),
   ellipticCurve: oneOf(['p256', 'p384']),
   rsaKeySize: oneOf([2048, 3072, 4096]),

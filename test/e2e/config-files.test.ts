@@ -211,7 +211,7 @@ describe('as root, a certificate whose renewal file other users can change is no
     ['owned by another user', (file) => chown(file, NOBODY, 0), /is owned by uid 65534, not root: certman running as root does not use it \(fix: chown root \S+\/renewal\/bad\.example\.json\)/],
   ];
   for (const [label, spoil, reason] of spoils) {
-    it(`${label}: renew reports it failed and runs none of its hooks; certificates says why it is not listed`, async () => {
+    it(`${label}: renew reports it failed and runs none of its hooks; certificates lists it as damaged and says why`, async () => {
       const dir = await tempDir('cfg');
       const marker = join(await tempDir('marker'), 'RAN');
       await mkdir(join(dir, 'renewal'));
@@ -230,8 +230,8 @@ describe('as root, a certificate whose renewal file other users can change is no
       const list = await runCli(['certificates'], { env: { CERTMAN_CONFIG_DIR: dir } });
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, /good\.example/);
-      assert.doesNotMatch(list.stdout, /bad\.example/);
-      assert.match(list.stderr, new RegExp(`^warning: bad\\.example not listed: ${bad.replace(/\./g, '\\.')} ${reason.source}`));
+      assert.match(list.stdout, /^bad\.example .* damaged$/m);
+      assert.match(list.stdout, new RegExp(`^damaged bad\\.example: ${bad.replace(/\./g, '\\.')} ${reason.source}`, 'm'));
     });
   }
 });

@@ -199,9 +199,13 @@ describe('hostile input', () => {
     });
 
     // Node's recursive mkdir loops forever where mkdir answers ENOENT under an existing parent (/proc).
-    it('a config dir that cannot be created (under /proc): an error, not a hang', async () => {
-      const r = await certman(await tempDir('cfg'), ['--config-dir', '/proc/certman-test', 'certificates']);
+    it('a config dir that cannot be created (under /proc): an error, not a hang; listing only reads, so it lists nothing', async () => {
+      const logs = await tempDir('logs');
+      const r = await certman(await tempDir('cfg'), ['--config-dir', '/proc/certman-test', 'renew', '--no-random-sleep', '--logs-dir', logs]);
       assertOneLineError(r, 1, /cannot create config directory \/proc\/certman-test/);
+      const list = await certman(await tempDir('cfg'), ['--config-dir', '/proc/certman-test', 'certificates']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout, 'No certificates in /proc/certman-test.\n');
     });
 
     it('a logs dir that cannot be created', async () => {

@@ -170,17 +170,26 @@ describe('issue, list, renew, revoke', () => {
 });
 
 describe('certificates replaced by hand', () => {
-  it('renew and certificates read the new dates instead of trusting stale metadata', async () => {
+  it('listing shows the new dates and writes nothing; the next save writes metadata that matches the live files', async () => {
     const dir = await suite.registeredDir();
     const [a, b] = [uniqueName('hand-a'), uniqueName('hand-b')];
     for (const name of [a, b]) assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()])).code, 0);
     const { copyFile } = await import('node:fs/promises');
     // An operator copies another certificate over a's (through the live/ symlink, as cp does).
     await copyFile(join(dir, 'live', b, 'cert.pem'), join(dir, 'live', a, 'cert.pem'));
-    const list = json<{ name: string; serial: string }[]>(await suite.certman(dir, ['--json', 'list']));
-    const serialOf = (name: string) => list.find((row) => row.name === name)?.serial;
-    assert.equal(serialOf(a), serialOf(b));
-    const meta = JSON.parse(await readFile(join(dir, 'renewal', `${a}.json`), 'utf8')) as { serial: string };
-    assert.equal(meta.serial, serialOf(b), 'the corrected metadata is saved');
+    const metaOf = async (name: string) => JSON.parse(await readFile(join(dir, 'renewal', `${name}.json`), 'utf8')) as { serial: string; notAfter: string };
+    const stale = await metaOf(a);
+    const list = json<{ name: string; serial: string; notAfter: string }[]>(await suite.certman(dir, ['--json', 'list']));
+    const rowOf = (name: string) => list.find((row) => row.name === name);
+    assert.equal(rowOf(a)?.serial, rowOf(b)?.serial);
+    assert.equal(rowOf(a)?.notAfter, rowOf(b)?.notAfter);
+    assert.deepEqual(await metaOf(a), stale, 'listing wrote nothing');
+    // The next save of a (a new version) writes metadata that describes its live files.
+    const r = await suite.certman(dir, ['--json', 'renew', '--no-random-sleep', '--force', '--cert-name', a]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const saved = await metaOf(a);
+    const relisted = json<{ name: string; serial: string }[]>(await suite.certman(dir, ['--json', 'list'])).find((row) => row.name === a);
+    assert.notEqual(saved.serial, stale.serial);
+    assert.equal(saved.serial, relisted?.serial, 'the metadata written describes the live certificate');
   });
 });

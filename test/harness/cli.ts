@@ -21,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run under this umask (octal, e.g. '077') through `sh -c 'umask …; exec …'`, as an operator's shell would. */
   umask?: string;
+  /** Run as this user and group (no supplementary groups), e.g. 65534 (nobody) to prove a read needs no write access. */
+  user?: { uid: number; gid: number };
   /** Called with the started process, e.g. to signal it while it runs. */
   onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
@@ -67,6 +69,7 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
       cwd: opts.cwd ?? repoRoot,
       env: cliEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
     });
     track(child);
     opts.onSpawn?.(child);

@@ -325,6 +325,7 @@ describe('resolveSettings', () => {
   it('uses the built-in defaults when nothing is set', () => {
     assert.deepEqual(resolveSettings(base()), {
       configDir: '/home/u/.config/certman',
+      store: '/home/u/.config/certman',
       server: LE,
       keyType: 'ecdsa',
       ellipticCurve: 'p256',
@@ -335,6 +336,24 @@ describe('resolveSettings', () => {
       hooks: {},
     });
     assert.equal(resolveSettings(base({ isRoot: true })).configDir, '/etc/certman');
+  });
+
+  it('takes the store from --store, CERTMAN_STORE or the file (relative to it), as a folder or file: URL; Redis and unknown URLs are usage errors that do not echo them', () => {
+    const file: LoadedConfig = { path: '/etc/certman/certman.config.json', config: { store: 'shared' } };
+    assert.equal(resolveSettings(base({ file })).store, '/etc/certman/shared');
+    assert.equal(resolveSettings(base({ file, env: { CERTMAN_STORE: 'st' } })).store, `${cwd}/st`);
+    assert.equal(resolveSettings(base({ file, env: { CERTMAN_STORE: 'st' }, flags: { store: 'file:///srv/certman' } })).store, '/srv/certman');
+    for (const [value, message] of [
+      ['redis://u:pw@host:6379', /^--store: redis:\/\/ stores cannot be used by this certman yet$/],
+      ['rediss://host', /^--store: rediss:\/\//],
+      ['REDIS+SENTINEL://h/m', /^--store: redis\+sentinel:\/\//],
+      ['s3://bucket/x', /^--store: "s3:" stores are not supported$/],
+      ['file://pw@remote/x', /^--store: the store must be a file: URL of a local folder/],
+    ] as const) {
+      assert.throws(() => resolveSettings(base({ flags: { store: value } })), (err: unknown) => err instanceof UsageError && message.test(err.message) && !err.message.includes('pw'), value);
+    }
+    // "c:x" is a relative path, not a URL.
+    assert.equal(resolveSettings(base({ flags: { store: 'c:x' } })).store, `${cwd}/c:x`);
   });
 
   it('takes everything the config file sets', () => {
@@ -356,6 +375,7 @@ describe('resolveSettings', () => {
     };
     assert.deepEqual(resolveSettings(base({ file })), {
       configDir: '/home/u/.config/certman',
+      store: '/home/u/.config/certman',
       server: ZEROSSL,
       caFile: '/etc/certman/ca.pem',
       email: 'ops@example.com',

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { Option } from 'commander';
 import { completeValues } from '../../src/cli/complete.js';
@@ -134,15 +135,25 @@ describe('__complete cert-names', () => {
   it('lists valid names from --config-dir, --config-dir= or CERTMAN_CONFIG_DIR, sorted', async () => {
     const dir = await store();
     const names = ['a.example.com', 'b.example.com', 'c.example.net'];
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', '--config-dir', dir] }), names);
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', `--config-dir=${dir}`] }), names);
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names'], env: { CERTMAN_CONFIG_DIR: dir } }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', dir] }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', `--config-dir=${dir}`] }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names'], env: { CERTMAN_CONFIG_DIR: dir } }), names);
     // The flag wins over the environment; a relative path is relative to cwd; ~/ is the home folder.
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', '--config-dir', dir], env: { CERTMAN_CONFIG_DIR: '/nowhere' } }), names);
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', '--config-dir', '.'], cwd: dir }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', dir], env: { CERTMAN_CONFIG_DIR: '/nowhere' } }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', '.'], cwd: dir }), names);
     const home = join(dir, '..');
     const rel = dir.slice(home.length + 1);
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', '--config-dir', `~/${rel}`], env: { HOME: home } }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', `~/${rel}`], env: { HOME: home } }), names);
+  });
+
+  it('asks --store, --store= or CERTMAN_STORE (a folder or file: URL) before the config dir; a Redis URL gives nothing', async () => {
+    const dir = await store();
+    const names = ['a.example.com', 'b.example.com', 'c.example.net'];
+    const elsewhere = { ...base, env: { CERTMAN_CONFIG_DIR: '/nowhere' } };
+    assert.deepEqual(await completeValues({ ...elsewhere, args: ['cert-names', '--store', dir] }), names);
+    assert.deepEqual(await completeValues({ ...elsewhere, args: ['cert-names', `--store=${pathToFileURL(dir).href}`] }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', '/nowhere'], env: { CERTMAN_STORE: dir } }), names);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--store', 'redis://127.0.0.1:1'] }), []);
   });
 
   it('uses the default config dir, and prints nothing for a missing store or an unknown request', async () => {
@@ -150,10 +161,10 @@ describe('__complete cert-names', () => {
     made.push(xdg);
     await mkdir(join(xdg, 'certman', 'renewal'), { recursive: true });
     await writeFile(join(xdg, 'certman', 'renewal', 'default.example.json'), '{}');
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names'], env: { XDG_CONFIG_HOME: xdg } }), ['default.example']);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names'], env: { XDG_CONFIG_HOME: xdg } }), ['default.example']);
     const dir = await store();
-    assert.deepEqual(completeValues({ ...base, args: ['cert-names', '--config-dir', join(dir, 'missing')] }), []);
-    assert.deepEqual(completeValues({ ...base, args: ['something-else', '--config-dir', dir] }), []);
-    assert.deepEqual(completeValues({ ...base, args: [] }), []);
+    assert.deepEqual(await completeValues({ ...base, args: ['cert-names', '--config-dir', join(dir, 'missing')] }), []);
+    assert.deepEqual(await completeValues({ ...base, args: ['something-else', '--config-dir', dir] }), []);
+    assert.deepEqual(await completeValues({ ...base, args: [] }), []);
   });
 });

@@ -18,40 +18,74 @@ export function defineCertificates(program: Command, run: Runner): void {
 async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
   const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../lineage/due.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
-  const store = await ctx.openStore();
+  // Listing only reads: a monitoring account that may read the store but not write it gets the same answer.
+  const store = await ctx.openStoreReadOnly();
   const { deployerFor } = await import('../../deploy/index.js');
   const deployer = deployerFor(store);
-  const metas = (await store.list()).sort((a, b) => a.name.localeCompare(b.name));
-  // Left out of the list: say so, or a damaged (or, as root, untrusted) renewal file would hide a certificate.
-  for (const problem of store.problemDetails()) ctx.report.warn(`${problem.name} not listed: ${problem.error.message}`);
-  const rows = metas.map((meta: CertificateMeta) => {
-    const policy = duePolicy(meta, dueOptions(ctx.settings));
-    const window = renewalWindow(meta, policy);
-    return {
-      name: meta.name,
-      domains: meta.domains,
-      keyType: describeKeySpec(meta.key),
-      notAfter: meta.notAfter,
-      daysLeft: daysLeft(meta, ctx.now),
-      dueAt: window.dueAt.toISOString(),
-      /** Why renew will act then: `lifetime` (a third left, spread), `days` (renewDays), `ari` (the CA's window). */
-      dueReason: window.reason,
-      status: certificateStatus(meta, ctx.now, policy),
-      serial: meta.serial,
-      server: meta.server,
-      path: deployer.locate(meta.name).dir,
-    };
-  });
+  const metas = await store.list();
+  const problems = store.problemDetails();
+  const damagedNames = new Set(problems.map((p) => p.name));
+  const rows: Row[] = metas
+    .filter((meta) => !damagedNames.has(meta.name))
+    .map((meta: CertificateMeta): ListedRow => {
+      const policy = duePolicy(meta, dueOptions(ctx.settings));
+      const window = renewalWindow(meta, policy);
+      return {
+        name: meta.name,
+        domains: meta.domains,
+        keyType: describeKeySpec(meta.key),
+        notAfter: meta.notAfter,
+        daysLeft: daysLeft(meta, ctx.now),
+        dueAt: window.dueAt.toISOString(),
+        /** Why renew will act then: `lifetime` (a third left, spread), `days` (renewDays), `ari` (the CA's window). */
+        dueReason: window.reason,
+        status: certificateStatus(meta, ctx.now, policy),
+        serial: meta.serial,
+        server: meta.server,
+        path: deployer.locate(meta.name).dir,
+      };
+    });
+  // A lineage that cannot be read is a row of its own, never left out: renew would not renew it either.
+  for (const problem of problems) rows.push({ name: problem.name, status: 'damaged', problem: problem.error.message });
+  rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     json: rows,
-    human: (s) =>
-      rows.length === 0
-        ? [`No certificates in ${ctx.settings.configDir}.`]
-        : table(
-            ['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'],
-            rows.map((r) => [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)]),
-          ),
+    human: (s) => (rows.length === 0 ? [`No certificates in ${store.location}.`] : humanTable(rows, s)),
   };
+}
+
+interface ListedRow {
+  name: string;
+  domains: string[];
+  keyType: string;
+  notAfter: string;
+  daysLeft: number;
+  dueAt: string;
+  dueReason: string;
+  status: string;
+  serial: string;
+  server: string;
+  path: string;
+}
+
+/** A lineage whose metadata or files cannot be read: its name and why. */
+interface DamagedRow {
+  name: string;
+  status: 'damaged';
+  problem: string;
+}
+
+type Row = ListedRow | DamagedRow;
+
+/** The table, then one line per damaged lineage saying what is wrong with it. */
+function humanTable(rows: Row[], s: Styles): string[] {
+  const cells = rows.map((r) =>
+    'problem' in r
+      ? [r.name, '-', '-', '-', '-', '-', '-', paint(r.status, s)]
+      : [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)],
+  );
+  const damaged = rows.filter((r): r is DamagedRow => 'problem' in r).map((r) => `${s.bad('damaged')} ${r.name}: ${r.problem}`);
+  return [...table(['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(damaged.length === 0 ? [] : ['', ...damaged])];
 }
 
 function paint(status: string, s: Styles): string {

@@ -134,7 +134,7 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
   const rows: [string, string][] = [
     ['names', merged.domain.join(', ')],
     ['saved as', deployerFor(store).locate(name).dir],
-    ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.configDir)],
+    ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.store)],
     ['key', describeKeySpec(keySpec(merged, ctx, previous))],
     [
       'account',

@@ -94,6 +94,7 @@ function explicitGlobals(ctx: CliContext, globals: GlobalOptions): RenewGlobals 
   const { settings } = ctx;
   return {
     ...(given(globals.configDir, 'CERTMAN_CONFIG_DIR') ? { configDir: settings.configDir } : {}),
+    ...(given(globals.store, 'CERTMAN_STORE') ? { store: settings.store } : {}),
     ...(given(globals.server, 'CERTMAN_SERVER') ? { server: settings.server } : {}),
     ...(given(globals.caFile, 'CERTMAN_CA_FILE') && settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
     ...(globals.config !== undefined ? { config: settings.configFile ?? resolve(globals.config) } : {}),

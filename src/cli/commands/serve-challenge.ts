@@ -26,8 +26,8 @@ const MAX_LOG_BACKLOG = 4 * 1024 * 1024;
 
 const HELP = `
 Answers GET and HEAD /.well-known/acme-challenge/<token> with the key authorization of a token that
-\`certman issue --responder\` or \`renew\` published in the config dir's token store (<config-dir>/challenges/),
-and 404 for anything else. No other file is ever read. Runs until SIGTERM or SIGINT, then lets requests in
+\`certman issue --responder\` or \`renew\` published in the store (--store; default: the config dir), and 404
+for anything else. No other file is ever read. Runs until SIGTERM or SIGINT, then lets requests in
 flight finish and exits 0.
 
 Examples:
@@ -36,7 +36,7 @@ Examples:
   certman serve-challenge --port 8402 --address 127.0.0.1 --address ::1
   certman serve-challenge --redirect-https                  # any other path: 301 to https://<host><path>
   certman serve-challenge --proxy-to http://127.0.0.1:8080  # in front of an app: only the challenges are ours
-  certman issue -d example.com --responder                  # publish to it (same --config-dir)
+  certman issue -d example.com --responder                  # publish to it (same --store or --config-dir)
 
 Route the challenges of every site to it:
   nginx:    location /.well-known/acme-challenge/ {

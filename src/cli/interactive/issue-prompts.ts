@@ -85,14 +85,14 @@ export async function confirmOrder(ctx: CliContext, rows: [string, string][], in
   return ask((p, context, theme) => p.confirm({ message: 'Order this certificate now?', default: true, theme }, context));
 }
 
-export function describeMethod(method: ChallengeMethod, configDir: string): string {
+export function describeMethod(method: ChallengeMethod, storeLocation: string): string {
   switch (method.kind) {
     case 'webroot':
       return `webroot ${method.webroot} (token files under .well-known/acme-challenge/)`;
     case 'standalone':
       return `built-in HTTP server on port ${method.port}${method.address === undefined ? '' : ` (${method.address})`}, for the length of the order`;
     case 'responder':
-      return `token store ${configDir}/challenges, answered by a running \`certman serve-challenge\``;
+      return `tokens in the store ${storeLocation}, answered by a running \`certman serve-challenge\` using the same store`;
   }
 }
 

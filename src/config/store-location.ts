@@ -1,0 +1,50 @@
+/**
+ * The `store` setting: where certificates, accounts, leases and tokens are kept. A folder (a path, or a
+ * `file:` URL of one); network stores (Redis) are recognised so their users get a clear answer, not a
+ * folder named "redis:". Light on purpose: shell completion resolves it on every Tab.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+
+/** Stores this certman recognises but cannot open yet. */
+const NETWORK_SCHEMES = new Set(['redis', 'rediss', 'redis+sentinel']);
+
+/** The hint every refusal gives. */
+const USE_A_FOLDER = 'use a folder or a file: URL (the default is the config dir)';
+
+/**
+ * Why `value` cannot be a store, or undefined when it can. Never quotes a URL: it may carry a password.
+ */
+export function storeLocationProblem(value: string): string | undefined {
+  if (value.trim() === '') return 'the store must not be empty';
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
+  if (scheme !== undefined && NETWORK_SCHEMES.has(scheme)) return `${scheme}:// stores cannot be used by this certman yet`;
+  if (scheme === 'file') return fileUrlPath(value) === undefined ? 'the store must be a file: URL of a local folder, like file:///srv/certman' : undefined;
+  // "c:x" is a relative path with a colon; only "scheme://" reads as a URL.
+  if (scheme !== undefined && value.startsWith(`${value.slice(0, scheme.length)}://`)) return `"${scheme}:" stores are not supported`;
+  return undefined;
+}
+
+/**
+ * The store folder `value` names, absolute: relative paths against `base` (the current folder for flags
+ * and environment, the config file's folder for the file). Throws a UsageError (exit 2) prefixed with
+ * `source` when it names no usable store.
+ */
+export function resolveStoreLocation(value: string, base: string, source: string): string {
+  const problem = storeLocationProblem(value);
+  if (problem !== undefined) throw new UsageError(`${source}: ${problem}`, USE_A_FOLDER);
+  return fileUrlPath(value) ?? resolve(base, value);
+}
+
+/** The path of a `file:` URL naming this host, or undefined (not such a URL, or not parseable). */
+function fileUrlPath(value: string): string | undefined {
+  if (!/^file:/i.test(value)) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}
