@@ -9,7 +9,7 @@ import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
-import { checkEmail, retryAfterCapProblem } from './validate.js';
+import { checkEmail, leaseSecondsProblem, retryAfterCapProblem } from './validate.js';
 
 /** Environment variables certman reads (an empty value counts as unset). */
 export const ENV_VARS = {
@@ -21,6 +21,7 @@ export const ENV_VARS = {
   resolver: 'CERTMAN_RESOLVER',
   validationPort: 'CERTMAN_VALIDATION_PORT',
   maxRetryAfter: 'CERTMAN_MAX_RETRY_AFTER',
+  leaseSeconds: 'CERTMAN_LEASE_SECONDS',
 } as const;
 
 export interface SettingsInput {
@@ -106,7 +107,9 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
   const maxRetryAfter = pick(flags.maxRetryAfter, '--max-retry-after', ENV_VARS.maxRetryAfter, config.maxRetryAfter?.toString(), 'maxRetryAfter');
-  if (maxRetryAfter !== undefined) settings.maxRetryAfter = Number(withSource(maxRetryAfter, checkRetryAfterCap));
+  if (maxRetryAfter !== undefined) settings.maxRetryAfter = Number(withSource(maxRetryAfter, wholeSeconds(retryAfterCapProblem)));
+  const leaseSeconds = pick(undefined, '', ENV_VARS.leaseSeconds, config.leaseSeconds?.toString(), 'leaseSeconds');
+  if (leaseSeconds !== undefined) settings.leaseSeconds = Number(withSource(leaseSeconds, wholeSeconds(leaseSecondsProblem)));
   const resolverEnv = fromEnv(ENV_VARS.resolver);
   const resolver = resolverEnv === undefined ? config.resolver : resolverList(resolverEnv);
   if (resolver !== undefined && resolver.length > 0) settings.resolver = resolver;
@@ -151,8 +154,11 @@ function resolverList(value: string): string[] {
   return items;
 }
 
-function checkRetryAfterCap(value: string): string {
-  const problem = retryAfterCapProblem(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
-  if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
-  return value.trim();
+/** Checks a number of seconds given as text (a flag or the environment) with `problemOf`. */
+function wholeSeconds(problemOf: (value: unknown) => string | undefined): (value: string) => string {
+  return (value) => {
+    const problem = problemOf(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
+    if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
+    return value.trim();
+  };
 }

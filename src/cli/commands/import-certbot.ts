@@ -5,6 +5,7 @@ import type { AccountReport, ImportReport, ImportTarget, LineageReport } from '.
 import { ExitCode, UsageError } from '../../errors.js';
 import type { ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
+import { leaseLength } from '../lease.js';
 import { formatDate } from '../format.js';
 import type { Styles } from '../output.js';
 import { collect } from '../parse.js';
@@ -77,7 +78,7 @@ function emptyTarget(configDir: string): ImportTarget {
 }
 
 /** The store as the import sees it: each lineage is saved holding its lease, as issue and renew do. */
-async function leasedTarget(store: Store): Promise<ImportTarget> {
+async function leasedTarget(store: Store, leaseOptions: ReturnType<typeof leaseLength>): Promise<ImportTarget> {
   const { deployerFor } = await import('../../deploy/index.js');
   const deployer = deployerFor(store);
   return {
@@ -85,7 +86,7 @@ async function leasedTarget(store: Store): Promise<ImportTarget> {
     getAccount: (server) => store.getAccount(server),
     saveAccount: (account) => store.saveAccount(account),
     save: async (meta, files) => {
-      const lease = await store.lease({ certificate: meta.name }, { wait: false });
+      const lease = await store.lease({ certificate: meta.name }, { wait: false, ...leaseOptions });
       try {
         return await store.save(meta, files, { lease });
       } finally {
@@ -118,7 +119,7 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     report = await runImport(input, { target: emptyTarget(configDir), report: ctx.report });
   } else {
     const store = await ctx.openStore();
-    report = await runImport(input, { target: await leasedTarget(store), report: ctx.report });
+    report = await runImport(input, { target: await leasedTarget(store, leaseLength(ctx)), report: ctx.report });
   }
   const broken = report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed');
   return {
