@@ -48,7 +48,7 @@ export function defineRenew(program: Command, run: Runner): void {
         .argParser((v) => parsePositive(v, '--random-sleep')),
     )
     .option('--no-random-sleep', 'do not sleep before renewing')
-    .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--wait', 'wait for certificates another run holds (renews or deletes) instead of reporting them held')
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
