@@ -200,6 +200,22 @@ describe('leases per certificate', () => {
     }
   });
 
+  it('two issue runs on a config dir without an account register one account: the second finds it under the account lease', async () => {
+    const dir = await tempDir('cfg');
+    const serve = await startServeChallenge(certmanEnv(suite.pebble, dir), suite.pebble.httpPort);
+    try {
+      const names = [uniqueName('acct0'), uniqueName('acct1')];
+      const results = await Promise.all(names.map((name) => run(dir, ['issue', '-d', name, '--responder', '--email', 'ops@example.com', '--agree-tos'])));
+      for (const r of results) assert.equal(r.code, 0, explain(r));
+      const accounts = await Promise.all(names.map(async (n) => (JSON.parse(await readFile(join(dir, 'renewal', `${n}.json`), 'utf8')) as { accountUrl: string }).accountUrl));
+      assert.equal(accounts[0], accounts[1], 'both certificates belong to the one stored account');
+      const shown = json<{ account: { url: string } }>(await run(dir, ['--json', 'account']));
+      assert.equal(shown.account.url, accounts[0]);
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('CERTMAN_LEASE_SECONDS is checked like any setting', async () => {
     const dir = await suite.registeredDir();
     const r = await run(dir, ['renew', NO_SLEEP], { env: { CERTMAN_LEASE_SECONDS: '1' } });
