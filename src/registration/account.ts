@@ -113,6 +113,18 @@ async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<
   return { account, created: acme.created, contactChanged };
 }
 
+/**
+ * Stores an account made elsewhere (import-certbot) unless the server has one by the time the account lease
+ * is held (another run registered meanwhile): that one is kept, and false returned.
+ */
+export async function storeAccountIfNone(account: StoredAccount, deps: Omit<AccountDeps, 'connect' | 'report'>): Promise<boolean> {
+  return withAccountLease(account.server, deps, async () => {
+    if ((await deps.accounts.getAccount(account.server)) !== undefined) return false;
+    await deps.accounts.saveAccount(account);
+    return true;
+  });
+}
+
 /** The stored account for a server, or a usage error telling how to create one. */
 export async function requireAccount(accounts: AccountStore, server: string): Promise<StoredAccount> {
   const account = await accounts.getAccount(server);

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { AccountReport, ImportReport, ImportTarget, LineageReport } from '../../certbot/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { CertmanError, ExitCode, UsageError } from '../../errors.js';
 import type { ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
 import { leaseLength } from '../lease.js';
@@ -84,7 +84,12 @@ async function leasedTarget(store: Store, leaseOptions: ReturnType<typeof leaseL
   return {
     get: (name) => store.get(name),
     getAccount: (server) => store.getAccount(server),
-    saveAccount: (account) => store.saveAccount(account),
+    saveAccount: async (account) => {
+      const { storeAccountIfNone } = await import('../../registration/account.js');
+      if (!(await storeAccountIfNone(account, { accounts: store, ...leaseOptions }))) {
+        throw new CertmanError(`another run stored an account for ${account.server} meanwhile; certman keeps it`);
+      }
+    },
     save: async (meta, files) => {
       const lease = await store.lease({ certificate: meta.name }, { wait: false, ...leaseOptions });
       try {
