@@ -85,8 +85,9 @@ describe('one run per certificate at a time', () => {
     const named = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--cert-name', name]);
     assert.equal(named.code, 75, named.stderr);
     assert.match(named.stdout, /held +\S+: another certman run/);
-    const all = json<RenewJson>(await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep']));
-    assert.deepEqual(all.results.map((r) => r.status), ['held']);
+    const all = await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(json<RenewJson>(all).results.map((r) => r.status), ['held']);
     const issueBlocked = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()]);
     assert.equal(issueBlocked.code, 75, issueBlocked.stderr);
     const waiting = suite.certman(dir, ['renew', '--no-random-sleep', '--cert-name', name, '--wait']);
