@@ -263,7 +263,7 @@ complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'cer
 complete -c certman -n '__certman_using_command renew' -l max -x -d 'renew at most <n> certificates in this run; the rest wait for the next'
 complete -c certman -n '__certman_using_command renew' -l random-sleep -x -d 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)'
 complete -c certman -n '__certman_using_command renew' -l no-random-sleep -d 'do not sleep before renewing'
-complete -c certman -n '__certman_using_command renew' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
+complete -c certman -n '__certman_using_command renew' -l wait -d 'wait for certificates another run holds (renews or deletes) instead of reporting them held'
 complete -c certman -n '__certman_using_command renew' -l pre-hook -x -d 'run once before the first renewal, only if something is due (saved with the certificates)'
 complete -c certman -n '__certman_using_command renew' -l post-hook -x -d 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS'
 complete -c certman -n '__certman_using_command renew' -l deploy-hook -x -d 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS'

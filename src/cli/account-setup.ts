@@ -1,9 +1,10 @@
 import { looksLikeEmail } from '../config/validate.js';
 import { UsageError } from '../errors.js';
 import type { RegisterResult } from '../registration/account.js';
-import type { AccountStore, StoredAccount } from '../store/types.js';
+import type { AccountStore, LeaseStore, StoredAccount } from '../store/types.js';
 import type { CliContext } from './context.js';
 import { directoryMeta } from './directory.js';
+import { leaseLength } from './lease.js';
 
 export interface AccountFlags {
   email?: string;
@@ -14,10 +15,11 @@ export interface AccountFlags {
 }
 
 /**
- * Registers (or refreshes) the account for the server. A missing email or terms-of-service
- * agreement is asked for at a terminal, and is an error naming the flag everywhere else.
+ * Registers (or refreshes) the account for the server, holding the account lease of that CA (questions are
+ * asked before it is taken). A missing email or terms-of-service agreement is asked for at a terminal, and is
+ * an error naming the flag everywhere else. `reuseStored`: see RegisterInput.
  */
-export async function setUpAccount(ctx: CliContext, accounts: AccountStore, server: string, flags: AccountFlags): Promise<RegisterResult> {
+export async function setUpAccount(ctx: CliContext, accounts: AccountStore & LeaseStore, server: string, flags: AccountFlags, reuseStored = false): Promise<RegisterResult> {
   const { registerAccount } = await import('../registration/account.js');
   const existing = await accounts.getAccount(server);
   let email = flags.email ?? ctx.settings.email;
@@ -33,14 +35,17 @@ export async function setUpAccount(ctx: CliContext, accounts: AccountStore, serv
   }
   const eab = eabOf(flags);
   return registerAccount(
-    { server, agreeTos, updateEmail: flags.updateEmail === true, ...(email === undefined ? {} : { email }), ...(eab === undefined ? {} : { eab }) },
-    { accounts, connect: ctx.connect, report: ctx.report },
+    { server, agreeTos, updateEmail: flags.updateEmail === true, reuseStored, ...(email === undefined ? {} : { email }), ...(eab === undefined ? {} : { eab }) },
+    { accounts, connect: ctx.connect, report: ctx.report, ...leaseLength(ctx) },
   );
 }
 
-/** The stored account, or a new one when --email/--agree-tos (or the prompts) allow creating it. */
-export async function accountForIssue(ctx: CliContext, accounts: AccountStore, server: string, flags: AccountFlags): Promise<StoredAccount> {
-  return (await accounts.getAccount(server)) ?? (await setUpAccount(ctx, accounts, server, flags)).account;
+/**
+ * The stored account, or a new one when --email/--agree-tos (or the prompts) allow creating it; one another
+ * run registered while this one asked is used as it is.
+ */
+export async function accountForIssue(ctx: CliContext, accounts: AccountStore & LeaseStore, server: string, flags: AccountFlags): Promise<StoredAccount> {
+  return (await accounts.getAccount(server)) ?? (await setUpAccount(ctx, accounts, server, flags, true)).account;
 }
 
 type Prompts = typeof import('@inquirer/prompts');

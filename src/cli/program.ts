@@ -24,7 +24,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   { code: 0, meaning: 'success, including "nothing to do"' },
   { code: 1, meaning: 'the operation failed (CA error, network, challenge, I/O); renew: at least one certificate failed' },
   { code: 2, meaning: 'bad usage or bad input (unknown flag, invalid name, bad config file)' },
-  { code: 75, meaning: 'another certman run holds the lock (renew/issue --wait waits instead)' },
+  { code: 75, meaning: 'another certman run holds the certificate (issue, delete, revoke --delete, renew --cert-name when all named were held; --wait waits instead)' },
   { code: 130, meaning: 'interrupted by Ctrl-C or SIGTERM during issue (published tokens are removed) or renew' },
 ];
 

@@ -210,6 +210,7 @@ export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_EMAIL', 'The account contact used when registering, like `--email`.'],
   ['CERTMAN_TIMEOUT', 'Per-request timeout for the ACME server in seconds, like `--timeout`. Default: 30.'],
   ['CERTMAN_MAX_RETRY_AFTER', 'The longest Retry-After in seconds certman waits for before asking the CA again, like `--max-retry-after` (config maxRetryAfter). Default: 30.'],
+  ['CERTMAN_LEASE_SECONDS', 'How long a certificate or account lease lasts unless its holder extends it (config leaseSeconds; 2 to 3600). Default: 60.'],
   ['CERTMAN_JSON', 'When 1, true or yes: as `--json`.'],
   ['CERTMAN_QUIET', 'When 1, true or yes: as `--quiet`.'],
   ['CERTMAN_VERBOSE', 'When 1, true or yes: as `--verbose`.'],

@@ -10,7 +10,7 @@ import { resolveStoreLocation } from './store-location.js';
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
-import { checkEmail, retryAfterCapProblem } from './validate.js';
+import { checkEmail, leaseSecondsProblem, retryAfterCapProblem } from './validate.js';
 
 /** Environment variables certman reads (an empty value counts as unset). */
 export const ENV_VARS = {
@@ -23,6 +23,7 @@ export const ENV_VARS = {
   validationPort: 'CERTMAN_VALIDATION_PORT',
   maxRetryAfter: 'CERTMAN_MAX_RETRY_AFTER',
   store: 'CERTMAN_STORE',
+  leaseSeconds: 'CERTMAN_LEASE_SECONDS',
 } as const;
 
 export interface SettingsInput {
@@ -114,7 +115,9 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;
   const maxRetryAfter = pick(flags.maxRetryAfter, '--max-retry-after', ENV_VARS.maxRetryAfter, config.maxRetryAfter?.toString(), 'maxRetryAfter');
-  if (maxRetryAfter !== undefined) settings.maxRetryAfter = Number(withSource(maxRetryAfter, checkRetryAfterCap));
+  if (maxRetryAfter !== undefined) settings.maxRetryAfter = Number(withSource(maxRetryAfter, wholeSeconds(retryAfterCapProblem)));
+  const leaseSeconds = pick(undefined, '', ENV_VARS.leaseSeconds, config.leaseSeconds?.toString(), 'leaseSeconds');
+  if (leaseSeconds !== undefined) settings.leaseSeconds = Number(withSource(leaseSeconds, wholeSeconds(leaseSecondsProblem)));
   const resolverEnv = fromEnv(ENV_VARS.resolver);
   const resolver = resolverEnv === undefined ? config.resolver : resolverList(resolverEnv);
   if (resolver !== undefined && resolver.length > 0) settings.resolver = resolver;
@@ -159,8 +162,11 @@ function resolverList(value: string): string[] {
   return items;
 }
 
-function checkRetryAfterCap(value: string): string {
-  const problem = retryAfterCapProblem(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
-  if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
-  return value.trim();
+/** Checks a number of seconds given as text (a flag or the environment) with `problemOf`. */
+function wholeSeconds(problemOf: (value: unknown) => string | undefined): (value: string) => string {
+  return (value) => {
+    const problem = problemOf(/^\d+$/.test(value.trim()) ? Number(value.trim()) : value);
+    if (problem !== undefined) throw new UsageError(`${problem}, not ${JSON.stringify(value)}`);
+    return value.trim();
+  };
 }

@@ -22,6 +22,8 @@ export interface FileConfig {
   requestsPerSecond?: number;
   /** Longest Retry-After (seconds) certman waits for before asking the CA again within a run (default 30). */
   maxRetryAfter?: number;
+  /** Seconds a certificate or account lease lasts unless its holder extends it (default 60): how long a run that stalled or died on another host blocks the others. */
+  leaseSeconds?: number;
   /** Where `renew --dry-run` orders (default letsencrypt-staging). */
   dryRunServer?: string;
   /** Failed validations of one name within an hour after which certman stops ordering it (default 3). */
@@ -79,6 +81,8 @@ export interface Settings {
   requestsPerSecond?: number;
   /** Seconds: from --max-retry-after, CERTMAN_MAX_RETRY_AFTER or the config file; unset means the default (30). */
   maxRetryAfter?: number;
+  /** Seconds: from CERTMAN_LEASE_SECONDS or the config file; unset means the store's default (60). */
+  leaseSeconds?: number;
   failedValidationLimit?: number;
   /** Absolute directory URL for `renew --dry-run`. */
   dryRunServer: string;

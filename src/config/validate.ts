@@ -112,16 +112,28 @@ const fraction: Parser<number> = (value, key) =>
 /** Retry-After waits certman sits through inside one run: none (0) up to an hour. */
 export const MAX_RETRY_AFTER_LIMIT = 3600;
 
-export function retryAfterCapProblem(value: unknown): string | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_RETRY_AFTER_LIMIT
-    ? undefined
-    : `must be a whole number of seconds from 0 to ${MAX_RETRY_AFTER_LIMIT}`;
+function wholeSecondsProblem(value: unknown, min: number, max: number): string | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? undefined : `must be a whole number of seconds from ${min} to ${max}`;
 }
 
-const retryAfterCap: Parser<number> = (value, key) => {
-  const problem = retryAfterCapProblem(value);
-  return problem === undefined ? ok(value as number) : fail(key, problem, value);
-};
+export function retryAfterCapProblem(value: unknown): string | undefined {
+  return wholeSecondsProblem(value, 0, MAX_RETRY_AFTER_LIMIT);
+}
+
+/**
+ * Lease length: at least 2 s, so its holder (extending it every quarter) keeps it on a loaded host; at most an
+ * hour, which is how long a dead run on another host may block a certificate.
+ */
+export function leaseSecondsProblem(value: unknown): string | undefined {
+  return wholeSecondsProblem(value, 2, 3600);
+}
+
+const checkedBy =
+  (problemOf: (value: unknown) => string | undefined): Parser<number> =>
+  (value, key) => {
+    const problem = problemOf(value);
+    return problem === undefined ? ok(value as number) : fail(key, problem, value);
+  };
 
 const validationLimit: Parser<number> = (value, key) =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 4
@@ -182,7 +194,8 @@ const PARSERS = {
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,
-  maxRetryAfter: retryAfterCap,
+  maxRetryAfter: checkedBy(retryAfterCapProblem),
+  leaseSeconds: checkedBy(leaseSecondsProblem),
   failedValidationLimit: validationLimit,
   dryRunServer: server,
   hooks,

@@ -3,7 +3,7 @@ import type { DirectoryMeta } from '../acme/types.js';
 import { generatePrivateKey } from '../crypto/keys.js';
 import { CertmanError, UsageError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { AccountStore, StoredAccount } from '../store/types.js';
+import type { AccountStore, LeaseStore, StoredAccount } from '../store/types.js';
 
 export interface RegisterInput {
   server: string;
@@ -12,6 +12,11 @@ export interface RegisterInput {
   eab?: { kid: string; hmacKey: string };
   /** Change the contact of an existing account to `email`. */
   updateEmail: boolean;
+  /**
+   * Only an account is needed (issue, a dry run), not a check of the stored one: an account found stored once
+   * the lease is held (another run registered it meanwhile) is returned as it is.
+   */
+  reuseStored?: boolean;
 }
 
 export interface RegisterResult {
@@ -21,9 +26,32 @@ export interface RegisterResult {
 }
 
 export interface AccountDeps {
-  accounts: AccountStore;
+  accounts: AccountStore & LeaseStore;
   connect: AcmeConnector;
   report: Reporter;
+  /** Length of the account lease (see LeaseOptions.leaseMs); the store's default otherwise. */
+  leaseMs?: number;
+  /** Ends a wait for another run's account lease. */
+  signal?: AbortSignal;
+}
+
+/** How long a registration waits for another run's at the same CA (a registration takes seconds). */
+const ACCOUNT_LEASE_WAIT_MS = 120_000;
+
+/**
+ * Runs `work` holding the lease on the account at `server`, so two runs never register (or change) the
+ * account at one CA at the same time: the second waits, then finds what the first stored.
+ */
+async function withAccountLease<T>(server: string, deps: Omit<AccountDeps, 'connect' | 'report'>, work: () => Promise<T>): Promise<T> {
+  const lease = await deps.accounts.lease(
+    { account: server },
+    { wait: true, timeoutMs: ACCOUNT_LEASE_WAIT_MS, ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
+  );
+  try {
+    return await work();
+  } finally {
+    await lease.release();
+  }
 }
 
 const ACCOUNT_KEY = { type: 'ecdsa', curve: 'p256' } as const;
@@ -33,11 +61,17 @@ const ACCOUNT_KEY = { type: 'ecdsa', curve: 'p256' } as const;
  * the same key always maps to the same account URL). A CA that forgot the account gets it again.
  */
 export async function registerAccount(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
+  if (input.updateEmail && input.email === undefined) throw new UsageError('--update-email needs --email <address>');
+  return withAccountLease(input.server, deps, () => registerLeased(input, deps));
+}
+
+async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
+  // Read holding the lease: another run may have registered since the caller last looked.
   const existing = await deps.accounts.getAccount(input.server);
+  if (existing !== undefined && input.reuseStored === true) return { account: existing, created: false, contactChanged: false };
   if (existing === undefined && !input.agreeTos) {
     throw new UsageError('creating an account needs agreement to the CA terms of service', 'pass --agree-tos');
   }
-  if (input.updateEmail && input.email === undefined) throw new UsageError('--update-email needs --email <address>');
   const keyPem = existing?.keyPem ?? (await generatePrivateKey(ACCOUNT_KEY));
   const client = await deps.connect({
     server: input.server,
@@ -79,6 +113,18 @@ export async function registerAccount(input: RegisterInput, deps: AccountDeps): 
   return { account, created: acme.created, contactChanged };
 }
 
+/**
+ * Stores an account made elsewhere (import-certbot) unless the server has one by the time the account lease
+ * is held (another run registered meanwhile): that one is kept, and false returned.
+ */
+export async function storeAccountIfNone(account: StoredAccount, deps: Omit<AccountDeps, 'connect' | 'report'>): Promise<boolean> {
+  return withAccountLease(account.server, deps, async () => {
+    if ((await deps.accounts.getAccount(account.server)) !== undefined) return false;
+    await deps.accounts.saveAccount(account);
+    return true;
+  });
+}
+
 /** The stored account for a server, or a usage error telling how to create one. */
 export async function requireAccount(accounts: AccountStore, server: string): Promise<StoredAccount> {
   const account = await accounts.getAccount(server);
@@ -116,6 +162,10 @@ export function reRegistrationProblem(stored: StoredAccount, meta: DirectoryMeta
  * stores the new URL and returns it; otherwise throws an error saying what to run.
  */
 export async function recoverLostAccount(client: AcmeClient, lostUrl: string, deps: Omit<AccountDeps, 'connect'>): Promise<string> {
+  return withAccountLease(client.server, deps, () => recoverLeased(client, lostUrl, deps));
+}
+
+async function recoverLeased(client: AcmeClient, lostUrl: string, deps: Omit<AccountDeps, 'connect'>): Promise<string> {
   const stored = await deps.accounts.getAccount(client.server);
   if (stored === undefined) throw new CertmanError(`the CA no longer knows account ${lostUrl}, and no account is stored for ${client.server}`);
   // Another run registered it again meanwhile.

@@ -32,6 +32,8 @@ export interface RenewOptions {
   randomSleepMs: number;
   /** Wait for another run's lease on a certificate instead of reporting it as held. */
   wait?: boolean;
+  /** Length of each certificate lease (how long a stalled or dead run blocks others); the store's default otherwise. */
+  leaseMs?: number;
   /** Hooks given for this run: override (and replace) each certificate's stored ones. */
   hooks: HookCommands;
   /** Failed validations per name and hour before the name is deferred (default 3). */
@@ -215,7 +217,7 @@ type RunDeps = RenewDeps & Required<Pick<RenewDeps, 'responders'>>;
 async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
   let lease: Lease;
   try {
-    lease = await deps.store.lease({ certificate: meta.name }, { wait: options.wait === true, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+    lease = await takeLease(meta.name, options, deps);
   } catch (err) {
     if (err instanceof LockedError) return { name: meta.name, status: 'held', reason: err.message };
     if (deps.signal?.aborted === true) return notStarted(meta);
@@ -232,6 +234,18 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
     await lease.release();
+  }
+}
+
+/** The certificate's lease; with --wait, says whom it waits for (shown with --verbose) and waits until it is free. */
+async function takeLease(name: string, options: RenewOptions, deps: RunDeps): Promise<Lease> {
+  const leaseOptions = { ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) };
+  try {
+    return await deps.store.lease({ certificate: name }, { ...leaseOptions, wait: false });
+  } catch (err) {
+    if (!(err instanceof LockedError) || options.wait !== true) throw err;
+    deps.report.step(`waiting for ${name}: ${err.message}`);
+    return deps.store.lease({ certificate: name }, { ...leaseOptions, wait: true });
   }
 }
 
@@ -300,7 +314,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
   }
 }
 
-/** Names whose authorization the CA (not the network or certman) refused. */
+/** The certificate's stored hooks, overridden by the ones given to this run. */
 function hooksOf(meta: CertificateMeta, options: RenewOptions): HookCommands {
   return { ...meta.hooks, ...options.hooks };
 }

@@ -4,7 +4,6 @@
 // so that each stays well inside the test runner's time limit per file and the two can run side by side.
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -55,7 +54,7 @@ export function killRenewSuite(first: number, kills: number): void {
     let names: string[] = [];
     let runMs = 0;
     let done = 0;
-    /** What was found after the kills, for the report: a journal (a switch cut short), a dead run's lock file. */
+    /** What was found after the kills, for the report: a journal (a switch cut short), a dead run's lease file. */
     const left = { journal: 0, lock: 0, keyed: 0 };
 
     before(async () => {
@@ -85,7 +84,7 @@ export function killRenewSuite(first: number, kills: number): void {
         done++;
         const number = first + done - 1;
         if ((await readdir(join(dir, '.pending')).catch(() => [])).length > 0) left.journal++;
-        if (existsSync(join(dir, '.locks', 'config-dir.lock'))) left.lock++;
+        if ((await readdir(join(dir, '.locks')).catch(() => [])).some((file) => file.endsWith('.lock'))) left.lock++;
         if ('line' in chosen) left.keyed++;
         const context = `after kill #${number} (${describePlan(chosen)}); its stderr:\n${r.stderr}`;
         // Files checked as they are, before anything repairs them: live/ complete and matching, every
@@ -102,7 +101,7 @@ export function killRenewSuite(first: number, kills: number): void {
       const to = Math.min(from + KILLS_PER_TEST, kills);
       it(`kills ${first + from}-${first + to - 1}: live/ complete and matching after each; listed; the next renew finishes`, async (t) => {
         await killRuns(to);
-        t.diagnostic(`${done} kills so far, ${left.keyed} keyed to a progress line; after ${left.lock} a dead run's lock file, after ${left.journal} a journal`);
+        t.diagnostic(`${done} kills so far, ${left.keyed} keyed to a progress line; after ${left.lock} a dead run's lease file, after ${left.journal} a journal`);
       });
     }
   });

@@ -1,6 +1,7 @@
-// What an unattended `certman renew` does around the orders: hooks, the lock, --max, concurrency,
+// What an unattended `certman renew` does around the orders: hooks, leases, --max, concurrency,
 // random sleep, dry runs against another CA, the failed-validation budget, run logs, and ARI.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -68,18 +69,30 @@ describe('hooks', () => {
   });
 });
 
-describe('one run at a time', () => {
-  it('a second renew exits 75 while one runs, and --wait waits for it', async () => {
-    const { dir } = await suite.issued(1, 'lock');
-    const slow = suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--pre-hook', 'sleep 2']);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    const blocked = await suite.certman(dir, ['renew', '--no-random-sleep']);
-    assert.equal(blocked.code, 75, blocked.stderr);
-    assert.match(blocked.stderr, /another certman run/);
-    const issueBlocked = await suite.certman(dir, ['issue', '-d', uniqueName('locked'), ...suite.standalone()]);
+describe('one run per certificate at a time', () => {
+  it('a second renew finds the certificate held (exit 75 when it named it, 0 over all), issue of it exits 75, --wait waits', async () => {
+    const { dir, names } = await suite.issued(1, 'lock');
+    const name = names[0] ?? '';
+    const flags = await tempDir('lock');
+    const started = join(flags, 'started');
+    const go = join(flags, 'go');
+    const hold = 'touch "$STARTED"; i=0; until [ -e "$GO" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done';
+    const slow = suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--pre-hook', hold], { STARTED: started, GO: go });
+    for (let waited = 0; !existsSync(started); waited += 50) {
+      assert.ok(waited < 60_000, 'the first renew never ran its pre-hook');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const named = await suite.certman(dir, ['renew', '--force', '--no-random-sleep', '--cert-name', name]);
+    assert.equal(named.code, 75, named.stderr);
+    assert.match(named.stdout, /held +\S+: another certman run/);
+    const all = await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(json<RenewJson>(all).results.map((r) => r.status), ['held']);
+    const issueBlocked = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()]);
     assert.equal(issueBlocked.code, 75, issueBlocked.stderr);
-    const waited = await suite.certman(dir, ['renew', '--no-random-sleep', '--wait']);
-    assert.equal(waited.code, 0, waited.stderr);
+    const waiting = suite.certman(dir, ['renew', '--no-random-sleep', '--cert-name', name, '--wait']);
+    await writeFile(go, '');
+    assert.equal((await waiting).code, 0);
     assert.equal((await slow).code, 0);
   });
 });

@@ -1,12 +1,12 @@
 // A config dir that cannot be written (a full disk, a read-only mount), and three runs started at once on one
-// config dir: a clear error naming the path, live/ exactly as it was, and no run that could not proceed silent.
+// config dir: a clear error naming the path, live/ exactly as it was, each certificate renewed once.
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertStoreSound, mountTmpfs, snapshotTree, tempDir, uniqueName, type Mounted, type RunResult } from '../harness/index.js';
+import { assertStoreSound, certmanEnv, mountTmpfs, snapshotTree, startServeChallenge, tempDir, uniqueName, type Mounted, type RunResult, type ServeChallenge } from '../harness/index.js';
 import { pebbleSuite } from './fixture.js';
-import { liveSerial, RENEW, storeRuns } from './store-runs.js';
+import { RENEW, storeRuns } from './store-runs.js';
 
 const suite = pebbleSuite();
 const { run, assertListed } = storeRuns(suite);
@@ -36,7 +36,7 @@ describe('a config dir that cannot be written', () => {
   it('the disk fills up before the renewed certificate is saved: exit 1 naming the file, live/ as it was', async () => {
     const { dir, name, live } = await storeOnTmpfs('full');
     const filler = join(mount?.path ?? '', 'filler');
-    // The pre-hook runs once the lock is taken, before the order: it fills the disk.
+    // The pre-hook runs once the certificate's lease is taken, before the order: it fills the disk.
     const r = await run(dir, [...RENEW, '--pre-hook', `head -c 100000000 /dev/zero > ${filler}; true`]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const failed = r.stdout.split('\n').find((line) => line.startsWith(`failed   ${name}: `)) ?? '';
@@ -80,54 +80,71 @@ describe('a config dir that cannot be written', () => {
 });
 
 describe('two renew and one issue started together on one config dir', () => {
-  /** A pre-hook holding whoever took the lock until the test creates $GO. */
-  const HOLD = 'until [ -e "$GO" ]; do sleep 0.05; done';
+  /** A pre-hook that marks its run as holding (one file per hook) and holds it until the test creates $GO. */
+  const HOLD = 'touch "$MARKS/$$"; i=0; until [ -e "$GO" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done';
 
-  it('one runs, the other two exit 75 naming the run that holds the lock; nothing is damaged', async () => {
-    const { dir, names } = await suite.issued(2, 'together');
+  let serve: ServeChallenge | undefined;
+  after(async () => {
+    await serve?.stop();
+  });
+
+  /**
+   * A config dir with two certificates ordered through serve-challenge (running on the port Pebble validates):
+   * runs side by side on one host cannot all bind that port with --standalone.
+   */
+  async function issuedThroughResponder(label: string): Promise<{ dir: string; names: string[] }> {
+    const dir = await suite.registeredDir();
+    await serve?.stop();
+    serve = await startServeChallenge(certmanEnv(suite.pebble, dir), suite.pebble.httpPort);
+    const names = [uniqueName(`${label}0`), uniqueName(`${label}1`)];
+    for (const name of names) {
+      const r = await run(dir, ['issue', '-d', name, '--responder']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    return { dir, names };
+  }
+
+  it('each certificate is renewed by one of the renews (the other finds it held), the issue runs beside them; nothing is damaged', async () => {
+    const { dir, names } = await issuedThroughResponder('together');
     const fresh = uniqueName('together-new');
+    const marks = await tempDir('marks');
     const go = join(await tempDir('go'), 'go');
-    const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await liveSerial(dir, n)] as const)));
-    const pids: number[] = [0, 0, 0];
     const done: (RunResult | undefined)[] = [undefined, undefined, undefined];
-    const runs = [RENEW, RENEW, ['issue', '-d', fresh, ...suite.standalone()]].map((args, i) =>
-      run(dir, [...args, '--pre-hook', HOLD], { env: { GO: go }, onSpawn: (c) => (pids[i] = c.pid ?? 0) }).then((r) => (done[i] = r)),
+    const runs = [RENEW, RENEW, ['issue', '-d', fresh, '--responder']].map((args, i) =>
+      run(dir, ['--json', ...args, '--pre-hook', HOLD], { env: { GO: go, MARKS: marks } }).then((r) => (done[i] = r)),
     );
-    // However late the other two start, the lock is held: its holder waits for $GO.
+    // Every run either holds a lease (and waits in its pre-hook) or found everything it wanted held and ended.
     const deadline = Date.now() + 60_000;
-    while (done.filter(Boolean).length < 2) {
-      assert.ok(Date.now() < deadline, 'two of the three should have stopped at the lock');
+    while (done.filter(Boolean).length + (await readdir(marks)).length < 3) {
+      assert.ok(Date.now() < deadline, 'each run should have taken its leases or ended');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await writeFile(go, '');
     const results = await Promise.all(runs);
+    for (const r of results) assert.equal(r.code, 0, `exit ${r.code}: ${r.stdout}${r.stderr}`);
 
-    const refused = results.filter((r) => r.code === 75);
-    assert.equal(refused.length, 2, results.map((r) => `exit ${r.code}: ${r.stderr}`).join('\n'));
-    const winner = results.findIndex((r) => r.code !== 75);
-    assert.equal(results[winner]?.code, 0, results[winner]?.stderr);
-    for (const r of refused) {
-      assert.ok(r.stderr.includes(`another certman run (pid ${pids[winner]}, started `) && r.stderr.includes(`holds the lock on ${dir}`), r.stderr);
-      assert.match(r.stderr, /--wait/);
+    const renewals = results.slice(0, 2).flatMap((r) => (JSON.parse(r.stdout) as { results: { name: string; status: string }[] }).results);
+    for (const n of names) {
+      assert.deepEqual(renewals.filter((x) => x.name === n).map((x) => x.status).sort(), ['held', 'renewed'], n);
+      assert.equal((JSON.parse(await readFile(join(dir, 'renewal', `${n}.json`), 'utf8')) as { version: number }).version, 2, `${n} renewed once`);
     }
-    const issued = winner === 2;
-    const stored = issued ? [...names, fresh] : names;
-    await assertStoreSound(dir, { names: stored });
-    for (const n of names) assert.equal((await liveSerial(dir, n)) === before[n], issued, `${n} renewed: ${!issued}`);
-    await assertListed(dir, stored);
+    await assertStoreSound(dir, { names: [...names, fresh] });
+    await assertListed(dir, [...names, fresh]);
   });
 
-  it('with --wait they run one after the other, and all three succeed', async () => {
-    const { dir, names } = await suite.issued(2, 'queued');
+  it('with --wait the renews take turns on each certificate, and all three succeed', async () => {
+    const { dir, names } = await issuedThroughResponder('queued');
     const fresh = uniqueName('queued-new');
+    const marks = await tempDir('marks');
     const go = join(await tempDir('go'), 'go');
-    const runs = [RENEW, RENEW, ['issue', '-d', fresh, ...suite.standalone()]].map((args) =>
-      run(dir, [...args, '--wait', '--pre-hook', HOLD], { env: { GO: go } }),
+    const runs = [RENEW, RENEW, ['issue', '-d', fresh, '--responder']].map((args) =>
+      run(dir, [...args, '--wait', '--pre-hook', HOLD], { env: { GO: go, MARKS: marks } }),
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await writeFile(go, '');
     for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
     await assertStoreSound(dir, { names: [...names, fresh] });
+    // --force: each renew renews each certificate, one after the other.
     for (const n of names) assert.equal((JSON.parse(await readFile(join(dir, 'renewal', `${n}.json`), 'utf8')) as { version: number }).version, 3, n);
   });
 });

@@ -23,6 +23,8 @@ export interface RunOptions {
   umask?: string;
   /** Run as this user and group (no supplementary groups), e.g. 65534 (nobody) to prove a read needs no write access. */
   user?: { uid: number; gid: number };
+  /** Runs the CLI through this command, which ends by running its arguments (e.g. unshare … sh -c '… exec "$@"' sh). */
+  prefix?: string[];
   /** Called with the started process, e.g. to signal it while it runs. */
   onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
@@ -61,10 +63,11 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (opts.umask !== undefined && !/^[0-7]{3,4}$/.test(opts.umask)) throw new Error(`bad umask ${opts.umask}`);
-    const [command, argv] =
+    const [direct, ...argv0] =
       opts.umask === undefined
-        ? [process.execPath, [certmanBin, ...args]]
-        : ['/bin/sh', ['-c', `umask ${opts.umask}; exec "$0" "$@"`, process.execPath, certmanBin, ...args]];
+        ? [process.execPath, certmanBin, ...args]
+        : ['/bin/sh', '-c', `umask ${opts.umask}; exec "$0" "$@"`, process.execPath, certmanBin, ...args];
+    const [command = direct, ...argv] = [...(opts.prefix ?? []), direct, ...argv0];
     const child = spawn(command, argv, {
       cwd: opts.cwd ?? repoRoot,
       env: cliEnv(opts.env),

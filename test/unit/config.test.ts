@@ -91,6 +91,7 @@ describe('validateFileConfig', () => {
       httpPort: 8080,
       httpAddress: '127.0.0.1',
       renewDays: 30,
+      leaseSeconds: 120,
       hooks: { pre: 'systemctl stop nginx', post: 'systemctl start nginx', deploy: 'reload' },
     };
     assert.deepEqual(validateFileConfig(raw, file), raw);
@@ -154,6 +155,10 @@ describe('validateFileConfig', () => {
     ['hooks', { pre: 1 }, /"hooks.pre" must be a non-empty string \(got 1\)/],
     ['hooks', { deploy: '  ' }, /"hooks.deploy" must be a non-empty string/],
     ['hooks', { renew: 'x' }, /unknown key "hooks.renew"/],
+    ['leaseSeconds', 1, /"leaseSeconds" must be a whole number of seconds from 2 to 3600 \(got 1\)/],
+    ['leaseSeconds', 3601, /"leaseSeconds" must be a whole number of seconds from 2 to 3600/],
+    ['leaseSeconds', 2.5, /"leaseSeconds" must be a whole number of seconds/],
+    ['leaseSeconds', '60', /"leaseSeconds" must be a whole number of seconds/],
   ];
   for (const [key, value, message] of cases) {
     it(`rejects ${key} = ${JSON.stringify(value) ?? String(value)}`, () => {
@@ -354,6 +359,14 @@ describe('resolveSettings', () => {
     }
     // "c:x" is a relative path, not a URL.
     assert.equal(resolveSettings(base({ flags: { store: 'c:x' } })).store, `${cwd}/c:x`);
+  });
+
+  it('takes the lease length from CERTMAN_LEASE_SECONDS over the file, and names the source of a bad one', () => {
+    const file: LoadedConfig = { path: '/x/certman.config.json', config: { leaseSeconds: 300 } };
+    assert.equal(resolveSettings(base({ file })).leaseSeconds, 300);
+    assert.equal(resolveSettings(base({ file, env: { HOME: '/home/u', CERTMAN_LEASE_SECONDS: '5' } })).leaseSeconds, 5);
+    usageError(() => resolveSettings(base({ env: { HOME: '/home/u', CERTMAN_LEASE_SECONDS: '1' } })), /CERTMAN_LEASE_SECONDS.*from 2 to 3600, not "1"/);
+    usageError(() => resolveSettings(base({ env: { HOME: '/home/u', CERTMAN_LEASE_SECONDS: 'soon' } })), /CERTMAN_LEASE_SECONDS/);
   });
 
   it('takes everything the config file sets', () => {

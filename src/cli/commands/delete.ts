@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { leaseLength } from '../lease.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -29,7 +30,7 @@ async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandR
     const ok = await confirm({ message: `Delete ${meta.name} (${meta.domains.join(', ')}) and all its versions?`, default: false });
     if (!ok) return { json: { deleted: null }, human: () => ['Nothing deleted.'] };
   }
-  const lease = await store.lease({ certificate: meta.name }, { wait: options.wait === true });
+  const lease = await store.lease({ certificate: meta.name }, { wait: options.wait === true, ...leaseLength(ctx) });
   try {
     await store.delete(meta.name, { lease });
   } finally {

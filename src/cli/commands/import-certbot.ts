@@ -2,9 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { AccountReport, ImportReport, ImportTarget, LineageReport } from '../../certbot/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { CertmanError, ExitCode, UsageError } from '../../errors.js';
 import type { ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
+import { leaseLength } from '../lease.js';
 import { formatDate } from '../format.js';
 import type { Styles } from '../output.js';
 import { collect } from '../parse.js';
@@ -77,15 +78,20 @@ function emptyTarget(configDir: string): ImportTarget {
 }
 
 /** The store as the import sees it: each lineage is saved holding its lease, as issue and renew do. */
-async function leasedTarget(store: Store): Promise<ImportTarget> {
+async function leasedTarget(store: Store, leaseOptions: ReturnType<typeof leaseLength>): Promise<ImportTarget> {
   const { deployerFor } = await import('../../deploy/index.js');
   const deployer = deployerFor(store);
   return {
     get: (name) => store.get(name),
     getAccount: (server) => store.getAccount(server),
-    saveAccount: (account) => store.saveAccount(account),
+    saveAccount: async (account) => {
+      const { storeAccountIfNone } = await import('../../registration/account.js');
+      if (!(await storeAccountIfNone(account, { accounts: store, ...leaseOptions }))) {
+        throw new CertmanError(`another run stored an account for ${account.server} meanwhile; certman keeps it`);
+      }
+    },
     save: async (meta, files) => {
-      const lease = await store.lease({ certificate: meta.name }, { wait: false });
+      const lease = await store.lease({ certificate: meta.name }, { wait: false, ...leaseOptions });
       try {
         return await store.save(meta, files, { lease });
       } finally {
@@ -118,7 +124,7 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     report = await runImport(input, { target: emptyTarget(configDir), report: ctx.report });
   } else {
     const store = await ctx.openStore();
-    report = await runImport(input, { target: await leasedTarget(store), report: ctx.report });
+    report = await runImport(input, { target: await leasedTarget(store, leaseLength(ctx)), report: ctx.report });
   }
   const broken = report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed');
   return {

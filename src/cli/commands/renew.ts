@@ -7,6 +7,7 @@ import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
+import { leaseLength } from '../lease.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
@@ -47,7 +48,7 @@ export function defineRenew(program: Command, run: Runner): void {
         .argParser((v) => parsePositive(v, '--random-sleep')),
     )
     .option('--no-random-sleep', 'do not sleep before renewing')
-    .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--wait', 'wait for certificates another run holds (renews or deletes) instead of reporting them held')
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
@@ -82,6 +83,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
   try {
     const report = log.reporter(ctx.report);
     const dryRunServer = ctx.settings.dryRunServer;
+    const lease = leaseLength(ctx);
     // Random sleep only when unattended (stdin not a terminal), never for a dry run.
     const unattended = process.stdin.isTTY !== true;
     const randomSleepMs = options.randomSleep !== false && unattended && options.dryRun !== true ? options.randomSleep * 1000 : 0;
@@ -92,9 +94,10 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         // A dry run needs an account at the staging CA: make one like certbot does, with the main contact.
         const main = await store.getAccount(ctx.settings.server);
         const email = main?.email ?? ctx.settings.email;
+        // Holding the account lease; concurrent renewals of this run find the account the first one registered.
         const registered = await registerAccount(
-          { server, agreeTos: true, updateEmail: false, ...(email === undefined ? {} : { email }) },
-          { accounts: store, connect: ctx.connect, report },
+          { server, agreeTos: true, updateEmail: false, reuseStored: true, ...(email === undefined ? {} : { email }) },
+          { accounts: store, connect: ctx.connect, report, ...lease, signal: interrupt.signal },
         );
         return registered.account;
       }
@@ -113,6 +116,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         ...(ctx.settings.failedValidationLimit === undefined ? {} : { failedValidationLimit: ctx.settings.failedValidationLimit }),
         randomSleepMs,
         wait: options.wait === true,
+        ...lease,
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),

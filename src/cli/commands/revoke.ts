@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { Lease, Store } from '../../store/index.js';
 import type { CliContext } from '../context.js';
+import { leaseLength } from '../lease.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -36,7 +37,7 @@ async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandR
   if (options.delete === true && options.certName === undefined) throw new UsageError('--delete goes with --cert-name');
   const store = await ctx.openStore();
   // With --delete the lineage is leased first, so no renewal slips a new version in between.
-  const lease = options.delete === true && options.certName !== undefined ? await store.lease({ certificate: options.certName }, { wait: false }) : undefined;
+  const lease = options.delete === true && options.certName !== undefined ? await store.lease({ certificate: options.certName }, { wait: false, ...leaseLength(ctx) }) : undefined;
   try {
     return await revokeLeased(options, ctx, store, lease);
   } finally {
