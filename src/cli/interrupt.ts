@@ -43,8 +43,8 @@ export class Interrupt {
 
   /**
    * Settles like `work`, unless the signal fires first: then it rejects with the signal's reason and `work`
-   * is abandoned. Only for waits that cannot take the signal themselves and only read or ask (a DNS
-   * lookup, a CA's directory): nothing they leave behind needs undoing.
+   * is abandoned. Only for waits that cannot take the signal themselves (a DNS lookup, prompts and
+   * registration): each caller says why abandoning its work is safe.
    */
   race<T>(work: Promise<T>): Promise<T> {
     const { signal } = this;
@@ -53,10 +53,7 @@ export class Interrupt {
       return Promise.reject(signal.reason as Error);
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        work.catch(() => undefined);
-        reject(signal.reason as Error);
-      };
+      const onAbort = () => reject(signal.reason as Error);
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
