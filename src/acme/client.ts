@@ -194,14 +194,15 @@ export class AcmeClient {
     await this.post(url, { status: 'deactivated' });
   }
 
-  async waitForAuthorization(url: string, name: string): Promise<Authorization> {
+  /** Polls until the CA has decided; `signal` ends the wait between two polls (with its reason). */
+  async waitForAuthorization(url: string, name: string, signal?: AbortSignal): Promise<Authorization> {
     const body = await pollUntil(
       async () => {
         const res = await this.post<Authorization>(url, null);
         return { body: res.body, retryAfterMs: res.retryAfterMs };
       },
       (authz) => authz.status !== 'pending',
-      { what: `validation of ${name}`, timeoutMs: this.pollTimeoutMs },
+      { what: `validation of ${name}`, timeoutMs: this.pollTimeoutMs, ...(signal === undefined ? {} : { signal }) },
     );
     return { ...body, url };
   }
@@ -219,14 +220,14 @@ export class AcmeClient {
     }
   }
 
-  async waitForOrder(order: Order): Promise<Order> {
+  async waitForOrder(order: Order, signal?: AbortSignal): Promise<Order> {
     const body = await pollUntil(
       async () => {
         const res = await this.post<Order>(order.url, null);
         return { body: res.body, retryAfterMs: res.retryAfterMs };
       },
       (o) => o.status !== 'processing' && o.status !== 'ready' && o.status !== 'pending',
-      { what: 'certificate to be issued', timeoutMs: this.pollTimeoutMs },
+      { what: 'certificate to be issued', timeoutMs: this.pollTimeoutMs, ...(signal === undefined ? {} : { signal }) },
     );
     return { ...body, url: order.url };
   }

@@ -1,5 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { withAbortReason } from '../abort.js';
 import { NetworkError } from '../errors.js';
-import { sleep } from './http-policy.js';
 
 export interface PollOptions {
   /** What is being waited for, for the timeout message ("authorization for a.example"). */
@@ -8,6 +9,8 @@ export interface PollOptions {
   /** First delay; grows ×1.5 up to maxDelayMs. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Ends the wait between two fetches at once, rejecting with the signal's reason (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -20,18 +23,19 @@ export async function pollUntil<T>(
   options: PollOptions,
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  let delay = options.initialDelayMs ?? 100;
+  let delayMs = options.initialDelayMs ?? 100;
   const maxDelay = options.maxDelayMs ?? 2000;
   for (;;) {
+    options.signal?.throwIfAborted();
     const { body, retryAfterMs } = await fetch();
     if (settled(body)) return body;
-    const wait = retryAfterMs ?? delay;
+    const wait = retryAfterMs ?? delayMs;
     if (Date.now() + wait > deadline) {
       throw new NetworkError(`gave up waiting for the ${options.what} after ${Math.round(options.timeoutMs / 1000)} s`, {
         hint: 'the CA is slow or stuck; run the command again later',
       });
     }
-    await sleep(wait);
-    delay = Math.min(Math.round(delay * 1.5), maxDelay);
+    await delay(wait, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(withAbortReason(options.signal));
+    delayMs = Math.min(Math.round(delayMs * 1.5), maxDelay);
   }
 }

@@ -38,7 +38,12 @@ export interface IssueDeps {
   replaces?: string;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
-  /** Interrupts the order (see ObtainInput.signal); nothing is ordered once it has fired. */
+  /**
+   * Ctrl-C or SIGTERM: nothing is ordered once it has fired; an order under way stops at its next step or wait
+   * (see ObtainInput.signal), its responder is closed (tokens withdrawn), and the call rejects with the signal's
+   * reason. The save refuses before its commit point and finishes past it: a call that resolves 'issued' has
+   * stored the certificate, whenever the signal fired.
+   */
   signal?: AbortSignal;
 }
 

@@ -22,11 +22,11 @@ export interface ObtainInput {
    * Fetches the published token the way the CA will; returns what was seen when it is wrong.
    * Any failure abandons the order before the CA is asked to validate anything.
    */
-  selfCheck?: (domain: string, token: string, keyAuthorization: string) => Promise<string | undefined>;
+  selfCheck?: (domain: string, token: string, keyAuthorization: string, signal?: AbortSignal) => Promise<string | undefined>;
   /**
-   * Ctrl-C or SIGTERM: the order stops at its next step with the signal's reason. No challenge is
-   * answered once it fires (the pending authorizations are deactivated instead); once the order is
-   * finalized the CA has issued, so it is downloaded anyway.
+   * Ctrl-C or SIGTERM: the order stops at its next step, and a wait (polling, the self-check) at once,
+   * rejecting with the signal's reason. No challenge is answered once it fires (the pending
+   * authorizations are deactivated instead), and nothing is downloaded: the save would refuse it.
    */
   signal?: AbortSignal;
 }
@@ -44,22 +44,26 @@ export function failedValidations(err: unknown): string[] {
 
 /** One ACME order from newOrder to the downloaded PEM chain (RFC 8555 §7.4), HTTP-01 only. */
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
-  const { client, report } = input;
-  input.signal?.throwIfAborted();
-  report.step(`ordering a certificate for ${input.domains.join(', ')}`);
+  const { client } = input;
+  step(input, `ordering a certificate for ${input.domains.join(', ')}`);
   let order = await client.newOrder(input.domains, input.replaces === undefined ? {} : { replaces: input.replaces });
   const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
   await validateAuthorizations(input, authorizations);
 
-  input.signal?.throwIfAborted();
-  report.step('finalizing the order');
+  step(input, 'finalizing the order');
   order = await client.finalize(order, await createCsrDer(input.domains, input.keyPem));
-  order = await client.waitForOrder(order);
+  order = await client.waitForOrder(order, input.signal);
   if (order.status !== 'valid' || order.certificate === undefined) {
     throw problemError(order.error, undefined, `the order ended as ${order.status}`);
   }
-  report.step('downloading the certificate');
+  step(input, 'downloading the certificate');
   return client.downloadCertificate(order.certificate);
+}
+
+/** Reports the order's next step, unless the run was interrupted: then it stops here. */
+function step(input: ObtainInput, message: string): void {
+  input.signal?.throwIfAborted();
+  input.report.step(message);
 }
 
 async function validateAuthorizations(input: ObtainInput, authorizations: Authorization[]): Promise<void> {
@@ -83,7 +87,7 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
       tasks.map(async ({ authz, challenge }) => {
         report.step(`validating ${authz.identifier.value}`);
         await client.answerChallenge(challenge.url);
-        return client.waitForAuthorization(authz.url, authz.identifier.value);
+        return client.waitForAuthorization(authz.url, authz.identifier.value, input.signal);
       }),
     );
     const nameOf = (i: number) => tasks[i]?.authz.identifier.value ?? '?';
@@ -95,6 +99,8 @@ async function validateAuthorizations(input: ObtainInput, authorizations: Author
       const unanswered = rejected.map(({ name, reason }) => ({ identifier: name, type: REQUEST_FAILED, detail: reason instanceof Error ? reason.message : String(reason) }));
       throw validationError([...failures, ...unanswered]);
     }
+    // The CA's verdicts above outrank an interrupt; without any, an interrupted wait ends as cancelled.
+    input.signal?.throwIfAborted();
     if (rejected[0] !== undefined) throw rejected[0].reason;
   } finally {
     await Promise.all(tasks.map(({ challenge }) => responder.unpublish(challenge.token)));
@@ -107,10 +113,14 @@ async function selfCheckAll(input: ObtainInput, tasks: { authz: Authorization; c
   const seen = await Promise.all(
     tasks.map(async ({ authz, challenge }) => {
       input.report.step(`checking that ${authz.identifier.value} serves the token`);
-      const problem = await check(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint));
+      const problem = await check(authz.identifier.value, challenge.token, keyAuthorization(challenge.token, thumbprint), input.signal);
       return problem === undefined ? [] : [{ identifier: authz.identifier.value, type: SELF_CHECK_FAILED, detail: problem }];
     }),
-  );
+  ).catch(async (err: unknown) => {
+    // Interrupted: the checks end at once, and nothing is left pending at the CA.
+    await abandonIfAborted(input, tasks);
+    throw err;
+  });
   const failures = seen.flat();
   if (failures.length === 0) return;
   await deactivateAll(input, tasks);

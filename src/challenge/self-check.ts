@@ -11,6 +11,8 @@ export interface SelfCheckOptions {
   port: number;
   lookup: AddressLookup;
   timeoutMs?: number;
+  /** Ctrl-C: the fetch in flight ends at once and the check rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const MAX_REDIRECTS = 10;
@@ -25,6 +27,7 @@ export async function selfCheck(domain: string, token: string, keyAuthorization:
   let url = new URL(`http://${domain}${options.port === 80 ? '' : `:${options.port}`}${CHALLENGE_PATH}${token}`);
   const seen = new Set<string>();
   for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
+    options.signal?.throwIfAborted();
     if (seen.has(url.href)) return `redirect loop at ${url.href}`;
     seen.add(url.href);
     let addresses: string[];
@@ -35,7 +38,8 @@ export async function selfCheck(domain: string, token: string, keyAuthorization:
     }
     const address = addresses[0];
     if (address === undefined) return `${url.hostname} has no address`;
-    const answer = await fetchOnce(url, address, options.timeoutMs ?? 5000);
+    const answer = await fetchOnce(url, address, options.timeoutMs ?? 5000, options.signal);
+    options.signal?.throwIfAborted();
     if (typeof answer === 'string') return answer;
     const location = answer.headers.location;
     if (answer.status >= 300 && answer.status < 400 && location !== undefined) {
@@ -56,7 +60,7 @@ interface Answer {
 }
 
 /** One GET to `address`, with the URL's host in the Host header (and SNI for https). */
-function fetchOnce(url: URL, address: string, timeoutMs: number): Promise<Answer | string> {
+function fetchOnce(url: URL, address: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Answer | string> {
   const https = url.protocol === 'https:';
   const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
   const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -70,6 +74,7 @@ function fetchOnce(url: URL, address: string, timeoutMs: number): Promise<Answer
       // The CA does not check certificates of an HTTPS redirect target for HTTP-01 (RFC 8555 §8.3).
       ...(https ? { servername: url.hostname, rejectUnauthorized: false } : {}),
       agent: false,
+      ...(signal === undefined ? {} : { signal }),
     };
     const req = (https ? httpsRequest : httpRequest)(options, (res) => {
       let body = '';

@@ -25,12 +25,12 @@ export function selfCheckFor(ctx: CliContext, flags: SelfCheckFlags): ObtainInpu
   const port = flags.validationPort ?? ctx.settings.validationPort;
   const servers = flags.resolver.length > 0 ? flags.resolver : (ctx.settings.resolver ?? []);
   let lookup: Promise<AddressLookup> | undefined;
-  return async (domain, token, keyAuthorization) => {
+  return async (domain, token, keyAuthorization, signal) => {
     lookup ??= Promise.all([import('../dns/resolver.js'), import('../dns/lookup.js')]).then(async ([{ createResolver }, { addressLookup }]) =>
       addressLookup(await createResolver({ kind: 'dns', servers })),
     );
     const { selfCheck } = await import('../challenge/self-check.js');
-    return selfCheck(domain, token, keyAuthorization, { port, lookup: await lookup });
+    return selfCheck(domain, token, keyAuthorization, { port, lookup: await lookup, ...(signal === undefined ? {} : { signal }) });
   };
 }
 

@@ -71,6 +71,22 @@ describe('pollUntil', () => {
       (err: unknown) => err instanceof NetworkError && /validation of a\.test/.test(err.message),
     );
   });
+  it('ends a wait between polls at once when its signal fires, with the signal\'s own reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    let polls = 0;
+    const waiting = pollUntil(
+      async () => {
+        polls += 1;
+        setImmediate(() => controller.abort(reason));
+        return { body: 'pending', retryAfterMs: 600_000 };
+      },
+      () => false,
+      { what: 'test', timeoutMs: 3_600_000, signal: controller.signal },
+    );
+    await assert.rejects(waiting, (err: unknown) => err === reason);
+    assert.equal(polls, 1);
+  });
 });
 
 /**

@@ -1,4 +1,5 @@
-// obtainCertificate's verdicts: which failed authorizations count as the CA's verdict on a name.
+// obtainCertificate's verdicts (which failed authorizations count as the CA's verdict on a name) and how it
+// stops when its signal fires.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -69,5 +70,74 @@ describe('obtainCertificate', () => {
       report: silentReporter,
     }).catch((e: unknown) => e);
     assert.equal(err, failure);
+  });
+
+  /** Publishes, withdraws and deactivations the order made, for the cancellation tests. */
+  function recording() {
+    const seen = { published: [] as string[], withdrawn: [] as string[], deactivated: [] as string[], answered: [] as string[] };
+    const recordingResponder = {
+      publish: async (_domain: string, token: string) => void seen.published.push(token),
+      unpublish: async (token: string) => void seen.withdrawn.push(token),
+      close: async () => undefined,
+    };
+    return { seen, recordingResponder };
+  }
+
+  test('Ctrl-C during the self-check ends it at once: nothing answered, authorizations deactivated, tokens withdrawn', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    const { seen, recordingResponder } = recording();
+    const ca = client({ 'a.example.test': async () => authz('a.example.test', 'valid') });
+    Object.assign(ca, {
+      answerChallenge: async (url: string) => void seen.answered.push(url),
+      deactivateAuthorization: async (url: string) => void seen.deactivated.push(url),
+    });
+    const err = await obtainCertificate({
+      client: ca,
+      domains: ['a.example.test'],
+      keyPem,
+      accountKeyPem: keyPem,
+      responder: recordingResponder,
+      report: silentReporter,
+      signal: controller.signal,
+      // A check that would hang forever, but ends with the signal as the real one does.
+      selfCheck: (_domain, _token, _keyAuthorization, signal) =>
+        new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason as Error));
+          setImmediate(() => controller.abort(reason));
+        }),
+    }).catch((e: unknown) => e);
+    assert.equal(err, reason);
+    assert.deepEqual(seen.answered, []);
+    assert.deepEqual(seen.deactivated, ['https://ca.test/authz/a.example.test']);
+    assert.deepEqual(seen.withdrawn, seen.published);
+  });
+
+  test('Ctrl-C while the CA validates ends the wait with the signal\'s reason and withdraws the tokens', async () => {
+    const controller = new AbortController();
+    const reason = new Error('cancelled');
+    const { seen, recordingResponder } = recording();
+    const ca = client({});
+    Object.assign(ca, {
+      newOrder: async () => ({ url: 'https://ca.test/order/1', status: 'pending', authorizations: ['https://ca.test/authz/a.example.test'], finalize: 'https://ca.test/finalize/1' }),
+      waitForAuthorization: (_url: string, _name: string, signal?: AbortSignal) =>
+        new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason as Error));
+          setImmediate(() => controller.abort(reason));
+        }),
+      finalize: async () => assert.fail('an interrupted order is not finalized'),
+    });
+    const err = await obtainCertificate({
+      client: ca,
+      domains: ['a.example.test'],
+      keyPem,
+      accountKeyPem: keyPem,
+      responder: recordingResponder,
+      report: silentReporter,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    assert.equal(err, reason);
+    assert.deepEqual(seen.published, ['token-a.example.test']);
+    assert.deepEqual(seen.withdrawn, seen.published);
   });
 });

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { withAbortReason } from '../../abort.js';
+import { ExitCode, LockedError, UsageError } from '../../errors.js';
 import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
@@ -71,10 +72,11 @@ export function defineIssue(program: Command, run: Runner): void {
 async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
   const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interrupt.js'), import('../progress.js')]);
   // Ctrl-C (or SIGTERM, e.g. a cancelled CI job) from here on withdraws published tokens, saves nothing
-  // and exits 130 (README: issue).
+  // and exits 130 (README: issue); the core does it, from the signal. Once the save is past its commit
+  // point the certificate exists: the run finishes (deploy hook included) and a late Ctrl-C changes nothing.
   const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   const progress = wantsLiveProgress(ctx.flags) ? liveProgress(process.stderr, ctx.style, ctx.flags) : undefined;
-  const run: CliContext = { ...ctx, report: interrupt.reporter(progress ?? ctx.report) };
+  const run: CliContext = progress === undefined ? ctx : { ...ctx, report: progress };
   try {
     const result = await issueFlow(options, run, interrupt);
     progress?.end('done');
@@ -101,15 +103,27 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
   const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
+  // race(): the resolver's queries take no signal; abandoned, they only read DNS.
   const checked = gate === undefined ? undefined : interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(requested, gateOptions)));
   const domains = checked === undefined ? requested : namesToOrder(await checked, options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
-  const lease = await interrupt.race(store.lease({ certificate: name }, { wait: options.wait === true, signal: interrupt.signal }));
+  const lease = await leaseLineage(store, name, options.wait === true, ctx, interrupt.signal);
   try {
     return await issueLocked(options, ctx, store, domains, name, interrupt, lease);
   } finally {
     await lease.release();
   }
+}
+
+/** The lease on the lineage; with --wait, says whom it waits for, and Ctrl-C ends the wait (exit 130). */
+async function leaseLineage(store: Store, name: string, wait: boolean, ctx: CliContext, signal: AbortSignal): Promise<Lease> {
+  try {
+    return await store.lease({ certificate: name }, { wait: false });
+  } catch (err) {
+    if (!wait || !(err instanceof LockedError)) throw err;
+    ctx.report.step(`waiting for ${name}: ${err.message}`);
+  }
+  return store.lease({ certificate: name }, { wait: true, signal }).catch(withAbortReason(signal));
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
@@ -172,14 +186,17 @@ async function issueLocked(
   const previous = await store.get(name);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
+  // race(): the account questions and registration take no signal; abandoned, at worst an account exists at
+  // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous);
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }] = await Promise.all([
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
     import('../../deploy/index.js'),
+    import('../../challenge/pool.js'),
   ]);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
@@ -188,37 +205,34 @@ async function issueLocked(
   // certbot's order: pre before the order, deploy on success, post whenever an order was attempted
   // (also after Ctrl-C: a pre-hook that stopped the web server gets it started again).
   try {
-    outcome = await interrupt.race(
-      issueCertificate(
-        {
-          name,
-          domains,
-          key,
-          reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
-          method,
-          server: ctx.settings.server,
-          force: options.force === true,
-          ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+    outcome = await issueCertificate(
+      {
+        name,
+        domains,
+        key,
+        reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
+        method,
+        server: ctx.settings.server,
+        force: options.force === true,
+        ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+      },
+      {
+        store,
+        deployer: deployerFor(store),
+        lease,
+        account,
+        connect: ctx.connect,
+        report: ctx.report,
+        now: ctx.now,
+        due: dueOptions(ctx.settings),
+        ...(selfCheck === undefined ? {} : { selfCheck }),
+        responders: new ResponderPool({ tokens: store.tokens }),
+        signal: interrupt.signal,
+        beforeOrder: async () => {
+          ordered = true;
+          if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
         },
-        {
-          store: interrupt.store(store),
-          deployer: deployerFor(store),
-          lease,
-          account,
-          connect: ctx.connect,
-          report: ctx.report,
-          now: ctx.now,
-          due: dueOptions(ctx.settings),
-          ...(selfCheck === undefined ? {} : { selfCheck }),
-          responders: interrupt.responders({ tokens: store.tokens }),
-          // The abandoned order, still running in the background, answers no challenge after Ctrl-C.
-          signal: interrupt.signal,
-          beforeOrder: async () => {
-            ordered = true;
-            if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
-          },
-        },
-      ),
+      },
     );
     if (outcome.status === 'issued' && hooks.deploy !== undefined) {
       await hook('deploy', hooks.deploy, deployHookEnv(outcome.deployed.dir, outcome.meta.domains));
