@@ -8,6 +8,7 @@ import type { Lease, Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
+import { leaseLength } from '../lease.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
@@ -118,12 +119,12 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
 /** The lease on the lineage; with --wait, says whom it waits for, and Ctrl-C ends the wait (exit 130). */
 async function leaseLineage(store: Store, name: string, wait: boolean, ctx: CliContext, signal: AbortSignal): Promise<Lease> {
   try {
-    return await store.lease({ certificate: name }, { wait: false });
+    return await store.lease({ certificate: name }, { wait: false, ...leaseLength(ctx) });
   } catch (err) {
     if (!wait || !(err instanceof LockedError)) throw err;
     ctx.report.step(`waiting for ${name}: ${err.message}`);
   }
-  return store.lease({ certificate: name }, { wait: true, signal }).catch(withAbortReason(signal));
+  return store.lease({ certificate: name }, { wait: true, signal, ...leaseLength(ctx) }).catch(withAbortReason(signal));
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
