@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
+import { normalizeSerial } from '../src/crypto/certificate.js';
 import { openStore } from '../src/store/index.js';
+import { saveLeased } from '../test/harness/store-fixtures.js';
 import { cliEnv } from '../test/harness/index.js';
 import { measure, median, rssMethod, type Command, type Sample } from './lib/measure.js';
 import { formatMs } from './lib/report.js';
@@ -46,7 +48,8 @@ async function build(): Promise<void> {
       extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: name }])],
     });
     const pem = cert.toString('pem') + '\n';
-    await store.save(
+    await saveLeased(
+      store,
       {
         name,
         domains: [name],
@@ -55,7 +58,7 @@ async function build(): Promise<void> {
         method: { kind: 'standalone', port: 80 },
         server: 'https://acme.bench.invalid/directory',
         accountUrl: 'https://acme.bench.invalid/acct/1',
-        serial: cert.serialNumber.toLowerCase(),
+        serial: normalizeSerial(cert.serialNumber),
         notBefore: notBefore.toISOString(),
         notAfter: notAfter.toISOString(),
       },

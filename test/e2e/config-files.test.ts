@@ -5,7 +5,7 @@ import { chmod, chown, mkdir, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runCli, snapshotTree, tempDir } from '../harness/index.js';
-import { newCert } from '../harness/store-fixtures.js';
+import { newCert, pems } from '../harness/store-fixtures.js';
 import { assertOneLineError } from './fixture.js';
 
 /** The uid of `nobody` on Debian: a user other than root. */
@@ -216,6 +216,9 @@ describe('as root, a certificate whose renewal file other users can change is no
       const marker = join(await tempDir('marker'), 'RAN');
       await mkdir(join(dir, 'renewal'));
       await writeFile(join(dir, 'renewal', 'good.example.json'), renewalJson('good.example', false));
+      // Its live certificate: a lineage without one is listed as damaged.
+      await mkdir(join(dir, 'live', 'good.example'), { recursive: true });
+      await writeFile(join(dir, 'live', 'good.example', 'cert.pem'), pems('good').cert);
       const bad = join(dir, 'renewal', 'bad.example.json');
       const touch = `touch ${marker}`;
       await writeFile(bad, renewalJson('bad.example', true, { pre: touch, deploy: touch, post: touch }), { mode: 0o644 });

@@ -1,5 +1,6 @@
 // Metadata and PEM texts for tests that drive the filesystem store directly or write its files by hand.
-import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
+import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../src/lineage/types.js';
+import type { CertificateStore, LeaseStore, WriteGuard } from '../../src/store/types.js';
 
 export function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
   return {
@@ -25,4 +26,27 @@ export function pems(tag: string): CertificateFiles {
     fullchain: `-----BEGIN CERTIFICATE-----\nfullchain ${tag}\n-----END CERTIFICATE-----\n`,
     privkey: `-----BEGIN PRIVATE KEY-----\nkey ${tag}\n-----END PRIVATE KEY-----\n`,
   };
+}
+
+/** The parts of a store a writer needs: leases, and the writes a lease guards. */
+type LeasedWrites = Pick<LeaseStore, 'lease'> & Pick<CertificateStore, 'save' | 'delete'>;
+
+/** Runs `work` holding the lease on lineage `name`, as a command that writes it does; released afterwards. */
+export async function withCertLease<T>(store: Pick<LeaseStore, 'lease'>, name: string, work: (guard: WriteGuard) => Promise<T>): Promise<T> {
+  const lease = await store.lease({ certificate: name }, { wait: true, timeoutMs: 60_000 });
+  try {
+    return await work({ lease });
+  } finally {
+    await lease.release();
+  }
+}
+
+/** save() under the lineage's lease. */
+export function saveLeased(store: LeasedWrites, meta: NewCertificate, files: CertificateFiles): Promise<CertificateMeta> {
+  return withCertLease(store, meta.name, (guard) => store.save(meta, files, guard));
+}
+
+/** delete() under the lineage's lease. */
+export function deleteLeased(store: LeasedWrites, name: string): Promise<void> {
+  return withCertLease(store, name, (guard) => store.delete(name, guard));
 }

@@ -24,8 +24,16 @@ class MemoryState implements StateStore {
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
-  async putState(key: string, value: unknown): Promise<void> {
+  /** Atomic by construction: nothing runs between the read and the write. */
+  async updateState<T>(key: string, update: (current: T | undefined) => T): Promise<T> {
+    const next = update(await this.getState<T>(key));
     this.puts += 1;
+    this.docs.set(key, JSON.stringify(next));
+    return next;
+  }
+
+  /** Replaces a document, as another run's update would. */
+  set(key: string, value: unknown): void {
     this.docs.set(key, JSON.stringify(value));
   }
 
@@ -97,7 +105,7 @@ describe('FailureBudget', () => {
   test('entries older than the window are pruned on load and save', async () => {
     const now = new Date();
     const state = new MemoryState();
-    await state.putState(FAILED_VALIDATIONS_KEY, {
+    state.set(FAILED_VALIDATIONS_KEY, {
       'old.example': [ago(now, 3 * HOUR).toISOString(), ago(now, 2 * HOUR).toISOString()],
       'mixed.example': [ago(now, 2 * HOUR).toISOString(), ago(now, 10 * MIN).toISOString()],
       'junk.example': 'not a list',
@@ -206,12 +214,12 @@ describe('FailureBudget', () => {
     const now = new Date();
     const budget = await FailureBudget.load(state);
     budget.recordFailures(['a.example'], now);
-    const put = state.putState.bind(state);
-    state.putState = async () => {
+    const update = state.updateState.bind(state);
+    state.updateState = async () => {
       throw new CertmanError('disk full');
     };
     await assert.rejects(budget.save(), /disk full/);
-    state.putState = put;
+    state.updateState = update;
     await budget.save();
     assert.deepEqual(state.doc(), { 'a.example': [now.toISOString()] });
   });

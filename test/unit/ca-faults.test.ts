@@ -115,7 +115,7 @@ describe('RateLimitRecords', () => {
   it('holds an account back until its time, saves at once, and keeps what another run stored', async () => {
     const store = await openStore(freshDir());
     const mine = await RateLimitRecords.load(store, now);
-    await store.putState(RATE_LIMITS_KEY, { records: [{ server: 'https://other/dir', account: 'x', until: at(HOUR).toISOString(), detail: 'theirs' }] });
+    await store.updateState(RATE_LIMITS_KEY, () => ({ records: [{ server: 'https://other/dir', account: 'x', until: at(HOUR).toISOString(), detail: 'theirs' }] }));
     await mine.record('https://ca/dir', 'https://ca/acct/1', at(HOUR), 'too many: https://ca/unpause', now);
     assert.equal(mine.pausedUntil('https://ca/dir', 'https://ca/acct/2', now), undefined);
     const held = mine.pausedUntil('https://ca/dir', 'https://ca/acct/1', now);
@@ -131,7 +131,7 @@ describe('RateLimitRecords', () => {
   it('starts afresh from a damaged document, with the reason, and replaces it on the next record', async () => {
     const dir = freshDir();
     const store = await openStore(dir);
-    await store.putState(RATE_LIMITS_KEY, {});
+    await store.updateState(RATE_LIMITS_KEY, () => ({}));
     const file = path.join(dir, 'state', `${RATE_LIMITS_KEY}.json`);
     await writeFile(file, '{ not json');
     const records = await RateLimitRecords.load(store, now);

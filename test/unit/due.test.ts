@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CertmanError, UsageError } from '../../src/errors.js';
-import { DEFAULT_SPREAD_FRACTION, certificateStatus, daysLeft, duePolicy, renewalWindow, stableFraction } from '../../src/renewal/due.js';
+import { DEFAULT_SPREAD_FRACTION, certificateStatus, daysLeft, duePolicy, renewalWindow, stableFraction } from '../../src/lineage/due.js';
 import type { CertificateMeta } from '../../src/lineage/types.js';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -193,7 +193,11 @@ describe('file lock', () => {
       await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
         assert.ok(err instanceof LockedError);
         assert.equal(err.exitCode, ExitCode.LOCKED);
-        assert.equal(err.message, `another certman run (pid ${process.pid}, started ${lock.holder.startedAt}) holds the lock on ${dir}`);
+        assert.equal(
+          err.message,
+          `another certman run (pid ${process.pid} on this host, started ${lock.holder.startedAt}) holds the lock renew of ${dir}` +
+            ` until ${lock.holder.expiresAt ?? ''}, unless that run extends its lease`,
+        );
         return true;
       });
       // Other names are independent.
@@ -212,7 +216,7 @@ describe('file lock', () => {
 
     await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), (err: unknown) => {
       assert.ok(err instanceof LockedError);
-      assert.match(err.message, new RegExp(`^another certman run \\(pid ${child.pid}, started .+\\) holds the lock on `));
+      assert.match(err.message, new RegExp(`^another certman run \\(pid ${child.pid} on this host, started .+\\) holds the lock renew of `));
       return true;
     });
 
@@ -261,7 +265,7 @@ describe('file lock', () => {
     await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', processStart });
     await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), {
       name: 'LockedError',
-      message: `another certman run (pid ${holder.pid}, started 2025-01-01T00:00:00.000Z) holds the lock on ${dir}`,
+      message: `another certman run (pid ${holder.pid} on this host, started 2025-01-01T00:00:00.000Z) holds the lock renew of ${dir}`,
     });
     // Without a recorded start time, a live pid is enough.
     await writeLock(dir, 'other', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z' });
@@ -304,7 +308,7 @@ describe('file lock', () => {
       assert.equal(
         err.message,
         `another certman run (pid ${(JSON.parse(readFileSync(lockFilePath(dir, 'renew'), 'utf8')) as LockHolder).pid} on host not-${os.hostname()}, ` +
-          `started 2025-01-01T00:00:00.000Z) holds the lock on ${dir} until ${expiresAt}, unless that run extends its lease`,
+          `started 2025-01-01T00:00:00.000Z) holds the lock renew of ${dir} until ${expiresAt}, unless that run extends its lease`,
       );
       return true;
     });
@@ -341,24 +345,39 @@ describe('file lock', () => {
     await lock.release();
   });
 
-  test('a live process of this host holds its lock after its lease ran out', async () => {
+  test('a live process of this host that let its lease run out (stalled) loses it, as on another host', async () => {
     const dir = await configDir();
     const holder = liveProcess();
     assert.ok(holder.pid !== undefined);
     const expiresAt = new Date(Date.now() - 60_000).toISOString();
     await writeLock(dir, 'renew', { pid: holder.pid, hostname: os.hostname(), startedAt: '2025-01-01T00:00:00.000Z', expiresAt });
-    await assert.rejects(acquireFileLock(dir, 'renew', { wait: false }), LockedError);
+    const lock = await acquireFileLock(dir, 'renew', { wait: false });
+    assert.equal(lock.holder.pid, process.pid);
+    await lock.release();
     holder.kill('SIGKILL');
+  });
+
+  test('a holder that stalled past its expiry does not extend it again: it has lost the lease', async () => {
+    const dir = await configDir();
+    const lock = await acquireFileLock(dir, 'renew', { wait: false, leaseMs: 200 });
+    // A stall: the event loop blocked for longer than the lease, so no extension ran.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+    assert.equal(await lock.extend(), 'lost');
+    assert.equal(lock.lost, true);
+    const other = await acquireFileLock(dir, 'renew', { wait: false });
+    await other.release();
+    await lock.release();
   });
 
   test('the holder extends its lease while it holds the lock, and stops when it releases', async () => {
     const dir = await configDir();
     const file = lockFilePath(dir, 'renew');
-    const lock = await acquireFileLock(dir, 'renew', { wait: false, leaseMs: 400 });
+    // Long enough that a loaded machine's late timer does not make it run out (a late extension is a loss).
+    const lock = await acquireFileLock(dir, 'renew', { wait: false, leaseMs: 2000 });
     const first = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
     assert.match(first.owner ?? '', /^[0-9a-f]{32}$/);
     const expiry = Date.parse(first.expiresAt ?? '');
-    assert.ok(Math.abs(expiry - (Date.parse(first.startedAt) + 400)) < 5, `expires ${first.expiresAt}, started ${first.startedAt}`);
+    assert.ok(Math.abs(expiry - (Date.parse(first.startedAt) + 2000)) < 5, `expires ${first.expiresAt}, started ${first.startedAt}`);
     assert.deepEqual(lock.holder, first);
 
     await waitFor(async () => Date.parse((JSON.parse(await readFile(file, 'utf8')) as LockHolder).expiresAt ?? '') > expiry);
@@ -457,7 +476,7 @@ describe('file lock', () => {
     await assert.rejects(acquireFileLock(dir, 'renew', { wait: true, timeoutMs: 500 }), (err: unknown) => {
       assert.ok(err instanceof LockedError);
       assert.equal(err.exitCode, ExitCode.LOCKED);
-      assert.match(err.message, /^gave up after waiting \d+ ms for the lock: another certman run \(pid \d+, started .+\) holds the lock on /);
+      assert.match(err.message, /^gave up after waiting \d+ ms for the lock renew of .+: another certman run \(pid \d+ on this host, started .+\) holds the lock renew of /);
       return true;
     });
     const elapsed = Date.now() - started;
@@ -536,14 +555,28 @@ describe('file lock', () => {
     }
   });
 
-  test('FileStore.lock() through openStore()', async () => {
+  test('leases through openStore(): per certificate and per account, the message names what is held and by whom', async () => {
     const dir = await configDir();
     const store = await openStore(dir);
-    const lock = await store.lock('renew', { wait: false });
-    await assert.rejects(store.lock('renew', { wait: false }), LockedError);
-    await lock.release();
-    const again = await store.lock('renew', { wait: true, timeoutMs: 1000 });
+    const lease = await store.lease({ certificate: 'a.example' }, { wait: false });
+    await assert.rejects(store.lease({ certificate: 'a.example' }, { wait: false }), (err: unknown) => {
+      assert.ok(err instanceof LockedError);
+      assert.match(err.message, /certificate "a\.example"/);
+      assert.match(err.message, new RegExp(`pid ${process.pid}`));
+      assert.doesNotMatch(err.message, /the lock on/);
+      return true;
+    });
+    // Another lineage is not held by it.
+    const other = await store.lease({ certificate: 'b.example' }, { wait: false });
+    await other.release();
+    await lease.release();
+    const again = await store.lease({ certificate: 'a.example' }, { wait: true, timeoutMs: 1000 });
     await again.release();
+
+    const server = 'https://ca.test/directory';
+    const account = await store.lease({ account: server }, { wait: false });
+    await assert.rejects(store.lease({ account: server }, { wait: false }), new RegExp(`the account at ${server.replace(/[./]/g, '\\$&')}`));
+    await account.release();
   });
 });
 

@@ -3,7 +3,7 @@ import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, 
 import { connect, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ChallengeServer, type AccessEntry, type ChallengeServerOptions } from '../../src/challenge/server/index.js';
-import type { PendingToken, TokenStore } from '../../src/challenge/token-store.js';
+import type { PendingToken, TokenStore } from '../../src/store/types.js';
 import { AccessLog, formatAccess } from '../../src/cli/commands/serve-challenge.js';
 import { rawHttp } from '../harness/http.js';
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ResponderPool } from '../../src/challenge/pool.js';
 import { FsTokenStore, challengesDir, encodeTokenEntry } from '../../src/store/fs/tokens.js';
 import { TokenStoreResponder } from '../../src/challenge/token-store-responder.js';
-import type { PendingToken, TokenStore } from '../../src/challenge/token-store.js';
+import type { PendingToken, TokenStore } from '../../src/store/types.js';
 import { CertmanError } from '../../src/errors.js';
 
 const tmp = () => mkdtemp(join(tmpdir(), 'certman-tokens-'));
@@ -166,14 +166,14 @@ describe('TokenStoreResponder', () => {
     await assert.rejects(responder.publish('a.test', '../x', 'x'), CertmanError);
   });
 
-  it('is what the pool opens for { kind: "responder" }, on the config dir given to the pool', async () => {
+  it('is what the pool opens for { kind: "responder" }, on the token store given to the pool', async () => {
     const dir = await tmp();
-    const pool = new ResponderPool({ configDir: dir });
+    const pool = new ResponderPool({ tokens: new FsTokenStore(dir) });
     const lease = await pool.acquire({ kind: 'responder' });
     await lease.publish('a.test', 'pooled', ka('pooled'));
     assert.deepEqual(await new FsTokenStore(dir).get('pooled'), { keyAuthorization: ka('pooled'), domain: 'a.test' });
     await lease.close();
     assert.equal(await new FsTokenStore(dir).get('pooled'), undefined);
-    await assert.rejects(new ResponderPool().acquire({ kind: 'responder' }), /config dir/);
+    await assert.rejects(new ResponderPool().acquire({ kind: 'responder' }), /token store/);
   });
 });

@@ -24,7 +24,7 @@ describe('state documents', () => {
     const dir = freshDir();
     const store = await openStore(dir);
     const value = { 'example.com': ['2025-01-01T00:00:00.000Z'], nested: { n: 1, list: [true, null] } };
-    await store.putState('failed-validations', value);
+    await store.updateState('failed-validations', () => value);
     assert.deepEqual(await store.getState('failed-validations'), value);
     const file = path.join(dir, STATE_DIR, 'failed-validations.json');
     assert.equal(stateFilePath(dir, 'failed-validations'), file);
@@ -33,27 +33,29 @@ describe('state documents', () => {
 
     // A second store on the same directory sees it; replacing leaves no temp file behind.
     const other = await openStore(dir);
-    await other.putState('failed-validations', { replaced: true });
+    await other.updateState('failed-validations', () => ({ replaced: true }));
     assert.deepEqual(await store.getState('failed-validations'), { replaced: true });
     assert.deepEqual(await readdir(path.join(dir, STATE_DIR)), ['failed-validations.json']);
   });
 
   test('any JSON value, including arrays and strings', async () => {
     const store = await openStore(freshDir());
-    await store.putState('a', [1, 2]);
-    await store.putState('b', 'text');
-    await store.putState('c-1', 0);
+    await store.updateState('a', () => [1, 2]);
+    await store.updateState('b', () => 'text');
+    await store.updateState('c-1', () => 0);
     assert.deepEqual(await store.getState('a'), [1, 2]);
     assert.equal(await store.getState('b'), 'text');
     assert.equal(await store.getState('c-1'), 0);
   });
 
-  test('concurrent writes of one key end with one of the documents, complete', async () => {
+  test('concurrent updates of one key, from two store objects, lose none', async () => {
     const dir = freshDir();
-    const store = await openStore(dir);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.putState('schedule', { i, pad: 'x'.repeat(10_000) })));
-    const value = await store.getState<{ i: number; pad: string }>('schedule');
-    assert.ok(value !== undefined && value.i >= 0 && value.i < 10 && value.pad.length === 10_000);
+    const [store, other] = [await openStore(dir), await openStore(dir)];
+    const add = (s: typeof store) => s.updateState<{ n: number; pad: string }>('schedule', (current) => ({ n: (current?.n ?? 0) + 1, pad: 'x'.repeat(10_000) }));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => add(i % 2 === 0 ? store : other)));
+    const value = await store.getState<{ n: number; pad: string }>('schedule');
+    assert.equal(value?.n, 10);
+    assert.equal(value.pad.length, 10_000);
     assert.deepEqual(await readdir(path.join(dir, STATE_DIR)), ['schedule.json']);
   });
 
@@ -62,7 +64,7 @@ describe('state documents', () => {
     const store = await openStore(dir);
     for (const key of ['', 'A', 'a_b', 'a.b', '../x', 'a/b', 'é', 'x'.repeat(300)]) {
       await assert.rejects(store.getState(key), CertmanError, key);
-      await assert.rejects(store.putState(key, 1), CertmanError, key);
+      await assert.rejects(store.updateState(key, () => 1), CertmanError, key);
     }
     assert.equal(
       (await readdir(dir)).includes(STATE_DIR),

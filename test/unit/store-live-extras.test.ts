@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 
 import { openFileStore, PEM_KINDS } from '../../src/store/fs/index.js';
 import { configDirs } from './config-dirs.js';
-import { newCert, pems } from '../harness/store-fixtures.js';
+import { newCert, pems, saveLeased, withCertLease } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store-extras');
 const NAME = 'x.example';
@@ -61,21 +61,21 @@ describe('FileStore: what operators keep in live/<name>/', () => {
   test('an extra file, link and folder survive 3 saves, the first one moving a real live/<name> folder into a slot', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert(NAME), pems('1'));
+    await saveLeased(store, newCert(NAME), pems('1'));
     const live = await realFolderWithExtras(dir);
     await writeFile(path.join(live, 'gone.txt'), 'removed by the operator after the first save');
 
-    await store.save(newCert(NAME), pems('2'));
+    await saveLeased(store, newCert(NAME), pems('2'));
     assert.equal(await readlink(live), `.${NAME}.a`, 'the real folder became a slot');
     await unlink(path.join(live, 'gone.txt'));
     await assertLiveWithExtras(dir, 2, 'combined 1', 'after the save that moved the folder');
 
     await rewriteCombined(dir, 'combined 2');
-    await store.save(newCert(NAME), pems('3'));
+    await saveLeased(store, newCert(NAME), pems('3'));
     await assertLiveWithExtras(dir, 3, 'combined 2', 'after the second save (the parked folder is rebuilt)');
 
     await rewriteCombined(dir, 'combined 3');
-    await store.save(newCert(NAME), pems('4'));
+    await saveLeased(store, newCert(NAME), pems('4'));
     await assertLiveWithExtras(dir, 4, 'combined 3', 'after the third save');
     assert.deepEqual(await store.readFiles(NAME), pems('4'));
   });
@@ -83,7 +83,7 @@ describe('FileStore: what operators keep in live/<name>/', () => {
   test('a switch cut short after parking the real folder (live/<name> missing) is finished with its extras', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert(NAME), pems('1'));
+    await saveLeased(store, newCert(NAME), pems('1'));
     const live = await realFolderWithExtras(dir);
     // What a crash between the two renames of that save leaves: version 2 archived and journaled, its slot
     // holding its four links, the real folder parked in slot b, no live/<name>.
@@ -100,14 +100,14 @@ describe('FileStore: what operators keep in live/<name>/', () => {
     const reopened = await openFileStore(dir);
     assert.deepEqual(reopened.repairs(), [{ name: NAME, outcome: 'completed', version: 2 }]);
     await assertLiveWithExtras(dir, 2, 'combined 1', 'after the repair');
-    await reopened.save(newCert(NAME), pems('3'));
+    await saveLeased(reopened, newCert(NAME), pems('3'));
     await assertLiveWithExtras(dir, 3, 'combined 1', 'after the next save');
   });
 
   test('where a file cannot be hard-linked into the new slot it is copied, with its mode and owner', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert(NAME), pems('1'));
+    await saveLeased(store, newCert(NAME), pems('1'));
     const file = path.join(dir, 'live', NAME, 'haproxy.pem');
     await writeFile(file, 'combined', { mode: 0o640 });
     await chmod(file, 0o640);
@@ -115,14 +115,19 @@ describe('FileStore: what operators keep in live/<name>/', () => {
     if (isRoot) await chown(file, 65534, 65534);
     const fsp = createRequire(import.meta.url)('node:fs/promises') as { link: (...args: unknown[]) => Promise<void> };
     const realLink = fsp.link;
-    fsp.link = () => Promise.reject(Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' }));
-    syncBuiltinESMExports();
-    try {
-      await store.save(newCert(NAME), pems('2'));
-    } finally {
-      fsp.link = realLink;
+    // The lease is taken before links fail (its lock file is made with one).
+    await withCertLease(store, NAME, async (guard) => {
+      // Only live/: the update lock save() takes links in .locks/.
+      fsp.link = (...args: unknown[]) =>
+        String(args[1]).includes('/live/') ? Promise.reject(Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' })) : realLink(...args);
       syncBuiltinESMExports();
-    }
+      try {
+        await store.save(newCert(NAME), pems('2'), guard);
+      } finally {
+        fsp.link = realLink;
+        syncBuiltinESMExports();
+      }
+    });
     const copied = await stat(file);
     assert.equal(await readFile(file, 'utf8'), 'combined');
     assert.equal(copied.mode & 0o7777, 0o640);

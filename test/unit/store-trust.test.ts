@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { openStore } from '../../src/store/index.js';
 import { openFileStore, PEM_KINDS, UntrustedFileError } from '../../src/store/fs/index.js';
 import { configDirs } from './config-dirs.js';
-import { newCert, pems } from '../harness/store-fixtures.js';
+import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store-trust');
 const ME = process.getuid?.() ?? 0;
@@ -29,7 +29,7 @@ describe('FileStore with a trusted owner: renewal files', () => {
   test('group- or other-writable renewal files are left out with a reason naming the file and the fix', async () => {
     const dir = freshDir();
     const plain = await openFileStore(dir);
-    for (const name of ['ok.example', 'group.example', 'others.example']) await plain.save(newCert(name, { hooks: { deploy: 'touch /tmp/x' } }), pems(name));
+    for (const name of ['ok.example', 'group.example', 'others.example']) await saveLeased(plain, newCert(name, { hooks: { deploy: 'touch /tmp/x' } }), pems(name));
     const renewal = (name: string) => path.join(path.resolve(dir), 'renewal', `${name}.json`);
     await chmod(renewal('group.example'), 0o664);
     await chmod(renewal('others.example'), 0o646);
@@ -52,7 +52,7 @@ describe('FileStore with a trusted owner: renewal files', () => {
   test('a renewal file of another user is left out; fixed, it is used again', async () => {
     const dir = freshDir();
     const plain = await openFileStore(dir);
-    await plain.save(newCert('theirs.example', { hooks: { pre: 'touch /tmp/x' } }), pems('1'));
+    await saveLeased(plain, newCert('theirs.example', { hooks: { pre: 'touch /tmp/x' } }), pems('1'));
     const file = path.join(path.resolve(dir), 'renewal', 'theirs.example.json');
     const trusted = await ownedByAnother(file);
 
@@ -70,11 +70,11 @@ describe('FileStore with a trusted owner: renewal files', () => {
   test('a save replaces a renewal file it does not trust with one of its own (mode 0644)', async () => {
     const dir = freshDir();
     const plain = await openFileStore(dir);
-    await plain.save(newCert('s.example', { hooks: { deploy: 'touch /tmp/x' } }), pems('1'));
+    await saveLeased(plain, newCert('s.example', { hooks: { deploy: 'touch /tmp/x' } }), pems('1'));
     const file = path.join(dir, 'renewal', 's.example.json');
     await chmod(file, 0o666);
     const strict = await openFileStore(dir, { trustedOwner: ME });
-    const saved = await strict.save(newCert('s.example'), pems('2'));
+    const saved = await saveLeased(strict, newCert('s.example'), pems('2'));
     assert.equal(saved.version, 2);
     assert.equal((await stat(file)).mode & 0o777, 0o644);
     assert.deepEqual((await strict.list()).map((m) => [m.name, m.version, m.hooks]), [['s.example', 2, undefined]]);
@@ -82,12 +82,12 @@ describe('FileStore with a trusted owner: renewal files', () => {
 
   test('openStore({ strict: true }) trusts root only', async () => {
     const dir = freshDir();
-    await (await openFileStore(dir)).save(newCert('r.example'), pems('1'));
+    await saveLeased(await openFileStore(dir), newCert('r.example'), pems('1'));
     const store = await openStore(dir, { strict: true });
     const listed = await store.list();
     // Root's files pass; any other user's do not (that is every file when this runs as another user).
     assert.equal(listed.length, ME === 0 ? 1 : 0);
-    assert.equal(store.problems().length, ME === 0 ? 0 : 1);
+    assert.equal(store.problemDetails().length, ME === 0 ? 0 : 1);
   });
 });
 
@@ -95,7 +95,7 @@ describe('FileStore with a trusted owner: journals', () => {
   /** Version 1 live, version 2 archived whole, and a journal that would finish the switch to it with hooks. */
   async function interruptedSwitch(dir: string): Promise<string> {
     const store = await openFileStore(dir);
-    await store.save(newCert('j.example'), pems('1'));
+    await saveLeased(store, newCert('j.example'), pems('1'));
     for (const kind of PEM_KINDS) await writeFile(path.join(dir, 'archive', 'j.example', `${kind}2.pem`), pems('2')[kind]);
     const journal = path.join(path.resolve(dir), '.pending', 'j.example');
     const meta = { ...newCert('j.example', { serial: 'ff02', hooks: { pre: 'touch /tmp/pwned' } }), version: 2 };

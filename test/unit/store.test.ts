@@ -5,6 +5,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rmdir, stat, symlink, unlink
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
+import { readCertificateInfo } from '../../src/crypto/certificate.js';
 import { CertmanError, ExitCode, UsageError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { makeDirs, TEMP_PREFIX, writeFileAtomic } from '../../src/store/fs/atomic.js';
@@ -13,7 +14,7 @@ import { CorruptFileError, FileStore, openFileStore, PEM_KINDS, serverKey, type 
 import type { StoredAccount } from '../../src/store/types.js';
 import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
 import { configDirs } from './config-dirs.js';
-import { newCert, pems } from '../harness/store-fixtures.js';
+import { deleteLeased, newCert, pems, saveLeased } from '../harness/store-fixtures.js';
 
 const freshDir = configDirs('store');
 
@@ -88,10 +89,10 @@ describe('FileStore: save and versions', () => {
   test('save v1 then v2: relative links to v2, v1 kept in archive, contents and metadata match', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    const v1 = await store.save(newCert('example.com'), pems('one'));
+    const v1 = await saveLeased(store, newCert('example.com'), pems('one'));
     assert.equal(v1.version, 1);
     // The caller's version is ignored: numbers come from the archive.
-    const v2 = await store.save({ ...newCert('example.com', { serial: 'ff01' }), version: 99 } as NewCertificate, pems('two'));
+    const v2 = await saveLeased(store, { ...newCert('example.com', { serial: 'ff01' }), version: 99 } as NewCertificate, pems('two'));
     assert.equal(v2.version, 2);
     assert.equal(v2.serial, 'ff01');
 
@@ -111,23 +112,23 @@ describe('FileStore: save and versions', () => {
     assert.equal(json.format, 1);
     assert.equal(json.version, 2);
     assert.equal('format' in ((await store.get('example.com')) ?? {}), false);
-    assert.equal(store.location('example.com'), path.join(path.resolve(dir), 'live', 'example.com'));
+    assert.equal(store.liveDir('example.com'), path.join(path.resolve(dir), 'live', 'example.com'));
     assert.deepEqual(await readdir(path.join(dir, '.pending')), []);
   });
 
   test('a number is never reused, even after an incomplete version', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('a.example'), pems('1'));
+    await saveLeased(store, newCert('a.example'), pems('1'));
     await writeArchive(dir, 'a.example', 2, pems('2'), ['cert']); // leftover of a crash before the journal
-    const saved = await store.save(newCert('a.example'), pems('3'));
+    const saved = await saveLeased(store, newCert('a.example'), pems('3'));
     assert.equal(saved.version, 3);
     assert.deepEqual(await store.readFiles('a.example'), pems('3'));
   });
 
   test('concurrent saves of one name get distinct versions', async () => {
     const store = await openFileStore(freshDir());
-    const results = await Promise.all([1, 2, 3, 4].map((i) => store.save(newCert('c.example'), pems(String(i)))));
+    const results = await Promise.all([1, 2, 3, 4].map((i) => saveLeased(store, newCert('c.example'), pems(String(i)))));
     assert.deepEqual(results.map((r) => r.version).sort(), [1, 2, 3, 4]);
     assert.equal((await store.get('c.example'))?.version, 4);
   });
@@ -135,13 +136,15 @@ describe('FileStore: save and versions', () => {
   test('updateMeta rewrites metadata only and refuses a stale version', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('u.example'), pems('1'));
-    const v2 = await store.save(newCert('u.example'), pems('2'));
-    await store.updateMeta({ ...v2, revoked: { at: '2025-02-01T00:00:00.000Z', reason: 'keyCompromise' } });
-    assert.deepEqual((await store.get('u.example'))?.revoked, { at: '2025-02-01T00:00:00.000Z', reason: 'keyCompromise' });
+    await saveLeased(store, newCert('u.example'), pems('1'));
+    const v2 = await saveLeased(store, newCert('u.example'), pems('2'));
+    const revoked = { at: '2025-02-01T00:00:00.000Z', reason: 'keyCompromise' };
+    const updated = await store.updateMeta('u.example', (current) => ({ ...current, revoked }));
+    assert.equal(updated.version, v2.version);
+    assert.deepEqual((await store.get('u.example'))?.revoked, revoked);
     assert.deepEqual(await linkTargets(dir, 'u.example'), targetsFor('u.example', 2));
-    await assert.rejects(store.updateMeta({ ...v2, version: 1 }), CertmanError);
-    await assert.rejects(store.updateMeta({ ...v2, name: 'missing.example' }), /no certificate named/);
+    await assert.rejects(store.updateMeta('u.example', (current) => ({ ...current, version: 1 })), CertmanError);
+    await assert.rejects(store.updateMeta('missing.example', (current) => current), /no certificate named/);
   });
 });
 
@@ -149,13 +152,13 @@ describe('FileStore: live/ slots', () => {
   test('live/<name> links to a slot beside it; each save builds the other slot and switches with one rename', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('s.example'), pems('1'));
+    await saveLeased(store, newCert('s.example'), pems('1'));
     assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.a');
-    await store.save(newCert('s.example'), pems('2'));
+    await saveLeased(store, newCert('s.example'), pems('2'));
     assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.b');
     // The previous version stays whole in the other slot until the next switch.
     assert.equal(await readlink(path.join(dir, 'live', '.s.example.a', 'cert.pem')), '../../archive/s.example/cert1.pem');
-    await store.save(newCert('s.example'), pems('3'));
+    await saveLeased(store, newCert('s.example'), pems('3'));
     assert.equal(await readlink(path.join(dir, 'live', 's.example')), '.s.example.a');
     assert.deepEqual(await linkTargets(dir, 's.example'), targetsFor('s.example', 3));
     assert.deepEqual((await readdir(path.join(dir, 'live'))).sort(), ['.s.example.a', '.s.example.b', 's.example']);
@@ -165,7 +168,7 @@ describe('FileStore: live/ slots', () => {
   test('a real live/<name> folder (certman before slots, a certbot copy) becomes a slot at the next save', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('old.example'), pems('1'));
+    await saveLeased(store, newCert('old.example'), pems('1'));
     // The layout as older versions wrote it: live/<name> a folder of links.
     const live = path.join(dir, 'live', 'old.example');
     await unlink(live);
@@ -174,7 +177,7 @@ describe('FileStore: live/ slots', () => {
     await writeFile(path.join(live, 'README'), 'old');
     assert.deepEqual(await store.readFiles('old.example'), pems('1'));
 
-    await store.save(newCert('old.example'), pems('2'));
+    await saveLeased(store, newCert('old.example'), pems('2'));
     assert.equal(await readlink(live), '.old.example.a');
     assert.deepEqual(await store.readFiles('old.example'), pems('2'));
     assert.equal(await readFile(path.join(dir, 'live', '.old.example.b', 'README'), 'utf8'), 'old');
@@ -185,12 +188,12 @@ describe('FileStore: failed writes', () => {
   test('a save that cannot write its journal takes its archive version back, names the path, leaves live/ as it was', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('w.example'), pems('1'));
+    await saveLeased(store, newCert('w.example'), pems('1'));
     const liveBefore = await linkTargets(dir, 'w.example');
     // The journal cannot be written: a file stands where its folder goes.
     await rmdir(path.join(dir, '.pending'));
     await writeFile(path.join(dir, '.pending'), 'in the way');
-    await assert.rejects(store.save(newCert('w.example'), pems('2')), (err: unknown) => {
+    await assert.rejects(saveLeased(store, newCert('w.example'), pems('2')), (err: unknown) => {
       assert.ok(err instanceof CertmanError);
       assert.ok(err.message.includes(path.join(path.resolve(dir), '.pending')), err.message);
       return true;
@@ -200,10 +203,10 @@ describe('FileStore: failed writes', () => {
     assert.equal((await store.get('w.example'))?.version, 1);
   });
 
-  test('temp files of a writer that died are removed by the next write in their folder; others are kept', async () => {
+  test('temp files of a writer that died are removed by the next writable opening, never by a listing; others are kept', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('t.example'), pems('1'));
+    await saveLeased(store, newCert('t.example'), pems('1'));
     const dead = await deadPid();
     const tag = hostTag();
     const leftover = (name: string, pid: number) => `${TEMP_PREFIX}${name}-${tag}-${pid}-0123456789ab`;
@@ -211,11 +214,13 @@ describe('FileStore: failed writes', () => {
     await writeFile(path.join(renewal, leftover('t.example.json', dead)), 'left by a killed run');
     await writeFile(path.join(renewal, leftover('t.example.json', process.pid)), 'a write in progress');
     await writeFile(path.join(renewal, `${TEMP_PREFIX}t.example.json-1a2b3c4d5e6f`), 'old format, recent');
+    const temps = async () => (await readdir(renewal)).filter((e) => e.startsWith(TEMP_PREFIX)).sort();
+    const all = await temps();
     await store.list();
-    assert.deepEqual((await readdir(renewal)).filter((e) => e.startsWith(TEMP_PREFIX)).sort(), [
-      `${TEMP_PREFIX}t.example.json-1a2b3c4d5e6f`,
-      leftover('t.example.json', process.pid),
-    ]);
+    await openFileStore(dir, { readOnly: true });
+    assert.deepEqual(await temps(), all, 'reads never write');
+    await openFileStore(dir);
+    assert.deepEqual(await temps(), [`${TEMP_PREFIX}t.example.json-1a2b3c4d5e6f`, leftover('t.example.json', process.pid)]);
   });
 });
 
@@ -226,8 +231,8 @@ describe('FileStore: modes', () => {
       try {
         const dir = freshDir();
         const store = await openFileStore(dir);
-        await store.save(newCert('m.example'), pems('1'));
-        await store.save(newCert('m.example'), pems('2'));
+        await saveLeased(store, newCert('m.example'), pems('1'));
+        await saveLeased(store, newCert('m.example'), pems('2'));
         await store.saveAccount({
           server: 'https://acme-v02.api.letsencrypt.org/directory',
           url: 'https://acme-v02.api.letsencrypt.org/acme/acct/9',
@@ -284,7 +289,7 @@ describe('writeFileAtomic', () => {
   test('a whole store leaves no temp files behind', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    for (let i = 0; i < 3; i++) await store.save(newCert('t.example'), pems(String(i)));
+    for (let i = 0; i < 3; i++) await saveLeased(store, newCert('t.example'), pems(String(i)));
     await store.saveAccount({ server: 'https://ca.test/dir', url: 'https://ca.test/acct/1', keyPem: 'k', createdAt: 'now' });
     const leftovers = (await walk(dir)).filter((p) => path.basename(p).startsWith(TEMP_PREFIX));
     assert.deepEqual(leftovers, []);
@@ -316,7 +321,7 @@ describe('FileStore: recovery on open', () => {
   test('an interrupted switch to a complete version is finished', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('r.example'), pems('1'));
+    await saveLeased(store, newCert('r.example'), pems('1'));
     // Crash after the archive and the journal were written, with one link already switched.
     await writeArchive(dir, 'r.example', 2, pems('2'));
     await writeJournal(dir, 'r.example', { version: 2 });
@@ -336,7 +341,7 @@ describe('FileStore: recovery on open', () => {
   test('the metadata recorded in the journal is restored with the switch', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('j.example'), pems('1'));
+    await saveLeased(store, newCert('j.example'), pems('1'));
     await writeArchive(dir, 'j.example', 2, pems('2'));
     const meta2 = { ...newCert('j.example', { serial: 'beef', notAfter: '2025-07-01T00:00:00.000Z' }), version: 2 };
     await writeJournal(dir, 'j.example', { version: 2, meta: meta2 }); // crash before renewal/ was written
@@ -346,32 +351,49 @@ describe('FileStore: recovery on open', () => {
     assert.deepEqual(await linkTargets(dir, 'j.example'), targetsFor('j.example', 2));
   });
 
-  test('without journal metadata, serial and dates come from the new certificate', { skip: !hasOpenssl() }, async () => {
+  // 0x80ABCDEF is DER-encoded with a leading zero byte; 0xABCDE's first byte is 0x0A, which Node's parser
+  // prints as "0ABCDE": recovery once stored that form, and revoke by serial ("abcde") then missed.
+  for (const [setSerial, expected] of [['0x80ABCDEF', '80abcdef'], ['0xABCDE', 'abcde']] as const) {
+    test(`without journal metadata, serial (${setSerial}, as "${expected}") and dates come from the new certificate`, { skip: !hasOpenssl() }, async () => {
+      const dir = freshDir();
+      const store = await openFileStore(dir);
+      await saveLeased(store, newCert('x.example'), pems('1'));
+      const keyFile = path.join(dir, 'k.pem');
+      const certFile = path.join(dir, 'c.pem');
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
+        '-out', certFile, '-days', '30', '-subj', '/CN=x.example', '-set_serial', setSerial,
+      ], { stdio: 'ignore' });
+      const cert = await readFile(certFile, 'utf8');
+      await writeArchive(dir, 'x.example', 2, { ...pems('2'), cert, fullchain: cert, privkey: await readFile(keyFile, 'utf8') });
+      await writeJournal(dir, 'x.example', { version: 2 });
+
+      const meta = await (await openFileStore(dir)).get('x.example');
+      const x509 = new X509Certificate(cert);
+      assert.equal(meta?.version, 2);
+      assert.equal(meta?.serial, expected);
+      assert.equal(meta?.serial, readCertificateInfo(cert).serial, 'the one normalization');
+      assert.equal((JSON.parse(await readFile(path.join(dir, 'renewal', 'x.example.json'), 'utf8')) as { serial: string }).serial, expected);
+      assert.equal(meta?.notAfter, new Date(x509.validTo).toISOString());
+      assert.equal(meta?.notBefore, new Date(x509.validFrom).toISOString());
+    });
+  }
+
+  test('a serial stored with a leading zero by an older certman reads in the one form', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('x.example'), pems('1'));
-    const keyFile = path.join(dir, 'k.pem');
-    const certFile = path.join(dir, 'c.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
-      '-out', certFile, '-days', '30', '-subj', '/CN=x.example', '-set_serial', '0xABCDEF',
-    ], { stdio: 'ignore' });
-    const cert = await readFile(certFile, 'utf8');
-    await writeArchive(dir, 'x.example', 2, { ...pems('2'), cert, fullchain: cert, privkey: await readFile(keyFile, 'utf8') });
-    await writeJournal(dir, 'x.example', { version: 2 });
-
-    const meta = await (await openFileStore(dir)).get('x.example');
-    const x509 = new X509Certificate(cert);
-    assert.equal(meta?.version, 2);
-    assert.equal(meta?.serial, 'abcdef');
-    assert.equal(meta?.notAfter, new Date(x509.validTo).toISOString());
-    assert.equal(meta?.notBefore, new Date(x509.validFrom).toISOString());
+    await saveLeased(store, newCert('z.example'), pems('1'));
+    const file = path.join(dir, 'renewal', 'z.example.json');
+    const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...json, serial: '0ABC' }));
+    assert.equal((await store.get('z.example'))?.serial, 'abc');
+    assert.deepEqual((await store.list()).map((m) => m.serial), ['abc']);
   });
 
   test('a crash before the archive was complete stays on the previous version', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    const v1 = await store.save(newCert('p.example'), pems('1'));
+    const v1 = await saveLeased(store, newCert('p.example'), pems('1'));
     // Journal names version 2 but privkey2.pem never made it; one link was already pointed at cert2.
     await writeArchive(dir, 'p.example', 2, pems('2'), ['cert', 'chain', 'fullchain']);
     await writeJournal(dir, 'p.example', { version: 2 });
@@ -384,7 +406,7 @@ describe('FileStore: recovery on open', () => {
     assert.deepEqual(await reopened.get('p.example'), v1);
     assert.deepEqual(await readdir(path.join(dir, '.pending')), []);
     assert.deepEqual(reopened.repairs(), [{ name: 'p.example', outcome: 'rolled-back', version: 1 }]);
-    assert.equal((await reopened.save(newCert('p.example'), pems('3'))).version, 3);
+    assert.equal((await saveLeased(reopened, newCert('p.example'), pems('3'))).version, 3);
   });
 
   test('a crash during the very first save leaves nothing linked', async () => {
@@ -403,8 +425,8 @@ describe('FileStore: list, get, delete', () => {
   test('list skips a corrupt json and reports it', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('b.example'), pems('b'));
-    await store.save(newCert('a.example'), pems('a'));
+    await saveLeased(store, newCert('b.example'), pems('b'));
+    await saveLeased(store, newCert('a.example'), pems('a'));
     await writeFile(path.join(dir, 'renewal', 'c.example.json'), '{ not json');
     await writeFile(path.join(dir, 'renewal', 'd.example.json'), JSON.stringify({ format: 1, name: 'other' }));
     await writeFile(path.join(dir, 'renewal', 'notes.txt'), 'ignored');
@@ -419,15 +441,61 @@ describe('FileStore: list, get, delete', () => {
     await assert.rejects(store.get('c.example'), CorruptFileError);
   });
 
+  test('a lineage whose live certificate is missing is reported with the reason, not listed, and nothing is written', async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await saveLeased(store, newCert('ok.example'), pems('1'));
+    await saveLeased(store, newCert('gone.example'), pems('1'));
+    await saveLeased(store, newCert('dangling.example'), pems('1'));
+    await unlink(path.join(dir, 'live', 'gone.example'));
+    await unlink(path.join(dir, 'archive', 'dangling.example', 'cert1.pem'));
+    const before = await walk(dir);
+    assert.deepEqual((await store.list()).map((m) => m.name), ['ok.example']);
+    assert.deepEqual(
+      store.problemDetails().map((p) => [p.name, p.file, p.reason]),
+      [
+        ['dangling.example', path.join(path.resolve(dir), 'live', 'dangling.example', 'cert.pem'), 'the live certificate is missing'],
+        ['gone.example', path.join(path.resolve(dir), 'live', 'gone.example', 'cert.pem'), 'the live certificate is missing'],
+      ],
+    );
+    assert.match(store.problemDetails()[0]?.error.message ?? '', /dangling\.example.*missing/);
+    assert.deepEqual(await walk(dir), before);
+    // get() still answers (delete and revoke need the metadata of a damaged lineage).
+    assert.equal((await store.get('gone.example'))?.name, 'gone.example');
+  });
+
+  test('a certificate replaced by hand: listing corrects it in memory only; the next write of the lineage stores it', { skip: !hasOpenssl() }, async () => {
+    const dir = freshDir();
+    const store = await openFileStore(dir);
+    await saveLeased(store, newCert('h.example'), pems('1'));
+    const file = path.join(dir, 'renewal', 'h.example.json');
+    const stored = await readFile(file, 'utf8');
+    const certFile = path.join(dir, 'archive', 'h.example', 'cert1.pem');
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null',
+      '-out', certFile, '-days', '30', '-subj', '/CN=h.example', '-set_serial', '0x0123',
+    ], { stdio: 'ignore' });
+    const before = await walk(dir);
+    const [listed] = await store.list();
+    assert.equal(listed?.serial, '123');
+    assert.equal((await store.get('h.example'))?.serial, '123');
+    assert.equal(await readFile(file, 'utf8'), stored, 'reads never write');
+    assert.deepEqual(await walk(dir), before);
+    await store.updateMeta('h.example', (current) => ({ ...current, hooks: { deploy: 'true' } }));
+    assert.equal((JSON.parse(await readFile(file, 'utf8')) as { serial: string }).serial, '123');
+  });
+
   test('list reads many certificates', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('seed.example'), pems('s'));
+    await saveLeased(store, newCert('seed.example'), pems('s'));
     const names = Array.from({ length: 2000 }, (_, i) => `host${String(i).padStart(4, '0')}.example`);
     await Promise.all(
-      names.map((name) =>
-        writeFile(path.join(dir, 'renewal', `${name}.json`), JSON.stringify({ format: 1, ...newCert(name), version: 1 })),
-      ),
+      names.map(async (name) => {
+        await writeFile(path.join(dir, 'renewal', `${name}.json`), JSON.stringify({ format: 1, ...newCert(name), version: 1 }));
+        // Each with a live certificate (the seed's), or it would be listed as damaged.
+        await symlink('.seed.example.a', path.join(dir, 'live', name));
+      }),
     );
     const metas = await store.list();
     assert.equal(metas.length, 2001);
@@ -437,7 +505,7 @@ describe('FileStore: list, get, delete', () => {
   test('list on an empty store', async () => {
     const store = await openStore(freshDir());
     assert.deepEqual(await store.list(), []);
-    assert.deepEqual(store.problems(), []);
+    assert.deepEqual(store.problemDetails(), []);
     assert.equal(await store.get('nothing.example'), undefined);
     await assert.rejects(store.readFiles('nothing.example'), CertmanError);
   });
@@ -445,12 +513,12 @@ describe('FileStore: list, get, delete', () => {
   test('delete removes live, archive, renewal and journal', async () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
-    await store.save(newCert('d.example'), pems('1'));
-    await store.save(newCert('d.example'), pems('2'));
-    await store.save(newCert('keep.example'), pems('k'));
+    await saveLeased(store, newCert('d.example'), pems('1'));
+    await saveLeased(store, newCert('d.example'), pems('2'));
+    await saveLeased(store, newCert('keep.example'), pems('k'));
     await writeJournal(dir, 'd.example', { version: 3 });
 
-    await store.delete('d.example');
+    await deleteLeased(store, 'd.example');
     assert.equal(await store.get('d.example'), undefined);
     assert.deepEqual((await readdir(path.join(dir, 'live'))).sort(), ['.keep.example.a', 'keep.example'], 'the link and both slots');
     for (const p of ['live/d.example', 'archive/d.example', 'renewal/d.example.json', '.pending/d.example']) {
@@ -460,7 +528,7 @@ describe('FileStore: list, get, delete', () => {
       (await store.list()).map((m) => m.name),
       ['keep.example'],
     );
-    await store.delete('d.example'); // already gone: fine
+    await deleteLeased(store, 'd.example'); // already gone: fine
   });
 });
 
@@ -469,12 +537,12 @@ describe('FileStore: names', () => {
     const dir = freshDir();
     const store = await openFileStore(dir);
     for (const name of ['..', '.', '../etc', 'a/b', 'a/../b', 'x..y', '', '.hidden', '-flag', 'a b', 'a'.repeat(251)]) {
-      await assert.rejects(store.save(newCert(name), pems('x')), UsageError, JSON.stringify(name));
+      await assert.rejects(saveLeased(store, newCert(name), pems('x')), UsageError, JSON.stringify(name));
       await assert.rejects(store.get(name), UsageError);
-      await assert.rejects(store.delete(name), UsageError);
-      assert.throws(() => store.location(name), UsageError);
+      await assert.rejects(deleteLeased(store, name), UsageError);
+      assert.throws(() => store.liveDir(name), UsageError);
     }
-    await assert.rejects(store.save(newCert('../x'), pems('x')), (err: unknown) => {
+    await assert.rejects(saveLeased(store, newCert('../x'), pems('x')), (err: unknown) => {
       assert.ok(err instanceof UsageError);
       assert.equal(err.exitCode, ExitCode.USAGE);
       return true;
@@ -486,7 +554,7 @@ describe('FileStore: names', () => {
   test('wildcard-style and long names are accepted', async () => {
     const store = await openFileStore(freshDir());
     for (const name of ['*.example.com', 'a'.repeat(250), 'xn--bcher-kva.example', 'my_cert-2']) {
-      assert.equal((await store.save(newCert(name), pems(name))).version, 1);
+      assert.equal((await saveLeased(store, newCert(name), pems(name))).version, 1);
     }
   });
 });

@@ -62,12 +62,13 @@ class FileLease implements Lease {
 
 /** Takes the lease on `target` (see lock.ts for how held, dead and expired holders are told apart). */
 export async function takeFileLease(configDir: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
-  return new FileLease(await acquireFileLock(configDir, targetLockId(target), options), describe(target));
+  const what = describe(target);
+  return new FileLease(await acquireFileLock(configDir, targetLockId(target), options, what), what);
 }
 
 /** Runs `work` holding the short lock `id` (waiting for another run's), so a read-modify-write loses nothing. */
 export async function withUpdateLock<T>(configDir: string, id: string, work: () => Promise<T>): Promise<T> {
-  const lock = await acquireFileLock(configDir, id, { wait: true, timeoutMs: UPDATE_WAIT_MS });
+  const lock = await acquireFileLock(configDir, id, { wait: true, timeoutMs: UPDATE_WAIT_MS }, `the update lock ${id}`);
   try {
     return await work();
   } finally {

@@ -171,9 +171,14 @@ function sameFile(a: Observed, b: Observed): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.text === b.text;
 }
 
+/**
+ * Whether a lock may be taken over. On this host: its process is gone, or it stopped extending its lease
+ * (a stalled run loses it as it would on another host; locks written before leases have no expiry here).
+ * Of another host: its lease ran out.
+ */
 function isStale(seen: Observed, now: number): boolean {
   if (seen.holder === undefined) return now - seen.mtimeMs >= CORRUPT_LOCK_STALE_MS;
-  if (onThisHost(seen.holder)) return !holderAlive(seen.holder);
+  if (onThisHost(seen.holder)) return !holderAlive(seen.holder) || (seen.holder.expiresAt !== undefined && now >= Date.parse(seen.holder.expiresAt));
   return now >= leaseEnd(seen.holder, seen.mtimeMs);
 }
 
@@ -265,15 +270,15 @@ async function tryAcquire(file: string, holder: () => LockHolder): Promise<{ acq
   return { busy: last };
 }
 
-function describeHolder(configDir: string, file: string, seen: Observed | undefined): string {
+/** Who holds `what` (pid, host, since and until when), for the LockedError of a run that wanted it. */
+function describeHolder(what: string, file: string, seen: Observed | undefined): string {
   const holder = seen?.holder;
-  if (holder === undefined) return `another certman run holds the lock on ${configDir} (lock file ${file} is being written or removed)`;
-  if (onThisHost(holder)) return `another certman run (pid ${holder.pid}, started ${holder.startedAt}) holds the lock on ${configDir}`;
-  const until = new Date(leaseEnd(holder, seen?.mtimeMs ?? 0)).toISOString();
-  return (
-    `another certman run (pid ${holder.pid} on host ${holder.hostname}, started ${holder.startedAt}) holds the lock on ${configDir}` +
-    ` until ${until}, unless that run extends its lease`
-  );
+  if (holder === undefined) return `another certman run holds ${what} (lock file ${file} is being written or removed)`;
+  const where = onThisHost(holder) ? 'this host' : `host ${holder.hostname}`;
+  const held = `another certman run (pid ${holder.pid} on ${where}, started ${holder.startedAt}) holds ${what}`;
+  // On this host a lock written before leases is held as long as its process runs.
+  if (onThisHost(holder) && holder.expiresAt === undefined) return held;
+  return `${held} until ${new Date(leaseEnd(holder, seen?.mtimeMs ?? 0)).toISOString()}, unless that run extends its lease`;
 }
 
 function formatDuration(ms: number): string {
@@ -307,6 +312,8 @@ export class FileLock {
     readonly file: string,
     holder: LockHolder,
     readonly leaseMs: number,
+    /** What the lease is on, for messages. */
+    private readonly what: string,
   ) {
     this.current = holder;
     this.timer = setInterval(() => void this.extend().catch(() => undefined), Math.max(1, leaseMs / 4));
@@ -361,6 +368,11 @@ export class FileLock {
   private async extendOnce(): Promise<ExtendOutcome> {
     if (this.released) return 'released';
     if (this.lostLease) return 'lost';
+    if (this.expired()) {
+      // Stalled for a whole lease: another run may hold it already, so it is not taken back.
+      this.stop(true);
+      return 'lost';
+    }
     const next: LockHolder = { ...this.current, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
     // The break file is written with the extended record: renaming it over the lock file replaces the
     // lock and gives up the break file in one step.
@@ -381,18 +393,17 @@ export class FileLock {
     }
   }
 
+  private expired(): boolean {
+    return this.current.expiresAt !== undefined && Date.now() >= Date.parse(this.current.expiresAt);
+  }
+
   private stop(lost: boolean): void {
     clearInterval(this.timer);
     held.delete(this);
     if (lost && !this.lostLease) {
       this.lostLease = true;
-      this.lostController.abort(new LeaseLostError(this.description));
+      this.lostController.abort(new LeaseLostError(this.what));
     }
-  }
-
-  /** What the lease is on, for messages: the lock file's name without its folder and suffix. */
-  private get description(): string {
-    return path.basename(this.file, '.lock');
   }
 
   /**
@@ -463,7 +474,7 @@ export class FileLock {
  * host): throws {@link LockedError} at once, or with `wait` polls every 100–250 ms until it is free or
  * `timeoutMs` has passed.
  */
-export async function acquireFileLock(configDir: string, name: string, options: LeaseOptions): Promise<FileLock> {
+export async function acquireFileLock(configDir: string, name: string, options: LeaseOptions, what = `the lock ${name} of ${configDir}`): Promise<FileLock> {
   if (!isValidName(name)) throw new CertmanError(`invalid lock name ${JSON.stringify(name)}`);
   const dir = path.join(configDir, LOCKS_DIR);
   const file = lockFilePath(configDir, name);
@@ -500,7 +511,7 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       throw lockError(`cannot take the lock ${file}`, err);
     }
     if ('acquired' in outcome) {
-      const lock = new FileLock(file, outcome.acquired, leaseMs);
+      const lock = new FileLock(file, outcome.acquired, leaseMs, what);
       held.add(lock);
       if (!exitHandlerInstalled) {
         exitHandlerInstalled = true;
@@ -508,11 +519,11 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       }
       return lock;
     }
-    const reason = describeHolder(configDir, file, outcome.busy);
+    const reason = describeHolder(what, file, outcome.busy);
     if (!options.wait) throw new LockedError(reason);
     const waited = Date.now() - begin;
     if (waited >= timeoutMs) {
-      throw new LockedError(`gave up after waiting ${formatDuration(waited)} for the lock: ${reason}`, 'try again later');
+      throw new LockedError(`gave up after waiting ${formatDuration(waited)} for ${what}: ${reason}`, 'try again later');
     }
     const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
     await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)), undefined, options.signal === undefined ? {} : { signal: options.signal });

@@ -2,6 +2,7 @@
  * (De)serialisation of renewal/<name>.json, the journal entries and accounts/…/account.json,
  * with enough validation that a damaged file is reported instead of crashing a caller later.
  */
+import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { StoreProblem } from '../types.js';
@@ -77,7 +78,16 @@ export interface FileStamp {
 }
 
 export function serializeMeta(meta: CertificateMeta, certStamp?: FileStamp): string {
-  return `${JSON.stringify({ format: META_FORMAT, ...meta, ...(certStamp === undefined ? {} : { certStamp }) }, null, 2)}\n`;
+  return `${JSON.stringify({ format: META_FORMAT, ...withNormalSerial(meta), ...(certStamp === undefined ? {} : { certStamp }) }, null, 2)}\n`;
+}
+
+/**
+ * `meta` with its serial in the one form certman compares serials in (normalizeSerial): files written by
+ * older versions' crash recovery hold "0abc" where the certificate says "abc".
+ */
+export function withNormalSerial<T extends { serial: string }>(meta: T): T {
+  const serial = normalizeSerial(meta.serial);
+  return serial === meta.serial ? meta : { ...meta, serial };
 }
 
 /** Parses the text of renewal/<name>.json (`file` is only used in messages). */
@@ -99,7 +109,7 @@ export function parseMetaFile(text: string, name: string, file: string): { meta:
   const problem = metaProblem(meta, name);
   if (problem !== undefined) throw new CorruptFileError(file, problem);
   const stamp = isRecord(certStamp) && [certStamp.ino, certStamp.size, certStamp.mtimeMs].every((v) => typeof v === 'number') ? (certStamp as unknown as FileStamp) : undefined;
-  return { meta: meta as unknown as CertificateMeta, ...(stamp === undefined ? {} : { certStamp: stamp }) };
+  return { meta: withNormalSerial(meta as unknown as CertificateMeta), ...(stamp === undefined ? {} : { certStamp: stamp }) };
 }
 
 export function sameStamp(a: FileStamp, b: FileStamp): boolean {
@@ -127,7 +137,7 @@ export function parseJournal(text: string, name: string): JournalEntry | undefin
   if (!isRecord(data) || !isVersion(data.version)) return undefined;
   const entry: JournalEntry = { version: data.version };
   if (isRecord(data.meta) && data.meta.version === data.version && metaProblem(data.meta, name) === undefined) {
-    entry.meta = data.meta as unknown as CertificateMeta;
+    entry.meta = withNormalSerial(data.meta as unknown as CertificateMeta);
   }
   return entry;
 }

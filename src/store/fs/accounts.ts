@@ -1,0 +1,67 @@
+/**
+ * ACME accounts of the filesystem store: accounts/<server-key>/{account.json,private_key.pem}, one per
+ * ACME directory, in folders of mode 0700.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { CertmanError } from '../../errors.js';
+import type { StoredAccount } from '../types.js';
+import { ensureDir, errorCode, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
+import { DIR_SECRET, FILE_PUBLIC, FILE_SECRET, ioError, type FsLayout } from './layout.js';
+import { parseAccount, serializeAccount } from './meta.js';
+import { parseServerUrl, serverKey } from './names.js';
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    return parseServerUrl(a).href === parseServerUrl(b).href;
+  } catch {
+    return false;
+  }
+}
+
+/** The account for an ACME directory URL, or undefined (also if only half of it was ever written). */
+export async function readAccount(layout: FsLayout, server: string): Promise<StoredAccount | undefined> {
+  const dir = layout.accountDir(server);
+  const jsonFile = path.join(dir, 'account.json');
+  try {
+    let text: string;
+    let keyPem: string;
+    try {
+      text = await readFile(jsonFile, 'utf8');
+      keyPem = await readFile(path.join(dir, 'private_key.pem'), 'utf8');
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    const data = parseAccount(text, jsonFile);
+    // Two URLs that differ only in characters the key escapes share a folder: not our account then.
+    if (!sameServer(data.server, server)) return undefined;
+    const account: StoredAccount = { server: data.server, url: data.url, keyPem, createdAt: data.createdAt };
+    if (data.email !== undefined) account.email = data.email;
+    if (data.termsAgreed !== undefined) account.termsAgreed = data.termsAgreed;
+    return account;
+  } catch (err) {
+    throw ioError(`cannot read the account in ${dir}`, err);
+  }
+}
+
+/** Writes private_key.pem (0600) then account.json, each atomically, in folders of mode 0700. */
+export async function writeAccount(layout: FsLayout, account: StoredAccount): Promise<void> {
+  const key = serverKey(account.server);
+  if (account.url.trim() === '') throw new CertmanError('cannot save account: its URL is empty');
+  if (account.keyPem.trim() === '') throw new CertmanError('cannot save account: its key is empty');
+  let dir = layout.accountsRoot;
+  try {
+    await ensureDir(dir, DIR_SECRET);
+    for (const segment of key.split('/')) {
+      dir = path.join(dir, segment);
+      await ensureDir(dir, DIR_SECRET);
+    }
+    await removeAbandonedTemps(dir, await readdir(dir));
+    await writeFileAtomic(path.join(dir, 'private_key.pem'), account.keyPem, FILE_SECRET);
+    await writeFileAtomic(path.join(dir, 'account.json'), serializeAccount(account), FILE_PUBLIC);
+  } catch (err) {
+    throw ioError(`cannot save the account in ${dir}`, err);
+  }
+}
