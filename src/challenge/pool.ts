@@ -8,6 +8,11 @@ import { CertmanError } from '../errors.js';
 export interface ResponderPoolOptions {
   /** The store's token store, which `{ kind: 'responder' }` publishes to (serve-challenge reads it). */
   tokens?: TokenStore;
+  /**
+   * Holds a port against other certman runs on this host while a standalone server of this run uses it: runs
+   * working on different certificates at once take turns on port 80 instead of failing with "in use".
+   */
+  portLock?: (port: number) => Promise<{ release(): Promise<void> }>;
 }
 
 interface Entry {
@@ -84,8 +89,27 @@ async function open(method: ChallengeMethod, options: ResponderPoolOptions): Pro
   switch (method.kind) {
     case 'webroot':
       return WebrootResponder.open(method.webroot);
-    case 'standalone':
-      return StandaloneResponder.open({ port: method.port, ...(method.address === undefined ? {} : { address: method.address }) });
+    case 'standalone': {
+      const held = await options.portLock?.(method.port);
+      try {
+        const server = await StandaloneResponder.open({ port: method.port, ...(method.address === undefined ? {} : { address: method.address }) });
+        if (held === undefined) return server;
+        return {
+          publish: (domain, token, keyAuthorization) => server.publish(domain, token, keyAuthorization),
+          unpublish: (token) => server.unpublish(token),
+          close: async () => {
+            try {
+              await server.close();
+            } finally {
+              await held.release();
+            }
+          },
+        };
+      } catch (err) {
+        await held?.release();
+        throw err;
+      }
+    }
     case 'responder': {
       if (options.tokens === undefined) {
         throw new CertmanError('the responder method needs the store\'s token store, and none was given', {

@@ -6,3 +6,17 @@ export function leaseLength(ctx: Pick<CliContext, 'settings'>): Pick<LeaseOption
   const seconds = ctx.settings.leaseSeconds;
   return seconds === undefined ? {} : { leaseMs: seconds * 1000 };
 }
+
+/** How long a standalone server waits for another certman run on this host to free its port. */
+const PORT_WAIT_MS = 10 * 60_000;
+
+/**
+ * Port locks in the config dir (node-local, whatever the store): concurrent runs on this host take turns on a
+ * standalone port. The wait ends on the run's signal.
+ */
+export function portLocks(ctx: Pick<CliContext, 'settings'>, signal: AbortSignal): (port: number) => Promise<{ release(): Promise<void> }> {
+  return async (port) => {
+    const { lockOnThisHost } = await import('../store/index.js');
+    return lockOnThisHost(ctx.settings.configDir, `port-${port}`, { wait: true, timeoutMs: PORT_WAIT_MS, signal });
+  };
+}

@@ -4,7 +4,8 @@
  */
 import { UsageError } from '../errors.js';
 import { openFileStore } from './fs/index.js';
-import type { AccountStore, CertificateStore, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
+import { acquireFileLock } from './fs/lock.js';
+import type { AccountStore, CertificateStore, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
 
 export type * from './types.js';
 export { CorruptFileError, isValidName, validateName } from './fs/index.js';
@@ -27,6 +28,14 @@ export interface OpenStoreOptions {
   strict?: boolean;
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
+}
+
+/**
+ * A lock between certman runs on this host only (a port a standalone server binds), kept in a node-local folder
+ * such as the config dir: never in a shared store, where a fleet's nodes would wait for each other's ports.
+ */
+export async function lockOnThisHost(dir: string, name: string, options: LeaseOptions): Promise<{ release(): Promise<void> }> {
+  return acquireFileLock(dir, name, options);
 }
 
 /** URL schemes of stores this certman cannot open yet. */

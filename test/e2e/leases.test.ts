@@ -89,6 +89,11 @@ describe('leases per certificate', () => {
     }
   });
 
+  it('runs side by side on one standalone port take turns on it (a port lock per host) instead of failing "in use"', async () => {
+    const { dir, names } = await suite.issued(2, 'port');
+    await renewSideBySide(dir, names);
+  });
+
   async function renewSideBySide(dir: string, names: string[]): Promise<void> {
     const marks = await tempDir('side');
     // Each run's pre-hook (run holding its certificate's lease) waits until both have started: under one lock

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
-import { withAbortReason } from '../../abort.js';
 import { ExitCode, LockedError, UsageError } from '../../errors.js';
 import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
@@ -8,7 +7,7 @@ import type { Lease, Store } from '../../store/index.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
-import { leaseLength } from '../lease.js';
+import { leaseLength, portLocks } from '../lease.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
@@ -124,7 +123,7 @@ async function leaseLineage(store: Store, name: string, wait: boolean, ctx: CliC
     if (!wait || !(err instanceof LockedError)) throw err;
     ctx.report.step(`waiting for ${name}: ${err.message}`);
   }
-  return store.lease({ certificate: name }, { wait: true, signal, ...leaseLength(ctx) }).catch(withAbortReason(signal));
+  return store.lease({ certificate: name }, { wait: true, signal, ...leaseLength(ctx) });
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
@@ -227,7 +226,7 @@ async function issueLocked(
         now: ctx.now,
         due: dueOptions(ctx.settings),
         ...(selfCheck === undefined ? {} : { selfCheck }),
-        responders: new ResponderPool({ tokens: store.tokens }),
+        responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         signal: interrupt.signal,
         beforeOrder: async () => {
           ordered = true;

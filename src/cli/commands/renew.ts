@@ -7,7 +7,7 @@ import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
-import { leaseLength } from '../lease.js';
+import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
@@ -135,7 +135,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         signal: interrupt.signal,
         random: Math.random,
         selfCheck: selfCheckFor(ctx, options),
-        responders: new ResponderPool({ tokens: store.tokens }),
+        responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
       },
     );
     for (const r of result.results) log.line(summaryLine(r));

@@ -43,6 +43,7 @@ import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle }
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { withAbortReason } from '../../abort.js';
 import { CertmanError, LeaseLostError, LockedError } from '../../errors.js';
 import type { LeaseOptions } from '../types.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
@@ -526,6 +527,9 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       throw new LockedError(`gave up after waiting ${formatDuration(waited)} for ${what}: ${reason}`, 'try again later');
     }
     const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
-    await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)), undefined, options.signal === undefined ? {} : { signal: options.signal });
+    // An aborted wait rejects with the signal's own reason, so callers recognize their run's cancellation.
+    await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)), undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(
+      withAbortReason(options.signal),
+    );
   }
 }
