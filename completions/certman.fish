@@ -230,7 +230,7 @@ complete -c certman -n '__certman_using_command issue' -s d -l domain -x -d 'a n
 complete -c certman -n '__certman_using_command issue' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
 complete -c certman -n '__certman_using_command issue' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server'
 complete -c certman -n '__certman_using_command issue' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
-complete -c certman -n '__certman_using_command issue' -l responder -d 'publish tokens to the config dir\'s token store for a running `certman serve-challenge`'
+complete -c certman -n '__certman_using_command issue' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
 complete -c certman -n '__certman_using_command issue' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
 complete -c certman -n '__certman_using_command issue' -l http-address -x -d 'standalone server address (default: all)'
 complete -c certman -n '__certman_using_command issue' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'

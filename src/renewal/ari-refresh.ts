@@ -71,6 +71,11 @@ export async function refreshAriStates(metas: CertificateMeta[], deps: AriDeps, 
     );
   }
   // Merged into what is stored now: another run may have learned about other servers meanwhile.
-  if (Object.keys(learned).length > 0) await deps.store.updateState<Record<string, ServerAri>>(ARI_SERVERS_KEY, (current) => ({ ...current, ...learned }));
+  if (Object.keys(learned).length > 0) {
+    // A cache that spares the next runs a question: a store this run cannot write (a read-only user) costs only that.
+    await deps.store
+      .updateState<Record<string, ServerAri>>(ARI_SERVERS_KEY, (current) => ({ ...current, ...learned }))
+      .catch((err: unknown) => deps.report.warn(`could not remember which servers offer renewal information: ${(err as Error).message}`));
+  }
   return metas.map((m) => updated.get(m.name) ?? m);
 }

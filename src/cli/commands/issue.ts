@@ -44,7 +44,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
     .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server', nonEmpty('--webroot'))
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
-    .option('--responder', 'publish tokens to the config dir\'s token store for a running `certman serve-challenge`')
+    .option('--responder', 'publish tokens to the store\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
     .option('--http-address <ip>', 'standalone server address (default: all)')
     .addOption(new Option('--key-type <type>', 'private key type (default ecdsa)').choices(['ecdsa', 'rsa']))

@@ -60,7 +60,7 @@ async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Stor
     json: { ...result, deleted: options.delete === true },
     human: (s) => [
       `${s.ok('Revoked')} serial ${result.serial} (${result.reason})${result.lineage === undefined ? '' : ` of ${result.lineage}`}`,
-      ...(options.delete === true ? [`Deleted ${lineage?.name ?? ''} from ${ctx.settings.configDir}`] : []),
+      ...(options.delete === true ? [`Deleted ${lineage?.name ?? ''} from ${store.location}`] : []),
     ],
   };
 }
