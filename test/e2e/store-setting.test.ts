@@ -153,4 +153,21 @@ describe('reads never write', () => {
     assert.match(renew.stdout, new RegExp(`failed +${broken.replace(/\./g, '\\.')}: .*is damaged`));
     assert.deepEqual(await snapshotTree(store), before, 'the damaged lineage and the rest are untouched');
   });
+
+  it('a lineage whose live certificate is gone is listed as damaged and named by renew (exit 1), untouched', async () => {
+    const { dir: store, names } = await suite.issued(1, 'gone');
+    const [gone] = names as [string];
+    const configDir = await tempDir('host');
+    assert.equal((await apart(configDir, store, ['renew', '--no-random-sleep'])).code, 0);
+    await rm(join(store, 'live', gone, 'cert.pem'));
+    const before = await snapshotTree(store);
+
+    const rows = json<Row[]>(await apart(configDir, store, ['--json', 'certificates']));
+    assert.deepEqual(rows.map((row) => [row.name, row.status]), [[gone, 'damaged']]);
+    assert.match(rows[0]?.problem ?? '', /cert\.pem/);
+    const renew = await apart(configDir, store, ['renew', '--no-random-sleep']);
+    assert.equal(renew.code, 1, renew.stderr);
+    assert.match(renew.stdout, new RegExp(`failed +${gone.replace(/\./g, '\\.')}: `));
+    assert.deepEqual(await snapshotTree(store), before);
+  });
 });
