@@ -240,7 +240,7 @@ export const MAN_FILES: readonly (readonly [string, string])[] = [
   ['accounts/<server>/account.json, private_key.pem', 'One ACME account per directory URL; the key is 0600.'],
   ['challenges/<token>.json', 'Tokens published by `issue --responder` and `renew` for `certman serve-challenge` to answer.'],
   ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened. As root, a journal not owned by root or writable by group or others is not applied.'],
-  ['.locks/', 'Run locks: a second `renew` or `issue` exits with status 75, or waits with `--wait`. Between hosts sharing the config dir a lock is a lease its holder extends; a dead host holds it for at most a minute.'],
+  ['.locks/', 'Leases: a run working on a certificate holds cert.<name>.lock (a registration, account.<hash>.lock), so another run on it reports it held (status 75) or waits with `--wait`, while runs on other certificates go on. Port locks of standalone servers (port-<n>.lock) stay in the config dir. Between hosts sharing the store a lease lasts leaseSeconds (60) unless its holder extends it.'],
   ['state/<key>.json', 'Failed validations per name, rate limits per CA account (when a CA answered rateLimited, nothing is sent to it for that account before the time it gave), and which servers offer ARI.'],
   ['logs/certman-<time>-<pid>.log', 'One log per `renew` run; the newest 30 are kept.'],
   [
