@@ -10,5 +10,5 @@ export {
 } from './defaults.js';
 export { CONFIG_FILE_NAMES, loadConfigFile } from './load.js';
 export { ENV_VARS, resolveConfigDir, resolveSettings, type SettingsInput } from './settings.js';
-export { resolveStoreLocation, storeLocationProblem } from './store-location.js';
+export { resolveStoreLocation, storeIsConfigDir, storeLocationProblem } from './store-location.js';
 export { checkEmail, looksLikeEmail, validateFileConfig } from './validate.js';

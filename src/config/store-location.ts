@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import type { Settings } from './types.js';
 
 /** Stores this certman recognises but cannot open yet. */
 const NETWORK_SCHEMES = new Set(['redis', 'rediss', 'redis+sentinel']);
@@ -47,4 +48,12 @@ function fileUrlPath(value: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the store is this host's config dir. Only then are the hooks stored with certificates this host's own
+ * config; a store elsewhere may be shared, and whoever can write it must not choose the commands hosts run.
+ */
+export function storeIsConfigDir(settings: Pick<Settings, 'store' | 'configDir'>): boolean {
+  return resolve(settings.store) === resolve(settings.configDir);
 }

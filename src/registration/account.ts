@@ -42,13 +42,23 @@ const ACCOUNT_LEASE_WAIT_MS = 120_000;
  * Runs `work` holding the lease on the account at `server`, so two runs never register (or change) the
  * account at one CA at the same time: the second waits, then finds what the first stored.
  */
-async function withAccountLease<T>(server: string, deps: Omit<AccountDeps, 'connect' | 'report'>, work: () => Promise<T>): Promise<T> {
+async function withAccountLease<D extends Omit<AccountDeps, 'connect' | 'report'>, T>(server: string, deps: D, work: (leased: D) => Promise<T>): Promise<T> {
   const lease = await deps.accounts.lease(
     { account: server },
     { wait: true, timeoutMs: ACCOUNT_LEASE_WAIT_MS, ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
   );
+  const { accounts } = deps;
+  // A run that stalled past its lease must not write over what the run that took over stored.
+  const guarded: AccountStore & LeaseStore = {
+    getAccount: (s) => accounts.getAccount(s),
+    saveAccount: async (account) => {
+      await lease.assertHeld();
+      await accounts.saveAccount(account);
+    },
+    lease: (target, options) => accounts.lease(target, options),
+  };
   try {
-    return await work();
+    return await work({ ...deps, accounts: guarded });
   } finally {
     await lease.release();
   }
@@ -62,7 +72,7 @@ const ACCOUNT_KEY = { type: 'ecdsa', curve: 'p256' } as const;
  */
 export async function registerAccount(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
   if (input.updateEmail && input.email === undefined) throw new UsageError('--update-email needs --email <address>');
-  return withAccountLease(input.server, deps, () => registerLeased(input, deps));
+  return withAccountLease(input.server, deps, (leased) => registerLeased(input, leased));
 }
 
 async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
@@ -118,9 +128,9 @@ async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<
  * is held (another run registered meanwhile): that one is kept, and false returned.
  */
 export async function storeAccountIfNone(account: StoredAccount, deps: Omit<AccountDeps, 'connect' | 'report'>): Promise<boolean> {
-  return withAccountLease(account.server, deps, async () => {
-    if ((await deps.accounts.getAccount(account.server)) !== undefined) return false;
-    await deps.accounts.saveAccount(account);
+  return withAccountLease(account.server, deps, async ({ accounts }) => {
+    if ((await accounts.getAccount(account.server)) !== undefined) return false;
+    await accounts.saveAccount(account);
     return true;
   });
 }
@@ -162,7 +172,7 @@ export function reRegistrationProblem(stored: StoredAccount, meta: DirectoryMeta
  * stores the new URL and returns it; otherwise throws an error saying what to run.
  */
 export async function recoverLostAccount(client: AcmeClient, lostUrl: string, deps: Omit<AccountDeps, 'connect'>): Promise<string> {
-  return withAccountLease(client.server, deps, () => recoverLeased(client, lostUrl, deps));
+  return withAccountLease(client.server, deps, (leased) => recoverLeased(client, lostUrl, leased));
 }
 
 async function recoverLeased(client: AcmeClient, lostUrl: string, deps: Omit<AccountDeps, 'connect'>): Promise<string> {

@@ -36,6 +36,12 @@ export interface RenewOptions {
   leaseMs?: number;
   /** Hooks given for this run: override (and replace) each certificate's stored ones. */
   hooks: HookCommands;
+  /**
+   * Set when the store is not this host's config dir (it may be shared): hooks stored with a certificate are then
+   * never run and none are saved (whoever can write a shared store must not choose the commands hosts run);
+   * these, this host's own (its config file's `hooks`), are used under the run's `hooks`.
+   */
+  nodeHooks?: HookCommands;
   /** Failed validations per name and hour before the name is deferred (default 3). */
   failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
@@ -274,7 +280,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
     const outcome = await issueCertificate(
-      { ...meta, domains, server, force: true, ...(isEmpty(hooks) ? {} : { hooks }) },
+      { ...meta, domains, server, force: true, ...(isEmpty(hooks) || options.nodeHooks !== undefined ? { hooks: undefined } : { hooks }) },
       {
         store: deps.store,
         deployer: deps.deployer,
@@ -314,9 +320,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
   }
 }
 
-/** The certificate's stored hooks, overridden by the ones given to this run. */
+/** The certificate's stored hooks (or this host's, see nodeHooks), overridden by the ones given to this run. */
 function hooksOf(meta: CertificateMeta, options: RenewOptions): HookCommands {
-  return { ...meta.hooks, ...options.hooks };
+  return { ...(options.nodeHooks ?? meta.hooks), ...options.hooks };
 }
 
 function distinct(commands: (string | undefined)[]): string[] {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 
 import { ExitCode, LeaseLostError, LockedError } from '../../src/errors.js';
-import type { Store } from '../../src/store/index.js';
+import type { Lease, Store } from '../../src/store/index.js';
 import { deleteLeased, newCert, pems, saveLeased, withCertLease } from '../harness/store-fixtures.js';
 
 /** What a user who may read the store but not write it saw (see {@link ContractStores.readWithoutWriting}). */
@@ -51,6 +51,19 @@ const NAME = 'contract.example';
 /** Blocks this process's event loop for `ms`: a stalled run (a stopped VM) that extends no lease meanwhile. */
 function stall(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Version 1 saved; `store` took a short lease and stalled past it, then `other` (another run) took the lease over.
+ */
+async function stalledHolder(backend: StoreBackend): Promise<{ store: Store; other: Store; lease: Lease; taken: Lease }> {
+  const { store, another } = await backend.create();
+  await saveLeased(store, newCert(NAME), pems('1'));
+  const other = await another();
+  const lease = await store.lease({ certificate: NAME }, { wait: false, leaseMs: 500 });
+  stall(1200);
+  const taken = await other.lease({ certificate: NAME }, { wait: false });
+  return { store, other, lease, taken };
 }
 
 /** Runs a child node process with `body` after the store is opened as `store`; resolves with its stdout. */
@@ -190,12 +203,7 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
       });
 
       test('a holder that stalls past its expiry loses it to another run: its signal fires, it saves and deletes nothing', async () => {
-        const { store, another } = await backend.create();
-        await saveLeased(store, newCert(NAME), pems('1'));
-        const other = await another();
-        const lease = await store.lease({ certificate: NAME }, { wait: false, leaseMs: 500 });
-        stall(1200);
-        const taken = await other.lease({ certificate: NAME }, { wait: false });
+        const { store, other, lease, taken } = await stalledHolder(backend);
         await assert.rejects(lease.assertHeld(), LeaseLostError);
         assert.equal(lease.signal.aborted, true);
         await assert.rejects(store.save(newCert(NAME), pems('2'), { lease }), LeaseLostError);
@@ -206,6 +214,21 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
         await lease.release();
         await taken.assertHeld();
         assert.ok((await other.save(newCert(NAME), pems('3'), { lease: taken })).version > 1);
+        await taken.release();
+      });
+
+      test("a stalled holder's save racing the new holder's leaves the new version whole (files and key)", async () => {
+        const { store, other, lease, taken } = await stalledHolder(backend);
+        // The stalled run resumes and saves what it ordered while the new holder saves: both would pick the same
+        // version number; the stale one must not touch the new holder's files.
+        const [stale, fresh] = await Promise.allSettled([store.save(newCert(NAME), pems('stale'), { lease }), other.save(newCert(NAME), pems('new'), { lease: taken })]);
+        assert.ok(stale.status === 'rejected' && stale.reason instanceof LeaseLostError, String(stale.status));
+        assert.ok(fresh.status === 'fulfilled', fresh.status === 'rejected' ? String(fresh.reason) : '');
+        const saved = fresh.value;
+        assert.deepEqual(await other.readFiles(NAME), pems('new'));
+        assert.equal((await other.get(NAME))?.version, saved.version);
+        assert.deepEqual((await other.list()).map((m) => m.version), [saved.version]);
+        assert.deepEqual(other.problemDetails(), []);
         await taken.release();
       });
     });

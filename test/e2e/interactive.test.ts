@@ -20,6 +20,18 @@ async function inTerminal<T>(dir: string, args: string[], use: (term: Terminal) 
 }
 
 /** Every file under dir, as paths relative to it. */
+/**
+ * Answers the names question: types the names, waits until the search prompt offers them (its source is
+ * asynchronous, and an Enter pressed before it answered is ignored), then takes them.
+ */
+async function answerNames(term: Terminal, names: string[]): Promise<void> {
+  await term.press('C-u');
+  await term.type(names.join(' '));
+  const offered = names.map((n) => n.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(', ');
+  await term.waitFor(new RegExp(`❯ ${offered}`));
+  await term.press('Enter');
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
@@ -39,7 +51,7 @@ describe('interactive issue at a terminal', () => {
     const www = uniqueName('www');
     await inTerminal(dir, ['issue'], async (term) => {
       await term.waitFor(/Names for the certificate/);
-      await term.answer(`${name} ${www}`);
+      await answerNames(term, [name, www]);
       await term.waitFor(/How should the CA reach the token/);
       await term.answer('standalone'); // typing jumps to the choice
       await term.waitFor(/Port for the built-in server.*\(80\)/);
@@ -81,8 +93,7 @@ describe('interactive issue at a terminal', () => {
       await term.press('C-u');
       await term.answer('*.wild.example');
       await term.waitFor(/wildcards need the DNS-01 challenge/);
-      await term.press('C-u');
-      await term.answer(name.toUpperCase());
+      await answerNames(term, [name.toUpperCase()]);
       const summary = await term.waitFor(/Order this certificate now\?/);
       assert.doesNotMatch(summary, /How should the CA|Key type|Email for expiry/);
       assert.match(summary, new RegExp(`names: +${name}`), 'names are normalized');
@@ -99,7 +110,7 @@ describe('interactive issue at a terminal', () => {
     const webroot = await tempDir('webroot');
     await inTerminal(dir, ['issue', '--key-type', 'ecdsa'], async (term) => {
       await term.waitFor(/Names for the certificate/);
-      await term.answer(uniqueName('web'));
+      await answerNames(term, [uniqueName('web')]);
       await term.waitFor(/How should the CA reach the token/);
       await term.answer('webroot');
       await term.waitFor(/Webroot/);
@@ -119,7 +130,7 @@ describe('interactive issue at a terminal', () => {
     const dir = await tempDir('cfg');
     await inTerminal(dir, ['issue', ...suite.standalone()], async (term) => {
       await term.waitFor(/Names for the certificate/);
-      await term.answer(uniqueName('no'));
+      await answerNames(term, [uniqueName('no')]);
       await term.waitFor(/Key type/);
       await term.answer('RSA 3072');
       await term.waitFor(/Email for expiry/);

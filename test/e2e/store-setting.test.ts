@@ -165,9 +165,29 @@ describe('reads never write', () => {
     const rows = json<Row[]>(await apart(configDir, store, ['--json', 'certificates']));
     assert.deepEqual(rows.map((row) => [row.name, row.status]), [[gone, 'damaged']]);
     assert.match(rows[0]?.problem ?? '', /cert\.pem/);
-    const renew = await apart(configDir, store, ['renew', '--no-random-sleep']);
-    assert.equal(renew.code, 1, renew.stderr);
-    assert.match(renew.stdout, new RegExp(`failed +${gone.replace(/\./g, '\\.')}: `));
+    for (const only of [[], ['--cert-name', gone]]) {
+      const renew = await apart(configDir, store, ['renew', '--no-random-sleep', ...only]);
+      assert.equal(renew.code, 1, renew.stderr);
+      assert.match(renew.stdout, new RegExp(`failed +${gone.replace(/\./g, '\\.')}: .*live certificate is missing`));
+    }
     assert.deepEqual(await snapshotTree(store), before);
+  });
+
+  it('with a store apart from the config dir, hooks come from this host only: none are saved, stored ones never run', async () => {
+    const store = await suite.registeredDir();
+    const configDir = await tempDir('host');
+    const marks = await tempDir('marks');
+    const name = uniqueName('hooks');
+    const issued = await apart(configDir, store, ['issue', '-d', name, ...suite.standalone(), '--deploy-hook', `touch ${join(marks, 'flag')}`]);
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.deepEqual(await readdir(marks), ['flag'], "the run's own hook runs");
+    const metaFile = join(store, 'renewal', `${name}.json`);
+    const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
+    assert.equal(meta.hooks, undefined, 'no hook is saved in a store apart');
+    // Someone who can write the (shared) store plants a hook: no host runs it.
+    await writeFile(metaFile, JSON.stringify({ ...meta, hooks: { pre: `touch ${join(marks, 'planted')}`, deploy: `touch ${join(marks, 'planted')}` } }));
+    const renew = await apart(configDir, store, ['renew', '--no-random-sleep', '--force']);
+    assert.equal(renew.code, 0, renew.stdout + renew.stderr);
+    assert.deepEqual(await readdir(marks), ['flag']);
   });
 });

@@ -14,6 +14,8 @@ export interface Terminal {
   screen(): Promise<string>;
   /** Types text and presses Enter. */
   answer(text: string): Promise<void>;
+  /** Types `text` literally, without Enter. */
+  type(text: string): Promise<void>;
   /** Presses a key by its tmux name (`C-c`, `Enter`, `Down`). */
   press(key: string): Promise<void>;
   /** Waits until the screen matches, failing with the screen after timeoutMs. */
@@ -34,6 +36,9 @@ export async function openTerminal(args: string[], env: Record<string, string> =
   const screen = async () => (await tmux('capture-pane', '-p', '-t', 'main')).stdout;
   return {
     screen,
+    type: async (text) => {
+      await tmux('send-keys', '-t', 'main', '-l', text);
+    },
     answer: async (text) => {
       await tmux('send-keys', '-t', 'main', '-l', text);
       await tmux('send-keys', '-t', 'main', 'Enter');

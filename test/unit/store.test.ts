@@ -460,8 +460,8 @@ describe('FileStore: list, get, delete', () => {
     );
     assert.match(store.problemDetails()[0]?.error.message ?? '', /dangling\.example.*missing/);
     assert.deepEqual(await walk(dir), before);
-    // get() still answers (delete and revoke need the metadata of a damaged lineage).
-    assert.equal((await store.get('gone.example'))?.name, 'gone.example');
+    // get() refuses it like damaged metadata (renew --cert-name names it instead of ordering); delete still clears it.
+    await assert.rejects(store.get('gone.example'), /the live certificate is missing/);
   });
 
   test('a certificate replaced by hand: listing corrects it in memory only; the next write of the lineage stores it', { skip: !hasOpenssl() }, async () => {

@@ -23,18 +23,28 @@ export function defineDelete(program: Command, run: Runner): void {
 
 async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandResult> {
   const store = await ctx.openStore();
-  const meta = await store.get(options.certName);
-  if (meta === undefined) throw new UsageError(`no certificate named ${options.certName}`, 'see certman certificates');
+  const { CorruptFileError } = await import('../../store/index.js');
+  const name = options.certName;
+  let described: string;
+  try {
+    const meta = await store.get(name);
+    if (meta === undefined) throw new UsageError(`no certificate named ${name}`, 'see certman certificates');
+    described = `${name} (${meta.domains.join(', ')})`;
+  } catch (err) {
+    // Deleting is how a damaged lineage is cleared: say what is wrong with it, and go on.
+    if (!(err instanceof CorruptFileError)) throw err;
+    described = `the damaged ${name} (${err.message})`;
+  }
   if (ctx.interactive && options.yes !== true) {
     const { confirm } = await import('@inquirer/prompts');
-    const ok = await confirm({ message: `Delete ${meta.name} (${meta.domains.join(', ')}) and all its versions?`, default: false });
+    const ok = await confirm({ message: `Delete ${described} and all its versions?`, default: false });
     if (!ok) return { json: { deleted: null }, human: () => ['Nothing deleted.'] };
   }
-  const lease = await store.lease({ certificate: meta.name }, { wait: options.wait === true, ...leaseLength(ctx) });
+  const lease = await store.lease({ certificate: name }, { wait: options.wait === true, ...leaseLength(ctx) });
   try {
-    await store.delete(meta.name, { lease });
+    await store.delete(name, { lease });
   } finally {
     await lease.release();
   }
-  return { json: { deleted: meta.name }, human: (s) => [`${s.ok('Deleted')} ${meta.name}`] };
+  return { json: { deleted: name }, human: (s) => [`${s.ok('Deleted')} ${name}`] };
 }

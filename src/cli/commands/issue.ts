@@ -190,7 +190,9 @@ async function issueLocked(
   // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
-  const hooks = hookCommands(options, ctx, previous);
+  const { storeIsConfigDir } = await import('../../config/index.js');
+  const storedHooks = storeIsConfigDir(ctx.settings);
+  const hooks = hookCommands(options, ctx, previous, storedHooks);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }] = await Promise.all([
     import('../../certificate/issue.js'),
@@ -214,7 +216,7 @@ async function issueLocked(
         method,
         server: ctx.settings.server,
         force: options.force === true,
-        ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+        ...(Object.keys(hooks).length === 0 || !storedHooks ? {} : { hooks }),
       },
       {
         store,
@@ -227,7 +229,8 @@ async function issueLocked(
         due: dueOptions(ctx.settings),
         ...(selfCheck === undefined ? {} : { selfCheck }),
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
-        signal: interrupt.signal,
+        // A lost lease stops the order like Ctrl-C (and the save refuses): another run may be at work on it.
+        signal: AbortSignal.any([interrupt.signal, lease.signal]),
         beforeOrder: async () => {
           ordered = true;
           if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
@@ -276,9 +279,13 @@ function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMe
   return { type: 'ecdsa', curve: options.ellipticCurve ?? ctx.settings.ellipticCurve };
 }
 
-/** Flags > how this certificate was issued before > the config file's hooks. */
-function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): HookCommands {
-  const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? previous?.hooks?.[kind] ?? ctx.settings.hooks[kind];
+/**
+ * Flags > how this certificate was issued before > the config file's hooks. With a store apart from the config dir
+ * (it may be shared), stored hooks are neither used nor saved: see RenewOptions.nodeHooks.
+ */
+function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
+  const stored = storedHooks ? previous?.hooks : undefined;
+  const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? stored?.[kind] ?? ctx.settings.hooks[kind];
   const pre = pick(options.preHook, 'pre');
   const post = pick(options.postHook, 'post');
   const deploy = pick(options.deployHook, 'deploy');

@@ -66,14 +66,16 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }] = await Promise.all([
-    import('../../renewal/renew.js'),
-    import('../../logs/run-log.js'),
-    import('../../registration/account.js'),
-    import('../../challenge/index.js'),
-    import('../interrupt.js'),
-    import('../../deploy/index.js'),
-  ]);
+  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }, { storeIsConfigDir }] =
+    await Promise.all([
+      import('../../renewal/renew.js'),
+      import('../../logs/run-log.js'),
+      import('../../registration/account.js'),
+      import('../../challenge/index.js'),
+      import('../interrupt.js'),
+      import('../../deploy/index.js'),
+      import('../../config/index.js'),
+    ]);
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
@@ -117,6 +119,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         randomSleepMs,
         wait: options.wait === true,
         ...lease,
+        ...(storeIsConfigDir(ctx.settings) ? {} : { nodeHooks: ctx.settings.hooks }),
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),

@@ -11,7 +11,7 @@
  * ({@link removeAbandonedTemps}) without any lock.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CertmanError } from '../../errors.js';
@@ -121,13 +121,25 @@ export async function fsyncDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   try {
-    await writeThroughTemp(file, data, mode);
+    await writeThroughTemp(file, data, mode, false);
   } catch (err) {
     throw namingFile(err, file);
   }
 }
 
-async function writeThroughTemp(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+/**
+ * Like {@link writeFileAtomic}, but never replaces an existing `file`: the complete temp file is hard-linked to
+ * its name, which fails with EEXIST when the name is taken (a file another writer made stays as it is).
+ */
+export async function createFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
+  try {
+    await writeThroughTemp(file, data, mode, true);
+  } catch (err) {
+    throw namingFile(err, file);
+  }
+}
+
+async function writeThroughTemp(file: string, data: string | Uint8Array, mode: number, exclusive: boolean): Promise<void> {
   let tmp = '';
   let handle: FileHandle | undefined;
   for (let attempt = 1; handle === undefined; attempt++) {
@@ -146,7 +158,12 @@ async function writeThroughTemp(file: string, data: string | Uint8Array, mode: n
     } finally {
       await handle.close();
     }
-    await rename(tmp, file);
+    if (exclusive) {
+      await link(tmp, file);
+      await unlink(tmp);
+    } else {
+      await rename(tmp, file);
+    }
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;

@@ -194,11 +194,15 @@ export class FileStore implements CertificateStore, AccountStore, LeaseStore, St
 
   async get(name: string): Promise<CertificateMeta | undefined> {
     validateName(name);
+    let read;
     try {
-      return this.reader.readMeta(name);
+      read = this.reader.read(name);
     } catch (err) {
       throw ioError(`cannot read ${this.layout.renewalFile(name)}`, err);
     }
+    // Damaged live files make the lineage as unusable as damaged metadata: list() reports it, get() refuses it.
+    if (read?.damage !== undefined) throw read.damage;
+    return read?.meta;
   }
 
   readFiles(name: string): Promise<CertificateFiles> {

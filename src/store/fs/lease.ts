@@ -17,8 +17,11 @@ import { serverKey } from './names.js';
 /** Longer names are hashed, so `<id>.lock.break` and its temp names fit in NAME_MAX (255 bytes). */
 const MAX_PLAIN_ID = 180;
 
-/** How long a read-modify-write may wait for another run's (each takes milliseconds). */
-const UPDATE_WAIT_MS = 60_000;
+/**
+ * How long a read-modify-write may wait for another run's (each takes milliseconds): longer than any lease, so a
+ * holder that died (its update lock expires with the lease) never makes a save past its commit point fail.
+ */
+const UPDATE_WAIT_MS = 5 * 60_000;
 
 function hashed(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 40);

@@ -1,6 +1,7 @@
 /**
- * Lock files that keep two certman runs from working on one config directory at once, also from two
- * hosts sharing it over NFS. A lock is a lease:
+ * Lock files that keep two certman runs from working on the same thing at once (a certificate, an account
+ * registration, one read-modify-write, a port: see lease.ts), also two hosts sharing the folder over NFS.
+ * A lock is a lease:
  *
  *   <configDir>/.locks/<name>.lock          {"owner","pid","hostname","bootId","pidNamespace","startedAt",
  *                                             "processStart","expiresAt"} of the holder
@@ -471,7 +472,7 @@ export class FileLock {
 }
 
 /**
- * Takes the lock `name` of a config directory. Held by a live process (or an unexpired lease of another
+ * Takes the lock `name` in `dir`'s .locks/. Held by a live process (or an unexpired lease of another
  * host): throws {@link LockedError} at once, or with `wait` polls every 100–250 ms until it is free or
  * `timeoutMs` has passed.
  */

@@ -13,6 +13,7 @@ import type { Lease, LeaseStore } from '../types.js';
 import { errorCode, fsyncDir, isTempName, removeAbandonedTemps, unlinkIfExists } from './atomic.js';
 import { byName, errorMessage, ioError, readdirOrEmpty, type FsLayout } from './layout.js';
 import { CorruptFileError, parseJournal, type JournalEntry } from './meta.js';
+import { lockId, withUpdateLock } from './lease.js';
 import { isValidName } from './names.js';
 import type { LineageReader } from './read-lineage.js';
 import { readTrustedFileSync } from './trust.js';
@@ -123,7 +124,9 @@ async function recoverOne(deps: RecoveryDeps, name: string): Promise<Repair> {
     }
   }
 
-  if (newMeta !== undefined) await writer.writeMeta(newMeta);
+  // Under the metadata lock, like every metadata write: an update read before must not write the old version back.
+  const repaired = newMeta;
+  if (repaired !== undefined) await withUpdateLock(layout.configDir, lockId('meta', name), () => writer.writeMeta(repaired));
   if (target !== undefined) await writer.linkLive(name, target);
   await unlinkIfExists(journalPath);
   await fsyncDir(layout.pendingRoot);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CertmanError } from '../../errors.js';
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import type { WriteGuard } from '../types.js';
-import { ensureDir, errorCode, fsyncDir, namingFile, removeAbandonedTemps, tempPath, unlinkIfExists, writeFileAtomic } from './atomic.js';
+import { createFileAtomic, ensureDir, errorCode, fsyncDir, namingFile, removeAbandonedTemps, tempPath, unlinkIfExists, writeFileAtomic } from './atomic.js';
 import { carryOver } from './carry-over.js';
 import {
   DIR_PUBLIC,
@@ -111,6 +111,8 @@ export class LineageWriter {
    * crash), metadata, live/ links, journal removed. The guard is checked just before the journal, never after.
    */
   async saveVersion(name: string, meta: NewCertificate, files: CertificateFiles, guard: WriteGuard): Promise<CertificateMeta> {
+    // Checked first too: a run that lost its lease must not even pick a version number the new holder may use.
+    await checkGuard(guard);
     const archiveDir = this.layout.archiveDir(name);
     await ensureDir(this.layout.archiveRoot, DIR_SECRET);
     await ensureDir(archiveDir, DIR_SECRET);
@@ -127,15 +129,23 @@ export class LineageWriter {
     const stored: CertificateMeta = withNormalSerial({ ...structuredClone(meta), version });
     const archived = PEM_KINDS.map((kind) => path.join(archiveDir, `${kind}${version}.pem`));
     const journal = this.layout.journalFile(name);
+    const created: string[] = [];
     try {
-      await Promise.all(PEM_KINDS.map((kind, i) => writeFileAtomic(archived[i] ?? '', files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC)));
+      // Created, never replaced: files of this number another writer made are not this run's to overwrite.
+      await Promise.all(
+        PEM_KINDS.map(async (kind, i) => {
+          const file = archived[i] ?? '';
+          await createFileAtomic(file, files[kind], kind === 'privkey' ? FILE_SECRET : FILE_PUBLIC);
+          created.push(file);
+        }),
+      );
       await ensureDir(this.layout.pendingRoot, DIR_SECRET);
       await checkGuard(guard);
       const entry: JournalEntry = { version, meta: stored };
       await writeFileAtomic(journal, serializeJournal(entry), FILE_SECRET);
     } catch (err) {
-      // Without a journal nothing refers to this version: take it back (a full disk gets its space back).
-      await Promise.all(archived.map((file) => unlinkIfExists(file).catch(() => false)));
+      // Without a journal nothing refers to what this call created: take it back (a full disk gets its space back).
+      await Promise.all(created.map((file) => unlinkIfExists(file).catch(() => false)));
       throw err;
     }
 
@@ -156,9 +166,10 @@ export class LineageWriter {
   /** Removes live/<name> and its slots, archive/<name>, renewal/<name>.json and any journal; missing parts are fine. */
   async deleteLineage(name: string, guard: WriteGuard): Promise<void> {
     await checkGuard(guard);
-    // Metadata first: once it is gone, list() no longer shows a half-deleted certificate.
+    // Metadata first: once it is gone, list() no longer shows a half-deleted certificate. Under the metadata lock,
+    // so an update read before cannot write the file back.
     await unlinkIfExists(this.layout.journalFile(name));
-    await unlinkIfExists(this.layout.renewalFile(name));
+    await withUpdateLock(this.layout.configDir, lockId('meta', name), () => unlinkIfExists(this.layout.renewalFile(name)));
     await rm(this.layout.liveDir(name), { recursive: true, force: true });
     await Promise.all(SLOTS.map((slot) => rm(this.layout.slotDir(name, slot), { recursive: true, force: true })));
     await rm(this.layout.archiveDir(name), { recursive: true, force: true });
