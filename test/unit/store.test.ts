@@ -436,7 +436,7 @@ describe('FileStore: list, get, delete', () => {
       metas.map((m) => m.name),
       ['a.example', 'b.example'],
     );
-    assert.deepEqual(store.problems(), ['c.example', 'd.example']);
+    assert.deepEqual(store.problemDetails().map((p) => p.name), ['c.example', 'd.example']);
     assert.match(store.problemDetails()[0]?.reason ?? '', /JSON/);
     await assert.rejects(store.get('c.example'), CorruptFileError);
   });
@@ -499,7 +499,7 @@ describe('FileStore: list, get, delete', () => {
     );
     const metas = await store.list();
     assert.equal(metas.length, 2001);
-    assert.deepEqual(store.problems(), []);
+    assert.deepEqual(store.problemDetails(), []);
   });
 
   test('list on an empty store', async () => {

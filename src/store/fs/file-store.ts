@@ -177,11 +177,6 @@ export class FileStore implements CertificateStore, AccountStore, LeaseStore, St
     return metas;
   }
 
-  /** Names the last list() left out (empty before the first list()). */
-  problems(): string[] {
-    return this.lastProblems.map((p) => p.name);
-  }
-
   /** Like {@link problems}, with the file, the reason and the error to report. */
   problemDetails(): StoreProblem[] {
     return this.lastProblems.map((p) => ({ ...p }));
