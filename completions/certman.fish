@@ -295,6 +295,7 @@ complete -c certman -n '__certman_using_command revoke' -l cert-name -x -a '(__c
 complete -c certman -n '__certman_using_command revoke' -l cert-path -r -F -d 'a certificate file to revoke'
 complete -c certman -n '__certman_using_command revoke' -l reason -x -a 'unspecified keyCompromise affiliationChanged superseded cessationOfOperation' -d 'why (RFC 5280 reason)'
 complete -c certman -n '__certman_using_command revoke' -l delete -d 'delete the certificate from the store afterwards'
+complete -c certman -n '__certman_using_command revoke' -l wait -d 'with --delete: wait for a run working on this certificate instead of exiting (exit 75)'
 
 # delete
 complete -c certman -n '__certman_using_command delete' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate to delete'

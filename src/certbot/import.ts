@@ -434,14 +434,14 @@ function settingWarnings(
   const installer = conf.installer?.toLowerCase();
   if (installer === 'nginx' || installer === 'apache') {
     const service = installer === 'apache' ? 'apache2' : 'nginx';
-    out.push(`certbot's ${installer} installer reloaded ${installer} after each renewal, certman does not: add one with certman renew --cert-name <name> --deploy-hook "systemctl reload ${service}" (it is saved)`);
+    out.push(`certbot's ${installer} installer reloaded ${installer} after each renewal, certman does not: add one with certman renew --cert-name <name> --deploy-hook "systemctl reload ${service}" (saved with its next renewal; add --force to renew now)`);
   }
   if (conf.preferredChain !== undefined) out.push(`preferred_chain = ${conf.preferredChain} is not supported: certman installs the CA's default chain`);
   if (conf.mustStaple) out.push('must_staple is not supported: renewed certificates will not have the OCSP must-staple extension');
   if (options.keepPaths !== true) {
     for (const [kind, command] of Object.entries(hooks)) {
       if (typeof command === 'string' && command.includes(certbotDir)) {
-        out.push(`the ${kind} hook names ${certbotDir}, whose copy is no longer renewed: change it to ${configDir} (certman renew --cert-name <name> --${kind}-hook "…" saves the new one)`);
+        out.push(`the ${kind} hook names ${certbotDir}, whose copy is no longer renewed: change it to ${configDir} (certman renew --cert-name <name> --${kind}-hook "…" saves the new one with its next renewal; add --force to renew now)`);
       }
     }
   }
@@ -557,7 +557,7 @@ async function globalNotes(certbotDir: string, importing: boolean, options: Impo
     }
   }
   if (scripts.length > 0) {
-    notes.push(`certbot also runs ${scripts.join(', ')} around its renewals; certman does not: pass them to certman renew as --pre-hook, --deploy-hook or --post-hook (they are saved)`);
+    notes.push(`certbot also runs ${scripts.join(', ')} around its renewals; certman does not: pass them to certman renew as --pre-hook, --deploy-hook or --post-hook (saved with each certificate's next renewal)`);
   }
   if (!importing) return notes;
   if (options.keepPaths === true) {

@@ -232,7 +232,7 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   try {
     const current = await deps.store.get(meta.name);
     if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
-    const decided = decide(current, options, limits.budget);
+    const decided = decide(current, options, limits.budget) ?? (await rateLimitDeferral(current, serverOf(current, options), deps.store, limits.rateLimits));
     if (decided !== undefined) return decided;
     await beforeRenewal();
     return await renewOne(current, options, deps, limits, run, lease);

@@ -14,6 +14,7 @@ interface RevokeOptions {
   certPath?: string;
   reason: RevocationReason;
   delete?: boolean;
+  wait?: boolean;
 }
 
 export function defineRevoke(program: Command, run: Runner): void {
@@ -28,6 +29,7 @@ export function defineRevoke(program: Command, run: Runner): void {
         .default('unspecified'),
     )
     .option('--delete', 'delete the certificate from the store afterwards')
+    .option('--wait', 'with --delete: wait for a run working on this certificate instead of exiting (exit 75)')
     .addHelpText('after', '\nExample:\n  certman revoke --cert-name example.com --reason superseded --delete')
     .action(run(revoke));
 }
@@ -35,9 +37,10 @@ export function defineRevoke(program: Command, run: Runner): void {
 async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandResult> {
   if ((options.certName === undefined) === (options.certPath === undefined)) throw new UsageError('pass exactly one of --cert-name or --cert-path');
   if (options.delete === true && options.certName === undefined) throw new UsageError('--delete goes with --cert-name');
+  if (options.wait === true && options.delete !== true) throw new UsageError('--wait goes with --delete');
   const store = await ctx.openStore();
   // With --delete the lineage is leased first, so no renewal slips a new version in between.
-  const lease = options.delete === true && options.certName !== undefined ? await store.lease({ certificate: options.certName }, { wait: false, ...leaseLength(ctx) }) : undefined;
+  const lease = options.delete === true && options.certName !== undefined ? await store.lease({ certificate: options.certName }, { wait: options.wait === true, ...leaseLength(ctx) }) : undefined;
   try {
     return await revokeLeased(options, ctx, store, lease);
   } finally {
