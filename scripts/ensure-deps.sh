@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [tmux] [certbot] [lego] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [redis-sentinel] [tmux] [certbot] [lego] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
 #                                                                              (default: pebble nginx)
 #
 # - checks Node.js >= 20;
@@ -10,6 +10,7 @@
 #     pebble -> pebble, pebble-challtestsrv (package pebble) and openssl
 #     nginx  -> nginx (package nginx-light)
 #     redis  -> redis-server (package redis-server)
+#     redis-sentinel -> redis-sentinel (package redis-sentinel; fleet mode's failover tests)
 #     tmux   -> tmux (a real terminal for the prompt tests)
 #     certbot -> certbot (real certbot lineages for the import-certbot tests)
 #     lego   -> lego (only bench/compare uses it; npm test does not)
@@ -80,6 +81,9 @@ for want in "${wanted[@]}"; do
     redis | redis-server)
       have redis-server || add_pkg redis-server
       ;;
+    redis-sentinel)
+      have redis-sentinel || add_pkg redis-sentinel
+      ;;
     tmux)
       have tmux || add_pkg tmux
       ;;
@@ -102,7 +106,7 @@ for want in "${wanted[@]}"; do
       have groff || add_pkg groff-base
       ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis, tmux, certbot, lego, zsh, fish, groff, mandoc, apache, haproxy)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, redis-sentinel, tmux, certbot, lego, zsh, fish, groff, mandoc, apache, haproxy)"
       ;;
   esac
 done
@@ -138,6 +142,7 @@ for want in "${wanted[@]}"; do
     pebble | pebble-challtestsrv) for b in pebble pebble-challtestsrv openssl; do have "$b" || still_missing+=("$b"); done ;;
     nginx | nginx-light) have nginx || still_missing+=(nginx) ;;
     redis | redis-server) have redis-server || still_missing+=(redis-server) ;;
+    redis-sentinel) have redis-sentinel || still_missing+=(redis-sentinel) ;;
     tmux) have tmux || still_missing+=(tmux) ;;
     apache | apache2) have apache2 || still_missing+=(apache2) ;;
     haproxy) have haproxy || still_missing+=(haproxy) ;;
