@@ -3,8 +3,11 @@ import { lstat, open, readdir, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CertmanError } from '../../errors.js';
 import { ensureDir, errorCode, isTempName, writeFileAtomic } from './atomic.js';
-import { assertSafeToken, isSafeToken } from '../../challenge/token.js';
+import { isSafeToken } from '../../challenge/token.js';
+import { encodeTokenEntry, newTokenEntry, parseTokenEntry, type TokenEntry } from '../token-entry.js';
 import type { PendingToken, TokenStore } from '../types.js';
+
+export { encodeTokenEntry, type TokenEntry } from '../token-entry.js';
 
 /**
  * Key authorizations are public by design (the CA and anyone else can fetch them over plain HTTP),
@@ -16,17 +19,6 @@ const FILE_MODE = 0o644;
 const MAX_ENTRY_BYTES = 16 * 1024;
 /** Temp files older than this were left by a run that died mid-write. */
 const STALE_TEMP_MS = 60 * 60_000;
-const KEY_AUTHORIZATION = /^[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_-]{1,128}$/;
-const DOMAIN = /^[a-z0-9._:-]{1,253}$/;
-
-/** The JSON document stored in `<configDir>/challenges/<token>.json`. */
-export interface TokenEntry {
-  token: string;
-  keyAuthorization: string;
-  domain: string;
-  /** Epoch milliseconds after which the entry is ignored and may be removed. */
-  expiresAt: number;
-}
 
 export interface FsTokenStoreOptions {
   /** Clock, for tests. */
@@ -38,11 +30,6 @@ export interface FsTokenStoreOptions {
 /** The folder of the filesystem token store inside a config dir. */
 export function challengesDir(configDir: string): string {
   return join(configDir, 'challenges');
-}
-
-/** The exact bytes put() writes, for tools that fill a store in bulk (benchmarks). */
-export function encodeTokenEntry(entry: TokenEntry): string {
-  return `${JSON.stringify(entry)}\n`;
 }
 
 /**
@@ -64,19 +51,12 @@ export class FsTokenStore implements TokenStore {
   }
 
   async put(token: string, keyAuthorization: string, domain: string, ttlMs: number): Promise<void> {
-    assertSafeToken(token);
-    if (!KEY_AUTHORIZATION.test(keyAuthorization) || keyAuthorization.split('.')[0] !== token) {
-      throw new CertmanError(`refusing to publish a key authorization that does not belong to token ${token}`);
-    }
-    const name = domain.toLowerCase();
-    if (!DOMAIN.test(name)) throw new CertmanError(`refusing to publish a token for an invalid name: ${JSON.stringify(domain.slice(0, 64))}`);
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new CertmanError(`token lifetime must be positive, not ${ttlMs}`);
-    const expiresAt = this.now() + ttlMs;
+    const entry = newTokenEntry(token, keyAuthorization, domain, ttlMs, this.now());
     await this.ensureDir();
     const file = this.file(token);
-    await writeFileAtomic(file, encodeTokenEntry({ token, keyAuthorization, domain: name, expiresAt }), FILE_MODE);
+    await writeFileAtomic(file, encodeTokenEntry(entry), FILE_MODE);
     // The modification time carries the expiry, so a sweep can skip pending entries without reading them.
-    const at = new Date(expiresAt);
+    const at = new Date(entry.expiresAt);
     await utimes(file, at, at).catch(() => undefined);
     this.maybeSweep();
   }
@@ -173,25 +153,9 @@ export class FsTokenStore implements TokenStore {
     try {
       const info = await handle.stat();
       if (!info.isFile() || info.size > MAX_ENTRY_BYTES) return undefined;
-      return parseEntry(await handle.readFile('utf8'), token);
+      return parseTokenEntry(await handle.readFile('utf8'), token);
     } finally {
       await handle.close();
     }
   }
-}
-
-function parseEntry(text: string, token: string): TokenEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const entry = value as Partial<Record<keyof TokenEntry, unknown>>;
-  if (entry.token !== token) return undefined;
-  if (typeof entry.keyAuthorization !== 'string' || !KEY_AUTHORIZATION.test(entry.keyAuthorization)) return undefined;
-  if (typeof entry.domain !== 'string' || !DOMAIN.test(entry.domain)) return undefined;
-  if (typeof entry.expiresAt !== 'number' || !Number.isFinite(entry.expiresAt)) return undefined;
-  return { token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, expiresAt: entry.expiresAt };
 }
