@@ -18,6 +18,8 @@ export interface Store extends CertificateStore, AccountStore, LeaseStore, State
   readonly location: string;
   /** Set when the store's own files are the live/ layout web servers on this host read. */
   readonly liveLayout?: LiveLayout;
+  /** Lets go of the store's connections (a network store); a folder has none. */
+  close?(): Promise<void>;
 }
 
 export interface OpenStoreOptions {
@@ -28,6 +30,13 @@ export interface OpenStoreOptions {
   strict?: boolean;
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
+  /**
+   * Opens `redis://` and `rediss://` stores (from code only, for now: the CLI refuses them) with this 256-bit
+   * store key, which seals private keys before they reach Redis. Without it such a store refuses to open.
+   */
+  redisKey?: Buffer;
+  /** Prefix of every Redis key (default `certman:`). */
+  redisPrefix?: string;
 }
 
 /**
@@ -38,14 +47,20 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of stores this certman cannot open yet. */
+/** URL schemes of network stores; only redis:// and rediss:// open (from code, with a store key) so far. */
 const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
+const REDIS_SCHEMES = /^rediss?:\/\//i;
 
 /**
  * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
  * of one. A writable open repairs any interrupted update on the way.
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (REDIS_SCHEMES.test(location) && 'redisKey' in options) {
+    // node-redis is loaded only for a Redis store.
+    const { openRedisStore } = await import('./redis/index.js');
+    return openRedisStore(location, { key: options.redisKey, ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }) });
+  }
   if (NETWORK_SCHEMES.test(location)) {
     throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');
   }

@@ -68,7 +68,7 @@ async function stalledHolder(backend: StoreBackend): Promise<{ store: Store; oth
 
 /** Runs a child node process with `body` after the store is opened as `store`; resolves with its stdout. */
 function runChild(stores: ContractStores, body: string): Promise<string> {
-  const script = `const store = ${stores.openInChildSource ?? ''};\n${body}\n`;
+  const script = `const store = ${stores.openInChildSource ?? ''};\n${body}\nawait store.close?.();\n`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(stores.childNodeArgs ?? []), '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -17,3 +17,4 @@ export { startDaemon, type Daemon } from './daemon.js';
 export { snapshotTree } from './tree.js';
 export { mountTmpfs, type Mounted } from './mount.js';
 export { assertStoreSound, storeProblems, type StoreCheckOptions } from './store-check.js';
+export { startRedis, type RedisServer } from './redis.js';

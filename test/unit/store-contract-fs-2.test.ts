@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { openStore } from '../../src/store/index.js';
 import { storeContract } from '../contract/store-contract.js';
 import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
-import { differences, freshStoreDir, fsBackend, runReader, snapshot, useContractRoot } from './store-contract-fs.js';
+import { differences } from '../contract/reader.js';
+import { freshStoreDir, fsBackend, runReader, snapshot, useContractRoot } from './store-contract-fs.js';
 
 useContractRoot();
 storeContract(fsBackend, ['updates', 'readers']);

@@ -2,7 +2,6 @@
 // run it (store-contract-fs*.test.ts; the contract is split so each stays inside the runner's time per file):
 // another run is another FileStore on the same folder, another process a node child, and a principal that may
 // only read is uid 65534 when this runs as root (else the folder is made read-only for the reads).
-import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { after, before } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 import { openStore } from '../../src/store/index.js';
+import { differences, runReaderChild } from '../contract/reader.js';
 import type { ReaderView, StoreBackend } from '../contract/store-contract.js';
 
 const STORE_MODULE = pathToFileURL(path.resolve('src/store/index.ts')).href;
@@ -51,51 +51,11 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-export function differences(before: Map<string, string>, afterwards: Map<string, string>): string[] {
-  const keys = new Set([...before.keys(), ...afterwards.keys()]);
-  return [...keys].filter((key) => before.get(key) !== afterwards.get(key)).sort();
-}
-
-/** The reads of the contract's reader, as a script body (the store opened writable, as `certificates` may). */
-function readerScript(dir: string): string {
-  return `
-    const out = {};
-    try {
-      const { openStore } = await import(${JSON.stringify(STORE_MODULE)});
-      for (const readOnly of [false, true]) {
-        const store = await openStore(${JSON.stringify(dir)}, { readOnly });
-        out.names = await store.names();
-        out.listed = (await store.list()).map((m) => m.name);
-        out.problems = store.problemDetails().map((p) => p.name + ': ' + p.reason);
-        out.first = await store.get(out.names[0]);
-      }
-    } catch (err) {
-      out.error = String(err && err.stack || err);
-    }
-    console.log(JSON.stringify(out));`;
-}
-
 export function runReader(dir: string): Promise<ReaderView> {
-  const options = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', readerScript(dir)], {
-      ...options,
-      // tsx keeps its cache per user in the temp folder; HOME may not be the reader's.
-      env: { ...process.env, HOME: os.tmpdir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      try {
-        resolve(JSON.parse(out) as ReaderView);
-      } catch {
-        reject(new Error(`the reader exited ${code}: ${err}`));
-      }
-    });
+  return runReaderChild({
+    openSource: `(await import(${JSON.stringify(STORE_MODULE)})).openStore(${JSON.stringify(dir)}, { readOnly })`,
+    nodeArgs: ['--import', 'tsx'],
+    ...(isRoot ? { uid: NOBODY } : {}),
   });
 }
 

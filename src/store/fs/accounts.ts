@@ -5,20 +5,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CertmanError } from '../../errors.js';
 import type { StoredAccount } from '../types.js';
 import { ensureDir, errorCode, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
 import { DIR_SECRET, FILE_PUBLIC, FILE_SECRET, ioError, type FsLayout } from './layout.js';
-import { parseAccount, serializeAccount } from './meta.js';
-import { parseServerUrl, serverKey } from './names.js';
-
-function sameServer(a: string, b: string): boolean {
-  try {
-    return parseServerUrl(a).href === parseServerUrl(b).href;
-  } catch {
-    return false;
-  }
-}
+import { checkAccountToSave, parseAccount, serializeAccount } from './meta.js';
+import { sameServer, serverKey } from './names.js';
 
 /** The account for an ACME directory URL, or undefined (also if only half of it was ever written). */
 export async function readAccount(layout: FsLayout, server: string): Promise<StoredAccount | undefined> {
@@ -49,8 +40,7 @@ export async function readAccount(layout: FsLayout, server: string): Promise<Sto
 /** Writes private_key.pem (0600) then account.json, each atomically, in folders of mode 0700. */
 export async function writeAccount(layout: FsLayout, account: StoredAccount): Promise<void> {
   const key = serverKey(account.server);
-  if (account.url.trim() === '') throw new CertmanError('cannot save account: its URL is empty');
-  if (account.keyPem.trim() === '') throw new CertmanError('cannot save account: its key is empty');
+  checkAccountToSave(account);
   let dir = layout.accountsRoot;
   try {
     await ensureDir(dir, DIR_SECRET);

@@ -283,7 +283,7 @@ function describeHolder(what: string, file: string, seen: Observed | undefined):
   return `${held} until ${new Date(leaseEnd(holder, seen?.mtimeMs ?? 0)).toISOString()}, unless that run extends its lease`;
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   return s < 60 ? `${Number(s.toFixed(1))} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;

@@ -151,6 +151,12 @@ export interface AccountFile {
   termsAgreed?: { url?: string };
 }
 
+/** Refuses an account no backend should store: without its URL or its key. */
+export function checkAccountToSave(account: { url: string; keyPem: string }): void {
+  if (account.url.trim() === '') throw new CertmanError('cannot save account: its URL is empty');
+  if (account.keyPem.trim() === '') throw new CertmanError('cannot save account: its key is empty');
+}
+
 export function serializeAccount(account: AccountFile): string {
   // Fixed key order keeps the file easy to read and diff.
   const out: Record<string, unknown> = { server: account.server, url: account.url };

@@ -54,6 +54,15 @@ export function parseServerUrl(server: string): URL {
   return url;
 }
 
+/** Whether two ACME directory URLs name the same directory (a store key may be shared by URLs it escapes alike). */
+export function sameServer(a: string, b: string): boolean {
+  try {
+    return parseServerUrl(a).href === parseServerUrl(b).href;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The relative folder (segments joined with "/") under accounts/ that holds the account of an
  * ACME directory: host, `_port` when not the scheme's default, then each non-empty path segment,

@@ -24,12 +24,17 @@ export function isValidStateKey(key: string): boolean {
   return key.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(key);
 }
 
-/** Path of the document for `key`; throws a CertmanError for a key outside [a-z0-9-]+. */
-export function stateFilePath(configDir: string, key: string): string {
+/** Returns `key`, or throws a CertmanError for a key outside [a-z0-9-]+ (or too long). */
+export function validateStateKey(key: string): string {
   if (!isValidStateKey(key)) {
     throw new CertmanError(`invalid state key ${JSON.stringify(key)}: use lowercase letters, digits and "-"`);
   }
-  return path.join(configDir, STATE_DIR, `${key}.json`);
+  return key;
+}
+
+/** Path of the document for `key`; throws a CertmanError for a key outside [a-z0-9-]+. */
+export function stateFilePath(configDir: string, key: string): string {
+  return path.join(configDir, STATE_DIR, `${validateStateKey(key)}.json`);
 }
 
 function stateError(action: string, err: unknown): CertmanError {

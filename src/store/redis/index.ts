@@ -1,0 +1,28 @@
+/** The Redis store (fleet mode). See redis-store.ts. */
+import { sealKey } from '../../crypto/seal.js';
+import { UsageError } from '../../errors.js';
+import { connectRedis } from './connection.js';
+import { DEFAULT_PREFIX, RedisKeys } from './keys.js';
+import { RedisStore } from './redis-store.js';
+
+export { RedisStore } from './redis-store.js';
+
+export interface RedisStoreOptions {
+  /** The 256-bit store key private keys are sealed with; required. */
+  key: Buffer | undefined;
+  /** Prefix of every key (default `certman:`), so several stores can share one Redis. */
+  prefix?: string;
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
+
+/** Connects to the Redis at `url` (redis:// or rediss://). Refuses to open without a store key. */
+export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
+  if (options.key === undefined) {
+    throw new UsageError('a Redis store needs a store key: private keys are sealed with it before they reach Redis', 'give the 256-bit store key (32 bytes) the store was written with');
+  }
+  const key = sealKey(options.key);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (!PREFIX_PATTERN.test(prefix)) throw new UsageError(`invalid Redis key prefix ${JSON.stringify(prefix)}`, 'use letters, digits, ":", ".", "_" and "-" (at most 100)');
+  return new RedisStore(await connectRedis(url), url, new RedisKeys(prefix), key);
+}

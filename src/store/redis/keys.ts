@@ -1,0 +1,54 @@
+/**
+ * Where the Redis store keeps what (every key under one prefix, default `certman:`, so fleets can share a Redis):
+ *
+ *   <prefix>names                        set of lineage names
+ *   <prefix>cert:<name>:meta             CertificateMeta JSON (with "format", like renewal/<name>.json) of the live version
+ *   <prefix>cert:<name>:files            hash: "<N>:cert", "<N>:chain", "<N>:fullchain", "<N>:privkey" (sealed)
+ *                                        of every version N, and "last": the highest N ever used
+ *   <prefix>account:<server-key>         hash: "account" (account.json's JSON), "key" (the sealed PKCS#8 PEM)
+ *   <prefix>lease:cert:<name>            owner id of the run holding the lineage, expiring (PX)
+ *   <prefix>lease:account:<server-key>   owner id of the run registering at that CA
+ *   <prefix>state:<key>                  small JSON documents
+ *   <prefix>token:<token>                pending HTTP-01 entries, expiring (PX)
+ */
+import { serverKey } from '../fs/names.js';
+import type { LeaseTarget } from '../types.js';
+
+export const DEFAULT_PREFIX = 'certman:';
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  get names(): string {
+    return `${this.prefix}names`;
+  }
+
+  meta(name: string): string {
+    return `${this.prefix}cert:${name}:meta`;
+  }
+
+  files(name: string): string {
+    return `${this.prefix}cert:${name}:files`;
+  }
+
+  account(server: string): string {
+    return `${this.prefix}account:${serverKey(server)}`;
+  }
+
+  lease(target: LeaseTarget): string {
+    return 'certificate' in target ? `${this.prefix}lease:cert:${target.certificate}` : `${this.prefix}lease:account:${serverKey(target.account)}`;
+  }
+
+  state(key: string): string {
+    return `${this.prefix}state:${key}`;
+  }
+
+  token(token: string): string {
+    return `${this.prefix}token:${token}`;
+  }
+}
+
+/** The hash field of one PEM file of version `version`. */
+export function fileField(version: number, kind: string): string {
+  return `${version}:${kind}`;
+}

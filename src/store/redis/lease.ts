@@ -1,0 +1,97 @@
+/**
+ * Leases in Redis: `SET <lease key> <owner> NX PX <ms>` takes one, a Lua script that checks the owner extends it
+ * every quarter of its length and another releases it, so a run can never extend or remove another run's lease.
+ * A holder that dies blocks the others for at most one lease (Redis expires the key); one that finds its lease
+ * gone (it stalled longer than a lease, or Redis lost it) aborts its signal, and its writes refuse.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { withAbortReason } from '../../abort.js';
+import { LeaseLostError, LockedError } from '../../errors.js';
+import { DEFAULT_LEASE_MS, formatDuration } from '../fs/lock.js';
+import type { Lease, LeaseOptions, LeaseTarget } from '../types.js';
+import { runScript, type RedisClient } from './connection.js';
+import { EXTEND_LEASE, RELEASE_LEASE } from './scripts.js';
+
+const POLL_MIN_MS = 100;
+const POLL_MAX_MS = 250;
+
+export function describeTarget(target: LeaseTarget): string {
+  return 'certificate' in target ? `certificate "${target.certificate}"` : `the account at ${target.account}`;
+}
+
+class RedisLease implements Lease {
+  readonly owner = randomBytes(16).toString('hex');
+  private readonly lost = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    readonly key: string,
+    private readonly what: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.lost.signal;
+  }
+
+  /** SET NX PX; false when another run holds it. */
+  async take(): Promise<boolean> {
+    const reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
+    if (reply !== 'OK') return false;
+    this.timer = setInterval(() => void this.extend(), Math.max(1, this.leaseMs / 4));
+    this.timer.unref();
+    return true;
+  }
+
+  async assertHeld(): Promise<void> {
+    if (!this.signal.aborted && (await this.client.get(this.key)) !== this.owner) this.markLost();
+    if (this.signal.aborted) throw new LeaseLostError(this.what);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    clearInterval(this.timer);
+    await runScript(this.client, RELEASE_LEASE, [this.key], [this.owner]).catch(() => undefined);
+  }
+
+  /** One extension; Redis unreachable is tried again next time (the lease may still be there). */
+  private async extend(): Promise<void> {
+    if (this.released || this.signal.aborted) return;
+    const extended = await runScript(this.client, EXTEND_LEASE, [this.key], [this.owner, String(this.leaseMs)]).catch(() => undefined);
+    if (extended === 0 && !this.released) this.markLost();
+  }
+
+  private markLost(): void {
+    clearInterval(this.timer);
+    this.lost.abort(new LeaseLostError(this.what));
+  }
+}
+
+/** Until when (ISO time) the lease `key` holds for others, for LockedError messages. */
+async function heldUntil(client: RedisClient, key: string): Promise<string> {
+  const ms = await client.pTTL(key);
+  return ms > 0 ? ` until ${new Date(Date.now() + ms).toISOString()}, unless that run extends its lease` : '';
+}
+
+/** Takes the lease `key` on `target`: LockedError at once when held, or with `wait` polls until free (see LeaseOptions). */
+export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
+  const what = describeTarget(target);
+  const begin = Date.now();
+  const timeoutMs = options.timeoutMs ?? Infinity;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS);
+    if (await lease.take()) return lease;
+    const reason = `another certman run holds ${what}${await heldUntil(client, key)}`;
+    if (!options.wait) throw new LockedError(reason);
+    const waited = Date.now() - begin;
+    if (waited >= timeoutMs) throw new LockedError(`gave up after waiting ${formatDuration(waited)} for ${what}: ${reason}`, 'try again later');
+    const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
+    await sleep(Math.min(interval, timeoutMs - waited), undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(withAbortReason(options.signal));
+  }
+}

@@ -1,0 +1,66 @@
+// The contract's reader (ContractStores.readWithoutWriting): a node child that opens the store writable and then
+// read-only, as `certificates` and completion may, and reports what it read (or the error) as JSON.
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+
+import type { ReaderView } from './store-contract.js';
+
+export interface ReaderChildOptions {
+  /** Source of an expression opening the store; `readOnly` (a boolean) is in scope. */
+  openSource: string;
+  /** Node arguments before `-e` (e.g. a TypeScript loader). */
+  nodeArgs: string[];
+  /** Run as this user (and group), e.g. one that may not write the store. */
+  uid?: number;
+}
+
+/** The entries (files, keys) whose snapshot differs: what a reader changed. */
+export function differences(before: Map<string, string>, afterwards: Map<string, string>): string[] {
+  const keys = new Set([...before.keys(), ...afterwards.keys()]);
+  return [...keys].filter((key) => before.get(key) !== afterwards.get(key)).sort();
+}
+
+function readerScript(openSource: string): string {
+  return `
+    const out = {};
+    try {
+      for (const readOnly of [false, true]) {
+        const store = await (${openSource});
+        try {
+          out.names = await store.names();
+          out.listed = (await store.list()).map((m) => m.name);
+          out.problems = store.problemDetails().map((p) => p.name + ': ' + p.reason);
+          out.first = await store.get(out.names[0]);
+        } finally {
+          await store.close?.();
+        }
+      }
+    } catch (err) {
+      out.error = String(err && err.stack || err);
+    }
+    console.log(JSON.stringify(out));`;
+}
+
+export function runReaderChild(options: ReaderChildOptions): Promise<ReaderView> {
+  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...options.nodeArgs, '--input-type=module', '-e', readerScript(options.openSource)], {
+      ...user,
+      // tsx keeps its cache per user in the temp folder; HOME may not be the reader's.
+      env: { ...process.env, HOME: os.tmpdir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      try {
+        resolve(JSON.parse(out) as ReaderView);
+      } catch {
+        reject(new Error(`the reader exited ${code}: ${err}`));
+      }
+    });
+  });
+}

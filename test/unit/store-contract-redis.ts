@@ -1,0 +1,103 @@
+// The Redis backend of the store contract (test/contract/store-contract.ts), for the two test files that run it
+// (store-contract-redis*.test.ts): one real redis-server per file (test/harness/redis.ts), fresh data is a fresh
+// key prefix on it, another run is another RedisStore on the same server and prefix, another process a node child
+// opening one, and a principal that may only read is a Redis ACL user allowed read commands only.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { createClient } from 'redis';
+
+import { openStore, type Store } from '../../src/store/index.js';
+import { differences, runReaderChild } from '../contract/reader.js';
+import type { StoreBackend } from '../contract/store-contract.js';
+import { startRedis, type RedisServer } from '../harness/redis.js';
+
+const STORE_MODULE = pathToFileURL(path.resolve('src/store/index.ts')).href;
+
+type Admin = ReturnType<typeof createClient>;
+
+let server: RedisServer | undefined;
+let admin: Admin | undefined;
+const opened: Store[] = [];
+let counter = 0;
+
+/** Starts this test file's redis-server (and an admin connection to it); both go afterwards. */
+export function useRedisServer(): void {
+  before(async () => {
+    server = await startRedis();
+    admin = createClient({ url: server.url });
+    admin.on('error', () => undefined);
+    await admin.connect();
+  });
+  after(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close?.()));
+    await admin?.close();
+    await server?.stop();
+  });
+}
+
+function running(): { server: RedisServer; admin: Admin } {
+  if (server === undefined || admin === undefined) throw new Error('useRedisServer() was not called');
+  return { server, admin };
+}
+
+/** A RedisStore on this file's server, closed after the file's tests. */
+export async function openRedis(url: string, key: Buffer, prefix: string): Promise<Store> {
+  const store = await openStore(url, { redisKey: key, redisPrefix: prefix });
+  opened.push(store);
+  return store;
+}
+
+/** Every key under `prefix` with its value (strings, hashes and sets), as a write would change it. */
+export async function snapshotKeys(prefix: string): Promise<Map<string, string>> {
+  const { admin: client } = running();
+  const out = new Map<string, string>();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+    for (const key of keys) {
+      const type = await client.type(key);
+      let value: unknown;
+      if (type === 'string') value = await client.get(key);
+      else if (type === 'hash') value = Object.entries(await client.hGetAll(key)).sort();
+      else if (type === 'set') value = (await client.sMembers(key)).sort();
+      else value = type;
+      out.set(key, JSON.stringify(value));
+    }
+  }
+  return out;
+}
+
+/** An ACL user of the server that may run read commands on `prefix`'s keys only; returns its URL. */
+async function readOnlyUser(prefix: string): Promise<string> {
+  const { server: redis, admin: client } = running();
+  const user = `reader-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await client.sendCommand(['ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, `~${prefix}*`, '+@read']);
+  return `redis://${user}:${password}@127.0.0.1:${redis.port}`;
+}
+
+function openSource(url: string, key: Buffer, prefix: string, readOnly: string): string {
+  return `(await import(${JSON.stringify(STORE_MODULE)})).openStore(${JSON.stringify(url)}, { redisKey: Buffer.from('${key.toString('hex')}', 'hex'), redisPrefix: ${JSON.stringify(prefix)}, readOnly: ${readOnly} })`;
+}
+
+export const redisBackend: StoreBackend = {
+  name: 'redis',
+  async create() {
+    const { server: redis } = running();
+    counter += 1;
+    const prefix = `contract-${counter}-${randomBytes(3).toString('hex')}:`;
+    const key = randomBytes(32);
+    return {
+      store: await openRedis(redis.url, key, prefix),
+      another: () => openRedis(redis.url, key, prefix),
+      openInChildSource: `await ${openSource(redis.url, key, prefix, 'false')}`,
+      childNodeArgs: ['--import', 'tsx'],
+      async readWithoutWriting() {
+        const before = await snapshotKeys(prefix);
+        const view = await runReaderChild({ openSource: openSource(await readOnlyUser(prefix), key, prefix, 'readOnly'), nodeArgs: ['--import', 'tsx'] });
+        return { view, changed: differences(before, await snapshotKeys(prefix)) };
+      },
+    };
+  },
+};
