@@ -59,7 +59,11 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
   if (REDIS_SCHEMES.test(location) && 'redisKey' in options) {
     // node-redis is loaded only for a Redis store.
     const { openRedisStore } = await import('./redis/index.js');
-    return openRedisStore(location, { key: options.redisKey, ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }) });
+    return openRedisStore(location, {
+      key: options.redisKey,
+      readOnly: options.readOnly === true,
+      ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+    });
   }
   if (NETWORK_SCHEMES.test(location)) {
     throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');

@@ -43,6 +43,11 @@ function running(): { server: RedisServer; admin: Admin } {
   return { server, admin };
 }
 
+/** redis:// URL of this file's server. */
+export function redisUrl(): string {
+  return running().server.url;
+}
+
 /** A RedisStore on this file's server, closed after the file's tests. */
 export async function openRedis(url: string, key: Buffer, prefix: string): Promise<Store> {
   const store = await openStore(url, { redisKey: key, redisPrefix: prefix });

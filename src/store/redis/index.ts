@@ -2,6 +2,7 @@
 import { sealKey } from '../../crypto/seal.js';
 import { UsageError } from '../../errors.js';
 import { connectRedis } from './connection.js';
+import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, RedisKeys } from './keys.js';
 import { RedisStore } from './redis-store.js';
 
@@ -12,6 +13,8 @@ export interface RedisStoreOptions {
   key: Buffer | undefined;
   /** Prefix of every key (default `certman:`), so several stores can share one Redis. */
   prefix?: string;
+  /** Only reading: not even the key check is written. */
+  readOnly?: boolean;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
@@ -24,5 +27,13 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const key = sealKey(options.key);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!PREFIX_PATTERN.test(prefix)) throw new UsageError(`invalid Redis key prefix ${JSON.stringify(prefix)}`, 'use letters, digits, ":", ".", "_" and "-" (at most 100)');
-  return new RedisStore(await connectRedis(url), url, new RedisKeys(prefix), key);
+  const keys = new RedisKeys(prefix);
+  const client = await connectRedis(url);
+  try {
+    await checkStoreKey(client, keys, key, options.readOnly === true);
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
+  return new RedisStore(client, url, keys, key);
 }

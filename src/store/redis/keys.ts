@@ -1,6 +1,7 @@
 /**
  * Where the Redis store keeps what (every key under one prefix, default `certman:`, so fleets can share a Redis):
  *
+ *   <prefix>key-check                    a marker sealed with the store key (key-check.ts)
  *   <prefix>names                        set of lineage names
  *   <prefix>cert:<name>:meta             CertificateMeta JSON (with "format", like renewal/<name>.json) of the live version
  *   <prefix>cert:<name>:files            hash: "<N>:cert", "<N>:chain", "<N>:fullchain", "<N>:privkey" (sealed)
@@ -18,6 +19,10 @@ export const DEFAULT_PREFIX = 'certman:';
 
 export class RedisKeys {
   constructor(readonly prefix: string) {}
+
+  get keyCheck(): string {
+    return `${this.prefix}key-check`;
+  }
 
   get names(): string {
     return `${this.prefix}names`;
