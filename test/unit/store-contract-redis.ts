@@ -55,6 +55,11 @@ export async function openRedis(url: string, key: Buffer, prefix: string): Promi
   return store;
 }
 
+/** Removes one key behind the stores' backs (Redis losing it, an operator). */
+export async function deleteKey(key: string): Promise<void> {
+  await running().admin.del(key);
+}
+
 /** Every key under `prefix` with its value (strings, hashes and sets), as a write would change it. */
 export async function snapshotKeys(prefix: string): Promise<Map<string, string>> {
   const { admin: client } = running();

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { LeaseLostError } from '../../src/errors.js';
 import { openStore, type Lease } from '../../src/store/index.js';
 import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
 import { differences } from '../contract/reader.js';
-import { openRedis, redisUrl, snapshotKeys, useRedisServer } from './store-contract-redis.js';
+import { deleteKey, openRedis, redisUrl, snapshotKeys, useRedisServer } from './store-contract-redis.js';
 
 useRedisServer();
 
@@ -58,5 +59,16 @@ describe('redis store', () => {
     await assert.rejects(store.delete('atomic.example', { lease: stale }), LeaseLostError);
     assert.deepEqual(differences(before, await snapshotKeys(prefix)), []);
     await held.release();
+  });
+
+  test('a holder whose extension finds the lease gone (taken over, or lost by Redis) sees its signal fire', async () => {
+    const { prefix, key } = fresh();
+    const store = await openRedis(redisUrl(), key, prefix);
+    const lease = await store.lease({ certificate: 'lost.example' }, { wait: false, leaseMs: 400 });
+    await deleteKey(`${prefix}lease:cert:lost.example`);
+    const fired = new Promise<unknown>((resolve) => lease.signal.addEventListener('abort', () => resolve(lease.signal.reason)));
+    assert.ok((await Promise.race([fired, sleep(10_000, 'not fired', { ref: false })])) instanceof LeaseLostError);
+    await assert.rejects(lease.assertHeld(), LeaseLostError);
+    await lease.release();
   });
 });
