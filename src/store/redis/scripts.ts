@@ -24,7 +24,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`);
 
 /** Error reply of a write whose lease is no longer its run's. */
-export const LEASE_LOST = 'CERTMAN_LEASE_LOST';
+export const LEASE_LOST = 'LEASELOST';
 
 /**
  * The commit of save(): with the lease KEYS[1] still owned by ARGV[1], takes the next version number (past the
