@@ -34,6 +34,14 @@ function client(settle: Record<string, () => Promise<Authorization>>): AcmeClien
 
 const responder = { publish: async () => undefined, unpublish: async () => undefined, close: async () => undefined };
 
+/** A wait that would last for ever but ends with `signal`'s reason, as the real ones do; `fire` aborts it on the next tick. */
+function waitUntilAborted<T>(signal: AbortSignal | undefined, fire: () => void): Promise<T> {
+  return new Promise<T>((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason as Error));
+    setImmediate(fire);
+  });
+}
+
 describe('obtainCertificate', () => {
   test("an invalid authorization is the CA's verdict even when another name's request failed", async () => {
     const unauthorized = { type: 'urn:ietf:params:acme:error:unauthorized', detail: '404 for the token' };
@@ -101,11 +109,7 @@ describe('obtainCertificate', () => {
       report: silentReporter,
       signal: controller.signal,
       // A check that would hang forever, but ends with the signal as the real one does.
-      selfCheck: (_domain, _token, _keyAuthorization, signal) =>
-        new Promise((_resolve, reject) => {
-          signal?.addEventListener('abort', () => reject(signal.reason as Error));
-          setImmediate(() => controller.abort(reason));
-        }),
+      selfCheck: (_domain, _token, _keyAuthorization, signal) => waitUntilAborted(signal, () => controller.abort(reason)),
     }).catch((e: unknown) => e);
     assert.equal(err, reason);
     assert.deepEqual(seen.answered, []);
@@ -120,11 +124,7 @@ describe('obtainCertificate', () => {
     const ca = client({});
     Object.assign(ca, {
       newOrder: async () => ({ url: 'https://ca.test/order/1', status: 'pending', authorizations: ['https://ca.test/authz/a.example.test'], finalize: 'https://ca.test/finalize/1' }),
-      waitForAuthorization: (_url: string, _name: string, signal?: AbortSignal) =>
-        new Promise((_resolve, reject) => {
-          signal?.addEventListener('abort', () => reject(signal.reason as Error));
-          setImmediate(() => controller.abort(reason));
-        }),
+      waitForAuthorization: (_url: string, _name: string, signal?: AbortSignal) => waitUntilAborted(signal, () => controller.abort(reason)),
       finalize: async () => assert.fail('an interrupted order is not finalized'),
     });
     const err = await obtainCertificate({
