@@ -5,6 +5,7 @@
  */
 import { assertSafeToken } from '../challenge/token.js';
 import { CertmanError } from '../errors.js';
+import { parseJsonOrUndefined } from './json.js';
 
 const KEY_AUTHORIZATION = /^[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_-]{1,128}$/;
 const DOMAIN = /^[a-z0-9._:-]{1,253}$/;
@@ -37,12 +38,7 @@ export function encodeTokenEntry(entry: TokenEntry): string {
 
 /** A stored entry for `token`, or undefined when it is not JSON, names another token or is malformed. */
 export function parseTokenEntry(text: string, token: string): TokenEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const value = parseJsonOrUndefined(text);
   if (typeof value !== 'object' || value === null) return undefined;
   const entry = value as Partial<Record<keyof TokenEntry, unknown>>;
   if (entry.token !== token) return undefined;

@@ -50,6 +50,7 @@ import type { LeaseOptions } from '../types.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
 import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
 import { isValidName } from './names.js';
+import { parseJsonOrUndefined } from '../json.js';
 
 /** Folder of the lock files, under the config directory. */
 export const LOCKS_DIR = '.locks';
@@ -94,12 +95,7 @@ const optionalStrings = ['owner', 'bootId', 'pidNamespace', 'expiresAt'] as cons
 
 /** Parses a lock file; undefined when it is not a complete, well-formed lock. */
 export function parseLockHolder(text: string): LockHolder | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const data = parseJsonOrUndefined(text);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
   const record = data as Record<string, unknown>;
   const { pid, hostname, startedAt, processStart } = record;

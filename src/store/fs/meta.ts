@@ -6,6 +6,7 @@ import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { StoreProblem } from '../types.js';
+import { parseJsonOrUndefined } from '../json.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
@@ -128,12 +129,7 @@ export function serializeJournal(entry: JournalEntry): string {
 
 /** Parses a journal entry; undefined if it is unusable (a bare `{ "version": N }` is accepted). */
 export function parseJournal(text: string, name: string): JournalEntry | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const data = parseJsonOrUndefined(text);
   if (!isRecord(data) || !isVersion(data.version)) return undefined;
   const entry: JournalEntry = { version: data.version };
   if (isRecord(data.meta) && data.meta.version === data.version && metaProblem(data.meta, name) === undefined) {

@@ -1,0 +1,8 @@
+/** The JSON value of `text`, or undefined when it is not JSON (a file a crash or a person left half-written). */
+export function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
