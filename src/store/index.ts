@@ -2,6 +2,7 @@
  * Entry point of the storage layer: the types, and openStore(), the one place that decides which backend
  * holds the data (the `store` setting: a folder; a Redis store comes with fleet mode).
  */
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
@@ -68,6 +69,6 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
   if (NETWORK_SCHEMES.test(location)) {
     throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');
   }
-  const dir = location.startsWith('file://') ? new URL(location).pathname : location;
+  const dir = location.startsWith('file://') ? fileURLToPath(location) : location;
   return openFileStore(dir, { ...(options.strict === true ? { trustedOwner: 0 } : {}), ...(options.readOnly === true ? { readOnly: true } : {}) });
 }

@@ -177,7 +177,7 @@ export class FileStore implements CertificateStore, AccountStore, LeaseStore, St
     return metas;
   }
 
-  /** Like {@link problems}, with the file, the reason and the error to report. */
+  /** The lineages the last list() left out, with the file, the reason and the error to report. */
   problemDetails(): StoreProblem[] {
     return this.lastProblems.map((p) => ({ ...p }));
   }

@@ -13,6 +13,7 @@ import { LeaseLostError } from '../../errors.js';
 import type { Lease, LeaseOptions, LeaseTarget } from '../types.js';
 import { acquireFileLock, type FileLock } from './lock.js';
 import { serverKey } from './names.js';
+import { describeLeaseTarget } from '../lease-wait.js';
 
 /** Longer names are hashed, so `<id>.lock.break` and its temp names fit in NAME_MAX (255 bytes). */
 const MAX_PLAIN_ID = 180;
@@ -34,10 +35,6 @@ export function lockId(kind: 'cert' | 'meta' | 'state', name: string): string {
 
 function targetLockId(target: LeaseTarget): string {
   return 'certificate' in target ? lockId('cert', target.certificate) : `account.${hashed(serverKey(target.account))}`;
-}
-
-function describe(target: LeaseTarget): string {
-  return 'certificate' in target ? `certificate "${target.certificate}"` : `the account at ${target.account}`;
 }
 
 class FileLease implements Lease {
@@ -65,7 +62,7 @@ class FileLease implements Lease {
 
 /** Takes the lease on `target` (see lock.ts for how held, dead and expired holders are told apart). */
 export async function takeFileLease(configDir: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
-  const what = describe(target);
+  const what = describeLeaseTarget(target);
   return new FileLease(await acquireFileLock(configDir, targetLockId(target), options, what), what);
 }
 

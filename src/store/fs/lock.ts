@@ -44,25 +44,20 @@ import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle }
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { withAbortReason } from '../../abort.js';
-import { CertmanError, LeaseLostError, LockedError } from '../../errors.js';
+import { CertmanError, LeaseLostError } from '../../errors.js';
 import type { LeaseOptions } from '../types.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
 import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
 import { isValidName } from './names.js';
 import { parseJsonOrUndefined } from '../json.js';
+import { DEFAULT_LEASE_MS, waitForNextTry } from '../lease-wait.js';
 
 /** Folder of the lock files, under the config directory. */
 export const LOCKS_DIR = '.locks';
 /** A lock file that is not valid JSON, or a break file of another host, this old is stale. */
 export const CORRUPT_LOCK_STALE_MS = 10_000;
-/** Lease length unless LockOptions.leaseMs says otherwise: how long a dead node can block the others. */
-export const DEFAULT_LEASE_MS = 60_000;
 /** A lock file without an expiry from another host counts as held this long after it was taken. */
 export const LEGACY_LOCK_HOLD_MS = 15 * 60_000;
-/** Polling interval bounds while waiting for a held lock (randomised so waiters do not march in step). */
-const POLL_MIN_MS = 100;
-const POLL_MAX_MS = 250;
 /** Create/break rounds within one attempt before reporting the lock as held. */
 const ROUNDS = 20;
 /** Attempts at the `.break` file before a release gives up (leaving the lock to expire). */
@@ -279,12 +274,6 @@ function describeHolder(what: string, file: string, seen: Observed | undefined):
   return `${held} until ${new Date(leaseEnd(holder, seen?.mtimeMs ?? 0)).toISOString()}, unless that run extends its lease`;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  return s < 60 ? `${Number(s.toFixed(1))} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
-
 /** Locks of this process still held, released synchronously if the process exits. */
 const held = new Set<FileLock>();
 let exitHandlerInstalled = false;
@@ -499,7 +488,6 @@ export async function acquireFileLock(configDir: string, name: string, options: 
   };
 
   const begin = Date.now();
-  const timeoutMs = options.timeoutMs ?? Infinity;
   for (;;) {
     options.signal?.throwIfAborted();
     let outcome;
@@ -517,16 +505,6 @@ export async function acquireFileLock(configDir: string, name: string, options: 
       }
       return lock;
     }
-    const reason = describeHolder(what, file, outcome.busy);
-    if (!options.wait) throw new LockedError(reason);
-    const waited = Date.now() - begin;
-    if (waited >= timeoutMs) {
-      throw new LockedError(`gave up after waiting ${formatDuration(waited)} for ${what}: ${reason}`, 'try again later');
-    }
-    const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
-    // An aborted wait rejects with the signal's own reason, so callers recognize their run's cancellation.
-    await sleep(Math.min(interval, Math.max(0, timeoutMs - waited)), undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(
-      withAbortReason(options.signal),
-    );
+    await waitForNextTry(options, begin, what, describeHolder(what, file, outcome.busy));
   }
 }

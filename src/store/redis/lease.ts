@@ -5,21 +5,12 @@
  * gone (it stalled longer than a lease, or Redis lost it) aborts its signal, and its writes refuse.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-import { withAbortReason } from '../../abort.js';
-import { LeaseLostError, LockedError } from '../../errors.js';
-import { DEFAULT_LEASE_MS, formatDuration } from '../fs/lock.js';
+import { LeaseLostError } from '../../errors.js';
+import { DEFAULT_LEASE_MS, describeLeaseTarget, waitForNextTry } from '../lease-wait.js';
 import type { Lease, LeaseOptions, LeaseTarget } from '../types.js';
 import { runScript, type RedisClient } from './connection.js';
 import { EXTEND_LEASE, RELEASE_LEASE } from './scripts.js';
-
-const POLL_MIN_MS = 100;
-const POLL_MAX_MS = 250;
-
-export function describeTarget(target: LeaseTarget): string {
-  return 'certificate' in target ? `certificate "${target.certificate}"` : `the account at ${target.account}`;
-}
 
 class RedisLease implements Lease {
   readonly owner = randomBytes(16).toString('hex');
@@ -80,18 +71,12 @@ async function heldUntil(client: RedisClient, key: string): Promise<string> {
 
 /** Takes the lease `key` on `target`: LockedError at once when held, or with `wait` polls until free (see LeaseOptions). */
 export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
-  const what = describeTarget(target);
+  const what = describeLeaseTarget(target);
   const begin = Date.now();
-  const timeoutMs = options.timeoutMs ?? Infinity;
   for (;;) {
     options.signal?.throwIfAborted();
     const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS);
     if (await lease.take()) return lease;
-    const reason = `another certman run holds ${what}${await heldUntil(client, key)}`;
-    if (!options.wait) throw new LockedError(reason);
-    const waited = Date.now() - begin;
-    if (waited >= timeoutMs) throw new LockedError(`gave up after waiting ${formatDuration(waited)} for ${what}: ${reason}`, 'try again later');
-    const interval = POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS);
-    await sleep(Math.min(interval, timeoutMs - waited), undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(withAbortReason(options.signal));
+    await waitForNextTry(options, begin, what, `another certman run holds ${what}${await heldUntil(client, key)}`);
   }
 }

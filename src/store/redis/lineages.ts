@@ -13,7 +13,7 @@ import type { StoreProblem, WriteGuard } from '../types.js';
 import { compareAndSet } from './cas.js';
 import { runScript, type RedisClient } from './connection.js';
 import { fileField, type RedisKeys } from './keys.js';
-import { describeTarget } from './lease.js';
+import { describeLeaseTarget } from '../lease-wait.js';
 import { DELETE_LINEAGE, LEASE_LOST, SAVE_VERSION, type Script } from './scripts.js';
 
 export class RedisLineages {
@@ -121,7 +121,7 @@ export class RedisLineages {
     try {
       return await runScript(this.client, script, [this.keys.lease({ certificate: name }), ...keys], [guard.lease.owner, ...args]);
     } catch (err) {
-      if (err instanceof Error && err.message.includes(LEASE_LOST)) throw new LeaseLostError(describeTarget({ certificate: name }));
+      if (err instanceof Error && err.message.includes(LEASE_LOST)) throw new LeaseLostError(describeLeaseTarget({ certificate: name }));
       throw err;
     }
   }
