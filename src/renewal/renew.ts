@@ -1,5 +1,6 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { issueCertificate } from '../certificate/issue.js';
+import { leaseLineage } from '../certificate/lease.js';
 import { failedValidations, type ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
@@ -223,7 +224,8 @@ type RunDeps = RenewDeps & Required<Pick<RenewDeps, 'responders'>>;
 async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
   let lease: Lease;
   try {
-    lease = await takeLease(meta.name, options, deps);
+    const leaseOptions = { wait: options.wait === true, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) };
+    lease = await leaseLineage(deps.store, meta.name, leaseOptions, deps.report);
   } catch (err) {
     if (err instanceof LockedError) return { name: meta.name, status: 'held', reason: err.message };
     if (deps.signal?.aborted === true) return notStarted(meta);
@@ -240,18 +242,6 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
     await lease.release();
-  }
-}
-
-/** The certificate's lease; with --wait, says whom it waits for (shown with --verbose) and waits until it is free. */
-async function takeLease(name: string, options: RenewOptions, deps: RunDeps): Promise<Lease> {
-  const leaseOptions = { ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) };
-  try {
-    return await deps.store.lease({ certificate: name }, { ...leaseOptions, wait: false });
-  } catch (err) {
-    if (!(err instanceof LockedError) || options.wait !== true) throw err;
-    deps.report.step(`waiting for ${name}: ${err.message}`);
-    return deps.store.lease({ certificate: name }, { ...leaseOptions, wait: true });
   }
 }
 

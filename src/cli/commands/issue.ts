@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
-import { ExitCode, LockedError, UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
@@ -107,23 +107,14 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const checked = gate === undefined ? undefined : interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(requested, gateOptions)));
   const domains = checked === undefined ? requested : namesToOrder(await checked, options.allowSubsetOfNames === true, ctx.report);
   const store = await ctx.openStore();
-  const lease = await leaseLineage(store, name, options.wait === true, ctx, interrupt.signal);
+  // With --wait it says whom it waits for, and Ctrl-C ends the wait (exit 130).
+  const { leaseLineage } = await import('../../certificate/lease.js');
+  const lease = await leaseLineage(store, name, { wait: options.wait === true, signal: interrupt.signal, ...leaseLength(ctx) }, ctx.report);
   try {
     return await issueLocked(options, ctx, store, domains, name, interrupt, lease);
   } finally {
     await lease.release();
   }
-}
-
-/** The lease on the lineage; with --wait, says whom it waits for, and Ctrl-C ends the wait (exit 130). */
-async function leaseLineage(store: Store, name: string, wait: boolean, ctx: CliContext, signal: AbortSignal): Promise<Lease> {
-  try {
-    return await store.lease({ certificate: name }, { wait: false, ...leaseLength(ctx) });
-  } catch (err) {
-    if (!wait || !(err instanceof LockedError)) throw err;
-    ctx.report.step(`waiting for ${name}: ${err.message}`);
-  }
-  return store.lease({ certificate: name }, { wait: true, signal, ...leaseLength(ctx) });
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
