@@ -20,10 +20,20 @@ export function differences(before: Map<string, string>, afterwards: Map<string,
   return [...keys].filter((key) => before.get(key) !== afterwards.get(key)).sort();
 }
 
-function readerScript(openSource: string): string {
+/**
+ * With `uid`, the child becomes that user only after a read-only open as root has loaded every module: the
+ * reader needs no access to the checkout (a CI clone may sit in a folder only root can enter), only to the store.
+ */
+function readerScript(openSource: string, uid: number | undefined): string {
+  const become =
+    uid === undefined
+      ? ''
+      : `{ const readOnly = true; const warm = await (${openSource}); await warm.close?.(); }
+         process.setgroups([]); process.setgid(${uid}); process.setuid(${uid});`;
   return `
     const out = {};
     try {
+      ${become}
       for (const readOnly of [false, true]) {
         const store = await (${openSource});
         try {
@@ -42,10 +52,8 @@ function readerScript(openSource: string): string {
 }
 
 export function runReaderChild(options: ReaderChildOptions): Promise<ReaderView> {
-  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...options.nodeArgs, '--input-type=module', '-e', readerScript(options.openSource)], {
-      ...user,
+    const child = spawn(process.execPath, [...options.nodeArgs, '--input-type=module', '-e', readerScript(options.openSource, options.uid)], {
       // tsx keeps its cache per user in the temp folder; HOME may not be the reader's.
       env: { ...process.env, HOME: os.tmpdir() },
       stdio: ['ignore', 'pipe', 'pipe'],

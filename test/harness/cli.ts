@@ -1,6 +1,9 @@
 // Runs the real CLI (bin/certman) as a child process, the way a user would.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { PebbleEnv } from './pebble.js';
@@ -57,19 +60,53 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
   return clean;
 }
 
+let reachable: Promise<string> | undefined;
+
+/**
+ * A copy of the CLI's runtime (hard links where it can) that any user can reach, when the checkout sits in a
+ * folder only root may enter (a CI clone in a mktemp folder): otherwise the checkout itself. Made once per process.
+ */
+function reachableRoot(): Promise<string> {
+  reachable ??= (async () => {
+    const root = path.resolve(repoRoot);
+    const closed = (dir: string): boolean => (statSync(dir).mode & 0o001) === 0;
+    const ancestors = root.split(path.sep).map((_, i, parts) => parts.slice(0, i + 1).join(path.sep) || path.sep);
+    if (!ancestors.some(closed)) return root;
+    const copy = await mkdtemp(path.join(tmpdir(), 'certman-cli-'));
+    await chmod(copy, 0o755);
+    process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+    for (const entry of ['bin', 'dist', 'node_modules', 'package.json']) {
+      const from = path.join(root, entry);
+      try {
+        execFileSync('cp', ['-al', from, copy], { stdio: 'ignore' });
+      } catch {
+        execFileSync('cp', ['-a', from, copy], { stdio: 'ignore' }); // another filesystem: no hard links
+      }
+    }
+    return copy;
+  })();
+  return reachable;
+}
+
 /** Runs `node bin/certman ...args`; resolves with its exit code and output whatever the code is. */
-export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  // Another user runs the CLI from where it can reach it (and starts in that folder unless told otherwise).
+  const root = opts.user === undefined ? repoRoot : await reachableRoot();
+  return runFrom(path.join(root, 'bin', 'certman'), root, args, opts);
+}
+
+function runFrom(bin: string, root: string, args: string[], opts: RunOptions): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (opts.umask !== undefined && !/^[0-7]{3,4}$/.test(opts.umask)) throw new Error(`bad umask ${opts.umask}`);
     const [direct, ...argv0] =
       opts.umask === undefined
-        ? [process.execPath, certmanBin, ...args]
-        : ['/bin/sh', '-c', `umask ${opts.umask}; exec "$0" "$@"`, process.execPath, certmanBin, ...args];
+        ? [process.execPath, bin, ...args]
+        : ['/bin/sh', '-c', `umask ${opts.umask}; exec "$0" "$@"`, process.execPath, bin, ...args];
     const [command = direct, ...argv] = [...(opts.prefix ?? []), direct, ...argv0];
     const child = spawn(command, argv, {
-      cwd: opts.cwd ?? repoRoot,
+      cwd: opts.cwd ?? root,
       env: cliEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
