@@ -6,7 +6,9 @@ import os from 'node:os';
 import type { ReaderView } from './store-contract.js';
 
 export interface ReaderChildOptions {
-  /** Source of an expression opening the store; `readOnly` (a boolean) is in scope. */
+  /** URL of the store module (src/store/index.ts), imported as `stores` before anything else. */
+  storeModule: string;
+  /** Source of an expression opening the store; `stores` (the store module) and `readOnly` (a boolean) are in scope. */
   openSource: string;
   /** Node arguments before `-e` (e.g. a TypeScript loader). */
   nodeArgs: string[];
@@ -24,7 +26,7 @@ export function differences(before: Map<string, string>, afterwards: Map<string,
  * With `uid`, the child becomes that user only after a read-only open as root has loaded every module: the
  * reader needs no access to the checkout (a CI clone may sit in a folder only root can enter), only to the store.
  */
-function readerScript(openSource: string, uid: number | undefined): string {
+function readerScript(storeModule: string, openSource: string, uid: number | undefined): string {
   const become =
     uid === undefined
       ? ''
@@ -33,6 +35,7 @@ function readerScript(openSource: string, uid: number | undefined): string {
   return `
     const out = {};
     try {
+      const stores = await import(${JSON.stringify(storeModule)});
       ${become}
       for (const readOnly of [false, true]) {
         const store = await (${openSource});
@@ -53,7 +56,7 @@ function readerScript(openSource: string, uid: number | undefined): string {
 
 export function runReaderChild(options: ReaderChildOptions): Promise<ReaderView> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...options.nodeArgs, '--input-type=module', '-e', readerScript(options.openSource, options.uid)], {
+    const child = spawn(process.execPath, [...options.nodeArgs, '--input-type=module', '-e', readerScript(options.storeModule, options.openSource, options.uid)], {
       // tsx keeps its cache per user in the temp folder; HOME may not be the reader's.
       env: { ...process.env, HOME: os.tmpdir() },
       stdio: ['ignore', 'pipe', 'pipe'],

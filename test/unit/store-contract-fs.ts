@@ -53,7 +53,8 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
 
 export function runReader(dir: string): Promise<ReaderView> {
   return runReaderChild({
-    openSource: `(await import(${JSON.stringify(STORE_MODULE)})).openStore(${JSON.stringify(dir)}, { readOnly })`,
+    storeModule: STORE_MODULE,
+    openSource: `stores.openStore(${JSON.stringify(dir)}, { readOnly })`,
     nodeArgs: ['--import', 'tsx'],
     ...(isRoot ? { uid: NOBODY } : {}),
   });

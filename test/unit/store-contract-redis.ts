@@ -87,8 +87,9 @@ async function readOnlyUser(prefix: string): Promise<string> {
   return `redis://${user}:${password}@127.0.0.1:${redis.port}`;
 }
 
-function openSource(url: string, key: Buffer, prefix: string, readOnly: string): string {
-  return `(await import(${JSON.stringify(STORE_MODULE)})).openStore(${JSON.stringify(url)}, { redisKey: Buffer.from('${key.toString('hex')}', 'hex'), redisPrefix: ${JSON.stringify(prefix)}, readOnly: ${readOnly} })`;
+/** `stores`: an expression for the store module (imported by the reader before it starts). */
+function openSource(url: string, key: Buffer, prefix: string, readOnly: string, stores = `(await import(${JSON.stringify(STORE_MODULE)}))`): string {
+  return `${stores}.openStore(${JSON.stringify(url)}, { redisKey: Buffer.from('${key.toString('hex')}', 'hex'), redisPrefix: ${JSON.stringify(prefix)}, readOnly: ${readOnly} })`;
 }
 
 export const redisBackend: StoreBackend = {
@@ -105,7 +106,11 @@ export const redisBackend: StoreBackend = {
       childNodeArgs: ['--import', 'tsx'],
       async readWithoutWriting() {
         const before = await snapshotKeys(prefix);
-        const view = await runReaderChild({ openSource: openSource(await readOnlyUser(prefix), key, prefix, 'readOnly'), nodeArgs: ['--import', 'tsx'] });
+        const view = await runReaderChild({
+          storeModule: STORE_MODULE,
+          openSource: openSource(await readOnlyUser(prefix), key, prefix, 'readOnly', 'stores'),
+          nodeArgs: ['--import', 'tsx'],
+        });
         return { view, changed: differences(before, await snapshotKeys(prefix)) };
       },
     };
