@@ -32,12 +32,15 @@ export interface OpenStoreOptions {
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
   /**
-   * Opens `redis://` and `rediss://` stores (from code only, for now: the CLI refuses them) with this 256-bit
-   * store key, which seals private keys before they reach Redis. Without it such a store refuses to open.
+   * Opens `redis://`, `rediss://` and `redis+sentinel://` stores (from code only, for now: the CLI refuses them)
+   * with this 256-bit store key, which seals private keys before they reach Redis. Without it such a store refuses
+   * to open.
    */
   redisKey?: Buffer;
   /** Prefix of every Redis key (default `certman:`). */
   redisPrefix?: string;
+  /** PEM file of the CA certificate(s) a `rediss://` server's certificate must chain to (instead of the system's). */
+  redisCaFile?: string;
 }
 
 /**
@@ -48,9 +51,9 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of network stores; only redis:// and rediss:// open (from code, with a store key) so far. */
+/** URL schemes of network stores; all of them open (from code, with a store key) as Redis stores so far. */
 const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
-const REDIS_SCHEMES = /^rediss?:\/\//i;
+const REDIS_SCHEMES = NETWORK_SCHEMES;
 
 /**
  * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
@@ -64,6 +67,7 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
       key: options.redisKey,
       readOnly: options.readOnly === true,
       ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+      ...(options.redisCaFile === undefined ? {} : { caFile: options.redisCaFile }),
     });
   }
   if (NETWORK_SCHEMES.test(location)) {

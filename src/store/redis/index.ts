@@ -15,11 +15,13 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Only reading: not even the key check is written. */
   readOnly?: boolean;
+  /** PEM file of the CA a rediss:// server's certificate must chain to (instead of the system's CAs). */
+  caFile?: string;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
 
-/** Connects to the Redis at `url` (redis:// or rediss://). Refuses to open without a store key. */
+/** Connects to the Redis at `url` (redis://, rediss:// or redis+sentinel://). Refuses to open without a store key. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
   if (options.key === undefined) {
     throw new UsageError('a Redis store needs a store key: private keys are sealed with it before they reach Redis', 'give the 256-bit store key (32 bytes) the store was written with');
@@ -28,12 +30,12 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!PREFIX_PATTERN.test(prefix)) throw new UsageError(`invalid Redis key prefix ${JSON.stringify(prefix)}`, 'use letters, digits, ":", ".", "_" and "-" (at most 100)');
   const keys = new RedisKeys(prefix);
-  const client = await connectRedis(url);
+  const client = await connectRedis(url, options.caFile === undefined ? {} : { caFile: options.caFile });
   try {
     await checkStoreKey(client, keys, key, options.readOnly === true);
   } catch (err) {
-    client.destroy();
+    await client.destroy();
     throw err;
   }
-  return new RedisStore(client, url, keys, key);
+  return new RedisStore(client, keys, key);
 }

@@ -23,6 +23,8 @@ class RedisLease implements Lease {
     readonly key: string,
     private readonly what: string,
     private readonly leaseMs: number,
+    /** The store's leases not released yet, which its close() releases. */
+    private readonly held: Set<Lease>,
   ) {}
 
   get signal(): AbortSignal {
@@ -33,6 +35,7 @@ class RedisLease implements Lease {
   async take(): Promise<boolean> {
     const reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
     if (reply !== 'OK') return false;
+    this.held.add(this);
     this.timer = setInterval(() => void this.extend(), Math.max(1, this.leaseMs / 4));
     this.timer.unref();
     return true;
@@ -46,6 +49,7 @@ class RedisLease implements Lease {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.held.delete(this);
     clearInterval(this.timer);
     await runScript(this.client, RELEASE_LEASE, [this.key], [this.owner]).catch(() => undefined);
   }
@@ -70,12 +74,12 @@ async function heldUntil(client: RedisClient, key: string): Promise<string> {
 }
 
 /** Takes the lease `key` on `target`: LockedError at once when held, or with `wait` polls until free (see LeaseOptions). */
-export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
+export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions, held: Set<Lease>): Promise<Lease> {
   const what = describeLeaseTarget(target);
   const begin = Date.now();
   for (;;) {
     options.signal?.throwIfAborted();
-    const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS);
+    const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS, held);
     if (await lease.take()) return lease;
     await waitForNextTry(options, begin, what, `another certman run holds ${what}${await heldUntil(client, key)}`);
   }
