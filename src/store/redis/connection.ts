@@ -33,6 +33,8 @@ type Commands = Pick<RedisClientType, 'get' | 'set' | 'hmGet' | 'hSet' | 'sMembe
 
 /** What differs between one server and a Sentinel-managed master. */
 interface Backend {
+  /** node-redis's client or sentinel: 'error' for every connection problem, 'ready' once connected again. */
+  events: { on(event: 'error' | 'ready', listener: (err?: unknown) => void): unknown };
   commands(options: CommandOptions): Commands;
   send(args: string[], options: CommandOptions): Promise<unknown>;
   connect(): Promise<unknown>;
@@ -55,18 +57,31 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** What a failed command met: an error Redis answered, no answer in time, or another failure to reach Redis. */
+type FailureKind = 'reply' | 'timeout' | 'connection';
+
 /**
  * The store's Redis client: the node-redis commands the store needs, each bounded in time, with every failure
  * to reach Redis turned into one CertmanError that names the store (never its password). Errors Redis itself
  * answered (a script's error reply, NOSCRIPT, NOPERM) pass through unchanged.
  */
 export class RedisClient {
+  /** What went wrong with the connection since it was last ready, to say why a command got no answer. */
+  private connectionError: unknown;
+  /** Set once a command sent got no answer in time. */
+  private unanswered = false;
+
   constructor(
     private readonly backend: Backend,
     /** The store's URL without credentials. */
     readonly location: string,
-    private readonly isReply: (err: unknown) => boolean,
-  ) {}
+    private readonly classify: (err: unknown) => FailureKind,
+  ) {
+    backend.events.on('error', (err) => {
+      if (classify(err) !== 'timeout') this.connectionError = err;
+    });
+    backend.events.on('ready', () => (this.connectionError = undefined));
+  }
 
   readonly get = this.command('get');
   readonly set = this.command('set');
@@ -84,6 +99,8 @@ export class RedisClient {
 
   /** Waits for commands under way (bounded), then lets go of every connection. */
   async close(): Promise<void> {
+    // A command that got no answer stays in node-redis's queue until its reply comes, which may be never.
+    if (this.unanswered) return this.destroy();
     const deadline = AbortSignal.timeout(COMMAND_TIMEOUT_MS);
     await untilAborted(this.backend.close(), deadline).catch(() => this.backend.destroy());
   }
@@ -100,7 +117,7 @@ export class RedisClient {
       await untilAborted(this.backend.connect(), deadline);
     } catch (err) {
       await this.destroy();
-      throw this.failure(err, deadline, 'cannot connect to');
+      throw this.failure(err, deadline.aborted ? 'timeout' : this.classify(err), (where) => `cannot connect to the Redis store at ${where}`);
     }
   }
 
@@ -117,17 +134,21 @@ export class RedisClient {
     // does not bound itself (a Sentinel still choosing a new master).
     const deadline = AbortSignal.timeout(COMMAND_TIMEOUT_MS);
     try {
-      return await untilAborted(command({ abortSignal: deadline, rejectInFlight: true }), deadline);
+      return await untilAborted(command({ timeout: COMMAND_TIMEOUT_MS, abortSignal: deadline, rejectInFlight: true }), deadline);
     } catch (err) {
-      if (this.isReply(err)) throw err;
-      throw this.failure(err, deadline, 'cannot reach');
+      const kind = deadline.aborted ? 'timeout' : this.classify(err);
+      if (kind === 'reply') throw err;
+      if (kind === 'timeout') this.unanswered = true;
+      throw this.failure(err, kind, (where) => `the Redis store at ${where} is unreachable`);
     }
   }
 
-  private failure(err: unknown, deadline: AbortSignal, doing: string): CertmanError {
+  /** The CertmanError for a failure (of `kind`); a timeout says what the connection met meanwhile, if anything. */
+  private failure(err: unknown, kind: FailureKind, what: (where: string) => string): CertmanError {
     if (err instanceof CertmanError) return err;
-    const why = deadline.aborted ? `no answer within ${COMMAND_TIMEOUT_MS / 1000} s` : err instanceof Error ? err.message : String(err);
-    return new CertmanError(`${doing} the Redis store at ${this.location}: ${why}`, {
+    const cause = kind === 'timeout' ? this.connectionError : err;
+    const why = cause instanceof Error ? cause.message : cause === undefined ? `no answer within ${COMMAND_TIMEOUT_MS / 1000} s` : String(cause);
+    return new CertmanError(`${what(this.location)}: ${why}`, {
       cause: err,
       hint: `check that Redis runs there and that this host reaches it (network, firewall, TLS, user and password); certman waits at most ${COMMAND_TIMEOUT_MS / 1000} s for Redis`,
     });
@@ -140,7 +161,11 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile);
   const redis = await import('redis');
   const backend = target.kind === 'server' ? serverBackend(redis, target, ca) : sentinelBackend(redis, target);
-  const client = new RedisClient(backend, target.location, (err) => err instanceof redis.ErrorReply);
+  const client = new RedisClient(backend, target.location, (err) => {
+    if (err instanceof redis.ErrorReply) return 'reply';
+    const timeouts = [redis.TimeoutError, redis.TimeoutReadError, redis.AbortError, redis.AbortReadError];
+    return timeouts.some((type) => err instanceof type) ? 'timeout' : 'connection';
+  });
   await client.connect();
   return client;
 }
@@ -153,9 +178,8 @@ function serverBackend(redis: RedisModule, target: Extract<RedisTarget, { kind: 
     url: target.url,
     socket: target.tls ? { ...socket, tls: true, ...(ca === undefined ? {} : { ca }) } : socket,
   }) as unknown as RedisClientType;
-  // node-redis reports every connection problem as an event too; the command that meets it fails on its own.
-  client.on('error', () => undefined);
   return {
+    events: client,
     commands: (options) => client.withCommandOptions(options),
     send: (args, options) => client.sendCommand(args, options),
     connect: () => client.connect(),
@@ -180,9 +204,11 @@ function sentinelBackend(redis: RedisModule, target: Extract<RedisTarget, { kind
     replicaPoolSize: 0,
     // A new master is found from the sentinels' announcements and, should one be missed, by asking every second.
     scanInterval: 1000,
+    // The connection problems of the master's and the sentinels' clients too, to say why a command failed.
+    passthroughClientErrorEvents: true,
   }) as unknown as RedisSentinelType;
-  sentinel.on('error', () => undefined);
   return {
+    events: sentinel,
     commands: (options) => sentinel.withCommandOptions(options) as unknown as Commands,
     send: (args, options) => sentinel.sendCommand(false, args, options),
     connect: () => sentinel.connect(),
