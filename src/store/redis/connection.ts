@@ -15,8 +15,6 @@ import type { RedisClientType, RedisSentinelType } from 'redis';
 import { CertmanError, UsageError } from '../../errors.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 
-export { redisLocation } from './url.js';
-
 /** How long any Redis command, or opening the connection, may take before it fails. */
 export const COMMAND_TIMEOUT_MS = 5000;
 /** Longest pause between two reconnection attempts. */
