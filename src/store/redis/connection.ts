@@ -32,7 +32,10 @@ type Commands = Pick<RedisClientType, 'get' | 'set' | 'hmGet' | 'hSet' | 'sMembe
 /** What differs between one server and a Sentinel-managed master. */
 interface Backend {
   /** node-redis's client or sentinel: 'error' for every connection problem, 'ready' once connected again. */
-  events: { on(event: 'error' | 'ready', listener: (err?: unknown) => void): unknown };
+  events: {
+    on(event: 'error' | 'ready', listener: (err?: unknown) => void): unknown;
+    off(event: 'error', listener: (err?: unknown) => void): unknown;
+  };
   commands(options: CommandOptions): Commands;
   send(args: string[], options: CommandOptions): Promise<unknown>;
   connect(): Promise<unknown>;
@@ -55,8 +58,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** What a failed command met: an error Redis answered, no answer in time, or another failure to reach Redis. */
-type FailureKind = 'reply' | 'timeout' | 'connection';
+/**
+ * What a failed command met: an error Redis answered, no answer in time, a server TLS refused to trust, or another
+ * failure to reach Redis.
+ */
+type FailureKind = 'reply' | 'timeout' | 'refusal' | 'connection';
 
 /**
  * The store's Redis client: the node-redis commands the store needs, each bounded in time, with every failure
@@ -111,11 +117,20 @@ export class RedisClient {
   /** Connects, within the same deadline as a command; a CertmanError naming the store when it cannot. */
   async connect(): Promise<void> {
     const deadline = AbortSignal.timeout(COMMAND_TIMEOUT_MS);
+    // Trying again cannot help a refusal (a wrong password, a certificate that does not verify): fail at once.
+    const refused = new AbortController();
+    const onError = (err: unknown): void => {
+      const kind = this.classify(err);
+      if (kind === 'reply' || kind === 'refusal') refused.abort(err);
+    };
+    this.backend.events.on('error', onError);
     try {
-      await untilAborted(this.backend.connect(), deadline);
+      await untilAborted(this.backend.connect(), AbortSignal.any([deadline, refused.signal]));
     } catch (err) {
       await this.destroy();
       throw this.failure(err, deadline.aborted ? 'timeout' : this.classify(err), (where) => `cannot connect to the Redis store at ${where}`);
+    } finally {
+      this.backend.events.off('error', onError);
     }
   }
 
@@ -162,7 +177,10 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   const client = new RedisClient(backend, target.location, (err) => {
     if (err instanceof redis.ErrorReply) return 'reply';
     const timeouts = [redis.TimeoutError, redis.TimeoutReadError, redis.AbortError, redis.AbortReadError];
-    return timeouts.some((type) => err instanceof type) ? 'timeout' : 'connection';
+    if (timeouts.some((type) => err instanceof type)) return 'timeout';
+    // TLS verification failures carry OpenSSL's code; network failures carry a code and the failed system call.
+    const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
+    return typeof code === 'string' && syscall === undefined ? 'refusal' : 'connection';
   });
   await client.connect();
   return client;
