@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
+import { CertmanError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { COMMAND_TIMEOUT_MS } from '../../src/store/redis/connection.js';
 import { startSentinels, type SentinelTopology } from '../harness/sentinel.js';
 import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
 
@@ -41,7 +43,17 @@ describe('redis store through Sentinel', () => {
     // Replication is asynchronous: only what the replica has survives the master, so wait for it.
     await topology.waitForReplica();
 
-    await topology.killMaster();
+    // The master dies (SIGKILL: at once, before killMaster() returns) and a command meets the failover under way:
+    // it gets its answer from the new master, or fails as an unreachable store does, within the timeout.
+    const failover = topology.killMaster();
+    const begin = Date.now();
+    const during = await opened.get('ha.example').then(
+      (meta) => meta?.version,
+      (err: unknown) => err,
+    );
+    if (during !== 1) assert.ok(during instanceof CertmanError && /^the Redis store at redis\+sentinel:\/\/[^@]+ is unreachable: /.test(during.message), String(during));
+    assert.ok(Date.now() - begin < COMMAND_TIMEOUT_MS * 3, `settled after ${Date.now() - begin} ms`);
+    await failover;
 
     assert.deepEqual(await opened.readFiles('ha.example'), pems('1'));
     assert.deepEqual(await opened.tokens.get('tok-ha'), { keyAuthorization: 'tok-ha.key', domain: 'ha.example' });
