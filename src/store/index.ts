@@ -41,6 +41,8 @@ export interface OpenStoreOptions {
   redisPrefix?: string;
   /** PEM file of the CA certificate(s) a `rediss://` server's certificate must chain to (instead of the system's). */
   redisCaFile?: string;
+  /** The sentinels' own password for `redis+sentinel://` (the URL's user and password are the master's). */
+  redisSentinelPassword?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
       readOnly: options.readOnly === true,
       ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
       ...(options.redisCaFile === undefined ? {} : { caFile: options.redisCaFile }),
+      ...(options.redisSentinelPassword === undefined ? {} : { sentinelPassword: options.redisSentinelPassword }),
     });
   }
   if (NETWORK_SCHEMES.test(location)) {

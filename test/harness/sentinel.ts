@@ -32,8 +32,12 @@ const MASTER_NAME = 'certman-test';
 const WAIT_MS = 30_000;
 
 /** One command to the server or sentinel at `port`, on a connection of its own. */
-async function ask(port: number, args: string[]): Promise<unknown> {
-  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 2000 }, RESP: 2 });
+async function ask(port: number, args: string[], password?: string): Promise<unknown> {
+  const client = createClient({
+    socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 2000 },
+    RESP: 2,
+    ...(password === undefined ? {} : { password }),
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -67,8 +71,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, describe: ()
   }
 }
 
-function sentinelConf(port: number, dir: string, masterPort: number): string {
+function sentinelConf(port: number, dir: string, masterPort: number, password: string | undefined): string {
   return [
+    // The sentinels' own password, for clients and for each other.
+    ...(password === undefined ? [] : [`requirepass ${password}`, `sentinel sentinel-pass ${password}`]),
     `port ${port}`,
     'bind 127.0.0.1',
     'protected-mode no',
@@ -82,8 +88,16 @@ function sentinelConf(port: number, dir: string, masterPort: number): string {
   ].join('\n');
 }
 
-/** `serverArgs`: more redis-server arguments for the master and the replica (their ACL users, say). */
-export async function startSentinels(serverArgs: string[] = []): Promise<SentinelTopology> {
+export interface SentinelOptions {
+  /** More redis-server arguments for the master and the replica (their ACL users, say). */
+  serverArgs?: string[];
+  /** A password the sentinels require (of clients and of each other). */
+  sentinelPassword?: string;
+}
+
+export async function startSentinels(options: SentinelOptions = {}): Promise<SentinelTopology> {
+  const serverArgs = options.serverArgs ?? [];
+  const password = options.sentinelPassword;
   const binary = which('redis-sentinel');
   if (binary === undefined) throw new Error('redis-sentinel is not installed: apt-get install redis-sentinel (or run: bash scripts/ensure-deps.sh redis-sentinel)');
   const master = await startRedis({ args: serverArgs });
@@ -104,12 +118,12 @@ export async function startSentinels(serverArgs: string[] = []): Promise<Sentine
     for (const port of ports) {
       const dir = await tempDir('sentinel');
       const conf = join(dir, 'sentinel.conf');
-      await writeFile(conf, sentinelConf(port, dir, master.port));
+      await writeFile(conf, sentinelConf(port, dir, master.port, password));
       started.push({ proc: spawnLogged(binary, [conf], join(dir, 'sentinel.log'), { cwd: dir, detached: true }), dir });
     }
     const agreed = async (): Promise<boolean> => {
       for (const port of ports) {
-        const state = fields(await ask(port, ['SENTINEL', 'MASTER', MASTER_NAME]));
+        const state = fields(await ask(port, ['SENTINEL', 'MASTER', MASTER_NAME], password));
         if (state.port !== String(master.port) || state.flags !== 'master' || state['num-slaves'] !== '1' || state['num-other-sentinels'] !== '2') return false;
       }
       return true;
@@ -130,7 +144,7 @@ export async function startSentinels(serverArgs: string[] = []): Promise<Sentine
         await master.proc.exited;
         const failedOver = async (): Promise<boolean> => {
           for (const port of ports) {
-            const [, addressPort] = (await ask(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME])) as string[];
+            const [, addressPort] = (await ask(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME], password)) as string[];
             if (addressPort !== String(promoted.port)) return false;
           }
           return (await replicationInfo(promoted.port)).role === 'master';

@@ -15,14 +15,19 @@ import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
 
 const USER = 'certman-node';
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+const SENTINEL_PASSWORD = `sentinel-${randomBytes(8).toString('hex')}`;
 
 let topology: SentinelTopology;
 let store: Store | undefined;
 
 before(async () => {
   // The store's user has a password and may use every key; the default user (the sentinels', the replication's)
-  // no key at all, so a store that reached the data without the URL's credentials would fail.
-  topology = await startSentinels(['--user', 'default', 'on', 'nopass', '&*', '+@all', '--user', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all']);
+  // no key at all, so a store that reached the data without the URL's credentials would fail. The sentinels have
+  // a password of their own.
+  topology = await startSentinels({
+    serverArgs: ['--user', 'default', 'on', 'nopass', '&*', '+@all', '--user', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all'],
+    sentinelPassword: SENTINEL_PASSWORD,
+  });
 });
 
 after(async () => {
@@ -33,7 +38,9 @@ after(async () => {
 describe('redis store through Sentinel', () => {
   test('carries on after the master is killed and the replica promoted, without being reopened', async () => {
     const url = topology.url.replace('redis+sentinel://', `redis+sentinel://${USER}:${encodeURIComponent(PASSWORD)}@`);
-    const opened = await openStore(url, { redisKey: randomBytes(32), redisPrefix: `sentinel-${randomBytes(4).toString('hex')}:` });
+    const options = { redisKey: randomBytes(32), redisPrefix: `sentinel-${randomBytes(4).toString('hex')}:` };
+    await assert.rejects(openStore(url, options), /^CertmanError: cannot connect to the Redis store at redis\+sentinel:\/\/127\.0\.0\.1:\d+,[^@]*: NOAUTH/);
+    const opened = await openStore(url, { ...options, redisSentinelPassword: SENTINEL_PASSWORD });
     store = opened;
     assert.equal(opened.location.split(' ')[0], topology.url);
     await saveLeased(opened, newCert('ha.example'), pems('1'));

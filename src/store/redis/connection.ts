@@ -23,6 +23,8 @@ const MAX_RECONNECT_PAUSE_MS = 1000;
 export interface RedisConnectOptions {
   /** PEM file of the CA certificate(s) a rediss:// server's certificate must chain to (instead of the system's). */
   caFile?: string;
+  /** The sentinels' own password (their requirepass), for redis+sentinel://; the URL's credentials are the data's. */
+  sentinelPassword?: string;
 }
 
 type CommandOptions = NonNullable<Parameters<RedisClientType['withCommandOptions']>[0]>;
@@ -173,7 +175,7 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   const target = parseRedisUrl(url);
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile);
   const redis = await import('redis');
-  const backend = target.kind === 'server' ? serverBackend(redis, target, ca) : sentinelBackend(redis, target);
+  const backend = target.kind === 'server' ? serverBackend(redis, target, ca) : sentinelBackend(redis, target, options.sentinelPassword);
   const client = new RedisClient(backend, target.location, (err) => {
     if (err instanceof redis.ErrorReply) return 'reply';
     const timeouts = [redis.TimeoutError, redis.TimeoutReadError, redis.AbortError, redis.AbortReadError];
@@ -204,7 +206,7 @@ function serverBackend(redis: RedisModule, target: Extract<RedisTarget, { kind: 
   };
 }
 
-function sentinelBackend(redis: RedisModule, target: Extract<RedisTarget, { kind: 'sentinel' }>): Backend {
+function sentinelBackend(redis: RedisModule, target: Extract<RedisTarget, { kind: 'sentinel' }>, sentinelPassword: string | undefined): Backend {
   const socket = { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: reconnectPause };
   const sentinel: RedisSentinelType = redis.createSentinel({
     name: target.masterName,
@@ -215,7 +217,7 @@ function sentinelBackend(redis: RedisModule, target: Extract<RedisTarget, { kind
       ...(target.password === undefined ? {} : { password: target.password }),
       ...(target.db === undefined ? {} : { database: target.db }),
     },
-    sentinelClientOptions: { socket },
+    sentinelClientOptions: { socket, ...(sentinelPassword === undefined ? {} : { password: sentinelPassword }) },
     // Every command goes to the master: a replica may not have the last write yet.
     replicaPoolSize: 0,
     // A new master is found from the sentinels' announcements and, should one be missed, by asking every second.

@@ -1,22 +1,20 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
 import { sealKey } from '../../crypto/seal.js';
 import { UsageError } from '../../errors.js';
-import { connectRedis } from './connection.js';
+import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, RedisKeys } from './keys.js';
 import { RedisStore } from './redis-store.js';
 
 export { RedisStore } from './redis-store.js';
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends RedisConnectOptions {
   /** The 256-bit store key private keys are sealed with; required. */
   key: Buffer | undefined;
   /** Prefix of every key (default `certman:`), so several stores can share one Redis. */
   prefix?: string;
   /** Only reading: not even the key check is written. */
   readOnly?: boolean;
-  /** PEM file of the CA a rediss:// server's certificate must chain to (instead of the system's CAs). */
-  caFile?: string;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
@@ -30,7 +28,7 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!PREFIX_PATTERN.test(prefix)) throw new UsageError(`invalid Redis key prefix ${JSON.stringify(prefix)}`, 'use letters, digits, ":", ".", "_" and "-" (at most 100)');
   const keys = new RedisKeys(prefix);
-  const client = await connectRedis(url, options.caFile === undefined ? {} : { caFile: options.caFile });
+  const client = await connectRedis(url, options);
   try {
     await checkStoreKey(client, keys, key, options.readOnly === true);
   } catch (err) {

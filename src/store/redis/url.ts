@@ -16,7 +16,7 @@ export type RedisTarget =
       kind: 'sentinel';
       sentinels: RedisNodeAddress[];
       masterName: string;
-      /** For the master and replicas; the sentinels themselves are asked without credentials. */
+      /** For the master and replicas; the sentinels' own password, if they have one, is given apart. */
       username?: string;
       password?: string;
       db?: number;
