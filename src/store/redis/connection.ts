@@ -144,9 +144,9 @@ export class RedisClient {
   }
 
   private async run<T>(command: (options: CommandOptions) => Promise<T>): Promise<T> {
-    // The signal stops node-redis from sending a command that waited too long, and rejects one already sent
-    // (rejectInFlight: its reply, should it come, is discarded in order); the race also ends waits node-redis
-    // does not bound itself (a Sentinel still choosing a new master).
+    // node-redis's timeout rejects a command still waiting to be sent, or (rejectInFlight) sent and waiting for
+    // its reply, which it then discards in order should it come; the signal keeps a command that waited out a
+    // Sentinel failover from being sent late; the race ends the waits node-redis does not bound itself.
     const deadline = AbortSignal.timeout(COMMAND_TIMEOUT_MS);
     try {
       return await untilAborted(command({ timeout: COMMAND_TIMEOUT_MS, abortSignal: deadline, rejectInFlight: true }), deadline);
