@@ -33,7 +33,15 @@ class RedisLease implements Lease {
 
   /** SET NX PX; false when another run holds it. */
   async take(): Promise<boolean> {
-    const reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
+    let reply: unknown;
+    try {
+      reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
+    } catch (err) {
+      // Unanswered, the SET may still reach Redis later and leave a lease nobody holds: a release sent after it on
+      // the same connection reaches Redis after it, and undoes it.
+      void this.release();
+      throw err;
+    }
     if (reply !== 'OK') return false;
     this.held.add(this);
     this.timer = setInterval(() => void this.extend(), Math.max(1, this.leaseMs / 4));
