@@ -18,6 +18,8 @@ import { startRedis, type RedisServer } from '../harness/redis.js';
 export const GAVE_UP_WITHIN_MS = COMMAND_TIMEOUT_MS * 3;
 export const USER = 'certman-node';
 export const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+/** A user that may run every command but on no key. */
+export const KEYLESS_USER = 'certman-keyless';
 
 export interface FaultyRedis {
   redis: RedisServer;
@@ -50,9 +52,9 @@ export async function deleteKey(redis: RedisServer, key: string): Promise<void> 
   await admin.close();
 }
 
-/** redis-server arguments for the stores' user, with a password. */
+/** redis-server arguments for the stores' user, with a password, and for one without keys. */
 export function userArgs(): string[] {
-  return ['--user', USER, 'on', `>${PASSWORD}`, '~*', '+@all'];
+  return ['--user', USER, 'on', `>${PASSWORD}`, '~*', '+@all', '--user', KEYLESS_USER, 'on', `>${PASSWORD}`, '+@all'];
 }
 
 /** A store on the Redis at `port` (the server's or the proxy's), as the user with the password. */

@@ -1,6 +1,7 @@
 // The Redis store when its server stops, restarts or refuses, against a real redis-server: a stopped server fails
 // within the command timeout and the same store object works again once Redis is back on its port; a wrong
-// password is refused at once without showing it; close() releases the leases the store still holds (owner-checked).
+// password is refused at once without showing it, a user without the keys when the store opens; close() releases
+// the leases the store still holds (owner-checked).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -9,7 +10,7 @@ import { CertmanError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { startRedis } from '../harness/redis.js';
 import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
-import { assertUnreachable, deleteKey, open, useFaultyRedis, USER, userArgs } from './store-redis-faults.js';
+import { assertUnreachable, deleteKey, KEYLESS_USER, open, PASSWORD, useFaultyRedis, USER, userArgs } from './store-redis-faults.js';
 
 const env = useFaultyRedis();
 
@@ -33,6 +34,15 @@ describe('redis store restarted or refusing', () => {
       assert.ok(err instanceof CertmanError);
       assert.match(err.message, /^cannot connect to the Redis store at redis:\/\/127\.0\.0\.1:\d+: WRONGPASS /);
       assert.ok(!err.message.includes(wrong));
+      return true;
+    });
+  });
+
+  test('a Redis user without the keys is refused when the store opens, naming the store', async () => {
+    await assert.rejects(openStore(`redis://${KEYLESS_USER}:${PASSWORD}@127.0.0.1:${env.redis.port}`, { redisKey: randomBytes(32) }), (err: unknown) => {
+      assert.ok(err instanceof CertmanError);
+      assert.match(err.message, /^cannot use the Redis store at redis:\/\/127\.0\.0\.1:\d+: NOPERM /);
+      assert.match(err.hint ?? '', /keys under certman:/);
       return true;
     });
   });

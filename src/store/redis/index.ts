@@ -1,6 +1,6 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
 import { sealKey } from '../../crypto/seal.js';
-import { UsageError } from '../../errors.js';
+import { CertmanError, UsageError } from '../../errors.js';
 import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, RedisKeys } from './keys.js';
@@ -33,7 +33,12 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
     await checkStoreKey(client, keys, key, options.readOnly === true);
   } catch (err) {
     await client.destroy();
-    throw err;
+    if (err instanceof CertmanError) throw err;
+    // Redis refused the first command (NOPERM: an ACL user without these keys).
+    throw new CertmanError(`cannot use the Redis store at ${client.location}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      hint: `the Redis user needs to read and write the keys under ${prefix}`,
+    });
   }
   return new RedisStore(client, keys, key);
 }
