@@ -34,10 +34,11 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   } catch (err) {
     await client.destroy();
     if (err instanceof CertmanError) throw err;
-    // Redis refused the first command (NOPERM: an ACL user without these keys).
-    throw new CertmanError(`cannot use the Redis store at ${client.location}: ${err instanceof Error ? err.message : String(err)}`, {
+    // Redis refused the first command: most likely NOPERM, an ACL user without these keys.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CertmanError(`cannot use the Redis store at ${client.location}: ${why}`, {
       cause: err,
-      hint: `the Redis user needs to read and write the keys under ${prefix}`,
+      hint: why.startsWith('NOPERM') ? `the Redis user needs to read and write the keys under ${prefix}` : 'check the Redis server named here',
     });
   }
   return new RedisStore(client, keys, key);
