@@ -1,6 +1,6 @@
 /**
  * Entry point of the storage layer: the types, and openStore(), the one place that decides which backend
- * holds the data (the `store` setting: a folder; a Redis store comes with fleet mode).
+ * holds the data (the `store` setting: a folder, or a Redis URL for a fleet).
  */
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
@@ -32,8 +32,8 @@ export interface OpenStoreOptions {
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
   /**
-   * Opens `redis://` and `rediss://` stores (from code only, for now: the CLI refuses them) with this 256-bit
-   * store key, which seals private keys before they reach Redis. Without it such a store refuses to open.
+   * The 256-bit store key of a `redis://` or `rediss://` store: it seals private keys before they reach Redis.
+   * Without it such a store refuses to open.
    */
   redisKey?: Buffer;
   /** Prefix of every Redis key (default `certman:`). */
@@ -48,7 +48,7 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of network stores; only redis:// and rediss:// open (from code, with a store key) so far. */
+/** URL schemes of network stores; redis+sentinel:// does not open yet. */
 const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
 const REDIS_SCHEMES = /^rediss?:\/\//i;
 
@@ -57,7 +57,7 @@ const REDIS_SCHEMES = /^rediss?:\/\//i;
  * of one. A writable open repairs any interrupted update on the way.
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (REDIS_SCHEMES.test(location) && 'redisKey' in options) {
+  if (REDIS_SCHEMES.test(location)) {
     // node-redis is loaded only for a Redis store.
     const { openRedisStore } = await import('./redis/index.js');
     return openRedisStore(location, {

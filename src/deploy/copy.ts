@@ -1,0 +1,42 @@
+/**
+ * Deploying from a store that keeps no files on this host (Redis): the live version is copied into a filesystem
+ * store in this host's config dir, so web servers read certbot's live/<name>/ files as from a folder store, with
+ * the same atomic switch of all four files, versions kept in archive/ and private keys 0600.
+ */
+import type { CertificateMeta } from '../lineage/types.js';
+import { withoutNodeLocal } from '../lineage/node-local.js';
+import type { Store } from '../store/index.js';
+import { FsLayout } from '../store/fs/layout.js';
+import type { FileStore } from '../store/fs/index.js';
+import { lineageFiles, type Deployer, type DeployedLineage } from './files.js';
+
+/** How long a copy waits for another run on this host writing the same lineage's files. */
+const COPY_WAIT_MS = 5 * 60_000;
+
+export function copyDeployer(store: Store, configDir: string): Deployer {
+  const layout = new FsLayout(configDir);
+  let opened: Promise<FileStore> | undefined;
+  const copies = (): Promise<FileStore> => {
+    opened ??= import('../store/fs/index.js').then(({ openFileStore }) => openFileStore(configDir, process.getuid?.() === 0 ? { trustedOwner: 0 } : {}));
+    return opened;
+  };
+  const locate = (name: string): DeployedLineage => lineageFiles(layout.liveDir(name));
+  return {
+    locate,
+    deploy: async (meta: CertificateMeta) => {
+      const local = await copies();
+      const lease = await local.lease({ certificate: meta.name }, { wait: true, timeoutMs: COPY_WAIT_MS });
+      try {
+        // Already this version here (a second deploy of it, or sync after this host's own renewal): nothing to write.
+        if ((await local.get(meta.name).catch(() => undefined))?.serial !== meta.serial) {
+          const files = await store.readFiles(meta.name);
+          const { version: _version, ...fresh } = meta;
+          await local.save(withoutNodeLocal(fresh), files, { lease });
+        }
+      } finally {
+        await lease.release();
+      }
+      return locate(meta.name);
+    },
+  };
+}
