@@ -27,20 +27,20 @@ _certman_command() {
 # Sets _certman_words to the options of command $1 (of the program itself when $1 is empty).
 _certman_options() {
   case $1 in
-    '') _certman_words='-V --version --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
-    register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    account) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    certificates) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --allow-subset-of-names -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    revoke) _certman_words='--cert-name --cert-path --reason --delete --wait -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    import-certbot) _certman_words='--certbot-dir --cert-name --dry-run --force --keep-paths -w --webroot --standalone --responder -h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    completion) _certman_words='-h --help --config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    help) _certman_words='--config-dir --store --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    '') _certman_words='-V --version --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
+    register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    account) _certman_words='-h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    certificates) _certman_words='-h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --allow-subset-of-names -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    revoke) _certman_words='--cert-name --cert-path --reason --delete --wait -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    import-certbot) _certman_words='--certbot-dir --cert-name --dry-run --force --keep-paths -w --webroot --standalone --responder -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    completion) _certman_words='-h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    help) _certman_words='--config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     *) _certman_words= ;;
   esac
 }
@@ -52,6 +52,8 @@ _certman_option_kind() {
   case $2 in
     --config-dir) _certman_kind=directory ;;
     --store) _certman_kind=text ;;
+    --store-prefix) _certman_kind=text ;;
+    --store-key-file) _certman_kind=file ;;
     --server) _certman_kind='words letsencrypt letsencrypt-staging zerossl' ;;
     --ca-file) _certman_kind=file ;;
     --config) _certman_kind=file ;;

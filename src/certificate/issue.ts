@@ -7,11 +7,14 @@ import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '..
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
 import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
-import type { CertificateMeta, NewCertificate } from '../lineage/types.js';
+import { withoutNodeLocal } from '../lineage/node-local.js';
+import type { CertificateMeta, ChallengeMethod, NewCertificate } from '../lineage/types.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'method' | 'server' | 'renewDays' | 'hooks'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks'> & {
+  /** How this host answers the order's challenges. */
+  method: ChallengeMethod;
   /** Order even when an unexpired certificate for the same names is not due. */
   force: boolean;
 };
@@ -36,6 +39,8 @@ export interface IssueDeps {
   selfCheck?: ObtainInput['selfCheck'];
   /** ARI certificate id of the certificate this order replaces (RFC 9773 §5). */
   replaces?: string;
+  /** The store may be shared by other hosts: the certificate is saved without this host's hooks, folder and port. */
+  sharedStore?: boolean;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
   /**
@@ -119,7 +124,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     const meta = { ...fresh, version: previous?.version ?? 0 };
     return { status: 'issued', meta, deployed: deps.deployer.locate(request.name), ...(previous === undefined ? {} : { previous }) };
   }
-  const meta = await store.save(fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+  const meta = await store.save(deps.sharedStore === true ? withoutNodeLocal(fresh) : fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
   return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }) };
 }

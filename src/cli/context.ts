@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { AcmeClient, AcmeConnector } from '../acme/index.js';
 import type { Settings } from '../config/types.js';
@@ -19,9 +20,14 @@ export interface CliContext {
   openStore(): Promise<Store>;
   /** The same store for commands that only read: neither created nor repaired, so a read-only user can list. */
   openStoreReadOnly(): Promise<Store>;
+  /** Lets go of the stores opened (a Redis store's connection, its leases); main.ts calls it when a command ends. */
+  close(): Promise<void>;
   connect: AcmeConnector;
   now: Date;
 }
+
+/** How long closing the stores may hold up the end of a command. */
+const CLOSE_WAIT_MS = 2000;
 
 export async function createContext(command: Command): Promise<CliContext> {
   const globals = withEnvironment(command.optsWithGlobals<GlobalOptions>(), process.env);
@@ -30,6 +36,8 @@ export async function createContext(command: Command): Promise<CliContext> {
   const flagValues = {
     ...(globals.configDir === undefined ? {} : { configDir: globals.configDir }),
     ...(globals.store === undefined ? {} : { store: globals.store }),
+    ...(globals.storePrefix === undefined ? {} : { storePrefix: globals.storePrefix }),
+    ...(globals.storeKeyFile === undefined ? {} : { storeKeyFile: globals.storeKeyFile }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
     ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
@@ -45,14 +53,25 @@ export async function createContext(command: Command): Promise<CliContext> {
   const settings = resolveSettings({ ...base, file });
   const timeoutMs = parsePositive(globals.timeout ?? '30', '--timeout') * 1000;
   const style = await stylesFor(process.stderr, flags, process.env);
-  // As root, a store apart from the config dir is held to the same rule: its metadata names the hooks root runs.
-  if (isRoot && settings.store !== settings.configDir) await (await import('../config/permissions.js')).checkStoreForRoot(settings.store);
+  const { isNetworkStore } = await import('../config/store-location.js');
+  const network = isNetworkStore(settings.store);
+  // As root, a store folder apart from the config dir is held to the same rule: its metadata names the hooks root runs.
+  if (isRoot && !network && settings.store !== settings.configDir) await (await import('../config/permissions.js')).checkStoreForRoot(settings.store);
   const stores = new Map<boolean, Promise<Store>>();
   // As root, the store too uses only what root alone can change: its metadata names the hooks root runs.
   const open = (readOnly: boolean): Promise<Store> => {
     let store = stores.get(readOnly);
     if (store === undefined) {
-      store = import('../store/index.js').then((m) => m.openStore(settings.store, { strict: isRoot, readOnly }));
+      store = (async () => {
+        const [{ openStore }, { readStoreKeys }] = await Promise.all([import('../store/index.js'), import('./store-key.js')]);
+        const [redisKey] = network ? await readStoreKeys(settings, globals.storeKeyFile !== undefined, process.env, isRoot) : [];
+        return openStore(settings.store, {
+          strict: isRoot,
+          readOnly,
+          ...(redisKey === undefined ? {} : { redisKey }),
+          ...(settings.storePrefix === undefined ? {} : { redisPrefix: settings.storePrefix }),
+        });
+      })();
       stores.set(readOnly, store);
     }
     return store;
@@ -68,6 +87,12 @@ export async function createContext(command: Command): Promise<CliContext> {
     report,
     openStore,
     openStoreReadOnly: () => open(true),
+    close: async () => {
+      // A store that failed to open has nothing to close; an unreachable one must not hold the exit up.
+      const opened = await Promise.all([...stores.values()].map((store) => store.catch(() => undefined)));
+      const closing = Promise.all(opened.map((store) => store?.close?.().catch(() => undefined)));
+      await Promise.race([closing, delay(CLOSE_WAIT_MS, undefined, { ref: false })]);
+    },
     connect: (options) => {
       // One client per server and account for the whole run: concurrent renewals share its directory and nonces.
       const key = `${options.server} ${options.accountUrl ?? options.accountKeyPem}`;

@@ -4,6 +4,8 @@ import type { OutputFlags } from './output.js';
 export interface GlobalOptions extends OutputFlags {
   configDir?: string;
   store?: string;
+  storePrefix?: string;
+  storeKeyFile?: string;
   server?: string;
   caFile?: string;
   config?: string;

@@ -39,7 +39,11 @@ export async function main(argv: string[]): Promise<never> {
   const run: Runner = (handler) => async (...args) => {
     const command = args.at(-1) as Command;
     const ctx = await createContext(command);
-    done = { result: await handler(command.opts() as Parameters<typeof handler>[0], ctx), ctx };
+    try {
+      done = { result: await handler(command.opts() as Parameters<typeof handler>[0], ctx), ctx };
+    } finally {
+      await ctx.close();
+    }
   };
   const program = buildProgram(version, run);
   try {

@@ -203,7 +203,10 @@ export const MAN_DESCRIPTION: readonly string[] = [
 /** Variables certman reads. Every CERTMAN_* variable in src/ must be here (a test checks). */
 export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_CONFIG_DIR', 'Where accounts and certificates live, like `--config-dir`. Default: /etc/certman as root, else $XDG_CONFIG_HOME/certman or ~/.config/certman.'],
-  ['CERTMAN_STORE', 'Where certificates, accounts and challenge tokens are kept, like `--store` (config store): a folder or file: URL. Default: the config dir. Logs stay in the config dir.'],
+  ['CERTMAN_STORE', 'Where certificates, accounts, leases and challenge tokens are kept, like `--store` (config store): a folder or file: URL, or a Redis URL (redis://, rediss://, redis+sentinel://) shared by a fleet. Default: the config dir. Logs stay in the config dir.'],
+  ['CERTMAN_STORE_PREFIX', 'Prefix of every key in a Redis store, like `--store-prefix` (config storePrefix). Default: certman:.'],
+  ['CERTMAN_STORE_KEY', 'The store key of a Redis store itself: 64 hex digits or base64 of 32 bytes (openssl rand -hex 32). Private keys are sealed with it (AES-256-GCM) before they reach Redis. `--store-key-file` wins over it.'],
+  ['CERTMAN_STORE_KEY_FILE', 'A file holding the store key, like `--store-key-file` (config storeKeyFile): 32 raw bytes, or the key as hex or base64 text. It must not be readable by other users.'],
   ['CERTMAN_SERVER', 'The ACME directory URL or alias, like `--server`. Default: letsencrypt.'],
   ['CERTMAN_CA_FILE', 'Extra CA certificates (PEM) to trust for the ACME server\'s TLS, like `--ca-file`.'],
   ['CERTMAN_CONFIG', 'The config file, like `--config`.'],

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
-import { resolveStoreLocation } from './store-location.js';
+import { checkStorePrefix, resolveStoreLocation } from './store-location.js';
 
 /** `renew --dry-run` talks to a staging CA unless configured otherwise. */
 const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
@@ -23,6 +23,8 @@ export const ENV_VARS = {
   validationPort: 'CERTMAN_VALIDATION_PORT',
   maxRetryAfter: 'CERTMAN_MAX_RETRY_AFTER',
   store: 'CERTMAN_STORE',
+  storePrefix: 'CERTMAN_STORE_PREFIX',
+  storeKeyFile: 'CERTMAN_STORE_KEY_FILE',
   leaseSeconds: 'CERTMAN_LEASE_SECONDS',
 } as const;
 
@@ -88,6 +90,9 @@ export function resolveSettings(input: SettingsInput): Settings {
   const storePick = pick(flags.store, '--store', ENV_VARS.store, config.store, 'store');
   const store = storePick === undefined ? configDir : resolveStoreLocation(storePick.value, storePick.base, storePick.source);
 
+  const storePrefix = pick(flags.storePrefix, '--store-prefix', ENV_VARS.storePrefix, config.storePrefix, 'storePrefix');
+  const storeKeyFile = pick(flags.storeKeyFile, '--store-key-file', ENV_VARS.storeKeyFile, config.storeKeyFile, 'storeKeyFile');
+
   const settings: Settings = {
     configDir,
     store,
@@ -100,6 +105,8 @@ export function resolveSettings(input: SettingsInput): Settings {
     validationPort: config.validationPort ?? 80,
     hooks: { ...config.hooks },
   };
+  if (storePrefix !== undefined) settings.storePrefix = withSource(storePrefix, checkStorePrefix);
+  if (storeKeyFile !== undefined) settings.storeKeyFile = resolve(storeKeyFile.base, storeKeyFile.value);
   const dryRun = pick(undefined, '', ENV_VARS.dryRunServer, config.dryRunServer, 'dryRunServer');
   if (dryRun !== undefined) settings.dryRunServer = withSource(dryRun, resolveServer);
 

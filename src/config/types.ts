@@ -8,6 +8,10 @@ export interface FileConfig {
   caFile?: string;
   /** Where certificates, accounts and tokens are kept: a folder or file: URL (default: the config dir). */
   store?: string;
+  /** Prefix of every key in a Redis store (default `certman:`), so several stores can share one Redis. */
+  storePrefix?: string;
+  /** File holding the store key a Redis store seals private keys with (never the key itself: config is not secret). */
+  storeKeyFile?: string;
   keyType?: 'ecdsa' | 'rsa';
   ellipticCurve?: 'p256' | 'p384';
   rsaKeySize?: 2048 | 3072 | 4096;
@@ -58,14 +62,20 @@ export interface GlobalFlags {
   maxRetryAfter?: string;
   /** `--store <dir|url>`, as typed. */
   store?: string;
+  storePrefix?: string;
+  storeKeyFile?: string;
 }
 
 /** Global settings after precedence: flags > environment > config file > built-in defaults. */
 export interface Settings {
   /** This host's things: the config file, logs. */
   configDir: string;
-  /** The store's absolute folder (the config dir unless `store` is set): all a command opens through openStore. */
+  /** The store: an absolute folder (the config dir unless `store` is set) or a Redis URL; all a command opens through openStore. */
   store: string;
+  /** From --store-prefix, CERTMAN_STORE_PREFIX or the config file: the Redis store's key prefix. */
+  storePrefix?: string;
+  /** Absolute path of the store key file (--store-key-file, CERTMAN_STORE_KEY_FILE, config storeKeyFile). */
+  storeKeyFile?: string;
   /** Absolute ACME directory URL (aliases expanded). */
   server: string;
   caFile?: string;

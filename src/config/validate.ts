@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { HookCommands } from '../lineage/types.js';
 import { serverProblem } from './defaults.js';
 import { storeLocationProblem } from './store-location.js';
+import { prefixProblem } from '../store/redis/keys.js';
 import type { FileConfig } from './types.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -56,6 +57,11 @@ const storeLocation: Parser<string> = (value, key) => {
   if (typeof value !== 'string') return fail(key, 'must be a folder or a file: URL', value);
   const problem = storeLocationProblem(value);
   return problem === undefined ? ok(value) : { ok: false, problem: `"${key}": ${problem}` };
+};
+
+const storePrefix: Parser<string> = (value, key) => {
+  const problem = typeof value === 'string' ? prefixProblem(value) : 'must be a string';
+  return problem === undefined ? ok(value as string) : fail(key, problem, value);
 };
 
 function oneOf<const T extends string | number>(choices: readonly T[]): Parser<T> {
@@ -185,6 +191,8 @@ const PARSERS = {
   server,
   caFile: nonEmptyString,
   store: storeLocation,
+  storePrefix: storePrefix,
+  storeKeyFile: nonEmptyString,
   keyType: oneOf(['ecdsa', 'rsa']),
   ellipticCurve: oneOf(['p256', 'p384']),
   rsaKeySize: oneOf([2048, 3072, 4096]),

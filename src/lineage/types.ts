@@ -4,10 +4,19 @@
  */
 export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa'; bits: 2048 | 3072 | 4096 };
 
-/** How the HTTP-01 tokens of a certificate are published; `renew` repeats it. */
+/** How this host publishes the HTTP-01 tokens of an order. */
 export type ChallengeMethod =
   | { kind: 'webroot'; webroot: string }
   | { kind: 'standalone'; port: number; address?: string }
+  | { kind: 'responder' };
+
+/**
+ * How a lineage's tokens are published, as stored for `renew` to repeat. A store that other hosts may share
+ * keeps only the kind: the folder, port and address are each host's own (src/lineage/node-local.ts).
+ */
+export type StoredMethod =
+  | { kind: 'webroot'; webroot?: string }
+  | { kind: 'standalone'; port?: number; address?: string }
   | { kind: 'responder' };
 
 export interface HookCommands {
@@ -24,7 +33,7 @@ export interface CertificateMeta {
   domains: string[];
   key: KeySpec;
   reuseKey: boolean;
-  method: ChallengeMethod;
+  method: StoredMethod;
   /** ACME directory URL the certificate was issued by. */
   server: string;
   accountUrl: string;

@@ -11,6 +11,7 @@ import { CorruptFileError } from '../store/index.js';
 import type { Deployer } from '../deploy/index.js';
 import type { AccountStore, CertificateStore, Lease, LeaseStore, StateStore, StoredAccount, StoreProblem } from '../store/types.js';
 import type { CertificateMeta, HookCommands } from '../lineage/types.js';
+import { methodOnThisNode, type NodeSettings } from '../lineage/node-local.js';
 import { ariCertId } from '../acme/ari.js';
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
@@ -37,12 +38,14 @@ export interface RenewOptions {
   leaseMs?: number;
   /** Hooks given for this run: override (and replace) each certificate's stored ones. */
   hooks: HookCommands;
+  /** This host's own hooks, webroot and port: see sharedStore. */
+  node: NodeSettings;
   /**
-   * Set when the store is not this host's config dir (it may be shared): hooks stored with a certificate are then
-   * never run and none are saved (whoever can write a shared store must not choose the commands hosts run);
-   * these, this host's own (its config file's `hooks`), are used under the run's `hooks`.
+   * The store is not this host's config dir (it may be shared): hooks stored with a certificate are then never run
+   * and none are saved, and of its stored method only the kind counts (whoever can write a shared store must not
+   * choose the commands and folders of hosts); `node` gives the rest, under the run's `hooks`.
    */
-  nodeHooks?: HookCommands;
+  sharedStore: boolean;
   /** Failed validations per name and hour before the name is deferred (default 3). */
   failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
@@ -270,7 +273,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
     const outcome = await issueCertificate(
-      { ...meta, domains, server, force: true, ...(isEmpty(hooks) || options.nodeHooks !== undefined ? { hooks: undefined } : { hooks }) },
+      { ...meta, method: methodOnThisNode(meta, options.node, options.sharedStore), domains, server, force: true, ...(isEmpty(hooks) ? { hooks: undefined } : { hooks }) },
       {
         store: deps.store,
         deployer: deps.deployer,
@@ -280,6 +283,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         report: deps.report,
         now: options.now,
         dryRun: options.dryRun !== undefined,
+        sharedStore: options.sharedStore,
         responders: deps.responders,
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
@@ -310,9 +314,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
   }
 }
 
-/** The certificate's stored hooks (or this host's, see nodeHooks), overridden by the ones given to this run. */
+/** The certificate's stored hooks (or this host's, see sharedStore), overridden by the ones given to this run. */
 function hooksOf(meta: CertificateMeta, options: RenewOptions): HookCommands {
-  return { ...(options.nodeHooks ?? meta.hooks), ...options.hooks };
+  return { ...(options.sharedStore ? options.node.hooks : meta.hooks), ...options.hooks };
 }
 
 function distinct(commands: (string | undefined)[]): string[] {

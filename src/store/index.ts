@@ -1,9 +1,8 @@
 /**
  * Entry point of the storage layer: the types, and openStore(), the one place that decides which backend
- * holds the data (the `store` setting: a folder; a Redis store comes with fleet mode).
+ * holds the data (the `store` setting: a folder, or a Redis URL for a fleet).
  */
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
 import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
 import type { AccountStore, CertificateStore, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
@@ -32,9 +31,8 @@ export interface OpenStoreOptions {
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
   /**
-   * Opens `redis://`, `rediss://` and `redis+sentinel://` stores (from code only, for now: the CLI refuses them)
-   * with this 256-bit store key, which seals private keys before they reach Redis. Without it such a store refuses
-   * to open.
+   * The 256-bit store key of a `redis://`, `rediss://` or `redis+sentinel://` store: it seals private keys before
+   * they reach Redis. Without it such a store refuses to open.
    */
   redisKey?: Buffer;
   /** Prefix of every Redis key (default `certman:`). */
@@ -53,16 +51,15 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of network stores; all of them open (from code, with a store key) as Redis stores so far. */
-const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
-const REDIS_SCHEMES = NETWORK_SCHEMES;
+/** URL schemes of network stores: all of them Redis. */
+const REDIS_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
 
 /**
  * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
  * of one. A writable open repairs any interrupted update on the way.
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (REDIS_SCHEMES.test(location) && 'redisKey' in options) {
+  if (REDIS_SCHEMES.test(location)) {
     // node-redis is loaded only for a Redis store.
     const { openRedisStore } = await import('./redis/index.js');
     return openRedisStore(location, {
@@ -72,9 +69,6 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
       ...(options.redisCaFile === undefined ? {} : { caFile: options.redisCaFile }),
       ...(options.redisSentinelPassword === undefined ? {} : { sentinelPassword: options.redisSentinelPassword }),
     });
-  }
-  if (NETWORK_SCHEMES.test(location)) {
-    throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');
   }
   const dir = location.startsWith('file://') ? fileURLToPath(location) : location;
   return openFileStore(dir, { ...(options.strict === true ? { trustedOwner: 0 } : {}), ...(options.readOnly === true ? { readOnly: true } : {}) });

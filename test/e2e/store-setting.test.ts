@@ -1,6 +1,6 @@
 // The `store` setting and reads that never write: --store / CERTMAN_STORE / config `store` choose where
-// lineages and tokens live (logs stay in the config dir); network stores are refused with exit 2 and never
-// echoed; listing works for a user who may read the store but not write it and leaves it byte-identical;
+// lineages and tokens live (logs stay in the config dir); a Redis store without its key and unknown stores are
+// refused with exit 2 and never echoed; listing works for a user who may read the store but not write it and leaves it byte-identical;
 // a no-op renew writes nothing in the store; a damaged lineage is listed as damaged and fails renew.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,16 +59,16 @@ describe('the store setting', () => {
     }
   });
 
-  it('refuses Redis and unknown stores with exit 2, without echoing the URL', async () => {
+  it('asks a Redis store for its key and refuses unknown stores with exit 2, without echoing the URL', async () => {
     const configDir = await tempDir('host');
     const secret = 'hunter2secret';
     for (const url of [`redis://user:${secret}@127.0.0.1:6379/0`, `rediss://:${secret}@127.0.0.1:6380`, `redis+sentinel://u:${secret}@127.0.0.1:26379/mymaster`]) {
       const viaFlag = await suite.certman(configDir, ['--store', url, 'certificates']);
-      assertOneLineError(viaFlag, 2, /^error: --store: redis(s|\+sentinel)?:\/\/ stores cannot be used by this certman yet$/, url);
+      assertOneLineError(viaFlag, 2, /^error: a Redis store needs its store key/, url);
       const viaEnv = await apart(configDir, url, ['renew']);
-      assertOneLineError(viaEnv, 2, /^error: CERTMAN_STORE: redis/, url);
+      assertOneLineError(viaEnv, 2, /^error: a Redis store needs its store key/, url);
       await writeFile(join(configDir, 'certman.config.json'), JSON.stringify({ store: url }));
-      assertOneLineError(await suite.certman(configDir, ['certificates']), 2, /"store": redis/, url);
+      assertOneLineError(await suite.certman(configDir, ['certificates']), 2, /store key/, url);
       await rm(join(configDir, 'certman.config.json'));
       for (const r of [viaFlag, viaEnv]) assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'the password is never printed');
     }
@@ -84,6 +84,22 @@ describe('the store setting', () => {
     assert.equal(r.code, 0, r.stderr);
     const [file] = json<{ files: { content: string }[] }>(r).files;
     assert.match(file?.content ?? '', new RegExp(` --store ${store}( |$)`, 'm'));
+  });
+
+  it('schedule puts a Redis store, its prefix and key file in the job, never a password or the key itself', async () => {
+    const configDir = await tempDir('host');
+    const keyFile = join(configDir, 'store.key');
+    const job = await suite.certman(configDir, ['--json', '--store', 'redis://127.0.0.1:6379/2', '--store-prefix', 'eu:', '--store-key-file', keyFile, 'schedule', '--cron', '--user']);
+    assert.equal(job.code, 0, job.stderr);
+    const [file] = json<{ files: { content: string }[] }>(job).files;
+    assert.match(file?.content ?? '', new RegExp(` --store redis://127\\.0\\.0\\.1:6379/2 --store-prefix eu: --store-key-file ${keyFile}( |$)`, 'm'));
+    const key = 'ab'.repeat(32);
+    const secret = 'hunter2secret';
+    const withPassword = await suite.certman(configDir, ['--store', `redis://:${secret}@127.0.0.1:6379`, '--store-key-file', keyFile, 'schedule', '--cron', '--user']);
+    assertOneLineError(withPassword, 2, /^error: the store URL holds a password/);
+    const keyInEnv = await apart(configDir, 'redis://127.0.0.1:6379', ['schedule', '--cron', '--user'], { CERTMAN_STORE_KEY: key });
+    assertOneLineError(keyInEnv, 2, /^error: the job would have no store key/);
+    for (const r of [withPassword, keyInEnv]) assert.ok(![secret, key].some((s) => r.stdout.includes(s) || r.stderr.includes(s)));
   });
 });
 
@@ -173,7 +189,7 @@ describe('reads never write', () => {
     assert.deepEqual(await snapshotTree(store), before);
   });
 
-  it('with a store apart from the config dir, hooks come from this host only: none are saved, stored ones never run', async () => {
+  it('with a store apart from the config dir, hooks, port and address come from this host only: none are saved, stored ones are not used', async () => {
     const store = await suite.registeredDir();
     const configDir = await tempDir('host');
     const marks = await tempDir('marks');
@@ -184,8 +200,12 @@ describe('reads never write', () => {
     const metaFile = join(store, 'renewal', `${name}.json`);
     const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
     assert.equal(meta.hooks, undefined, 'no hook is saved in a store apart');
-    // Someone who can write the (shared) store plants a hook: no host runs it.
-    await writeFile(metaFile, JSON.stringify({ ...meta, hooks: { pre: `touch ${join(marks, 'planted')}`, deploy: `touch ${join(marks, 'planted')}` } }));
+    assert.deepEqual(meta.method, { kind: 'standalone' }, 'nor the port and address');
+    // Someone who can write the (shared) store plants a hook and a port: no host uses them.
+    const planted = { pre: `touch ${join(marks, 'planted')}`, deploy: `touch ${join(marks, 'planted')}` };
+    await writeFile(metaFile, JSON.stringify({ ...meta, hooks: planted, method: { kind: 'standalone', port: 1, address: '127.0.0.9' } }));
+    // This host's own port and address.
+    await writeFile(join(configDir, 'certman.config.json'), JSON.stringify({ httpPort: suite.pebble.httpPort, httpAddress: '127.0.0.1' }));
     const renew = await apart(configDir, store, ['renew', '--no-random-sleep', '--force']);
     assert.equal(renew.code, 0, renew.stdout + renew.stderr);
     assert.deepEqual(await readdir(marks), ['flag']);

@@ -343,15 +343,14 @@ describe('resolveSettings', () => {
     assert.equal(resolveSettings(base({ isRoot: true })).configDir, '/etc/certman');
   });
 
-  it('takes the store from --store, CERTMAN_STORE or the file (relative to it), as a folder or file: URL; Redis and unknown URLs are usage errors that do not echo them', () => {
+  it('takes the store from --store, CERTMAN_STORE or the file (relative to it), as a folder, file: URL or Redis URL; unknown URLs are usage errors that do not echo them', () => {
     const file: LoadedConfig = { path: '/etc/certman/certman.config.json', config: { store: 'shared' } };
     assert.equal(resolveSettings(base({ file })).store, '/etc/certman/shared');
     assert.equal(resolveSettings(base({ file, env: { CERTMAN_STORE: 'st' } })).store, `${cwd}/st`);
     assert.equal(resolveSettings(base({ file, env: { CERTMAN_STORE: 'st' }, flags: { store: 'file:///srv/certman' } })).store, '/srv/certman');
+    for (const url of ['redis://u:pw@host:6379/2', 'rediss://host', 'REDIS+SENTINEL://h:1,h:2/m']) assert.equal(resolveSettings(base({ flags: { store: url } })).store, url);
     for (const [value, message] of [
-      ['redis://u:pw@host:6379', /^--store: redis:\/\/ stores cannot be used by this certman yet$/],
-      ['rediss://host', /^--store: rediss:\/\//],
-      ['REDIS+SENTINEL://h/m', /^--store: redis\+sentinel:\/\//],
+      ['redis://', /^--store: a redis store is a URL like redis:\/\/host:port$/],
       ['s3://bucket/x', /^--store: "s3:" stores are not supported$/],
       ['file://pw@remote/x', /^--store: the store must be a file: URL of a local folder/],
     ] as const) {
@@ -359,6 +358,17 @@ describe('resolveSettings', () => {
     }
     // "c:x" is a relative path, not a URL.
     assert.equal(resolveSettings(base({ flags: { store: 'c:x' } })).store, `${cwd}/c:x`);
+  });
+
+  it('takes the store prefix and key file from flags, the environment or the file (relative to it), and checks the prefix', () => {
+    const file: LoadedConfig = { path: '/etc/certman/certman.config.json', config: { storePrefix: 'site1:', storeKeyFile: 'store.key' } };
+    const fromFile = resolveSettings(base({ file }));
+    assert.deepEqual([fromFile.storePrefix, fromFile.storeKeyFile], ['site1:', '/etc/certman/store.key']);
+    const fromEnv = resolveSettings(base({ file, env: { CERTMAN_STORE_PREFIX: 'env:', CERTMAN_STORE_KEY_FILE: 'k' } }));
+    assert.deepEqual([fromEnv.storePrefix, fromEnv.storeKeyFile], ['env:', `${cwd}/k`]);
+    const fromFlags = resolveSettings(base({ file, flags: { storePrefix: 'flag:', storeKeyFile: '/run/k' } }));
+    assert.deepEqual([fromFlags.storePrefix, fromFlags.storeKeyFile], ['flag:', '/run/k']);
+    usageError(() => resolveSettings(base({ flags: { storePrefix: 'a b' } })), /^--store-prefix: a store prefix is 1 to 100 letters/);
   });
 
   it('takes the lease length from CERTMAN_LEASE_SECONDS over the file, and names the source of a bad one', () => {

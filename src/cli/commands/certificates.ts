@@ -21,7 +21,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
   // Listing only reads: a monitoring account that may read the store but not write it gets the same answer.
   const store = await ctx.openStoreReadOnly();
   const { deployerFor } = await import('../../deploy/index.js');
-  const deployer = deployerFor(store);
+  const deployer = deployerFor(store, ctx.settings.configDir);
   const metas = await store.list();
   const problems = store.problemDetails();
   const damagedNames = new Set(problems.map((p) => p.name));

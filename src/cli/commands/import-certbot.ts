@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { AccountReport, ImportReport, ImportTarget, LineageReport } from '../../certbot/index.js';
 import { CertmanError, ExitCode, UsageError } from '../../errors.js';
+import { withoutNodeLocal } from '../../lineage/node-local.js';
 import type { ChallengeMethod, KeySpec } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
 import { leaseLength } from '../lease.js';
+import { thisNode } from '../node.js';
 import { formatDate } from '../format.js';
 import type { Styles } from '../output.js';
 import { collect } from '../parse.js';
@@ -78,9 +80,9 @@ function emptyTarget(configDir: string): ImportTarget {
 }
 
 /** The store as the import sees it: each lineage is saved holding its lease, as issue and renew do. */
-async function leasedTarget(store: Store, leaseOptions: ReturnType<typeof leaseLength>): Promise<ImportTarget> {
+async function leasedTarget(store: Store, configDir: string, leaseOptions: ReturnType<typeof leaseLength>, sharedStore: boolean): Promise<ImportTarget> {
   const { deployerFor } = await import('../../deploy/index.js');
-  const deployer = deployerFor(store);
+  const deployer = deployerFor(store, configDir);
   return {
     get: (name) => store.get(name),
     getAccount: (server) => store.getAccount(server),
@@ -93,7 +95,11 @@ async function leasedTarget(store: Store, leaseOptions: ReturnType<typeof leaseL
     save: async (meta, files) => {
       const lease = await store.lease({ certificate: meta.name }, { wait: false, ...leaseOptions });
       try {
-        return await store.save(meta, files, { lease });
+        // A store other hosts may share gets no hooks or folders of this one (src/lineage/node-local.ts).
+        const saved = await store.save(sharedStore ? withoutNodeLocal(meta) : meta, files, { lease });
+        // A store without files here (Redis): this host's copy is what certbot's paths are relinked to.
+        await deployer.deploy(saved);
+        return saved;
       } finally {
         await lease.release();
       }
@@ -124,7 +130,7 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     report = await runImport(input, { target: emptyTarget(configDir), report: ctx.report });
   } else {
     const store = await ctx.openStore();
-    report = await runImport(input, { target: await leasedTarget(store, leaseLength(ctx)), report: ctx.report });
+    report = await runImport(input, { target: await leasedTarget(store, configDir, leaseLength(ctx), thisNode(ctx.settings).sharedStore), report: ctx.report });
   }
   const broken = report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed');
   return {

@@ -4,10 +4,12 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
+import { methodOnThisNode } from '../../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
+import { thisNode } from '../node.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { dueOptions } from '../due-options.js';
@@ -138,7 +140,7 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
   const previous = await store.get(name);
   const rows: [string, string][] = [
     ['names', merged.domain.join(', ')],
-    ['saved as', deployerFor(store).locate(name).dir],
+    ['saved as', deployerFor(store, ctx.settings.configDir).locate(name).dir],
     ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.store)],
     ['key', describeKeySpec(keySpec(merged, ctx, previous))],
     [
@@ -175,15 +177,14 @@ async function issueLocked(
   lease: Lease,
 ): Promise<CommandResult> {
   const previous = await store.get(name);
+  const { sharedStore } = thisNode(ctx.settings);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
   // race(): the account questions and registration take no signal; abandoned, at worst an account exists at
   // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
-  const { storeIsConfigDir } = await import('../../config/index.js');
-  const storedHooks = storeIsConfigDir(ctx.settings);
-  const hooks = hookCommands(options, ctx, previous, storedHooks);
+  const hooks = hookCommands(options, ctx, previous, !sharedStore);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }] = await Promise.all([
     import('../../certificate/issue.js'),
@@ -207,17 +208,18 @@ async function issueLocked(
         method,
         server: ctx.settings.server,
         force: options.force === true,
-        ...(Object.keys(hooks).length === 0 || !storedHooks ? {} : { hooks }),
+        ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
       },
       {
         store,
-        deployer: deployerFor(store),
+        deployer: deployerFor(store, ctx.settings.configDir),
         lease,
         account,
         connect: ctx.connect,
         report: ctx.report,
         now: ctx.now,
         due: dueOptions(ctx.settings),
+        sharedStore,
         ...(selfCheck === undefined ? {} : { selfCheck }),
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         // A lost lease stops the order like Ctrl-C (and the save refuses): another run may be at work on it.
@@ -240,7 +242,7 @@ async function issueLocked(
   return issueResult(outcome, ctx, hookRuns);
 }
 
-/** Flags win; then the config file's webroot; then how this certificate was issued before. */
+/** Flags win; then the config file's webroot; then how this certificate was issued before (see methodOnThisNode). */
 function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
   const chosen = [options.webroot !== undefined && '--webroot', options.standalone === true && '--standalone', options.responder === true && '--responder'].filter(
     (flag): flag is string => flag !== false,
@@ -254,7 +256,10 @@ function challengeMethod(options: IssueOptions, ctx: CliContext, previous: Certi
   if (options.standalone === true) return standalone();
   const webroot = options.webroot ?? ctx.settings.webroot;
   if (webroot !== undefined) return { kind: 'webroot', webroot };
-  if (previous !== undefined) return previous.method;
+  if (previous !== undefined) {
+    const { node, sharedStore } = thisNode(ctx.settings);
+    return methodOnThisNode(previous, node, sharedStore);
+  }
   throw new UsageError('choose how to answer the HTTP-01 challenge', 'pass --webroot <dir> (a running web server) or --standalone (built-in server on port 80)');
 }
 

@@ -66,7 +66,7 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }, { storeIsConfigDir }] =
+  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }, { thisNode }] =
     await Promise.all([
       import('../../renewal/renew.js'),
       import('../../logs/run-log.js'),
@@ -74,7 +74,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       import('../../challenge/index.js'),
       import('../interrupt.js'),
       import('../../deploy/index.js'),
-      import('../../config/index.js'),
+      import('../node.js'),
     ]);
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
@@ -119,7 +119,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         randomSleepMs,
         wait: options.wait === true,
         ...lease,
-        ...(storeIsConfigDir(ctx.settings) ? {} : { nodeHooks: ctx.settings.hooks }),
+        ...thisNode(ctx.settings),
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
@@ -130,7 +130,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       },
       {
         store,
-        deployer: deployerFor(store),
+        deployer: deployerFor(store, ctx.settings.configDir),
         connect: ctx.connect,
         report,
         accountFor,

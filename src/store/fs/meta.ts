@@ -5,6 +5,7 @@
 import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
+import { storedMethodProblem } from '../../lineage/node-local.js';
 import type { StoreProblem } from '../types.js';
 import { parseJsonOrUndefined } from '../json.js';
 
@@ -50,6 +51,8 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (typeof data.reuseKey !== 'boolean') return '"reuseKey" must be true or false';
   if (!isRecord(data.key) || !isString(data.key.type)) return '"key" must be an object with a "type"';
   if (!isRecord(data.method) || !isString(data.method.kind)) return '"method" must be an object with a "kind"';
+  const methodProblem = storedMethodProblem(data.method);
+  if (methodProblem !== undefined) return methodProblem;
   if (data.renewDays !== undefined && typeof data.renewDays !== 'number') return '"renewDays" must be a number';
   if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';

@@ -3,7 +3,7 @@ import { sealKey } from '../../crypto/seal.js';
 import { CertmanError, UsageError } from '../../errors.js';
 import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
-import { DEFAULT_PREFIX, RedisKeys } from './keys.js';
+import { DEFAULT_PREFIX, prefixProblem, RedisKeys } from './keys.js';
 import { RedisStore } from './redis-store.js';
 
 export { RedisStore } from './redis-store.js';
@@ -17,8 +17,6 @@ export interface RedisStoreOptions extends RedisConnectOptions {
   readOnly?: boolean;
 }
 
-const PREFIX_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
-
 /** Connects to the Redis at `url` (redis://, rediss:// or redis+sentinel://). Refuses to open without a store key. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
   if (options.key === undefined) {
@@ -26,7 +24,8 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   }
   const key = sealKey(options.key);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  if (!PREFIX_PATTERN.test(prefix)) throw new UsageError(`invalid Redis key prefix ${JSON.stringify(prefix)}`, 'use letters, digits, ":", ".", "_" and "-" (at most 100)');
+  const problem = prefixProblem(prefix);
+  if (problem !== undefined) throw new UsageError(`invalid store prefix ${JSON.stringify(prefix)}: ${problem}`);
   const keys = new RedisKeys(prefix);
   const client = await connectRedis(url, options);
   try {

@@ -17,6 +17,11 @@ import type { LeaseTarget } from '../types.js';
 
 export const DEFAULT_PREFIX = 'certman:';
 
+/** Why `prefix` cannot prefix a store's keys, or undefined. Kept to characters that need no quoting anywhere. */
+export function prefixProblem(prefix: string): string | undefined {
+  return /^[A-Za-z0-9:._-]{1,100}$/.test(prefix) ? undefined : 'a store prefix is 1 to 100 letters, digits, ":", ".", "_" and "-"';
+}
+
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
