@@ -121,7 +121,7 @@ describe('a Redis store shared by hosts', () => {
     assert.equal((await onHost(host, ['certificates'], env)).code, 0);
     await down.stop();
     for (const args of [['certificates'], ['renew', '--no-random-sleep']]) {
-      assertOneLineError(await onHost(host, args, env), 1, new RegExp(`^error: cannot connect to the Redis store redis://127\\.0\\.0\\.1:${down.port}`));
+      assertOneLineError(await onHost(host, args, env), 1, new RegExp(`^error: cannot connect to the Redis store at redis://127\\.0\\.0\\.1:${down.port}: connect ECONNREFUSED`));
     }
   });
 });
