@@ -27,6 +27,7 @@ export interface RenewGlobals {
   store?: string;
   storePrefix?: string;
   storeKeyFile?: string;
+  storeCaFile?: string;
   server?: string;
   caFile?: string;
   config?: string;
@@ -39,6 +40,7 @@ export function renewCommand(node: string, certman: string, globals: RenewGlobal
   if (globals.store !== undefined) argv.push('--store', globals.store);
   if (globals.storePrefix !== undefined) argv.push('--store-prefix', globals.storePrefix);
   if (globals.storeKeyFile !== undefined) argv.push('--store-key-file', globals.storeKeyFile);
+  if (globals.storeCaFile !== undefined) argv.push('--store-ca-file', globals.storeCaFile);
   if (globals.server !== undefined) argv.push('--server', globals.server);
   if (globals.caFile !== undefined) argv.push('--ca-file', globals.caFile);
   if (globals.config !== undefined) argv.push('--config', globals.config);

@@ -1,10 +1,11 @@
 // A Redis store from the command line, several hosts (config dirs) sharing it: a certificate issued on one host
 // is validated through another's serve-challenge and renewed by a third, each host writing its own copy of the
-// files, and deleted there with that host's copy; Redis holds no private key in clear and none of a host's hooks, folders or ports; a webroot lineage
-// renews only on a host with a webroot of its own; with Redis down commands fail with a clear error.
+// files, and deleted there with that host's copy; Redis holds no private key in clear and none of a host's hooks,
+// folders or ports; a webroot lineage renews only on a host with a webroot of its own; with Redis down commands
+// fail with a clear error; rediss:// with --store-ca-file, and redis+sentinel:// through a failover between runs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -122,6 +123,50 @@ describe('a Redis store shared by hosts', () => {
     await down.stop();
     for (const args of [['certificates'], ['renew', '--no-random-sleep']]) {
       assertOneLineError(await onHost(host, args, env), 1, new RegExp(`^error: cannot connect to the Redis store at redis://127\\.0\\.0\\.1:${down.port}: connect ECONNREFUSED`));
+    }
+  });
+});
+
+describe('Redis deployments from the command line', () => {
+  it('a rediss:// store with --store-ca-file, and without it a one-line error', async () => {
+    const tls = await startRedis({ tls: true });
+    try {
+      const host = await tempDir('host');
+      const env = { CERTMAN_STORE: tls.url };
+      const registered = await onHost(host, ['--store-ca-file', tls.caFile ?? '', 'register', '--email', 'ops@example.com', '--agree-tos'], env);
+      assert.equal(registered.code, 0, registered.stderr);
+      const name = uniqueName('tls');
+      const issued = await onHost(host, ['--store-ca-file', tls.caFile ?? '', 'issue', '-d', name, ...suite.standalone()], env);
+      assert.equal(issued.code, 0, issued.stderr);
+      const listed = await onHost(host, ['--json', 'certificates'], { ...env, CERTMAN_STORE_CA_FILE: tls.caFile ?? '' });
+      assert.deepEqual(json<{ name: string }[]>(listed).map((row) => row.name), [name]);
+      assertOneLineError(await onHost(host, ['certificates'], env), 1, /^error: cannot connect to the Redis store at rediss:\/\/127\.0\.0\.1:\d+\/?: .*certificate/);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  it('a redis+sentinel:// store carries on after its master is killed between runs', async () => {
+    const { startSentinels } = await import('../harness/sentinel.js');
+    const sentinels = await startSentinels({ sentinelPassword: 'sentinel-secret' });
+    try {
+      const host = await tempDir('host');
+      // This host's own standalone port: a shared store keeps none.
+      await writeFile(join(host, 'certman.config.json'), JSON.stringify({ httpPort: suite.pebble.httpPort, httpAddress: '127.0.0.1' }));
+      const env = { CERTMAN_STORE: sentinels.url, CERTMAN_STORE_SENTINEL_PASSWORD: 'sentinel-secret' };
+      assert.equal((await onHost(host, ['register', '--email', 'ops@example.com', '--agree-tos'], env)).code, 0);
+      const name = uniqueName('sentinel');
+      const issued = await onHost(host, ['issue', '-d', name, ...suite.standalone()], env);
+      assert.equal(issued.code, 0, issued.stderr);
+      await sentinels.waitForReplica();
+      await sentinels.killMaster();
+      const renewed = await onHost(host, ['renew', '--cert-name', name, '--force', '--no-random-sleep'], env);
+      assert.equal(renewed.code, 0, renewed.stdout + renewed.stderr);
+      const { CERTMAN_STORE_SENTINEL_PASSWORD: _password, ...withoutPassword } = env;
+      const refused = await onHost(host, ['certificates'], withoutPassword);
+      assertOneLineError(refused, 1, /^error: cannot connect to the Redis store at redis\+sentinel:\/\/.*NOAUTH/);
+    } finally {
+      await sentinels.stop();
     }
   });
 });

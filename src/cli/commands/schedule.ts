@@ -101,6 +101,7 @@ function explicitGlobals(ctx: CliContext, globals: GlobalOptions): RenewGlobals 
     ...(storeGiven ? { store: settings.store } : {}),
     ...(given(globals.storePrefix, 'CERTMAN_STORE_PREFIX') && settings.storePrefix !== undefined ? { storePrefix: settings.storePrefix } : {}),
     ...(keyFileGiven && settings.storeKeyFile !== undefined ? { storeKeyFile: settings.storeKeyFile } : {}),
+    ...(given(globals.storeCaFile, 'CERTMAN_STORE_CA_FILE') && settings.storeCaFile !== undefined ? { storeCaFile: settings.storeCaFile } : {}),
     ...(given(globals.server, 'CERTMAN_SERVER') ? { server: settings.server } : {}),
     ...(given(globals.caFile, 'CERTMAN_CA_FILE') && settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
     ...(globals.config !== undefined ? { config: settings.configFile ?? resolve(globals.config) } : {}),
@@ -118,6 +119,9 @@ function checkSchedulableStore(settings: CliContext['settings'], storeGiven: boo
   }
   if (!keyFileGiven && settings.storeKeyFile === undefined) {
     throw new UsageError('the job would have no store key: CERTMAN_STORE_KEY of this shell does not reach it', 'give --store-key-file <file>, or put "storeKeyFile" in the config file');
+  }
+  if ((process.env.CERTMAN_STORE_SENTINEL_PASSWORD ?? '') !== '' && settings.storeSentinelPasswordFile === undefined) {
+    throw new UsageError('the job would have no sentinel password: CERTMAN_STORE_SENTINEL_PASSWORD of this shell does not reach it', 'put "storeSentinelPasswordFile" in the config file');
   }
 }
 
