@@ -25,18 +25,24 @@ export function copyDeployer(store: Store, configDir: string): Deployer {
     locate,
     deploy: async (meta: CertificateMeta) => {
       const local = await copies();
+      const here = async () => (await local.get(meta.name).catch(() => undefined))?.serial === meta.serial;
+      // Checked once without the lease first: a sync pass over many unchanged lineages takes no lock for them.
+      if (await here()) return { ...locate(meta.name), changed: false };
       const lease = await local.lease({ certificate: meta.name }, { wait: true, timeoutMs: COPY_WAIT_MS });
+      let changed = false;
       try {
         // Already this version here (a second deploy of it, or sync after this host's own renewal): nothing to write.
-        if ((await local.get(meta.name).catch(() => undefined))?.serial !== meta.serial) {
+        if (!(await here())) {
           const files = await store.readFiles(meta.name);
           const { version: _version, ...fresh } = meta;
           await local.save(withoutNodeLocal(fresh), files, { lease });
+          changed = true;
         }
       } finally {
         await lease.release();
       }
-      return locate(meta.name);
+      return { ...locate(meta.name), changed };
     },
+    deployedNames: async () => (await copies()).names(),
   };
 }

@@ -129,7 +129,7 @@ export class ChallengeServer {
   private stopping: Promise<void> | undefined;
 
   private constructor(private readonly options: ChallengeServerOptions) {
-    this.cache = new TokenCache(options.tokens, options.cacheMs ?? DEFAULTS.cacheMs);
+    this.cache = new TokenCache(options.tokens, { ttlMs: options.cacheMs ?? DEFAULTS.cacheMs });
     this.fallback = options.fallback ?? { kind: 'not-found' };
     this.proxy = this.fallback.kind === 'proxy' ? new ReverseProxy({ origin: this.fallback.origin }) : undefined;
     this.maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;
