@@ -39,6 +39,9 @@ export async function watchAndSync(options: WatchOptions, deps: SyncDeps): Promi
   const summary: WatchSummary = { passes: 0, copied: 0, failed: 0 };
   const wanted = (name: string) => options.selection.length === 0 || options.selection.includes(name);
   let everything = true;
+  // While the feed is down its one warning says it all: passes that fail meanwhile add none.
+  let feedDown = false;
+  let failing = false;
   const names = new Set<string>();
   let wake: () => void = () => undefined;
   const request = (name?: string) => {
@@ -49,9 +52,11 @@ export async function watchAndSync(options: WatchOptions, deps: SyncDeps): Promi
   const feed = await store.watch(
     (name) => request(name),
     (state) => {
+      feedDown = state.state === 'down';
       if (state.state === 'down') {
         options.onEvent({ kind: 'down', error: state.error });
       } else {
+        failing = false;
         options.onEvent({ kind: 'up' });
         request();
       }
@@ -59,7 +64,6 @@ export async function watchAndSync(options: WatchOptions, deps: SyncDeps): Promi
   );
   const timer = setInterval(() => request(), options.fullPassEveryMs);
   let retry: NodeJS.Timeout | undefined;
-  let failing = false;
   const report = (result: SyncResult) => {
     if (result.status === 'copied') summary.copied += 1;
     if (result.status === 'failed') summary.failed += 1;
@@ -96,7 +100,7 @@ export async function watchAndSync(options: WatchOptions, deps: SyncDeps): Promi
         failing = false;
       } catch (err) {
         // The store did not answer (or a named certificate left it): what was asked is asked again, in full.
-        if (!failing) options.onEvent({ kind: 'pass-failed', error: err });
+        if (!failing && !feedDown) options.onEvent({ kind: 'pass-failed', error: err });
         failing = true;
         clearTimeout(retry);
         retry = setTimeout(() => request(), RETRY_MS);
