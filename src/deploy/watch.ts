@@ -64,7 +64,15 @@ export async function watchAndSync(options: WatchOptions, deps: SyncDeps): Promi
   );
   const timer = setInterval(() => request(), options.fullPassEveryMs);
   let retry: NodeJS.Timeout | undefined;
+  // A lineage gone from the store is told once, not again by every full pass.
+  const toldGone = new Set<string>();
   const report = (result: SyncResult) => {
+    if (result.status === 'gone') {
+      if (toldGone.has(result.name)) return;
+      toldGone.add(result.name);
+    } else {
+      toldGone.delete(result.name);
+    }
     if (result.status === 'copied') summary.copied += 1;
     if (result.status === 'failed') summary.failed += 1;
     options.onEvent({ kind: 'result', result });

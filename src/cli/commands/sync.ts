@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SyncResult } from '../../deploy/sync.js';
+import type { SyncDeps, SyncResult } from '../../deploy/sync.js';
 import type { WatchEvent } from '../../deploy/watch.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { hookFailureMessage } from '../../hooks/message.js';
@@ -79,7 +79,7 @@ async function sync(options: SyncOptions, ctx: CliContext): Promise<CommandResul
   };
 }
 
-async function watch(options: SyncOptions, ctx: CliContext, deps: Parameters<typeof import('../../deploy/watch.js').watchAndSync>[1]): Promise<CommandResult> {
+async function watch(options: SyncOptions, ctx: CliContext, deps: SyncDeps): Promise<CommandResult> {
   const { watchAndSync } = await import('../../deploy/watch.js');
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;

@@ -31,7 +31,8 @@ export const LEASE_LOST = 'LEASELOST';
  * live one and every number used before), writes its four files (ARGV[2..5]: cert, chain, fullchain, privkey) into
  * the hash KEYS[3], the metadata KEYS[2] ('{"format":1,"version":N,' .. ARGV[6], the rest of the JSON object) and
  * adds ARGV[7] to the names KEYS[4], then publishes ARGV[7] on the channel ARGV[8] (in the same atomic step, so a
- * node told of the change reads it); returns N. All or nothing: readers see the previous version or this one.
+ * node told of the change reads it; pcall: a Redis user not allowed that channel still saves, and watchers catch
+ * up in their periodic pass); returns N. All or nothing: readers see the previous version or this one.
  */
 export const SAVE_VERSION = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${LEASE_LOST}') end
@@ -45,7 +46,7 @@ version = version + 1
 redis.call('HSET', KEYS[3], version .. ':cert', ARGV[2], version .. ':chain', ARGV[3], version .. ':fullchain', ARGV[4], version .. ':privkey', ARGV[5], 'last', version)
 redis.call('SET', KEYS[2], '{"format":1,"version":' .. version .. ',' .. ARGV[6])
 redis.call('SADD', KEYS[4], ARGV[7])
-redis.call('PUBLISH', ARGV[8], ARGV[7])
+redis.pcall('PUBLISH', ARGV[8], ARGV[7])
 return version`);
 
 /**
@@ -56,7 +57,7 @@ export const DELETE_LINEAGE = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${LEASE_LOST}') end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('SREM', KEYS[4], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[2])
+redis.pcall('PUBLISH', ARGV[3], ARGV[2])
 return 1`);
 
 /**
