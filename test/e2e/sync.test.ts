@@ -133,11 +133,14 @@ describe('certman sync from a Redis store', () => {
     }
   });
 
-  it('refuses to sync a folder store (exit 2) and a --cert-name the store does not have', async () => {
+  it('refuses to sync a folder store, --full-sync-every without --watch and a --cert-name the store does not have (exit 2)', async () => {
     const dir = await tempDir('folder');
     const folder = await suite.certman(dir, ['sync']);
     assert.equal(folder.code, 2, folder.stderr);
     assert.match(folder.stderr, /^error: nothing to sync: the store .* is a folder/);
+    const everyAlone = await suite.certman(dir, ['sync', '--full-sync-every', '10']);
+    assert.equal(everyAlone.code, 2, everyAlone.stderr);
+    assert.match(everyAlone.stderr, /^error: --full-sync-every needs --watch/);
     const f = await fleet('sync-unknown');
     try {
       const unknown = await f.certman(f.c, ['sync', '--cert-name', 'not-there.example']);

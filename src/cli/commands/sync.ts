@@ -13,7 +13,7 @@ interface SyncOptions {
   certName: string[];
   watch?: boolean;
   deployHook?: string;
-  fullSyncEvery: number;
+  fullSyncEvery?: number;
 }
 
 /** With --watch, a full pass this often too (seconds): the safety net for a change the feed did not tell. */
@@ -43,7 +43,7 @@ export function defineSync(program: Command, run: Runner): void {
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--watch', 'keep running and sync each change as it happens (until SIGTERM or SIGINT)')
     .option('--deploy-hook <cmd>', "run per certificate whose files changed; gets RENEWED_LINEAGE, RENEWED_DOMAINS (default: config hooks.deploy)", nonEmpty('--deploy-hook'))
-    .option('--full-sync-every <seconds>', `with --watch: also sync everything this often (default ${FULL_SYNC_EVERY_S})`, (v) => parsePositive(v, '--full-sync-every'), FULL_SYNC_EVERY_S)
+    .option('--full-sync-every <seconds>', `with --watch: also sync everything this often (default ${FULL_SYNC_EVERY_S})`, (v) => parsePositive(v, '--full-sync-every'))
     .addHelpText('after', HELP)
     .action(run(sync));
 }
@@ -56,7 +56,7 @@ async function sync(options: SyncOptions, ctx: CliContext): Promise<CommandResul
     import('../../store/index.js'),
   ]);
   for (const name of options.certName) validateName(name);
-  if (options.watch !== true && options.fullSyncEvery !== FULL_SYNC_EVERY_S) throw new UsageError('--full-sync-every needs --watch');
+  if (options.watch !== true && options.fullSyncEvery !== undefined) throw new UsageError('--full-sync-every needs --watch');
   const store = await ctx.openStore();
   assertSyncable(store);
   const deployHook = options.deployHook ?? ctx.settings.hooks.deploy;
@@ -98,7 +98,7 @@ async function watch(options: SyncOptions, ctx: CliContext, deps: SyncDeps): Pro
     const summary = await watchAndSync(
       {
         selection: options.certName,
-        fullPassEveryMs: options.fullSyncEvery * 1000,
+        fullPassEveryMs: (options.fullSyncEvery ?? FULL_SYNC_EVERY_S) * 1000,
         signal: controller.signal,
         onEvent: (event) => watchLine(event, say, (message) => ctx.report.warn(message)),
       },
