@@ -5,7 +5,7 @@
  */
 import type { CertificateMeta } from '../lineage/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
-import type { Store } from '../store/index.js';
+import type { Store, WriteGuard } from '../store/index.js';
 import { FsLayout } from '../store/fs/layout.js';
 import type { FileStore } from '../store/fs/index.js';
 import { lineageFiles, type Deployer, type DeployedLineage } from './files.js';
@@ -21,6 +21,16 @@ export function copyDeployer(store: Store, configDir: string): Deployer {
     return opened;
   };
   const locate = (name: string): DeployedLineage => lineageFiles(layout.liveDir(name));
+  /** Runs `work` on this host's copy of lineage `name`, holding its lease there. */
+  const withCopy = async (name: string, work: (local: FileStore, guard: WriteGuard) => Promise<void>): Promise<void> => {
+    const local = await copies();
+    const lease = await local.lease({ certificate: name }, { wait: true, timeoutMs: COPY_WAIT_MS });
+    try {
+      await work(local, { lease });
+    } finally {
+      await lease.release();
+    }
+  };
   return {
     locate,
     deploy: async (meta: CertificateMeta) => {
@@ -28,21 +38,18 @@ export function copyDeployer(store: Store, configDir: string): Deployer {
       const here = async () => (await local.get(meta.name).catch(() => undefined))?.serial === meta.serial;
       // Checked once without the lease first: a sync pass over many unchanged lineages takes no lock for them.
       if (await here()) return { ...locate(meta.name), changed: false };
-      const lease = await local.lease({ certificate: meta.name }, { wait: true, timeoutMs: COPY_WAIT_MS });
       let changed = false;
-      try {
+      await withCopy(meta.name, async (copy, guard) => {
         // Already this version here (a second deploy of it, or sync after this host's own renewal): nothing to write.
-        if (!(await here())) {
-          const files = await store.readFiles(meta.name);
-          const { version: _version, ...fresh } = meta;
-          await local.save(withoutNodeLocal(fresh), files, { lease });
-          changed = true;
-        }
-      } finally {
-        await lease.release();
-      }
+        if (await here()) return;
+        const files = await store.readFiles(meta.name);
+        const { version: _version, ...fresh } = meta;
+        await copy.save(withoutNodeLocal(fresh), files, guard);
+        changed = true;
+      });
       return { ...locate(meta.name), changed };
     },
     deployedNames: async () => (await copies()).names(),
+    remove: (name) => withCopy(name, (local, guard) => local.delete(name, guard)),
   };
 }

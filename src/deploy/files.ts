@@ -25,6 +25,8 @@ export interface Deployer {
   locate(name: string): DeployedLineage;
   /** Names of the lineages that have files on this host, sorted. */
   deployedNames(): Promise<string[]>;
+  /** Removes this host's files of a lineage deleted from the store (the store's own files went with it). */
+  remove(name: string): Promise<void>;
 }
 
 export function lineageFiles(dir: string): DeployedLineage {

@@ -43,6 +43,7 @@ function fakeFleet() {
   const deployer: Deployer = {
     locate,
     deployedNames: async () => [...here.keys()].sort(),
+    remove: async (name) => void here.delete(name),
     deploy: async (meta): Promise<Deployment> => {
       const changed = here.get(meta.name) !== meta.serial;
       here.set(meta.name, meta.serial);
