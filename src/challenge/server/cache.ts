@@ -6,14 +6,16 @@ export interface TokenCacheOptions {
   maxEntries?: number;
   /** A store read slower than this is not waited for when the token was seen before: its last known entry answers. */
   fallbackAfterMs?: number;
-  /** A store read slower than this fails (503), so a request never waits for ever on an unreachable store. */
+  /**
+   * A store read slower than this fails (503), so a request never waits for ever on an unreachable network store.
+   * None by default: a folder store that is only slow (a loaded host) is waited for.
+   */
   storeTimeoutMs?: number;
   now?: () => number;
 }
 
 /** Redis answers in well under a millisecond; a second means it is down or cut off. */
 const FALLBACK_AFTER_MS = 1000;
-const STORE_TIMEOUT_MS = 5000;
 
 /**
  * Remembers tokens that were found, for a short time, so a CA fetching a token several times at
@@ -31,7 +33,7 @@ export class TokenCache {
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly fallbackAfterMs: number;
-  private readonly storeTimeoutMs: number;
+  private readonly storeTimeoutMs: number | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -41,7 +43,7 @@ export class TokenCache {
     this.ttlMs = options.ttlMs;
     this.maxEntries = options.maxEntries ?? 10_000;
     this.fallbackAfterMs = options.fallbackAfterMs ?? FALLBACK_AFTER_MS;
-    this.storeTimeoutMs = options.storeTimeoutMs ?? STORE_TIMEOUT_MS;
+    this.storeTimeoutMs = options.storeTimeoutMs;
     this.now = options.now ?? Date.now;
   }
 
@@ -104,8 +106,9 @@ export class TokenCache {
   }
 }
 
-/** `work`, or a rejection once `ms` have passed (its late outcome is ignored). */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+/** `work`, or a rejection once `ms` have passed (its late outcome is ignored); no deadline without `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the token store did not answer within ${ms} ms`)), ms);
