@@ -36,6 +36,9 @@ function __certman_command
             case serve-challenge
                 echo serve-challenge
                 return 0
+            case sync
+                echo sync
+                return 0
             case revoke
                 echo revoke
                 return 0
@@ -80,6 +83,7 @@ function __certman_commands
     printf '%s\t%s\n' renew 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
     printf '%s\t%s\n' schedule 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
     printf '%s\t%s\n' serve-challenge 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
+    printf '%s\t%s\n' sync 'write the shared store\'s current certificates to this host\'s live/ files; run the deploy hook for those that changed'
     printf '%s\t%s\n' revoke 'revoke a certificate with the account that ordered it'
     printf '%s\t%s\n' delete 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
     printf '%s\t%s\n' verify-dns 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
@@ -138,6 +142,11 @@ function __certman_takes_value
             case '--port' '--address' '--proxy-to' '--user' '--header-timeout' '--request-timeout' '--max-connections'
                 return 0
             end
+        case sync
+            switch $argv[2]
+            case '--cert-name' '--deploy-hook' '--full-sync-every'
+                return 0
+            end
         case revoke
             switch $argv[2]
             case '--cert-name' '--cert-path' '--reason'
@@ -189,6 +198,7 @@ complete -c certman -n __certman_needs_command -a list -d 'list stored certifica
 complete -c certman -n __certman_needs_command -a renew -d 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
 complete -c certman -n __certman_needs_command -a schedule -d 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
 complete -c certman -n __certman_needs_command -a serve-challenge -d 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
+complete -c certman -n __certman_needs_command -a sync -d 'write the shared store\'s current certificates to this host\'s live/ files; run the deploy hook for those that changed'
 complete -c certman -n __certman_needs_command -a revoke -d 'revoke a certificate with the account that ordered it'
 complete -c certman -n __certman_needs_command -a delete -d 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
 complete -c certman -n __certman_needs_command -a verify-dns -d 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
@@ -292,6 +302,12 @@ complete -c certman -n '__certman_using_command serve-challenge' -l access-log -
 complete -c certman -n '__certman_using_command serve-challenge' -l header-timeout -x -d 'request headers must arrive within this time (slowloris)'
 complete -c certman -n '__certman_using_command serve-challenge' -l request-timeout -x -d 'the whole request, body included, must arrive within this time'
 complete -c certman -n '__certman_using_command serve-challenge' -l max-connections -x -d 'connections open at once; more are closed on arrival'
+
+# sync
+complete -c certman -n '__certman_using_command sync' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'
+complete -c certman -n '__certman_using_command sync' -l watch -d 'keep running and sync each change as it happens (until SIGTERM or SIGINT)'
+complete -c certman -n '__certman_using_command sync' -l deploy-hook -x -d 'run per certificate whose files changed; gets RENEWED_LINEAGE, RENEWED_DOMAINS (default: config hooks.deploy)'
+complete -c certman -n '__certman_using_command sync' -l full-sync-every -x -d 'with --watch: also sync everything this often (default 300)'
 
 # revoke
 complete -c certman -n '__certman_using_command revoke' -l cert-name -x -a '(__certman_cert_names)' -d 'the stored certificate to revoke (its live version)'

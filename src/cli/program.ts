@@ -12,6 +12,7 @@ import { defineRenew } from './commands/renew.js';
 import { defineRevoke } from './commands/revoke.js';
 import { defineSchedule } from './commands/schedule.js';
 import { defineServeChallenge } from './commands/serve-challenge.js';
+import { defineSync } from './commands/sync.js';
 import { defineVerifyDns } from './commands/verify-dns.js';
 
 export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
@@ -64,6 +65,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineRenew(program, run);
   defineSchedule(program, run);
   defineServeChallenge(program, run);
+  defineSync(program, run);
   defineRevoke(program, run);
   defineDelete(program, run);
   defineVerifyDns(program, run);

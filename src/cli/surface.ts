@@ -281,6 +281,14 @@ export const MAN_EXAMPLES: readonly ManExample[] = [
     lines: ['certman serve-challenge --port 8402 --address 127.0.0.1', 'certman issue -d example.com --responder'],
   },
   {
+    title: 'A fleet sharing one Redis store: every web server keeps its own live/ files current and reloads when they changed:',
+    lines: [
+      'export CERTMAN_STORE=redis://10.0.0.5:6379',
+      'export CERTMAN_STORE_KEY_FILE=/etc/certman/store.key',
+      'certman sync --watch --deploy-hook "systemctl reload nginx"',
+    ],
+  },
+  {
     title: 'Renew from cron twice a day (what `certman schedule --cron --install` writes to /etc/cron.d/certman, at a time chosen per machine):',
     lines: ['sudo certman schedule --cron --install', '17 3,15 * * * root /usr/bin/node .../certman/bin/certman renew -q'],
   },

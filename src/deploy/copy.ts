@@ -34,15 +34,22 @@ export function copyDeployer(store: Store, configDir: string): Deployer {
   return {
     locate,
     deploy: async (meta: CertificateMeta) => {
-      await withCopy(meta.name, async (local, guard) => {
+      const local = await copies();
+      const here = async () => (await local.get(meta.name).catch(() => undefined))?.serial === meta.serial;
+      // Checked once without the lease first: a sync pass over many unchanged lineages takes no lock for them.
+      if (await here()) return { ...locate(meta.name), changed: false };
+      let changed = false;
+      await withCopy(meta.name, async (copy, guard) => {
         // Already this version here (a second deploy of it, or sync after this host's own renewal): nothing to write.
-        if ((await local.get(meta.name).catch(() => undefined))?.serial === meta.serial) return;
+        if (await here()) return;
         const files = await store.readFiles(meta.name);
         const { version: _version, ...fresh } = meta;
-        await local.save(withoutNodeLocal(fresh), files, guard);
+        await copy.save(withoutNodeLocal(fresh), files, guard);
+        changed = true;
       });
-      return locate(meta.name);
+      return { ...locate(meta.name), changed };
     },
+    deployedNames: async () => (await copies()).names(),
     remove: (name) => withCopy(name, (local, guard) => local.delete(name, guard)),
   };
 }

@@ -12,11 +12,19 @@ export interface DeployedLineage {
   privkey: string;
 }
 
+/** Where a deployed lineage is, and whether deploying it wrote anything. */
+export interface Deployment extends DeployedLineage {
+  /** Files on this host changed: the version was copied here now (false when it already was, or is the store's own). */
+  changed: boolean;
+}
+
 export interface Deployer {
   /** Makes the stored live version of `meta` what this host's web servers read; returns where it is. */
-  deploy(meta: CertificateMeta): Promise<DeployedLineage>;
+  deploy(meta: CertificateMeta): Promise<Deployment>;
   /** Where the lineage's files are (or will be) on this host; writes nothing. */
   locate(name: string): DeployedLineage;
+  /** Names of the lineages that have files on this host, sorted. */
+  deployedNames(): Promise<string[]>;
   /** Removes this host's files of a lineage deleted from the store (the store's own files went with it). */
   remove(name: string): Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { Store } from '../store/index.js';
 import { copyDeployer } from './copy.js';
 import { lineageFiles, type Deployer, type DeployedLineage } from './files.js';
 
-export type { Deployer, DeployedLineage } from './files.js';
+export type { Deployer, DeployedLineage, Deployment } from './files.js';
 
 /**
  * The deployer for a store: for one whose own files are the live/ layout (a folder store), naming them; for
@@ -18,5 +18,10 @@ export function deployerFor(store: Store, configDir: string): Deployer {
   const layout = store.liveLayout;
   if (layout === undefined) return copyDeployer(store, configDir);
   const locate = (name: string): DeployedLineage => lineageFiles(layout.liveDir(name));
-  return { locate, deploy: (meta) => Promise.resolve(locate(meta.name)), remove: () => Promise.resolve() };
+  return {
+    locate,
+    deploy: (meta) => Promise.resolve({ ...locate(meta.name), changed: false }),
+    deployedNames: () => store.names(),
+    remove: () => Promise.resolve(),
+  };
 }

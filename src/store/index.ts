@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
-import type { AccountStore, CertificateStore, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
+import type { AccountStore, CertificateStore, ChangeFeed, ChangeFeedState, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
 
 export type * from './types.js';
 export { CorruptFileError, isValidName, validateName } from './fs/index.js';
@@ -20,6 +20,12 @@ export interface Store extends CertificateStore, AccountStore, LeaseStore, State
   readonly liveLayout?: LiveLayout;
   /** Lets go of the store's connections (a network store); a folder has none. */
   close?(): Promise<void>;
+  /**
+   * Tells `onChange` the name of each lineage any run on any host saves or deletes, soon after its commit (a
+   * network store; a folder has no feed). While the store is unreachable nothing arrives; `onState` says when
+   * the feed is lost and when it is back.
+   */
+  watch?(onChange: (name: string) => void, onState?: (state: ChangeFeedState) => void): Promise<ChangeFeed>;
 }
 
 export interface OpenStoreOptions {

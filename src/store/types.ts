@@ -131,6 +131,8 @@ export interface PendingToken {
   keyAuthorization: string;
   /** The ASCII (punycode) name the token was issued for, lowercase. */
   domain: string;
+  /** Epoch milliseconds when it stops being pending, when the backend says (serve-challenge remembers it until then). */
+  expiresAt?: number;
 }
 
 /**
@@ -149,4 +151,13 @@ export interface TokenStore {
 export interface AccountStore {
   getAccount(server: string): Promise<StoredAccount | undefined>;
   saveAccount(account: StoredAccount): Promise<void>;
+}
+
+/** The connection behind a change feed was lost (changes made meanwhile are not told: read everything again once it is back), or is back. */
+export type ChangeFeedState = { state: 'down'; error: unknown } | { state: 'up' };
+
+/** A running change feed (see Store.watch). */
+export interface ChangeFeed {
+  /** Stops it and lets go of its connection. */
+  close(): Promise<void>;
 }

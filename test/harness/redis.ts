@@ -1,6 +1,7 @@
-// A private redis-server on 127.0.0.1:<free port> for one test file: no persistence (nothing is ever written
-// to disk but its log), its own temp dir, ready once it answers PING, stopped with its dir removed. Optionally
-// TLS only (rediss://, a throwaway CA), on a given port (a restart), or with more arguments (a replica).
+// A private redis-server on 127.0.0.1:<free port> for one test file: no persistence unless asked (nothing is
+// written to disk but its log), its own temp dir, ready once it answers PING, stopped with its dir removed.
+// Optionally TLS only (rediss://, a throwaway CA), on a given port, with more arguments (a replica), and
+// restarted in place (killed, then started again on its port and dir).
 import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ export interface RedisOptions {
   tls?: boolean;
   /** More redis-server arguments (e.g. --replicaof 127.0.0.1 <port>). */
   args?: string[];
+  /** Every write appended and fsynced (AOF) so a restart() keeps the data, as a production Redis would. */
+  persistent?: boolean;
 }
 
 export interface RedisServer {
@@ -27,9 +30,15 @@ export interface RedisServer {
   url: string;
   /** With `tls`: the PEM file of the CA that signed the server's certificate. */
   caFile?: string;
+  /** The running redis-server (a new one after restart()). */
   proc: Spawned;
   /** Stops it (SIGTERM, then SIGKILL) and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (SIGKILL: no goodbye to its clients), runs `whileDown`, then starts a new one on the same port
+   * and dir. With `persistent`, what was written before is there again.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 /** Resolves true when the server at `port` answers PING with PONG within `timeoutMs` (over TLS given a CA). */
@@ -63,23 +72,42 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     cert === undefined
       ? ['--port', String(port)]
       : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', cert.certFile, '--tls-key-file', cert.keyFile, '--tls-ca-cert-file', cert.caFile, '--tls-auth-clients', 'no'];
-  const args = ['--bind', '127.0.0.1', ...listen, '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...(options.args ?? [])];
-  const proc = spawnLogged(binary, args, join(dir, 'redis.log'), { cwd: dir, detached: true });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= proc.stop(5000).then(() => removeTempDir(dir));
-    return stopping;
-  };
-  const timeoutMs = options.startTimeoutMs ?? 15_000;
-  const deadline = Date.now() + timeoutMs;
+  const persistence = options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--bind', '127.0.0.1', ...listen, '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no', ...(options.args ?? [])];
   const ca = cert === undefined ? undefined : readFileSync(cert.caFile);
-  while (!(await answersPing(port, 1000, ca))) {
-    if (!proc.running() || Date.now() > deadline) {
-      const log = tail(proc.log());
-      await stop();
-      throw new Error(`redis-server on port ${port} ${proc.running() ? `did not answer PING within ${timeoutMs} ms` : 'exited during startup'}:\n${log}`);
+  const spawnServer = async (): Promise<Spawned> => {
+    const proc = spawnLogged(binary, args, join(dir, 'redis.log'), { cwd: dir, detached: true });
+    const timeoutMs = options.startTimeoutMs ?? 15_000;
+    const deadline = Date.now() + timeoutMs;
+    while (!(await answersPing(port, 1000, ca))) {
+      if (!proc.running() || Date.now() > deadline) {
+        const log = tail(proc.log());
+        await proc.stop(5000);
+        throw new Error(`redis-server on port ${port} ${proc.running() ? `did not answer PING within ${timeoutMs} ms` : 'exited during startup'}:\n${log}`);
+      }
+      await sleep(50);
     }
-    await sleep(50);
-  }
-  return { port, url: `${cert === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`, ...(cert === undefined ? {} : { caFile: cert.caFile }), proc, stop };
+    return proc;
+  };
+  let stopping: Promise<void> | undefined;
+  const server: RedisServer = {
+    port,
+    url: `${cert === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
+    ...(cert === undefined ? {} : { caFile: cert.caFile }),
+    proc: await spawnServer().catch(async (err: unknown) => {
+      await removeTempDir(dir);
+      throw err;
+    }),
+    stop: () => {
+      stopping ??= server.proc.stop(5000).then(() => removeTempDir(dir));
+      return stopping;
+    },
+    restart: async (whileDown) => {
+      server.proc.child.kill('SIGKILL');
+      await server.proc.stop(5000);
+      await whileDown?.();
+      server.proc = await spawnServer();
+    },
+  };
+  return server;
 }

@@ -1,6 +1,6 @@
 // Metadata and PEM texts for tests that drive the filesystem store directly or write its files by hand.
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../src/lineage/types.js';
-import type { CertificateStore, LeaseStore, WriteGuard } from '../../src/store/types.js';
+import type { CertificateStore, LeaseStore, PendingToken, TokenStore, WriteGuard } from '../../src/store/types.js';
 
 export function newCert(name: string, overrides: Partial<NewCertificate> = {}): NewCertificate {
   return {
@@ -49,4 +49,12 @@ export function saveLeased(store: LeasedWrites, meta: NewCertificate, files: Cer
 /** delete() under the lineage's lease. */
 export function deleteLeased(store: LeasedWrites, name: string): Promise<void> {
   return withCertLease(store, name, (guard) => store.delete(name, guard));
+}
+
+/** A pending token as a test compares it: without its expiry, which a store may or may not report. */
+export async function pendingToken(store: { tokens: Pick<TokenStore, 'get'> }, token: string): Promise<Omit<PendingToken, 'expiresAt'> | undefined> {
+  const found = await store.tokens.get(token);
+  if (found === undefined) return undefined;
+  const { expiresAt: _expiresAt, ...pending } = found;
+  return pending;
 }

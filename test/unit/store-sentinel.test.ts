@@ -11,7 +11,7 @@ import { CertmanError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { COMMAND_TIMEOUT_MS } from '../../src/store/redis/connection.js';
 import { startSentinels, type SentinelTopology } from '../harness/sentinel.js';
-import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
+import { newCert, pems, pendingToken, saveLeased } from '../harness/store-fixtures.js';
 
 const USER = 'certman-node';
 const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
@@ -63,7 +63,7 @@ describe('redis store through Sentinel', () => {
     await failover;
 
     assert.deepEqual(await opened.readFiles('ha.example'), pems('1'));
-    assert.deepEqual(await opened.tokens.get('tok-ha'), { keyAuthorization: 'tok-ha.key', domain: 'ha.example' });
+    assert.deepEqual(await pendingToken(opened, 'tok-ha'), { keyAuthorization: 'tok-ha.key', domain: 'ha.example' });
     assert.deepEqual(await opened.getState('ha-state'), { writes: 1 });
     await lease.assertHeld();
     assert.equal(lease.signal.aborted, false);
@@ -73,7 +73,7 @@ describe('redis store through Sentinel', () => {
     await lease.release();
     assert.deepEqual(await opened.updateState('ha-state', (current: { writes: number } | undefined) => ({ writes: (current?.writes ?? 0) + 1 })), { writes: 2 });
     await opened.tokens.put('tok-after', 'tok-after.key', 'ha.example', 60_000);
-    assert.deepEqual(await opened.tokens.get('tok-after'), { keyAuthorization: 'tok-after.key', domain: 'ha.example' });
+    assert.deepEqual(await pendingToken(opened, 'tok-after'), { keyAuthorization: 'tok-after.key', domain: 'ha.example' });
     assert.deepEqual(await opened.readFiles('ha.example'), pems('2'));
   });
 });

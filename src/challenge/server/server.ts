@@ -33,6 +33,8 @@ export interface ChallengeServerOptions {
   maxPipelined?: number;
   /** How long a token found in the store is remembered. Default 1000 ms; 0 disables. */
   cacheMs?: number;
+  /** A store read slower than this gets 503 (a network store that may be unreachable). Default: none. */
+  storeTimeoutMs?: number;
   /** Called once per request (and per rejected connection) after the response: the access log. */
   onAccess?: (entry: AccessEntry) => void;
   /** The token store failed (the request got a 503). */
@@ -129,7 +131,10 @@ export class ChallengeServer {
   private stopping: Promise<void> | undefined;
 
   private constructor(private readonly options: ChallengeServerOptions) {
-    this.cache = new TokenCache(options.tokens, options.cacheMs ?? DEFAULTS.cacheMs);
+    this.cache = new TokenCache(options.tokens, {
+      ttlMs: options.cacheMs ?? DEFAULTS.cacheMs,
+      ...(options.storeTimeoutMs === undefined ? {} : { storeTimeoutMs: options.storeTimeoutMs }),
+    });
     this.fallback = options.fallback ?? { kind: 'not-found' };
     this.proxy = this.fallback.kind === 'proxy' ? new ReverseProxy({ origin: this.fallback.origin }) : undefined;
     this.maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;

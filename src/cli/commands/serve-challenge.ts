@@ -21,6 +21,8 @@ interface ServeOptions {
 
 /** How long requests in flight get to finish after SIGTERM/SIGINT (a second signal cuts them at once). */
 const GRACE_MS = 10_000;
+/** How long a request waits for a network store (Redis) to tell about a token before it gets 503. */
+const NETWORK_STORE_TIMEOUT_MS = 5000;
 /** Access-log lines waiting for a slow stdout beyond this are dropped (and counted), not buffered forever. */
 const MAX_LOG_BACKLOG = 4 * 1024 * 1024;
 
@@ -119,6 +121,8 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     headersTimeoutMs: options.headerTimeout,
     requestTimeoutMs: options.requestTimeout,
     maxConnections: options.maxConnections,
+    // A network store may be unreachable: a token it cannot tell about within this gets 503, not a hung request.
+    ...(store.liveLayout === undefined ? { storeTimeoutMs: NETWORK_STORE_TIMEOUT_MS } : {}),
     ...(log === undefined ? {} : { onAccess: (entry: AccessEntry) => log.write(entry) }),
     onStoreError: (err) => warnSometimes(`token store: ${err instanceof Error ? err.message : String(err)}`),
     onServerError: (err) => warnSometimes(`listener: ${err.message}`, ' (lower --max-connections or raise the open-files limit)'),

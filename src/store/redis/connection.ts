@@ -31,6 +31,18 @@ type CommandOptions = NonNullable<Parameters<RedisClientType['withCommandOptions
 /** The node-redis commands the store uses; a single client and a Sentinel client both have them. */
 type Commands = Pick<RedisClientType, 'get' | 'set' | 'hmGet' | 'hSet' | 'sMembers' | 'mGet' | 'del' | 'pTTL'>;
 
+/**
+ * A connection of its own for pub/sub (a subscribed connection runs no other command), with the store connection's
+ * URL and options, reconnecting and subscribing again on its own ('ready' after each reconnection).
+ */
+export interface RedisSubscriber {
+  on(event: 'error' | 'ready', listener: (err?: unknown) => void): unknown;
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): unknown;
+}
+
 /** What differs between one server and a Sentinel-managed master. */
 interface Backend {
   /** node-redis's client or sentinel: 'error' for every connection problem, 'ready' once connected again. */
@@ -43,6 +55,7 @@ interface Backend {
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): Promise<void>;
+  duplicate(): RedisSubscriber;
 }
 
 /** Pauses between reconnection attempts: quick at first, then once a second for as long as it takes. */
@@ -101,6 +114,11 @@ export class RedisClient {
   /** A raw command, always sent to the master (scripts write). */
   sendCommand(args: string[]): Promise<unknown> {
     return this.run((options) => this.backend.send(args, options));
+  }
+
+  /** A new connection for pub/sub (see RedisSubscriber); not connected yet. */
+  duplicate(): RedisSubscriber {
+    return this.backend.duplicate();
   }
 
   /** Waits for commands under way (bounded), then lets go of every connection. */
@@ -203,6 +221,7 @@ function serverBackend(redis: RedisModule, target: Extract<RedisTarget, { kind: 
     connect: () => client.connect(),
     close: () => client.close(),
     destroy: () => Promise.resolve(client.destroy()),
+    duplicate: () => client.duplicate() as unknown as RedisSubscriber,
   };
 }
 
@@ -232,6 +251,8 @@ function sentinelBackend(redis: RedisModule, target: Extract<RedisTarget, { kind
     connect: () => sentinel.connect(),
     close: () => sentinel.close(),
     destroy: () => sentinel.destroy(),
+    // node-redis's Sentinel follows the master with its subscriptions through a failover.
+    duplicate: () => sentinel.duplicate() as unknown as RedisSubscriber,
   };
 }
 

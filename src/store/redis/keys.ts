@@ -11,6 +11,7 @@
  *   <prefix>lease:account:<server-key>   owner id of the run registering at that CA
  *   <prefix>state:<key>                  small JSON documents
  *   <prefix>token:<token>                pending HTTP-01 entries, expiring (PX)
+ *   <prefix>changes                      pub/sub channel: the name of each lineage saved or deleted (changes.ts)
  */
 import { serverKey } from '../fs/names.js';
 import type { LeaseTarget } from '../types.js';
@@ -51,6 +52,11 @@ export class RedisKeys {
 
   state(key: string): string {
     return `${this.prefix}state:${key}`;
+  }
+
+  /** The channel save and delete publish a lineage's name on (not a key: nothing is stored there). */
+  get changes(): string {
+    return `${this.prefix}changes`;
   }
 
   token(token: string): string {

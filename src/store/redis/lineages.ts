@@ -79,13 +79,14 @@ export class RedisLineages {
       sealed,
       JSON.stringify(rest).slice(1),
       name,
+      this.keys.changes,
     ]);
     return { ...rest, version: Number(version) };
   }
 
   async delete(name: string, guard: WriteGuard): Promise<void> {
     await this.checkGuard(guard);
-    await this.leased(name, guard, DELETE_LINEAGE, [this.keys.meta(name), this.keys.files(name), this.keys.names], [name]);
+    await this.leased(name, guard, DELETE_LINEAGE, [this.keys.meta(name), this.keys.files(name), this.keys.names], [name, this.keys.changes]);
   }
 
   /** See CertificateStore.updateMeta: a compare-and-set of the metadata, retried when a save or update came first. */

@@ -11,8 +11,9 @@ import type { SealKey } from '../../crypto/seal.js';
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import { validateName } from '../fs/names.js';
 import type { Store } from '../index.js';
-import type { Lease, LeaseOptions, LeaseTarget, StoredAccount, StoreProblem, TokenStore, WriteGuard } from '../types.js';
+import type { ChangeFeed, ChangeFeedState, Lease, LeaseOptions, LeaseTarget, StoredAccount, StoreProblem, TokenStore, WriteGuard } from '../types.js';
 import { readRedisAccount, writeRedisAccount } from './accounts.js';
+import { watchRedisChanges } from './changes.js';
 import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { takeRedisLease } from './lease.js';
@@ -46,6 +47,11 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     await Promise.all([...this.held].map((lease) => lease.release()));
     await this.client.close();
+  }
+
+  /** See Store.watch: the names save() and delete() publish, over a connection of its own. */
+  watch(onChange: (name: string) => void, onState?: (state: ChangeFeedState) => void): Promise<ChangeFeed> {
+    return watchRedisChanges(this.client, this.keys.changes, onChange, onState);
   }
 
   // ---- CertificateStore ----

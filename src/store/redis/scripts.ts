@@ -30,7 +30,9 @@ export const LEASE_LOST = 'LEASELOST';
  * The commit of save(): with the lease KEYS[1] still owned by ARGV[1], takes the next version number (past the
  * live one and every number used before), writes its four files (ARGV[2..5]: cert, chain, fullchain, privkey) into
  * the hash KEYS[3], the metadata KEYS[2] ('{"format":1,"version":N,' .. ARGV[6], the rest of the JSON object) and
- * adds ARGV[7] to the names KEYS[4]; returns N. All or nothing: readers see the previous version or this one.
+ * adds ARGV[7] to the names KEYS[4], then publishes ARGV[7] on the channel ARGV[8] (in the same atomic step, so a
+ * node told of the change reads it; pcall: a Redis user not allowed that channel still saves, and watchers catch
+ * up in their periodic pass); returns N. All or nothing: readers see the previous version or this one.
  */
 export const SAVE_VERSION = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${LEASE_LOST}') end
@@ -44,13 +46,18 @@ version = version + 1
 redis.call('HSET', KEYS[3], version .. ':cert', ARGV[2], version .. ':chain', ARGV[3], version .. ':fullchain', ARGV[4], version .. ':privkey', ARGV[5], 'last', version)
 redis.call('SET', KEYS[2], '{"format":1,"version":' .. version .. ',' .. ARGV[6])
 redis.call('SADD', KEYS[4], ARGV[7])
+redis.pcall('PUBLISH', ARGV[8], ARGV[7])
 return version`);
 
-/** delete(): with the lease KEYS[1] still owned by ARGV[1], removes the metadata KEYS[2], the files KEYS[3] and ARGV[2] from the names KEYS[4]. */
+/**
+ * delete(): with the lease KEYS[1] still owned by ARGV[1], removes the metadata KEYS[2], the files KEYS[3] and ARGV[2]
+ * from the names KEYS[4], and publishes ARGV[2] on the channel ARGV[3].
+ */
 export const DELETE_LINEAGE = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('${LEASE_LOST}') end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('SREM', KEYS[4], ARGV[2])
+redis.pcall('PUBLISH', ARGV[3], ARGV[2])
 return 1`);
 
 /**

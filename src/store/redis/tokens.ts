@@ -25,7 +25,7 @@ export class RedisTokenStore implements TokenStore {
     const text = await this.client.get(this.keys.token(token));
     const entry = text === null ? undefined : parseTokenEntry(text, token);
     if (entry === undefined) return undefined;
-    return { keyAuthorization: entry.keyAuthorization, domain: entry.domain };
+    return { keyAuthorization: entry.keyAuthorization, domain: entry.domain, expiresAt: entry.expiresAt };
   }
 
   async delete(token: string): Promise<void> {
