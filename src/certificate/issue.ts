@@ -8,6 +8,7 @@ import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
 import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
 import type { CertificateMeta, NewCertificate } from '../lineage/types.js';
+import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
@@ -36,6 +37,12 @@ export interface IssueDeps {
   selfCheck?: ObtainInput['selfCheck'];
   /** ARI certificate id of the certificate this order replaces (RFC 9773 §5). */
   replaces?: string;
+  /**
+   * The CA budget the fleet shares (see CaBudget): a name or account it holds back fails with BudgetDeferral before
+   * the pre-hook, each new order is counted as it is sent, and failed validations are recorded (the caller saves
+   * them). Nothing is checked or counted when undefined.
+   */
+  budget?: CaBudget;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
   /**
@@ -62,6 +69,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   }
 
   deps.signal?.throwIfAborted();
+  deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -70,18 +78,27 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   let accountUrl = deps.account.url;
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
-    const order = (): Promise<string> =>
-      obtainCertificate({
-        client,
-        domains: request.domains,
-        keyPem,
-        accountKeyPem: deps.account.keyPem,
-        responder,
-        report,
-        ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
-        ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
-        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-      });
+    const order = async (): Promise<string> => {
+      // Counted as sent, whatever the CA answers; a retry after a CA reset is an order of its own.
+      const account = client.account ?? deps.account.url;
+      await deps.budget?.takeOrder(account, new Date());
+      try {
+        return await obtainCertificate({
+          client,
+          domains: request.domains,
+          keyPem,
+          accountKeyPem: deps.account.keyPem,
+          responder,
+          report,
+          ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+          ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
+          ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+        });
+      } catch (err) {
+        deps.budget?.failures.recordFailures(account, failedValidations(err), new Date());
+        throw err;
+      }
+    };
     const signedAs = client.account;
     try {
       fullchainPem = await order();

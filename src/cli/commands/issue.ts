@@ -10,6 +10,7 @@ import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
+import { budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
@@ -185,12 +186,16 @@ async function issueLocked(
   const storedHooks = storeIsConfigDir(ctx.settings);
   const hooks = hookCommands(options, ctx, previous, storedHooks);
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }] = await Promise.all([
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
     import('../../deploy/index.js'),
     import('../../challenge/pool.js'),
+    import('../../renewal/ca-budget.js'),
   ]);
+  // The fleet's CA budget: a name or account it holds back fails before the pre-hook, with the time it may go.
+  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), new Date());
+  for (const problem of budget.problems) ctx.report.warn(problem);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
   let ordered = false;
@@ -219,6 +224,7 @@ async function issueLocked(
         now: ctx.now,
         due: dueOptions(ctx.settings),
         ...(selfCheck === undefined ? {} : { selfCheck }),
+        budget,
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         // A lost lease stops the order like Ctrl-C (and the save refuses): another run may be at work on it.
         signal: AbortSignal.any([interrupt.signal, lease.signal]),
@@ -232,6 +238,7 @@ async function issueLocked(
       await hook('deploy', hooks.deploy, deployHookEnv(outcome.deployed.dir, outcome.meta.domains));
     }
   } finally {
+    await budget.saveFailures(ctx.report);
     if (ordered && hooks.post !== undefined) {
       const ok = outcome?.status === 'issued';
       await hook('post', hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains));

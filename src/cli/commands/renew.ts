@@ -6,6 +6,7 @@ import type { RenewResult, RenewRun } from '../../renewal/renew.js';
 import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
+import { budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
@@ -115,7 +116,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         due: dueOptions(ctx.settings, options.days),
         concurrency: options.concurrency,
         ...(options.max === undefined ? {} : { max: options.max }),
-        ...(ctx.settings.failedValidationLimit === undefined ? {} : { failedValidationLimit: ctx.settings.failedValidationLimit }),
+        ...budgetOptions(ctx.settings),
         randomSleepMs,
         wait: options.wait === true,
         ...lease,
