@@ -39,10 +39,12 @@ export interface IssueDeps {
   replaces?: string;
   /**
    * The CA budget the fleet shares (see CaBudget): a name or account it holds back fails with BudgetDeferral before
-   * the pre-hook, each new order is counted as it is sent, and failed validations are recorded (the caller saves
-   * them). Nothing is checked or counted when undefined.
+   * the pre-hook, each new order is counted (before the pre-hook, successful or not), and failed validations are
+   * recorded (the caller saves them). Nothing is checked or counted when undefined.
    */
   budget?: CaBudget;
+  /** The caller counted this order in `budget` already (renew does, before its pre-hooks). */
+  orderCounted?: boolean;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
   /**
@@ -70,6 +72,9 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
 
   deps.signal?.throwIfAborted();
   deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
+  // Counted before the pre-hook (no web server is stopped for an order the fleet's budget refuses), whatever the
+  // CA answers; a local failure between here and the order (a busy port) counts one order too many, never too few.
+  if (deps.orderCounted !== true) await deps.budget?.takeOrder(deps.account.url, new Date());
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -79,9 +84,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
     const order = async (): Promise<string> => {
-      // Counted as sent, whatever the CA answers; a retry after a CA reset is an order of its own.
       const account = client.account ?? deps.account.url;
-      await deps.budget?.takeOrder(account, new Date());
       try {
         return await obtainCertificate({
           client,
@@ -107,6 +110,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       // (A verdict on a name is no lost order, even when a concurrent renewal re-registered meanwhile.)
       if (client.account === signedAs || deps.signal?.aborted === true || failedValidations(err).length > 0) throw err;
       report.warn(`the CA lost the order for ${request.name} with the account; ordering again`);
+      await deps.budget?.takeOrder(client.account ?? deps.account.url, new Date());
       fullchainPem = await order();
     }
     accountUrl = client.account ?? accountUrl;

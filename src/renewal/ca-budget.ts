@@ -53,6 +53,17 @@ export class CaBudget {
 
   /** Why `names` may not be ordered with `account` of `server` at `now`, from what was read; undefined when they may. */
   deferral(server: string, account: string, names: readonly string[], now: Date): Deferral | undefined {
+    const held = this.pausedOrFailed(server, account, names, now);
+    if (held !== undefined) return held;
+    const until = this.orders.blockedUntil(account, now);
+    return until === undefined ? undefined : { reason: ordersSpent(account, this.orders.limit, until), until };
+  }
+
+  /**
+   * deferral() without the new-order count: what still holds an order back once it has been counted (takeOrder,
+   * which checks the count itself). A rateLimited answer or failed validations recorded meanwhile by this run.
+   */
+  pausedOrFailed(server: string, account: string, names: readonly string[], now: Date): Deferral | undefined {
     const paused = this.rateLimits.pausedUntil(server, account, now);
     if (paused !== undefined) return { reason: pausedReason(paused), until: new Date(paused.until) };
     for (const name of names) {
@@ -62,13 +73,12 @@ export class CaBudget {
         return { reason, until };
       }
     }
-    const until = this.orders.blockedUntil(account, now);
-    return until === undefined ? undefined : { reason: ordersSpent(account, this.orders.limit, until), until };
+    return undefined;
   }
 
-  /** As deferral(), thrown as a BudgetDeferral. */
+  /** As pausedOrFailed(), thrown as a BudgetDeferral: the check before takeOrder(). */
   check(server: string, account: string, names: readonly string[], now: Date): void {
-    const deferred = this.deferral(server, account, names, now);
+    const deferred = this.pausedOrFailed(server, account, names, now);
     if (deferred !== undefined) throw new BudgetDeferral(deferred.reason, deferred.until);
   }
 
@@ -82,7 +92,7 @@ export class CaBudget {
     await this.failures.save().catch((err: unknown) => report.warn(`the failed-validation records were not saved: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  /** Counts one new order of `account` as sent now, fleet-wide; throws BudgetDeferral when none is left. */
+  /** Counts one new order of `account` now, fleet-wide, before it is sent; throws BudgetDeferral when none is left. */
   async takeOrder(account: string, now: Date): Promise<void> {
     const until = await this.orders.take(account, now);
     if (until !== undefined) throw new BudgetDeferral(ordersSpent(account, this.orders.limit, until), until);

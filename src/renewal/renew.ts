@@ -105,7 +105,8 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   const results = new Map<string, RenewResult>();
   const due: CertificateMeta[] = [];
   for (const meta of selected) {
-    const decided = decide(meta, options) ?? (await budgetDeferral(meta, serverOf(meta, options), deps.store, budget));
+    const server = serverOf(meta, options);
+    const decided = decide(meta, options) ?? budgetDeferral(meta, server, await accountUrl(server, deps.store), budget);
     if (decided === undefined) due.push(meta);
     else results.set(meta.name, decided);
   }
@@ -170,10 +171,14 @@ function serverOf(meta: CertificateMeta, options: RenewOptions): string {
  * Deferred while the CA account that would renew `meta` may not order its names: the CA rate-limited it, or the
  * fleet's budget of failed validations or new orders is spent (records from this or an earlier run, on any node).
  */
-async function budgetDeferral(meta: CertificateMeta, server: string, accounts: AccountStore, budget: CaBudget): Promise<RenewResult | undefined> {
-  const account = await accounts.getAccount(server);
-  const deferral = account === undefined ? undefined : budget.deferral(server, account.url, meta.domains, new Date());
+function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget): RenewResult | undefined {
+  const deferral = account === undefined ? undefined : budget.deferral(server, account, meta.domains, new Date());
   return deferral === undefined ? undefined : deferredBy(meta, deferral);
+}
+
+/** The URL of the account that renews with `server`; undefined before a dry-run server's first registration. */
+async function accountUrl(server: string, accounts: AccountStore): Promise<string | undefined> {
+  return (await accounts.getAccount(server))?.url;
 }
 
 function deferredBy(meta: CertificateMeta, deferral: Deferral): RenewResult {
@@ -215,18 +220,26 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   try {
     const current = await deps.store.get(meta.name);
     if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
-    const decided = decide(current, options) ?? (await budgetDeferral(current, serverOf(current, options), deps.store, budget));
-    if (decided !== undefined) return decided;
+    const notNow = decide(current, options);
+    if (notNow !== undefined) return notNow;
+    const server = serverOf(current, options);
+    const account = await accountUrl(server, deps.store);
+    const deferred = budgetDeferral(current, server, account, budget);
+    if (deferred !== undefined) return deferred;
+    // The order is counted before the pre-hooks, like issue's: none run for an order the fleet's budget refuses
+    // (another node may have spent it since the check), and a store that cannot take the count hears no order.
+    if (account !== undefined) await budget.takeOrder(account, new Date());
     await beforeRenewal();
-    return await renewOne(current, options, deps, budget, run, lease);
+    return await renewOne(current, options, deps, budget, run, lease, account !== undefined);
   } catch (err) {
+    if (err instanceof BudgetDeferral) return deferredBy(meta, err);
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
     await lease.release();
   }
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease): Promise<RenewResult> {
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease, orderCounted: boolean): Promise<RenewResult> {
   // A lost lease stops this certificate's order like an interrupt, and its save refuses.
   const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
@@ -245,7 +258,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     const account = await deps.accountFor(server);
     accountUrl = account.url;
     // Another renewal of this run was just rate-limited, or spent the account's budget.
-    const deferral = budget.deferral(server, account.url, domains, new Date());
+    const deferral = budget.pausedOrFailed(server, account.url, domains, new Date());
     if (deferral !== undefined) return deferredBy(meta, deferral);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
@@ -265,6 +278,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
         budget,
+        orderCounted,
         signal,
       },
     );
@@ -282,7 +296,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     if (err instanceof RateLimitPause) {
       return deferredBy(meta, { reason: pausedReason({ server: err.server, account: err.account, until: err.until.toISOString(), detail: err.detail }), until: err.until });
     }
-    // Another node (or renewal) spent the account's last new order between the check above and this order.
+    // The account's last new order was spent (by another node or renewal) before this one was counted.
     if (err instanceof BudgetDeferral) return deferredBy(meta, err);
     if (isRateLimited(err) && accountUrl !== undefined) {
       await budget.rateLimits

@@ -80,30 +80,34 @@ for (const { label, location } of STORES) {
     });
 
     it('at the new-order limit renew defers, issue refuses, and certificates on the other node shows until when', async () => {
-      const [a, b] = await fleet(location, { newOrderLimit: 2 });
+      const [a, b] = await fleet(location, { newOrderLimit: 3 });
       const names = [uniqueName('fleet-order-a'), uniqueName('fleet-order-b')];
-      // One order from each node: the account's 2 are spent, fleet-wide.
+      // One order from each node: 2 of the account's 3 are spent, fleet-wide.
       for (const [n, name] of [[a, names[0]], [b, names[1]]] as const) {
         const r = await n.run(['issue', '-d', name ?? '', ...suite.standalone()]);
         assert.equal(r.code, 0, r.stderr);
       }
-      const renew = await a.run(['--json', 'renew', '--force', '--no-random-sleep']);
+      // Both are ordered at once: the count decides, so one is renewed and the other deferred.
+      const renew = await a.run(['--json', 'renew', '--force', '--no-random-sleep', '--concurrency', '2']);
       assert.equal(renew.code, 0, renew.stderr);
       const results = json<RenewJson>(renew).results;
-      assert.deepEqual(results.map((r) => r.status), ['deferred', 'deferred'], renew.stdout);
-      const until = results[0]?.until ?? '';
+      assert.deepEqual(results.map((r) => r.status).sort(), ['deferred', 'renewed'], renew.stdout);
+      const deferred = results.find((r) => r.status === 'deferred');
+      const until = deferred?.until ?? '';
       assert.ok(Date.parse(until) > Date.now() + 2 * 3_600_000, `deferred until ${until}: the first order leaves the 3-hour window then`);
-      assert.match(results[0]?.reason ?? '', /sent 2 new orders in the last 3 hours \(config newOrderLimit\); no new order before \d{4}-/);
+      assert.match(deferred?.reason ?? '', /sent 3 new orders in the last 3 hours \(config newOrderLimit\); no new order before \d{4}-/);
+      const again = json<RenewJson>(await b.run(['--json', 'renew', '--force', '--no-random-sleep'])).results;
+      assert.deepEqual(again.map((r) => [r.status, r.until]), [['deferred', until], ['deferred', until]], 'node B defers both, until the same time');
 
       const third = uniqueName('fleet-order-c');
-      assertOneLineError(await b.run(['issue', '-d', third, ...suite.standalone()]), 1, /^error: account \S+ sent 2 new orders in the last 3 hours.*no new order before \d{4}-/);
+      assertOneLineError(await b.run(['issue', '-d', third, ...suite.standalone()]), 1, /^error: account \S+ sent 3 new orders in the last 3 hours.*no new order before \d{4}-/);
       assert.equal(suite.pebble.validationsFor(third), 0, 'the refused order never reached the CA');
 
       const listed = await b.run(['--json', 'certificates']);
       assert.equal(listed.code, 0, listed.stderr);
       const rows = json<Row[]>(listed);
       assert.deepEqual(rows.map((r) => [r.name, r.deferredUntil]).sort(), names.map((name) => [name, until]).sort());
-      assert.ok(rows.every((r) => r.deferredReason === results[0]?.reason), listed.stdout);
+      assert.ok(rows.every((r) => r.deferredReason === deferred?.reason), listed.stdout);
       const human = await b.run(['certificates']);
       for (const name of names) assert.match(human.stdout, new RegExp(`^deferred ${name.replace(/\./g, '\\.')} until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC: account `, 'm'));
     });

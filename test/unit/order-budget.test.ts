@@ -113,7 +113,10 @@ describe('CaBudget', () => {
     assert.match(orders?.reason ?? '', /^account https:\/\/ca\.test\/acme\/acct\/1 sent 1 new orders in the last 3 hours \(config newOrderLimit\); no new order before /);
     assert.deepEqual(orders?.until, at(now, 2 * HOUR));
     assert.equal(budget.deferral(SERVER, OTHER, ['bad.example'], now), undefined, 'another account is free');
-    assert.throws(() => budget.check(SERVER, ACC, ['ok.example'], now), (err: unknown) => err instanceof BudgetDeferral && err.until.getTime() === at(now, 2 * HOUR).getTime());
+    // check() leaves the count to takeOrder, which reads and counts in one update.
+    assert.throws(() => budget.check(SERVER, ACC, ['bad.example'], now), (err: unknown) => err instanceof BudgetDeferral && err.until.getTime() === at(now, 30 * MIN).getTime());
+    budget.check(SERVER, ACC, ['ok.example'], now);
+    assert.equal(budget.pausedOrFailed(SERVER, ACC, ['ok.example'], now), undefined);
 
     state.set(RATE_LIMITS_KEY, { records: [{ server: SERVER, account: ACC, until: at(now, 5 * HOUR).toISOString(), detail: 'slow down' }] });
     budget = await CaBudget.load(state, options, now);
