@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
-import { budgetOptions } from '../budget-options.js';
+import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
@@ -63,6 +63,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA')
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
+    .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
