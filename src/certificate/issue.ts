@@ -39,12 +39,11 @@ export interface IssueDeps {
   replaces?: string;
   /**
    * The CA budget the fleet shares (see CaBudget): a name or account it holds back fails with BudgetDeferral before
-   * the pre-hook, each new order is counted (before the pre-hook, successful or not), and failed validations are
-   * recorded (the caller saves them). Nothing is checked or counted when undefined.
+   * the pre-hook; each new order is counted just before it is sent (after the local checks, successful or not; the
+   * count may refuse it too), and failed validations are recorded (the caller saves them). Nothing is checked or
+   * counted when undefined.
    */
   budget?: CaBudget;
-  /** The caller counted this order in `budget` already (renew does, before its pre-hooks). */
-  orderCounted?: boolean;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
   /**
@@ -71,10 +70,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   }
 
   deps.signal?.throwIfAborted();
+  // From what was read: no pre-hook runs for an order the budget refuses.
   deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
-  // Counted before the pre-hook (no web server is stopped for an order the fleet's budget refuses), whatever the
-  // CA answers; a local failure between here and the order (a busy port) counts one order too many, never too few.
-  if (deps.orderCounted !== true) await deps.budget?.takeOrder(deps.account.url, new Date());
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -85,6 +82,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
     const order = async (): Promise<string> => {
       const account = client.account ?? deps.account.url;
+      // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
+      await deps.budget?.takeOrder(account, new Date(), report);
       try {
         return await obtainCertificate({
           client,
@@ -110,7 +109,6 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       // (A verdict on a name is no lost order, even when a concurrent renewal re-registered meanwhile.)
       if (client.account === signedAs || deps.signal?.aborted === true || failedValidations(err).length > 0) throw err;
       report.warn(`the CA lost the order for ${request.name} with the account; ordering again`);
-      await deps.budget?.takeOrder(client.account ?? deps.account.url, new Date());
       fullchainPem = await order();
     }
     accountUrl = client.account ?? accountUrl;

@@ -53,17 +53,6 @@ export class CaBudget {
 
   /** Why `names` may not be ordered with `account` of `server` at `now`, from what was read; undefined when they may. */
   deferral(server: string, account: string, names: readonly string[], now: Date): Deferral | undefined {
-    const held = this.pausedOrFailed(server, account, names, now);
-    if (held !== undefined) return held;
-    const until = this.orders.blockedUntil(account, now);
-    return until === undefined ? undefined : { reason: ordersSpent(account, this.orders.limit, until), until };
-  }
-
-  /**
-   * deferral() without the new-order count: what still holds an order back once it has been counted (takeOrder,
-   * which checks the count itself). A rateLimited answer or failed validations recorded meanwhile by this run.
-   */
-  pausedOrFailed(server: string, account: string, names: readonly string[], now: Date): Deferral | undefined {
     const paused = this.rateLimits.pausedUntil(server, account, now);
     if (paused !== undefined) return { reason: pausedReason(paused), until: new Date(paused.until) };
     for (const name of names) {
@@ -73,12 +62,13 @@ export class CaBudget {
         return { reason, until };
       }
     }
-    return undefined;
+    const until = this.orders.blockedUntil(account, now);
+    return until === undefined ? undefined : { reason: ordersSpent(account, this.orders.limit, until), until };
   }
 
-  /** As pausedOrFailed(), thrown as a BudgetDeferral: the check before takeOrder(). */
+  /** As deferral(), thrown as a BudgetDeferral: the check before the pre-hook (takeOrder() decides at the order). */
   check(server: string, account: string, names: readonly string[], now: Date): void {
-    const deferred = this.pausedOrFailed(server, account, names, now);
+    const deferred = this.deferral(server, account, names, now);
     if (deferred !== undefined) throw new BudgetDeferral(deferred.reason, deferred.until);
   }
 
@@ -92,9 +82,19 @@ export class CaBudget {
     await this.failures.save().catch((err: unknown) => report.warn(`the failed-validation records were not saved: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  /** Counts one new order of `account` now, fleet-wide, before it is sent; throws BudgetDeferral when none is left. */
-  async takeOrder(account: string, now: Date): Promise<void> {
-    const until = await this.orders.take(account, now);
+  /**
+   * Counts one new order of `account` now, fleet-wide, as it is sent; throws BudgetDeferral when none is left.
+   * A store that cannot take the count (a full disk) is a warning and the order goes: like the failure records,
+   * the count only spares the CA's limit, which the CA enforces itself (and certman honours its rateLimited).
+   */
+  async takeOrder(account: string, now: Date, report: Pick<Reporter, 'warn'>): Promise<void> {
+    let until: Date | undefined;
+    try {
+      until = await this.orders.take(account, now);
+    } catch (err) {
+      report.warn(`the new order was not counted: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
     if (until !== undefined) throw new BudgetDeferral(ordersSpent(account, this.orders.limit, until), until);
   }
 }

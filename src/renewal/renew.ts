@@ -220,26 +220,19 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   try {
     const current = await deps.store.get(meta.name);
     if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
-    const notNow = decide(current, options);
-    if (notNow !== undefined) return notNow;
     const server = serverOf(current, options);
-    const account = await accountUrl(server, deps.store);
-    const deferred = budgetDeferral(current, server, account, budget);
-    if (deferred !== undefined) return deferred;
-    // The order is counted before the pre-hooks, like issue's: none run for an order the fleet's budget refuses
-    // (another node may have spent it since the check), and a store that cannot take the count hears no order.
-    if (account !== undefined) await budget.takeOrder(account, new Date());
+    const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget);
+    if (decided !== undefined) return decided;
     await beforeRenewal();
-    return await renewOne(current, options, deps, budget, run, lease, account !== undefined);
+    return await renewOne(current, options, deps, budget, run, lease);
   } catch (err) {
-    if (err instanceof BudgetDeferral) return deferredBy(meta, err);
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
     await lease.release();
   }
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease, orderCounted: boolean): Promise<RenewResult> {
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease): Promise<RenewResult> {
   // A lost lease stops this certificate's order like an interrupt, and its save refuses.
   const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
@@ -258,7 +251,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     const account = await deps.accountFor(server);
     accountUrl = account.url;
     // Another renewal of this run was just rate-limited, or spent the account's budget.
-    const deferral = budget.pausedOrFailed(server, account.url, domains, new Date());
+    const deferral = budget.deferral(server, account.url, domains, new Date());
     if (deferral !== undefined) return deferredBy(meta, deferral);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
@@ -278,7 +271,6 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
         budget,
-        orderCounted,
         signal,
       },
     );
@@ -296,7 +288,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     if (err instanceof RateLimitPause) {
       return deferredBy(meta, { reason: pausedReason({ server: err.server, account: err.account, until: err.until.toISOString(), detail: err.detail }), until: err.until });
     }
-    // The account's last new order was spent (by another node or renewal) before this one was counted.
+    // The account's last new order was spent (by another node or renewal) since the check above.
     if (err instanceof BudgetDeferral) return deferredBy(meta, err);
     if (isRateLimited(err) && accountUrl !== undefined) {
       await budget.rateLimits
