@@ -162,7 +162,6 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   return outcomes;
 }
 
-
 function serverOf(meta: CertificateMeta, options: RenewOptions): string {
   return options.dryRun?.server ?? meta.server;
 }
