@@ -4,8 +4,8 @@
 // limit renew defers every certificate of the account, issue refuses with one line, and `certificates` on the
 // other node shows the deferral and its time.
 //
-// The store is one variable (STORES): each entry makes a fresh store location both nodes are given through
-// CERTMAN_STORE; a Redis store is one more entry once the CLI opens Redis.
+// The store is one variable (STORES): each entry makes a fresh store and returns the environment that points both
+// nodes at it (CERTMAN_STORE, and for Redis its key); a Redis store is one more entry once the CLI opens Redis.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,9 @@ import { assertOneLineError, json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
 
-const STORES: { label: string; location: () => Promise<string> }[] = [{ label: 'a store folder', location: () => tempDir('fleet-store') }];
+const STORES: { label: string; location: () => Promise<Record<string, string>> }[] = [
+  { label: 'a store folder', location: async () => ({ CERTMAN_STORE: await tempDir('fleet-store') }) },
+];
 
 interface Row {
   name: string;
@@ -33,14 +35,14 @@ interface Node {
   run(args: string[]): ReturnType<typeof suite.certman>;
 }
 
-async function node(store: string, config: Record<string, unknown> = {}): Promise<Node> {
+async function node(store: Record<string, string>, config: Record<string, unknown> = {}): Promise<Node> {
   const dir = await tempDir('fleet-node');
   await writeFile(join(dir, 'certman.config.json'), JSON.stringify(config));
-  return { run: (args) => suite.certman(dir, args, { CERTMAN_STORE: store }) };
+  return { run: (args) => suite.certman(dir, args, store) };
 }
 
 /** Two nodes on a fresh store holding one registered account (the store keeps it: both order with it). */
-async function fleet(location: () => Promise<string>, config: Record<string, unknown> = {}): Promise<[Node, Node]> {
+async function fleet(location: () => Promise<Record<string, string>>, config: Record<string, unknown> = {}): Promise<[Node, Node]> {
   const store = await location();
   const nodes: [Node, Node] = [await node(store, config), await node(store, config)];
   const r = await nodes[0].run(['register', '--email', 'ops@example.com', '--agree-tos']);
