@@ -90,6 +90,19 @@ export class RateLimitPause extends CertmanError {
   }
 }
 
+/**
+ * certman's own share of the CA's limits is spent (failed validations of a name, new orders of an account, counted
+ * in the store by every node sharing it): nothing was sent to the CA. `renew` reports such certificates `deferred`.
+ */
+export class BudgetDeferral extends CertmanError {
+  constructor(
+    readonly reason: string,
+    readonly until: Date,
+  ) {
+    super(reason, { hint: 'certman keeps below the CA\'s limits (config failedValidationLimit, newOrderLimit); renew tries again by itself after that time' });
+  }
+}
+
 /** Another run holds a lock on the store. */
 export class LockedError extends CertmanError {
   constructor(message: string, hint = 'wait for it to finish, or pass --wait') {

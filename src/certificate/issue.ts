@@ -9,6 +9,7 @@ import type { Deployer, DeployedLineage } from '../deploy/index.js';
 import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, NewCertificate } from '../lineage/types.js';
+import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
@@ -41,6 +42,13 @@ export interface IssueDeps {
   replaces?: string;
   /** The store may be shared by other hosts: the certificate is saved without this host's hooks, folder and port. */
   sharedStore?: boolean;
+  /**
+   * The CA budget the fleet shares (see CaBudget): a name or account it holds back fails with BudgetDeferral before
+   * the pre-hook; each new order is counted just before it is sent (after the local checks, successful or not; the
+   * count may refuse it too), and failed validations are recorded (the caller saves them). Nothing is checked or
+   * counted when undefined.
+   */
+  budget?: CaBudget;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
   /**
@@ -67,6 +75,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   }
 
   deps.signal?.throwIfAborted();
+  // From what was read: no pre-hook runs for an order the budget refuses.
+  deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -75,18 +85,27 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   let accountUrl = deps.account.url;
   try {
     const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
-    const order = (): Promise<string> =>
-      obtainCertificate({
-        client,
-        domains: request.domains,
-        keyPem,
-        accountKeyPem: deps.account.keyPem,
-        responder,
-        report,
-        ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
-        ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
-        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-      });
+    const order = async (): Promise<string> => {
+      const account = client.account ?? deps.account.url;
+      // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
+      await deps.budget?.takeOrder(account, new Date(), report);
+      try {
+        return await obtainCertificate({
+          client,
+          domains: request.domains,
+          keyPem,
+          accountKeyPem: deps.account.keyPem,
+          responder,
+          report,
+          ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+          ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
+          ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+        });
+      } catch (err) {
+        deps.budget?.failures.recordFailures(account, failedValidations(err), new Date());
+        throw err;
+      }
+    };
     const signedAs = client.account;
     try {
       fullchainPem = await order();

@@ -34,8 +34,10 @@ export interface FileConfig {
   leaseSeconds?: number;
   /** Where `renew --dry-run` orders (default letsencrypt-staging). */
   dryRunServer?: string;
-  /** Failed validations of one name within an hour after which certman stops ordering it (default 3). */
+  /** Failed validations of one name by one account within an hour after which certman stops ordering it (default 3; Let's Encrypt's limit is 5). */
   failedValidationLimit?: number;
+  /** New orders per CA account per 3 hours, counted across every node sharing the store (default 300, Let's Encrypt's limit). */
+  newOrderLimit?: number;
   hooks?: HookCommands;
   /** DNS servers (`ip[:port]`) for verify-dns, the DNS gate and the self-check; default the system's. */
   resolver?: string[];
@@ -103,6 +105,7 @@ export interface Settings {
   /** Seconds: from CERTMAN_LEASE_SECONDS or the config file; unset means the store's default (60). */
   leaseSeconds?: number;
   failedValidationLimit?: number;
+  newOrderLimit?: number;
   /** Absolute directory URL for `renew --dry-run`. */
   dryRunServer: string;
   hooks: HookCommands;

@@ -144,7 +144,13 @@ const checkedBy =
 const validationLimit: Parser<number> = (value, key) =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 4
     ? ok(value)
-    : fail(key, "must be a whole number from 1 to 4 (Let's Encrypt allows 5 failures per name per hour)", value);
+    : fail(key, "must be a whole number from 1 to 4 (Let's Encrypt allows 5 failures per name per account per hour)", value);
+
+/** Up to a million: a private CA may allow far more than Let's Encrypt's 300 per 3 hours. */
+const orderLimit: Parser<number> = (value, key) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 1_000_000
+    ? ok(value)
+    : fail(key, "must be a whole number from 1 to 1000000 (Let's Encrypt allows 300 new orders per account per 3 hours)", value);
 
 /** A list (or one string) whose every item passes `problem`; each item is returned as `normalize` makes it. */
 function listOf(expectation: string, problem: (item: string) => string | undefined, normalize = (item: string) => item): Parser<string[]> {
@@ -207,6 +213,7 @@ const PARSERS = {
   maxRetryAfter: checkedBy(retryAfterCapProblem),
   leaseSeconds: checkedBy(leaseSecondsProblem),
   failedValidationLimit: validationLimit,
+  newOrderLimit: orderLimit,
   dryRunServer: server,
   hooks,
   resolver: listOf('IP addresses with an optional port', nameserverProblem),

@@ -1,9 +1,13 @@
 /**
- * Failed-validation budget. Let's Encrypt refuses a name for an hour after 5 failed validations
- * of it within an hour; certman stops asking earlier (3 by default), so a broken webroot or
- * firewall spends certman's own budget, not the CA's, and a fixed setup is never left rate-limited.
+ * Failed-validation budget, per CA account and name. Let's Encrypt refuses a name to an account for an hour
+ * after 5 failed validations of it by that account within an hour; certman stops asking earlier (3 by default,
+ * config `failedValidationLimit`, at most 4), so a broken webroot or firewall spends certman's own budget, not
+ * the CA's, and a fixed setup is never left rate-limited by the CA.
  *
- * Persisted in the state store under `failed-validations` as { "<name>": ["<ISO time>", …] }.
+ * Persisted in the state store under `failed-validations` as
+ * { "<account URL>": { "<name>": ["<ISO time>", …] } }. A store shared by several nodes shares the budget:
+ * every node counts every node's failures. A top-level "<name>": [times] (the document of certman before
+ * accounts were counted apart) counts against every account until it leaves the window.
  * Failures are recorded in memory (several renewals of one run may record concurrently) and
  * written by one save(), a read-modify-write of the store (updateState) that adds only what this
  * instance recorded since: no run's failures are lost, whatever runs at the same time.
@@ -14,13 +18,14 @@
 import { CertmanError } from '../errors.js';
 import { CorruptFileError } from '../store/index.js';
 import type { StateStore } from '../store/types.js';
+import { addAll, fullUntil, parseTimes, pruneAll, toIso } from './window.js';
 
 export const FAILED_VALIDATIONS_KEY = 'failed-validations';
 export const DEFAULT_FAILURE_LIMIT = 3;
 export const DEFAULT_FAILURE_WINDOW_MS = 60 * 60 * 1000;
 
 export interface FailureBudgetOptions {
-  /** Failures of one name within the window that block it. Default 3. */
+  /** Failures of one name by one account within the window that block it. Default 3. */
   limit?: number;
   /** Length of the sliding window in milliseconds. Default 1 hour. */
   windowMs?: number;
@@ -28,41 +33,63 @@ export interface FailureBudgetOptions {
   clock?: () => Date;
 }
 
-/** Stored shape: name → ISO timestamps of its failed validations. */
-export type FailedValidations = Record<string, string[]>;
+/** Stored shape: account URL → name → ISO timestamps; a name → timestamps at the top counts for every account. */
+export type FailedValidations = Record<string, Record<string, string[]> | string[]>;
+
+/** The account of the entries stored without one (they count against every account). */
+const ANY_ACCOUNT = '';
 
 function normalizeName(name: string): string {
   return name.trim().toLowerCase();
 }
 
+/** One map key per account and name: an account URL never contains a space. */
+const keyOf = (account: string, name: string): string => `${account} ${normalizeName(name)}`;
+
+function splitKey(key: string): { account: string; name: string } {
+  const at = key.indexOf(' ');
+  return { account: key.slice(0, at), name: key.slice(at + 1) };
+}
+
 /**
- * Reads the stored document leniently: anything that is not a name → array of valid timestamps is
+ * Reads the stored document leniently: anything that is not a list of valid timestamps under a name is
  * dropped (the document is only a cache of recent failures; a damaged entry must not stop renewals).
  */
 function parseStored(value: unknown): Map<string, number[]> {
   const result = new Map<string, number[]>();
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return result;
-  for (const [rawName, times] of Object.entries(value as Record<string, unknown>)) {
-    if (!Array.isArray(times)) continue;
-    const name = normalizeName(rawName);
-    if (name === '') continue;
-    const valid = times
-      .map((t) => (typeof t === 'string' ? Date.parse(t) : NaN))
-      .filter((t) => Number.isFinite(t));
-    if (valid.length > 0) result.set(name, [...(result.get(name) ?? []), ...valid]);
+  const add = (account: string, name: string, times: unknown) => {
+    const valid = parseTimes(times);
+    if (normalizeName(name) !== '' && valid.length > 0) addAll(result, new Map([[keyOf(account, name), valid]]));
+  };
+  if (!isRecord(value)) return result;
+  for (const [outer, inner] of Object.entries(value)) {
+    if (Array.isArray(inner)) add(ANY_ACCOUNT, outer, inner);
+    else if (isRecord(inner) && !outer.includes(' ')) for (const [name, times] of Object.entries(inner)) add(outer, name, times);
   }
   return result;
 }
 
-function addAll(target: Map<string, number[]>, source: Map<string, number[]>): void {
-  for (const [name, times] of source) target.set(name, [...(target.get(name) ?? []), ...times]);
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The stored document of `entries`, accounts and names sorted. */
+function serialize(entries: Map<string, number[]>): FailedValidations {
+  const doc: FailedValidations = {};
+  for (const key of [...entries.keys()].sort()) {
+    const { account, name } = splitKey(key);
+    const times = (entries.get(key) ?? []).map(toIso);
+    if (account === ANY_ACCOUNT) doc[name] = times;
+    else ((doc[account] ??= {}) as Record<string, string[]>)[name] = times;
+  }
+  return doc;
 }
 
 export class FailureBudget {
   readonly limit: number;
   readonly windowMs: number;
   private readonly clock: () => Date;
-  /** Every known failure (stored and recorded here), times in ms. */
+  /** Every known failure (stored and recorded here) by account and name (keyOf), times in ms. */
   private entries: Map<string, number[]>;
   /** Failures recorded by this instance and not saved yet. */
   private pending = new Map<string, number[]>();
@@ -83,7 +110,7 @@ export class FailureBudget {
     this.clock = options.clock ?? (() => new Date());
     if (!Number.isSafeInteger(this.limit) || this.limit < 1) throw new CertmanError(`invalid failure limit ${this.limit}`);
     if (!Number.isFinite(this.windowMs) || this.windowMs <= 0) throw new CertmanError(`invalid failure window ${this.windowMs} ms`);
-    this.entries = this.prune(entries, this.clock().getTime());
+    this.entries = pruneAll(entries, this.windowMs, this.clock().getTime());
   }
 
   /** Reads the stored failures, dropping those older than the window. */
@@ -100,30 +127,31 @@ export class FailureBudget {
   }
 
   /**
-   * When `limit` or more failures of `name` lie within the window ending at `now`: the time enough
-   * of them have left it for the name to be tried again (for exactly `limit` failures, the oldest
-   * one's time + window). Undefined when the name may be tried now.
+   * When `limit` or more failures of `name` by `account` (or stored without an account) lie within the window
+   * ending at `now`: the time enough of them have left it for the name to be tried again (for exactly `limit`
+   * failures, the oldest one's time + window). Undefined when the name may be tried now.
    */
-  blockedUntil(name: string, now: Date): Date | undefined {
-    const times = this.entries.get(normalizeName(name));
-    if (times === undefined) return undefined;
-    const start = now.getTime() - this.windowMs;
-    const recent = times.filter((t) => t > start).sort((a, b) => a - b);
-    if (recent.length < this.limit) return undefined;
-    // Once this one leaves the window, limit - 1 remain.
-    const pivot = recent[recent.length - this.limit] ?? now.getTime();
-    return new Date(pivot + this.windowMs);
+  blockedUntil(account: string, name: string, now: Date): Date | undefined {
+    const times = [...(this.entries.get(keyOf(account, name)) ?? []), ...(this.entries.get(keyOf(ANY_ACCOUNT, name)) ?? [])];
+    return fullUntil(times, this.limit, this.windowMs, now.getTime());
   }
 
-  /** Records one failed validation at `now` for each name (a name listed twice counts once). */
-  recordFailures(names: string[], now: Date): void {
+  /** Records one failed validation by `account` at `now` for each name (a name listed twice counts once). */
+  recordFailures(account: string, names: string[], now: Date): void {
     const time = now.getTime();
     if (!Number.isFinite(time)) throw new CertmanError('cannot record a failure at an invalid time');
+    if (account === ANY_ACCOUNT || account.includes(' ')) throw new CertmanError(`cannot record failures for the account URL ${JSON.stringify(account)}`);
     for (const name of new Set(names.map(normalizeName))) {
       if (name === '') continue;
-      this.entries.set(name, [...(this.entries.get(name) ?? []), time]);
-      this.pending.set(name, [...(this.pending.get(name) ?? []), time]);
+      const key = keyOf(account, name);
+      this.entries.set(key, [...(this.entries.get(key) ?? []), time]);
+      this.pending.set(key, [...(this.pending.get(key) ?? []), time]);
     }
+  }
+
+  /** Whether failures were recorded that save() has not written yet. */
+  get unsaved(): boolean {
+    return this.pending.size > 0;
   }
 
   /**
@@ -146,12 +174,8 @@ export class FailureBudget {
       await this.state.updateState<unknown>(FAILED_VALIDATIONS_KEY, (current) => {
         const stored = parseStored(current);
         addAll(stored, pending);
-        merged = this.prune(stored, this.clock().getTime());
-        const doc: FailedValidations = {};
-        for (const name of [...merged.keys()].sort()) {
-          doc[name] = (merged.get(name) ?? []).map((t) => new Date(t).toISOString());
-        }
-        return doc;
+        merged = pruneAll(stored, this.windowMs, this.clock().getTime());
+        return serialize(merged);
       });
     } catch (err) {
       // Keep what was not written for the next save().
@@ -163,16 +187,5 @@ export class FailureBudget {
     // Failures recorded while saving are in this.pending (and this.entries) already.
     addAll(merged, this.pending);
     this.entries = merged;
-  }
-
-  /** Sorted copies without the entries that left the window ending at `now`. */
-  private prune(entries: Map<string, number[]>, now: number): Map<string, number[]> {
-    const start = now - this.windowMs;
-    const result = new Map<string, number[]>();
-    for (const [name, times] of entries) {
-      const kept = times.filter((t) => t > start).sort((a, b) => a - b);
-      if (kept.length > 0) result.set(name, kept);
-    }
-    return result;
   }
 }

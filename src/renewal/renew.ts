@@ -1,10 +1,10 @@
 import type { AcmeConnector } from '../acme/index.js';
 import { issueCertificate } from '../certificate/issue.js';
 import { leaseLineage } from '../certificate/lease.js';
-import { failedValidations, type ObtainInput } from '../certificate/obtain.js';
+import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
+import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
@@ -15,11 +15,11 @@ import { methodOnThisNode, type NodeSettings } from '../lineage/node-local.js';
 import { ariCertId } from '../acme/ari.js';
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
-import { FailureBudget } from './budget.js';
+import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
-import { pausedReason, RateLimitRecords, type RateLimitRecord } from './rate-limits.js';
+import { pausedReason } from './rate-limits.js';
 
-export interface RenewOptions {
+export interface RenewOptions extends CaBudgetOptions {
   /** Only these lineages; all when empty. */
   names: string[];
   /** Renew even when not due. */
@@ -46,8 +46,6 @@ export interface RenewOptions {
    * choose the commands and folders of hosts); `node` gives the rest, under the run's `hooks`.
    */
   sharedStore: boolean;
-  /** Failed validations per name and hour before the name is deferred (default 3). */
-  failedValidationLimit?: number;
   /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
   dryRun?: { server: string };
   /**
@@ -105,15 +103,13 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   const { report } = deps;
   const { metas, unusable } = await selectCertificates(options.names, deps.store);
   const selected = await refreshAriStates(metas, deps, options.now, options.concurrency);
-  const budget = await FailureBudget.load(deps.store, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit });
-  if (budget.problem !== undefined) report.warn(`failed-validation records were unreadable and start afresh: ${budget.problem}`);
-  const rateLimits = await RateLimitRecords.load(deps.store, new Date());
-  if (rateLimits.problem !== undefined) report.warn(`rate-limit records were unreadable and start afresh: ${rateLimits.problem}`);
-  const limits: RunLimits = { budget, rateLimits };
+  const budget = await CaBudget.load(deps.store, options, new Date());
+  for (const problem of budget.problems) report.warn(problem);
   const results = new Map<string, RenewResult>();
   const due: CertificateMeta[] = [];
   for (const meta of selected) {
-    const decided = decide(meta, options, budget) ?? (await rateLimitDeferral(meta, serverOf(meta, options), deps.store, rateLimits));
+    const server = serverOf(meta, options);
+    const decided = decide(meta, options) ?? budgetDeferral(meta, server, await accountUrl(server, deps.store), budget);
     if (decided === undefined) due.push(meta);
     else results.set(meta.name, decided);
   }
@@ -130,7 +126,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
       await deps.sleep(run.sleptMs);
     }
     // Interrupted while sleeping: nothing was attempted, so no hooks either.
-    const outcomes = deps.signal?.aborted === true ? capped.map(notStarted) : await renewWithHooks(capped, options, deps, limits, run);
+    const outcomes = deps.signal?.aborted === true ? capped.map(notStarted) : await renewWithHooks(capped, options, deps, budget, run);
     for (const outcome of outcomes) results.set(outcome.name, outcome);
   }
   run.interrupted = deps.signal?.aborted === true;
@@ -141,11 +137,11 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
 }
 
 /**
- * The renewals (a few at a time, each holding its certificate's lease), the failure budget, then post-hooks
+ * The renewals (a few at a time, each holding its certificate's lease), the failed-validation records, then post-hooks
  * with what happened. Pre-hooks run once, before the first certificate that is really renewed: none when
  * every one was held by another run or found renewed meanwhile.
  */
-async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, limits: RunLimits, run: RenewRun): Promise<RenewResult[]> {
+async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, deps: RenewDeps, budget: CaBudget, run: RenewRun): Promise<RenewResult[]> {
   let preHooks: Promise<void> | undefined;
   const beforeRenewal = (): Promise<void> =>
     (preHooks ??= (async () => {
@@ -155,11 +151,10 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
     })());
   const responders = deps.responders ?? new ResponderPool();
   const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
-    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewLeased(meta, options, { ...deps, responders }, limits, run, beforeRenewal),
+    deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewLeased(meta, options, { ...deps, responders }, budget, run, beforeRenewal),
   );
-  // The records only spare the CA's failure limit: a store that cannot take them (a full disk) must not
-  // cost the run its summary and post-hooks.
-  await limits.budget.save().catch((err: unknown) => deps.report.warn(`the failed-validation records were not saved: ${err instanceof Error ? err.message : String(err)}`));
+  // A store that cannot take the records (a full disk) costs the run neither its summary nor its post-hooks.
+  await budget.saveFailures(deps.report);
   const renewed = outcomes.filter((r) => r.status === 'renewed');
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
@@ -170,25 +165,26 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   return outcomes;
 }
 
-/** What holds renewals back in a run: the failed-validation budget per name, rate limits per CA account. */
-interface RunLimits {
-  budget: FailureBudget;
-  rateLimits: RateLimitRecords;
-}
-
 function serverOf(meta: CertificateMeta, options: RenewOptions): string {
   return options.dryRun?.server ?? meta.server;
 }
 
-/** Deferred while the CA account that would renew `meta` is rate-limited (a record from this or an earlier run). */
-async function rateLimitDeferral(meta: CertificateMeta, server: string, accounts: AccountStore, rateLimits: RateLimitRecords): Promise<RenewResult | undefined> {
-  const account = await accounts.getAccount(server);
-  const record = account === undefined ? undefined : rateLimits.pausedUntil(server, account.url, new Date());
-  return record === undefined ? undefined : deferredBy(meta, record);
+/**
+ * Deferred while the CA account that would renew `meta` may not order its names: the CA rate-limited it, or the
+ * fleet's budget of failed validations or new orders is spent (records from this or an earlier run, on any node).
+ */
+function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget): RenewResult | undefined {
+  const deferral = account === undefined ? undefined : budget.deferral(server, account, meta.domains, new Date());
+  return deferral === undefined ? undefined : deferredBy(meta, deferral);
 }
 
-function deferredBy(meta: CertificateMeta, record: RateLimitRecord): RenewResult {
-  return { name: meta.name, status: 'deferred', reason: pausedReason(record), until: new Date(record.until) };
+/** The URL of the account that renews with `server`; undefined before a dry-run server's first registration. */
+async function accountUrl(server: string, accounts: AccountStore): Promise<string | undefined> {
+  return (await accounts.getAccount(server))?.url;
+}
+
+function deferredBy(meta: CertificateMeta, deferral: Deferral): RenewResult {
+  return { name: meta.name, status: 'deferred', reason: deferral.reason, until: deferral.until };
 }
 
 function notStarted(meta: CertificateMeta): RenewResult {
@@ -196,7 +192,7 @@ function notStarted(meta: CertificateMeta): RenewResult {
 }
 
 /** Undefined when the certificate should be renewed now; otherwise why not. */
-function decide(meta: CertificateMeta, options: RenewOptions, budget: FailureBudget): RenewResult | undefined {
+function decide(meta: CertificateMeta, options: RenewOptions): RenewResult | undefined {
   const policy = duePolicy(meta, options.due);
   const status = certificateStatus(meta, options.now, policy);
   // A revoked certificate was retired on purpose: renew it only when asked for by name.
@@ -204,17 +200,6 @@ function decide(meta: CertificateMeta, options: RenewOptions, budget: FailureBud
     return { name: meta.name, status: 'skipped', reason: 'revoked (renew it with --cert-name and --force, or delete it)' };
   }
   if (!options.force && status === 'valid') return { name: meta.name, status: 'not-due', window: renewalWindow(meta, policy) };
-  const blocked = meta.domains
-    .map((name) => ({ name, until: budget.blockedUntil(name, options.now) }))
-    .find((b): b is { name: string; until: Date } => b.until !== undefined);
-  if (blocked !== undefined) {
-    return {
-      name: meta.name,
-      status: 'deferred',
-      reason: `${blocked.name} failed validation ${budget.limit} times in the last hour; not asking the CA again before ${blocked.until.toISOString()}`,
-      until: blocked.until,
-    };
-  }
   return undefined;
 }
 
@@ -224,7 +209,7 @@ type RunDeps = RenewDeps & Required<Pick<RenewDeps, 'responders'>>;
  * Renews one certificate holding its lease. Another run may have renewed it between this run's decision and
  * the lease, so it is decided again from what is stored then.
  */
-async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
+async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
   let lease: Lease;
   try {
     const leaseOptions = { wait: options.wait === true, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) };
@@ -237,10 +222,11 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   try {
     const current = await deps.store.get(meta.name);
     if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
-    const decided = decide(current, options, limits.budget) ?? (await rateLimitDeferral(current, serverOf(current, options), deps.store, limits.rateLimits));
+    const server = serverOf(current, options);
+    const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget);
     if (decided !== undefined) return decided;
     await beforeRenewal();
-    return await renewOne(current, options, deps, limits, run, lease);
+    return await renewOne(current, options, deps, budget, run, lease);
   } catch (err) {
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
@@ -248,7 +234,7 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   }
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, limits: RunLimits, run: RenewRun, lease: Lease): Promise<RenewResult> {
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease): Promise<RenewResult> {
   // A lost lease stops this certificate's order like an interrupt, and its save refuses.
   const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
@@ -266,9 +252,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     }
     const account = await deps.accountFor(server);
     accountUrl = account.url;
-    // Another renewal of this run was just rate-limited by the same CA account.
-    const paused = limits.rateLimits.pausedUntil(server, account.url, new Date());
-    if (paused !== undefined) return deferredBy(meta, paused);
+    // Another renewal of this run was just rate-limited, or spent the account's budget.
+    const deferral = budget.deferral(server, account.url, domains, new Date());
+    if (deferral !== undefined) return deferredBy(meta, deferral);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
@@ -287,6 +273,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         responders: deps.responders,
         ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
         ...(replaces === undefined ? {} : { replaces }),
+        budget,
         signal,
       },
     );
@@ -302,14 +289,15 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     }
     // An order in flight when the CA rate-limited the account stops at its next request: the first one reports it.
     if (err instanceof RateLimitPause) {
-      return deferredBy(meta, { server: err.server, account: err.account, until: err.until.toISOString(), detail: err.detail });
+      return deferredBy(meta, { reason: pausedReason({ server: err.server, account: err.account, until: err.until.toISOString(), detail: err.detail }), until: err.until });
     }
+    // The account's last new order was spent (by another node or renewal) since the check above.
+    if (err instanceof BudgetDeferral) return deferredBy(meta, err);
     if (isRateLimited(err) && accountUrl !== undefined) {
-      await limits.rateLimits
+      await budget.rateLimits
         .record(server, accountUrl, rateLimitedUntil(err, new Date()), err.detail, new Date())
         .catch((saveErr: unknown) => deps.report.warn(`could not save the CA's rate limit: ${(saveErr as Error).message}`));
     }
-    limits.budget.recordFailures(failedValidations(err), options.now);
     return { name: meta.name, status: 'failed', error: err as Error };
   }
 }

@@ -235,6 +235,11 @@ describe('certman against a faulty CA', () => {
       assert.equal(byName(second, limited[0] ?? '').until, held?.until);
       assert.equal(byName(second, elsewhere).status, 'renewed');
       assert.deepEqual([proxy.seen('newNonce'), proxy.seen('newAccount'), proxy.seen('newOrder'), proxy.seen('other')], [0, 0, 0, 0], 'the limited CA got no request');
+      // certificates shows the pause on the certificates it holds back, with the same time and the CA's words.
+      const rows = json<{ name: string; deferredUntil?: string; deferredReason?: string }[]>(await certman(dir, ['--json', 'certificates']));
+      const deferredRows = rows.filter((row) => row.deferredUntil !== undefined);
+      assert.deepEqual(deferredRows.map((row) => [row.name, row.deferredUntil]).sort(), limited.map((name) => [name, held?.until]).sort());
+      assert.ok(deferredRows.every((row) => row.deferredReason?.includes(DETAIL) === true), JSON.stringify(deferredRows));
       const versions = await intact(dir, between);
       assert.equal(versions.get(elsewhere), 3);
       assert.equal(versions.get(limited[0] ?? ''), 1);
@@ -245,11 +250,17 @@ describe('certman against a faulty CA', () => {
       const names = [await issue(dir, 'flight0'), await issue(dir, 'flight1')];
       const before = await liveVersions(dir);
       proxy.clear();
-      // Whichever order comes first is refused; the other is held until certman has that answer.
-      proxy.inject('newOrder', { kind: 'status', status: 429, retryAfter: '3600', detail: DETAIL }, 1);
+      // Whichever order comes first is held (in flight); the other is refused, and the held one goes on only once
+      // certman has that answer. (Orders are counted in the store one at a time, so the second is sent a little
+      // after the first: holding the first is what keeps both in flight.)
       const held = proxy.hold('newOrder');
+      proxy.inject('newOrder', { kind: 'status', status: 429, retryAfter: '3600', detail: DETAIL }, 1);
       const running = certman(dir, ['--json', 'renew', '--force', '--no-random-sleep', '--concurrency', '2']);
       await held.arrived;
+      for (const giveUp = Date.now() + 60_000; proxy.seen('newOrder') < 2; ) {
+        assert.ok(Date.now() < giveUp, 'the second order never reached the CA');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
       const others = proxy.seen('other');
       held.release();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { CliContext } from '../context.js';
+import { budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate, table } from '../format.js';
 import type { Runner } from '../program.js';
@@ -11,18 +12,21 @@ export function defineCertificates(program: Command, run: Runner): void {
   program
     .command('certificates')
     .alias('list')
-    .description('list stored certificates with their expiry, due date and status')
+    .description('list stored certificates with their expiry, due date and status, and what the CA budget defers')
     .action(run(certificates));
 }
 
 async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
   const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../lineage/due.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
+  const { CaBudget } = await import('../../renewal/ca-budget.js');
   // Listing only reads: a monitoring account that may read the store but not write it gets the same answer.
   const store = await ctx.openStoreReadOnly();
   const { deployerFor } = await import('../../deploy/index.js');
   const deployer = deployerFor(store, ctx.settings.configDir);
   const metas = await store.list();
+  // What renew (or issue) on any node sharing the store would hold back now, from the documents they count in.
+  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), ctx.now);
   const problems = store.problemDetails();
   const damagedNames = new Set(problems.map((p) => p.name));
   const rows: Row[] = metas
@@ -30,6 +34,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
     .map((meta: CertificateMeta): ListedRow => {
       const policy = duePolicy(meta, dueOptions(ctx.settings));
       const window = renewalWindow(meta, policy);
+      const deferred = budget.deferral(meta.server, meta.accountUrl, meta.domains, ctx.now);
       return {
         name: meta.name,
         domains: meta.domains,
@@ -43,6 +48,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
         serial: meta.serial,
         server: meta.server,
         path: deployer.locate(meta.name).dir,
+        ...(deferred === undefined ? {} : { deferredUntil: deferred.until.toISOString(), deferredReason: deferred.reason }),
       };
     });
   // A lineage that cannot be read is a row of its own, never left out: renew would not renew it either.
@@ -66,6 +72,10 @@ interface ListedRow {
   serial: string;
   server: string;
   path: string;
+  /** Set while the CA budget (a rate-limit pause, failed validations, new orders) holds its renewal back: until when. */
+  deferredUntil?: string;
+  /** Why, in the words renew reports. */
+  deferredReason?: string;
 }
 
 /** A lineage whose metadata or files cannot be read: its name and why. */
@@ -77,15 +87,19 @@ interface DamagedRow {
 
 type Row = ListedRow | DamagedRow;
 
-/** The table, then one line per damaged lineage saying what is wrong with it. */
+/** The table, then one line per damaged lineage saying what is wrong with it, and per deferred one until when and why. */
 function humanTable(rows: Row[], s: Styles): string[] {
   const cells = rows.map((r) =>
     'problem' in r
       ? [r.name, '-', '-', '-', '-', '-', '-', paint(r.status, s)]
       : [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)],
   );
-  const damaged = rows.filter((r): r is DamagedRow => 'problem' in r).map((r) => `${s.bad('damaged')} ${r.name}: ${r.problem}`);
-  return [...table(['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(damaged.length === 0 ? [] : ['', ...damaged])];
+  const notes = rows.map((r) => {
+    if ('problem' in r) return `${s.bad('damaged')} ${r.name}: ${r.problem}`;
+    return r.deferredUntil === undefined ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
+  });
+  const lines = notes.filter((note): note is string => note !== undefined);
+  return [...table(['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];
 }
 
 function paint(status: string, s: Styles): string {

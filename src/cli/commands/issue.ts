@@ -12,6 +12,7 @@ import { leaseLength, portLocks } from '../lease.js';
 import { thisNode } from '../node.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
+import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
@@ -64,6 +65,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA')
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
+    .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
@@ -186,12 +188,16 @@ async function issueLocked(
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }] = await Promise.all([
+  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
     import('../../deploy/index.js'),
     import('../../challenge/pool.js'),
+    import('../../renewal/ca-budget.js'),
   ]);
+  // The fleet's CA budget: a name or account it holds back fails before the pre-hook, with the time it may go.
+  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), new Date());
+  for (const problem of budget.problems) ctx.report.warn(problem);
   const hookRuns: (HookOutcome & { kind: string })[] = [];
   const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
   let ordered = false;
@@ -221,6 +227,7 @@ async function issueLocked(
         due: dueOptions(ctx.settings),
         sharedStore,
         ...(selfCheck === undefined ? {} : { selfCheck }),
+        budget,
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         // A lost lease stops the order like Ctrl-C (and the save refuses): another run may be at work on it.
         signal: AbortSignal.any([interrupt.signal, lease.signal]),
@@ -234,6 +241,7 @@ async function issueLocked(
       await hook('deploy', hooks.deploy, deployHookEnv(outcome.deployed.dir, outcome.meta.domains));
     }
   } finally {
+    await budget.saveFailures(ctx.report);
     if (ordered && hooks.post !== undefined) {
       const ok = outcome?.status === 'issued';
       await hook('post', hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains));
@@ -277,7 +285,7 @@ function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMe
 
 /**
  * Flags > how this certificate was issued before > the config file's hooks. With a store apart from the config dir
- * (it may be shared), stored hooks are neither used nor saved: see RenewOptions.nodeHooks.
+ * (it may be shared), stored hooks are neither used nor saved: see RenewOptions.sharedStore.
  */
 function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
   const stored = storedHooks ? previous?.hooks : undefined;

@@ -6,6 +6,7 @@ import type { RenewResult, RenewRun } from '../../renewal/renew.js';
 import type { StoredAccount } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
+import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
@@ -55,6 +56,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
+    .addHelpText('after', BUDGET_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
 }
@@ -115,7 +117,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         due: dueOptions(ctx.settings, options.days),
         concurrency: options.concurrency,
         ...(options.max === undefined ? {} : { max: options.max }),
-        ...(ctx.settings.failedValidationLimit === undefined ? {} : { failedValidationLimit: ctx.settings.failedValidationLimit }),
+        ...budgetOptions(ctx.settings),
         randomSleepMs,
         wait: options.wait === true,
         ...lease,
