@@ -12,6 +12,7 @@ import { defineRenew } from './commands/renew.js';
 import { defineRevoke } from './commands/revoke.js';
 import { defineSchedule } from './commands/schedule.js';
 import { defineServeChallenge } from './commands/serve-challenge.js';
+import { defineStore } from './commands/store.js';
 import { defineVerifyDns } from './commands/verify-dns.js';
 
 export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
@@ -67,6 +68,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineDelete(program, run);
   defineVerifyDns(program, run);
   defineImportCertbot(program, run);
+  defineStore(program, run);
   defineCompletion(program);
   return program;
 }

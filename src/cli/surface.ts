@@ -124,6 +124,8 @@ export function describeSurface(program: Command): Surface {
 
 function describeCommand(command: Command, program: Command, help: Help): CommandSurface {
   const name = command.name();
+  const subcommands = help.visibleCommands(command).filter((sub) => sub.name() !== 'help');
+  if (subcommands.length > 0) return describeGroup(command, subcommands, program, help);
   return {
     name,
     aliases: command.aliases(),
@@ -131,6 +133,35 @@ function describeCommand(command: Command, program: Command, help: Help): Comman
     usage: `${program.name()} ${name} ${command.usage()}`.trimEnd(),
     options: help.visibleOptions(command).map((option) => describeOption(option, name)),
     arguments: command.registeredArguments.map((argument) => describeArgument(argument, name)),
+  };
+}
+
+/**
+ * A command group (`store migrate`, `store rotate-key`) as one command whose first argument is the subcommand:
+ * the completions offer the subcommands, then the options of all of them; the man page lists each one.
+ */
+function describeGroup(command: Command, subcommands: Command[], program: Command, help: Help): CommandSurface {
+  const name = command.name();
+  const options = new Map<string, OptionSurface>();
+  for (const sub of subcommands) {
+    for (const option of help.visibleOptions(sub)) options.set(option.flags, describeOption(option, name));
+  }
+  const described = subcommands.map((sub) => `${sub.name()}: ${sub.description()}`).join('; ');
+  return {
+    name,
+    aliases: command.aliases(),
+    description: `${command.description()}. ${described}`,
+    usage: `${program.name()} ${name} <${subcommands.map((sub) => sub.name()).join('|')}> [options]`,
+    options: [...options.values()],
+    arguments: [
+      {
+        name: 'command',
+        description: 'what to do with the store',
+        required: true,
+        variadic: false,
+        value: { name: 'command', kind: 'text', optional: false, choices: subcommands.map((sub) => sub.name()) },
+      },
+    ],
   };
 }
 

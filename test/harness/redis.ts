@@ -3,6 +3,8 @@
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 
+import { createClient } from 'redis';
+
 import { freePort } from './ports.js';
 import { sleep, spawnLogged, tail, which, type Spawned } from './proc.js';
 import { removeTempDir, tempDir } from './tmp.js';
@@ -60,4 +62,15 @@ export async function startRedis(options: { startTimeoutMs?: number } = {}): Pro
     await sleep(50);
   }
   return { port, url: `redis://127.0.0.1:${port}`, proc, stop };
+}
+
+const newClient = (url: string) => createClient({ url });
+export type AdminClient = ReturnType<typeof newClient>;
+
+/** A plain connection to `server` for tests that read or change keys behind certman's back; close() it afterwards. */
+export async function adminClient(server: RedisServer): Promise<AdminClient> {
+  const client = newClient(server.url);
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }

@@ -7,16 +7,14 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { createClient } from 'redis';
-
 import { openStore, type Store } from '../../src/store/index.js';
 import { differences, runReaderChild } from '../contract/reader.js';
 import type { StoreBackend } from '../contract/store-contract.js';
-import { startRedis, type RedisServer } from '../harness/redis.js';
+import { adminClient, startRedis, type AdminClient, type RedisServer } from '../harness/redis.js';
 
 const STORE_MODULE = pathToFileURL(path.resolve('src/store/index.ts')).href;
 
-type Admin = ReturnType<typeof createClient>;
+type Admin = AdminClient;
 
 let server: RedisServer | undefined;
 let admin: Admin | undefined;
@@ -27,9 +25,7 @@ let counter = 0;
 export function useRedisServer(): void {
   before(async () => {
     server = await startRedis();
-    admin = createClient({ url: server.url });
-    admin.on('error', () => undefined);
-    await admin.connect();
+    admin = await adminClient(server);
   });
   after(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close?.()));
