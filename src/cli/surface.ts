@@ -222,7 +222,7 @@ export function optionNames(options: OptionSurface[]): string[] {
 // everything else for roff.
 
 /** Shown in the man page's header; change it when the hand-written text below changes. */
-export const MAN_DATE = '2026-11-21';
+export const MAN_DATE = '2026-12-03';
 
 export const MAN_DESCRIPTION: readonly string[] = [
   '`certman` gets and renews TLS certificates from any ACME v2 certificate authority: Let\'s Encrypt, ZeroSSL, a company CA, or Pebble for tests. It answers HTTP-01 challenges through a webroot your web server already serves, a built-in server for the length of an order, or a long-running `certman serve-challenge` responder.',
@@ -236,8 +236,8 @@ export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_CONFIG_DIR', 'Where accounts and certificates live, like `--config-dir`. Default: /etc/certman as root, else $XDG_CONFIG_HOME/certman or ~/.config/certman.'],
   ['CERTMAN_STORE', 'Where certificates, accounts, leases and challenge tokens are kept, like `--store` (config store): a folder or file: URL, or a Redis URL (redis://, rediss://, redis+sentinel://) shared by a fleet. Default: the config dir. Logs stay in the config dir.'],
   ['CERTMAN_STORE_PREFIX', 'Prefix of every key in a Redis store, like `--store-prefix` (config storePrefix). Default: certman:.'],
-  ['CERTMAN_STORE_KEY', 'The store key of a Redis store itself: 64 hex digits or base64 of 32 bytes (openssl rand -hex 32). Private keys are sealed with it (AES-256-GCM) before they reach Redis. `--store-key-file` wins over it.'],
-  ['CERTMAN_STORE_KEY_FILE', 'A file holding the store key, like `--store-key-file` (config storeKeyFile): 32 raw bytes, or the key as hex or base64 text. It must not be readable by other users.'],
+  ['CERTMAN_STORE_KEY', 'The store key of a Redis store itself: 64 hex digits or base64 of 32 bytes (openssl rand -hex 32). Private keys are sealed with it (AES-256-GCM) before they reach Redis. Several keys, one per line or comma-separated: the first seals, the others still open what was sealed under them (a key rotation, see `certman store rotate-key`). `--store-key-file` wins over it.'],
+  ['CERTMAN_STORE_KEY_FILE', 'A file holding the store key, like `--store-key-file` (config storeKeyFile): 32 raw bytes, or the key as hex or base64 text, or several keys, one per line (the first seals). It must not be readable by other users.'],
   ['CERTMAN_SERVER', 'The ACME directory URL or alias, like `--server`. Default: letsencrypt.'],
   ['CERTMAN_CA_FILE', 'Extra CA certificates (PEM) to trust for the ACME server\'s TLS, like `--ca-file`.'],
   ['CERTMAN_CONFIG', 'The config file, like `--config`.'],
@@ -323,6 +323,15 @@ export const MAN_EXAMPLES: readonly ManExample[] = [
       'certman -n --json register --email ci@example.com --agree-tos',
       'certman -n --json issue -d ci.example.com --standalone --http-port 8080',
       'certman --json certificates',
+    ],
+  },
+  {
+    title: 'Move a folder store into Redis for a fleet (each certificate is verified there), then rotate the store key: every node gets the key file with the new key first, one run seals everything again, then the old key is removed:',
+    lines: [
+      'export CERTMAN_STORE_KEY_FILE=/etc/certman/store.key',
+      'certman store migrate --from /etc/certman --to redis://10.0.0.5/0',
+      'printf "%s\\n%s\\n" "$NEW" "$OLD" > /etc/certman/store.key',
+      'certman --store redis://10.0.0.5/0 store rotate-key',
     ],
   },
   {
