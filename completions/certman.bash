@@ -40,7 +40,7 @@ _certman_options() {
     delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     import-certbot) _certman_words='--certbot-dir --cert-name --dry-run --force --keep-paths -w --webroot --standalone --responder -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    store) _certman_words='--from --to -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    store) _certman_words='--from --to --from-prefix --to-prefix -h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     completion) _certman_words='-h --help --config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     help) _certman_words='--config-dir --store --store-prefix --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     *) _certman_words= ;;
@@ -146,6 +146,8 @@ _certman_option_kind() {
         case $2 in
           --from) _certman_kind=text ;;
           --to) _certman_kind=text ;;
+          --from-prefix) _certman_kind=text ;;
+          --to-prefix) _certman_kind=text ;;
         esac ;;
     esac
   fi

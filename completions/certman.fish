@@ -164,7 +164,7 @@ function __certman_takes_value
             end
         case store
             switch $argv[2]
-            case '--from' '--to'
+            case '--from' '--to' '--from-prefix' '--to-prefix'
                 return 0
             end
     end
@@ -335,6 +335,8 @@ complete -c certman -n '__certman_using_command import-certbot' -l responder -d 
 # store
 complete -c certman -n '__certman_using_command store' -l from -x -d 'the store to copy from: a folder, file: URL or redis:// URL'
 complete -c certman -n '__certman_using_command store' -l to -x -d 'the store to copy into: a folder, file: URL or redis:// URL'
+complete -c certman -n '__certman_using_command store' -l from-prefix -x -d 'key prefix of a Redis source (default: the store prefix setting, certman:)'
+complete -c certman -n '__certman_using_command store' -l to-prefix -x -d 'key prefix of a Redis target (default: the store prefix setting, certman:)'
 complete -c certman -n '__certman_using_command store; and test (__certman_argument_count) -eq 0' -x -a 'migrate rotate-key' -d 'what to do with the store'
 
 # completion

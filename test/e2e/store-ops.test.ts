@@ -174,6 +174,36 @@ describe('store migrate', () => {
     assert.notEqual(rows.find((r) => r.name === names[0])?.serial, before?.serial, 'a new certificate in Redis');
   });
 
+  it('reports per certificate what the check after the move finds wrong, and exits 1', async () => {
+    const rsa = names[2] ?? '';
+    const host = await tempDir('host');
+    const folderC = await tempDir('folder-c');
+    const migrate = () => onRedis(host, prefix, key, ['--json', 'store', 'migrate', '--from', redis.url, '--to', folderC]);
+    assert.equal((await migrate()).code, 0);
+    // An archived version altered in the target: the live files and metadata still match, so the lineage counts as there.
+    await writeFile(join(folderC, 'archive', rsa, 'cert1.pem'), await readFile(join(folderC, 'archive', names[0] ?? '', 'cert1.pem'), 'utf8'));
+    const r = await migrate();
+    assert.equal(r.code, 1, r.stderr);
+    const result = json<Migrated>(r);
+    assert.equal(result.ok, false);
+    const row = result.certificates.find((c) => c.name === rsa);
+    assert.deepEqual([row?.status, row?.verified, row?.problem], ['failed', false, 'version 1 differs in the target']);
+    assert.ok(result.certificates.filter((c) => c.name !== rsa).every((c) => c.verified && c.status === 'present'));
+  });
+
+  it('between two Redis stores with different keys and prefixes: the target key first, the source key second', async () => {
+    const target = hexKey();
+    const keyFile = join(await tempDir('keys'), 'store.key');
+    await writeFile(keyFile, `${target}\n${key}\n`);
+    await chmod(keyFile, 0o600);
+    const host = await tempDir('host');
+    const r = await suite.certman(host, ['--json', '--store-key-file', keyFile, 'store', 'migrate', '--from', redis.url, '--from-prefix', prefix, '--to', redis.url, '--to-prefix', 'mig2:']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(json<Migrated>(r).certificates.every((c) => c.verified && c.status === 'copied'));
+    const rows = json<{ name: string }[]>(await onRedis(host, 'mig2:', target, ['--json', 'certificates']));
+    assert.deepEqual(rows.map((row) => row.name).sort(), [...names].sort(), 'the target opens with its own key alone');
+  });
+
   it('refuses a target holding a different lineage of the same name, saying which, and writes nothing', async () => {
     const other = await suite.registeredDir();
     const name = names[1] ?? '';

@@ -8,17 +8,29 @@ import type { CommandResult } from '../result.js';
 /** How long a lineage waits for a run holding its lease in the target. */
 const LEASE_WAIT_MS = 2 * 60_000;
 
+export interface MigrateFlags {
+  from: string;
+  to: string;
+  fromPrefix?: string;
+  toPrefix?: string;
+}
+
 /** `certman store migrate --from --to`: see commands/store.ts and src/store/migrate/. */
-export async function migrate(options: { from: string; to: string }, ctx: CliContext): Promise<CommandResult> {
-  const [{ isNetworkStore, resolveStoreLocation }, { migrateStore }] = await Promise.all([import('../../config/store-location.js'), import('../../store/migrate/index.js')]);
+export async function migrate(options: MigrateFlags, ctx: CliContext): Promise<CommandResult> {
+  const [{ checkStorePrefix, isNetworkStore, resolveStoreLocation }, { migrateStore }] = await Promise.all([
+    import('../../config/store-location.js'),
+    import('../../store/migrate/index.js'),
+  ]);
   const from = resolveStoreLocation(options.from, process.cwd(), '--from');
   const to = resolveStoreLocation(options.to, process.cwd(), '--to');
-  if (from === to) throw new UsageError('--from and --to name the same store');
+  const fromPrefix = options.fromPrefix === undefined ? ctx.settings.storePrefix : checkStorePrefix(options.fromPrefix);
+  const toPrefix = options.toPrefix === undefined ? ctx.settings.storePrefix : checkStorePrefix(options.toPrefix);
+  if (from === to && (!isNetworkStore(from) || (fromPrefix ?? '') === (toPrefix ?? ''))) throw new UsageError('--from and --to name the same store');
   if (!isNetworkStore(from) && !existsSync(from)) throw new UsageError(`--from: there is no store folder ${from}`);
   // Only the config dir is this host's own: anywhere else other hosts may read the store, and run what it says.
   const sharedTarget = isNetworkStore(to) || resolve(to) !== resolve(ctx.settings.configDir);
-  const source = await ctx.openStoreAt(from, { readOnly: true });
-  const target = await ctx.openStoreAt(to, { readOnly: false });
+  const source = await ctx.openStoreAt(from, { readOnly: true, ...(fromPrefix === undefined ? {} : { prefix: fromPrefix }) });
+  const target = await ctx.openStoreAt(to, { readOnly: false, ...(toPrefix === undefined ? {} : { prefix: toPrefix }) });
   const result = await migrateStore(source, target, { sharedTarget, leaseWaitMs: LEASE_WAIT_MS, ...leaseLength(ctx), report: ctx.report });
   const dropped = result.certificates.filter((c) => c.droppedNodeLocal).map((c) => c.name);
   return {

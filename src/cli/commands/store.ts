@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { nonEmpty } from '../parse.js';
 import type { Runner } from '../program.js';
+import type { MigrateFlags } from './store-migrate.js';
 
 const ROTATE_HELP = `
 A rotation without downtime:
@@ -19,7 +21,8 @@ target's key first and the source's second.
 
 Examples:
   certman store migrate --from /etc/certman --to redis://10.0.0.5:6379/0
-  certman store migrate --from redis://10.0.0.5:6379/0 --to /srv/certman-backup`;
+  certman store migrate --from redis://10.0.0.5:6379/0 --to /srv/certman-backup
+  certman store migrate --from redis://10.0.0.5/0 --from-prefix a: --to redis://10.0.0.5/0 --to-prefix b:`;
 
 /** `certman store …`: operations on the store as a whole. */
 export function defineStore(program: Command, run: Runner): void {
@@ -29,8 +32,10 @@ export function defineStore(program: Command, run: Runner): void {
     .description('copy every certificate and account from one store to another (folder or Redis), then verify each certificate there')
     .requiredOption('--from <dir|url>', 'the store to copy from: a folder, file: URL or redis:// URL')
     .requiredOption('--to <dir|url>', 'the store to copy into: a folder, file: URL or redis:// URL')
+    .option('--from-prefix <prefix>', 'key prefix of a Redis source (default: the store prefix setting, certman:)', nonEmpty('--from-prefix'))
+    .option('--to-prefix <prefix>', 'key prefix of a Redis target (default: the store prefix setting, certman:)', nonEmpty('--to-prefix'))
     .addHelpText('after', MIGRATE_HELP)
-    .action(run(async (options: { from: string; to: string }, ctx) => (await import('./store-migrate.js')).migrate(options, ctx)));
+    .action(run(async (options: MigrateFlags, ctx) => (await import('./store-migrate.js')).migrate(options, ctx)));
   store
     .command('rotate-key')
     .description("seal every private key in a Redis store again under the first store key given (the store keeps working)")

@@ -101,7 +101,7 @@ export async function migrateStore(source: Store, target: Store, options: Migrat
         await copyLineage(target, lineage, versions, options);
         entry.droppedNodeLocal = lineage.droppedNodeLocal;
       }
-      const migrated: MigratedLineage = { name, serial: lineage.meta.serial, live: lineage.live, versions: lineage.present ? [] : versions };
+      const migrated: MigratedLineage = { name, serial: lineage.meta.serial, live: lineage.live, versions };
       const problem = await verifyLineage(target, migrated);
       entry.verified = problem === undefined;
       if (problem !== undefined) entry.problem = problem;
