@@ -12,6 +12,9 @@ import { after, before, describe, it } from 'node:test';
 
 import { RESP_TYPES } from 'redis';
 
+import { readCertificateInfo } from '../../src/crypto/certificate.js';
+import type { NewCertificate } from '../../src/lineage/types.js';
+import { openStore } from '../../src/store/index.js';
 import { startRedis, tempDir, uniqueName, type RedisServer } from '../harness/index.js';
 import { adminClient, type AdminClient } from '../harness/redis.js';
 import { assertOneLineError, json, pebbleSuite } from './fixture.js';
@@ -189,6 +192,25 @@ describe('store migrate', () => {
     const row = result.certificates.find((c) => c.name === rsa);
     assert.deepEqual([row?.status, row?.verified, row?.problem], ['failed', false, 'version 1 differs in the target']);
     assert.ok(result.certificates.filter((c) => c.name !== rsa).every((c) => c.verified && c.status === 'present'));
+  });
+
+  it('a migration that stopped part-way (only the first versions of a lineage in the target) is completed when run again', async () => {
+    const rsa = names[2] ?? '';
+    const folderD = await tempDir('folder-d');
+    // What an interrupted run leaves: version 1 saved, the live version 2 not yet.
+    const partial = await openStore(folderD);
+    const read = (kind: string) => readFile(join(folderA, 'archive', rsa, `${kind}1.pem`), 'utf8');
+    const files = { cert: await read('cert'), chain: await read('chain'), fullchain: await read('fullchain'), privkey: await read('privkey') };
+    const info = readCertificateInfo(files.cert);
+    const { certStamp: _stamp, version: _version, format: _format, ...meta } = JSON.parse(await readFile(join(folderA, 'renewal', `${rsa}.json`), 'utf8')) as NewCertificate & Record<string, unknown>;
+    const lease = await partial.lease({ certificate: rsa }, { wait: false });
+    await partial.save({ ...meta, hooks: {}, serial: info.serial, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() }, files, { lease });
+    await lease.release();
+    const r = await suite.certman(folderA, ['--json', 'store', 'migrate', '--from', folderA, '--to', folderD]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(json<Migrated>(r).certificates.every((c) => c.verified && c.status === 'copied'));
+    const archived = async (root: string) => [...(await storeFiles(root))].filter(([path]) => path.startsWith(join('archive', rsa)));
+    assert.deepEqual(await archived(folderD), await archived(folderA));
   });
 
   it('between two Redis stores with different keys and prefixes: the target key first, the source key second', async () => {

@@ -43,24 +43,20 @@ export interface MigrationResult {
   ok: boolean;
 }
 
-/** Every version of a lineage to copy, oldest first, ending with the source's live one as it reads it. */
-async function versionsToCopy(source: Store, lineage: PlannedLineage): Promise<StoredVersion[]> {
-  const { name, version } = lineage.meta;
-  const archived = (await source.versions(name)).filter((v) => v.version !== version);
-  return [...archived, { version, files: lineage.live }];
-}
-
 /** Metadata for an archived version on its way in: its own serial and dates, so the target is consistent at every step. */
 function metaOfVersion(stored: NewCertificate, version: StoredVersion): NewCertificate {
   const info = readCertificateInfo(version.files.cert);
   return { ...stored, serial: info.serial, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() };
 }
 
-async function copyLineage(target: Store, lineage: PlannedLineage, versions: StoredVersion[], options: MigrateOptions): Promise<void> {
+async function copyLineage(target: Store, lineage: PlannedLineage, options: MigrateOptions): Promise<void> {
   const name = lineage.meta.name;
   const lease = await target.lease({ certificate: name }, { wait: true, timeoutMs: options.leaseWaitMs, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) });
   try {
+    // What an interrupted migration left (the first versions only) goes: the whole lineage follows.
+    if (lineage.restart) await target.delete(name, { lease, signal: lease.signal });
     let saved;
+    const { versions } = lineage;
     for (const [i, version] of versions.entries()) {
       const last = i === versions.length - 1;
       saved = await target.save(last ? lineage.stored : metaOfVersion(lineage.stored, version), version.files, { lease, signal: lease.signal });
@@ -94,11 +90,12 @@ export async function migrateStore(source: Store, target: Store, options: Migrat
     const name = lineage.meta.name;
     const entry: MigratedCertificate = { name, status: lineage.present ? 'present' : 'copied', serial: lineage.meta.serial, versions: 0, droppedNodeLocal: false, verified: false };
     try {
-      const versions = await versionsToCopy(source, lineage);
+      const { versions } = lineage;
       entry.versions = versions.length;
       if (!lineage.present) {
-        report.step(`copying ${name} (${versions.length} version${versions.length === 1 ? '' : 's'})`);
-        await copyLineage(target, lineage, versions, options);
+        const again = lineage.restart ? 'again (an earlier migration stopped part-way) ' : '';
+        report.step(`copying ${again}${name} (${versions.length} version${versions.length === 1 ? '' : 's'})`);
+        await copyLineage(target, lineage, options);
         entry.droppedNodeLocal = lineage.droppedNodeLocal;
       }
       const migrated: MigratedLineage = { name, serial: lineage.meta.serial, live: lineage.live, versions };

@@ -1,13 +1,14 @@
 /**
  * What a migration would write, decided before anything is written: each lineage and account of the source is
  * either missing from the target (to copy), already there identical (left alone, so a migration can be run
- * again), or there and different (a conflict: nothing is written at all, nothing is overwritten).
+ * again), there as an interrupted copy (its versions are the source's first ones: copied again), or there and
+ * different (a conflict: nothing is written at all, nothing is overwritten).
  */
 import { withoutNodeLocal } from '../../lineage/node-local.js';
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import { CorruptFileError } from '../fs/meta.js';
 import type { Store } from '../index.js';
-import type { StoredAccount } from '../types.js';
+import type { StoredAccount, StoredVersion } from '../types.js';
 
 export interface PlannedLineage {
   meta: CertificateMeta;
@@ -16,8 +17,12 @@ export interface PlannedLineage {
   /** Hooks or challenge details left behind (a shared target). */
   droppedNodeLocal: boolean;
   live: CertificateFiles;
+  /** What to copy, oldest first, ending with the live version as the source serves it. */
+  versions: StoredVersion[];
   /** Already in the target, identical: nothing to write. */
   present: boolean;
+  /** The target holds an interrupted copy (the source's first versions, not its live one): replaced. */
+  restart: boolean;
 }
 
 export interface MigrationPlan {
@@ -55,7 +60,15 @@ async function lineageConflict(target: Store, planned: PlannedLineage): Promise<
     throw err;
   }
   if (there === undefined) return undefined;
-  if (there.serial !== planned.meta.serial) return `certificate ${name}: the target holds serial ${there.serial}, the source ${planned.meta.serial}`;
+  if (there.serial !== planned.meta.serial) {
+    // An earlier migration stopped part-way: what it wrote is the first versions of this very lineage.
+    const copied = await target.versions(name);
+    if (copied.length < planned.versions.length && copied.every((v, i) => planned.versions[i] !== undefined && samePems(v.files, planned.versions[i].files))) {
+      planned.restart = true;
+      return undefined;
+    }
+    return `certificate ${name}: the target holds serial ${there.serial}, the source ${planned.meta.serial}`;
+  }
   if (canonical(withoutVersion(there)) !== canonical(planned.stored) || !samePems(await target.readFiles(name), planned.live)) {
     return `certificate ${name}: the target holds the same serial with other settings or files`;
   }
@@ -77,7 +90,9 @@ export async function planMigration(source: Store, target: Store, sharedTarget: 
     }
     const full = withoutVersion(meta);
     const stored = sharedTarget ? withoutNodeLocal(full) : full;
-    const planned: PlannedLineage = { meta, stored, droppedNodeLocal: canonical(stored) !== canonical(full), live, present: false };
+    const archived = (await source.versions(meta.name)).filter((v) => v.version !== meta.version);
+    const versions = [...archived, { version: meta.version, files: live }];
+    const planned: PlannedLineage = { meta, stored, droppedNodeLocal: canonical(stored) !== canonical(full), live, versions, present: false, restart: false };
     const conflict = await lineageConflict(target, planned);
     if (conflict !== undefined) plan.conflicts.push(conflict);
     plan.lineages.push(planned);
