@@ -54,17 +54,11 @@ async function copyLineage(target: Store, lineage: PlannedLineage, options: Migr
   const lease = await target.lease({ certificate: name }, { wait: true, timeoutMs: options.leaseWaitMs, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) });
   try {
     // What an interrupted migration left (the first versions only) goes: the whole lineage follows.
-    if (lineage.restart) await target.delete(name, { lease, signal: lease.signal });
-    let saved;
-    const { versions } = lineage;
-    for (const [i, version] of versions.entries()) {
-      const last = i === versions.length - 1;
-      saved = await target.save(last ? lineage.stored : metaOfVersion(lineage.stored, version), version.files, { lease, signal: lease.signal });
-    }
-    if (saved === undefined) return;
-    const number = saved.version;
-    // What save() does not take from its caller (the version it picks, nothing else) made equal to the source.
-    await target.updateMeta(name, () => ({ ...structuredClone(lineage.stored), version: number }));
+    const guard = { lease, signal: lease.signal };
+    if (lineage.restart) await target.delete(name, guard);
+    for (const version of lineage.versions.slice(0, -1)) await target.save(metaOfVersion(lineage.stored, version), version.files, guard);
+    // The live version last, with the source's metadata whole (ARI window, renewDays, revoked…): the target picks only the number.
+    await target.save(lineage.stored, lineage.live, guard);
   } finally {
     await lease.release();
   }
