@@ -61,7 +61,8 @@ async function lineageConflict(target: Store, planned: PlannedLineage): Promise<
   }
   if (there === undefined) return undefined;
   if (there.serial !== planned.meta.serial) {
-    // An earlier migration stopped part-way: what it wrote is the first versions of this very lineage.
+    // An earlier migration stopped part-way, or is older than the source's last renewal: the target holds only the
+    // source's first versions, so copying the whole lineage again loses nothing.
     const copied = await target.versions(name);
     if (copied.length < planned.versions.length && copied.every((v, i) => planned.versions[i] !== undefined && samePems(v.files, planned.versions[i].files))) {
       planned.restart = true;
@@ -82,15 +83,17 @@ export async function planMigration(source: Store, target: Store, sharedTarget: 
   plan.unreadable = source.problemDetails().map((p) => ({ name: p.name, reason: p.reason }));
   for (const meta of metas) {
     let live: CertificateFiles;
+    let archived: StoredVersion[];
     try {
       live = await source.readFiles(meta.name);
+      archived = (await source.versions(meta.name)).filter((v) => v.version !== meta.version);
     } catch (err) {
+      // A damaged file, or a private key sealed under a key not given: reported, the others still move.
       plan.unreadable.push({ name: meta.name, reason: err instanceof Error ? err.message : String(err) });
       continue;
     }
     const full = withoutVersion(meta);
     const stored = sharedTarget ? withoutNodeLocal(full) : full;
-    const archived = (await source.versions(meta.name)).filter((v) => v.version !== meta.version);
     const versions = [...archived, { version: meta.version, files: live }];
     const planned: PlannedLineage = { meta, stored, droppedNodeLocal: canonical(stored) !== canonical(full), live, versions, present: false, restart: false };
     const conflict = await lineageConflict(target, planned);
