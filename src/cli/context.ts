@@ -43,6 +43,7 @@ export async function createContext(command: Command): Promise<CliContext> {
     ...(globals.store === undefined ? {} : { store: globals.store }),
     ...(globals.storePrefix === undefined ? {} : { storePrefix: globals.storePrefix }),
     ...(globals.storeKeyFile === undefined ? {} : { storeKeyFile: globals.storeKeyFile }),
+    ...(globals.storeCaFile === undefined ? {} : { storeCaFile: globals.storeCaFile }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
     ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
@@ -66,14 +67,11 @@ export async function createContext(command: Command): Promise<CliContext> {
   // As root, the store too uses only what root alone can change: its metadata names the hooks root runs.
   const openAt = (location: string, readOnly: boolean, prefix = settings.storePrefix): Promise<Store> => {
     const store = (async () => {
-      const [{ openStore }, { readStoreKeys }] = await Promise.all([import('../store/index.js'), import('./store-key.js')]);
-      // Every key given: the first seals, the others still open what a rotation has not re-sealed yet.
-      const redisKey = isNetworkStore(location) ? await readStoreKeys(settings, globals.storeKeyFile !== undefined, process.env, isRoot) : undefined;
+      const [{ openStore }, { redisOptions }] = await Promise.all([import('../store/index.js'), import('./redis-options.js')]);
       return openStore(location, {
         strict: isRoot,
         readOnly,
-        ...(redisKey === undefined ? {} : { redisKey }),
-        ...(prefix === undefined ? {} : { redisPrefix: prefix }),
+        ...(isNetworkStore(location) ? await redisOptions({ ...settings, storePrefix: prefix }, globals.storeKeyFile !== undefined, process.env, isRoot) : {}),
       });
     })();
     opened.push(store);

@@ -25,7 +25,7 @@ let admin: AdminClient;
 
 before(async () => {
   redis = await startRedis();
-  admin = await adminClient(redis);
+  admin = await adminClient(redis.url);
 });
 after(async () => {
   await admin?.close();

@@ -28,7 +28,10 @@ export async function writeRedisAccount(client: RedisClient, keys: RedisKeys, ke
 /** The servers of every account hash under the prefix (SCAN: no index of accounts is kept). */
 export async function redisAccountServers(client: RedisClient, keys: RedisKeys): Promise<string[]> {
   const servers: string[] = [];
-  for await (const batch of client.scanIterator({ MATCH: keys.accountPattern, TYPE: 'hash', COUNT: 500 })) {
+  let cursor = '0';
+  do {
+    const [next, batch] = (await client.sendCommand(['SCAN', cursor, 'MATCH', keys.accountPattern, 'TYPE', 'hash', 'COUNT', '500'])) as [string, string[]];
+    cursor = next;
     for (const where of batch) {
       const text = await client.hGet(where, 'account');
       if (typeof text !== 'string') continue;
@@ -36,7 +39,7 @@ export async function redisAccountServers(client: RedisClient, keys: RedisKeys):
       // Only this store's: a key that merely matches the pattern (another prefix) maps back to another key.
       if (keys.account(server) === where) servers.push(server);
     }
-  }
+  } while (cursor !== '0');
   return servers;
 }
 

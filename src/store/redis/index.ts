@@ -1,14 +1,14 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
 import { sealKeys } from '../../crypto/seal.js';
-import { UsageError } from '../../errors.js';
-import { connectRedis } from './connection.js';
+import { CertmanError, UsageError } from '../../errors.js';
+import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, prefixProblem, RedisKeys } from './keys.js';
 import { RedisStore } from './redis-store.js';
 
 export { RedisStore } from './redis-store.js';
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends RedisConnectOptions {
   /**
    * The 256-bit store key private keys are sealed with; required. Several: the first seals, any of them opens
    * what was sealed under it (a key rotation in progress).
@@ -20,7 +20,7 @@ export interface RedisStoreOptions {
   readOnly?: boolean;
 }
 
-/** Connects to the Redis at `url` (redis:// or rediss://). Refuses to open without a store key. */
+/** Connects to the Redis at `url` (redis://, rediss:// or redis+sentinel://). Refuses to open without a store key. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
   const secrets = options.key === undefined ? [] : Buffer.isBuffer(options.key) ? [options.key] : options.key;
   if (secrets.length === 0) {
@@ -31,12 +31,18 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const problem = prefixProblem(prefix);
   if (problem !== undefined) throw new UsageError(`invalid store prefix ${JSON.stringify(prefix)}: ${problem}`);
   const keys = new RedisKeys(prefix);
-  const client = await connectRedis(url);
+  const client = await connectRedis(url, options);
   try {
     await checkStoreKey(client, keys, key, options.readOnly === true);
   } catch (err) {
-    client.destroy();
-    throw err;
+    await client.destroy();
+    if (err instanceof CertmanError) throw err;
+    // Redis refused the first command: most likely NOPERM, an ACL user without these keys.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CertmanError(`cannot use the Redis store at ${client.location}: ${why}`, {
+      cause: err,
+      hint: why.startsWith('NOPERM') ? `the Redis user needs to read and write the keys under ${prefix}` : 'check the Redis server named here',
+    });
   }
-  return new RedisStore(client, url, keys, key);
+  return new RedisStore(client, keys, key);
 }
