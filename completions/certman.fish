@@ -51,6 +51,9 @@ function __certman_command
             case import-certbot
                 echo import-certbot
                 return 0
+            case store
+                echo store
+                return 0
             case completion
                 echo completion
                 return 0
@@ -88,6 +91,7 @@ function __certman_commands
     printf '%s\t%s\n' delete 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
     printf '%s\t%s\n' verify-dns 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
     printf '%s\t%s\n' import-certbot 'adopt certbot\'s certificates, renewal settings and account, so certman renews them from now on'
+    printf '%s\t%s\n' store 'operations on the whole store: migrate it, rotate its store key. migrate: copy every certificate and account from one store to another (folder or Redis), then verify each certificate there; rotate-key: seal every private key in a Redis store again under the first store key given (the store keeps working)'
     printf '%s\t%s\n' completion 'print the shell completion script for bash, zsh or fish'
     printf '%s\t%s\n' help 'display help for command'
 end
@@ -167,6 +171,11 @@ function __certman_takes_value
             case '--certbot-dir' '--cert-name' '-w' '--webroot'
                 return 0
             end
+        case store
+            switch $argv[2]
+            case '--from' '--to' '--from-prefix' '--to-prefix'
+                return 0
+            end
     end
     return 1
 end
@@ -203,6 +212,7 @@ complete -c certman -n __certman_needs_command -a revoke -d 'revoke a certificat
 complete -c certman -n __certman_needs_command -a delete -d 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
 complete -c certman -n __certman_needs_command -a verify-dns -d 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
 complete -c certman -n __certman_needs_command -a import-certbot -d 'adopt certbot\'s certificates, renewal settings and account, so certman renews them from now on'
+complete -c certman -n __certman_needs_command -a store -d 'operations on the whole store: migrate it, rotate its store key. migrate: copy every certificate and account from one store to another (folder or Redis), then verify each certificate there; rotate-key: seal every private key in a Redis store again under the first store key given (the store keeps working)'
 complete -c certman -n __certman_needs_command -a completion -d 'print the shell completion script for bash, zsh or fish'
 complete -c certman -n __certman_needs_command -a help -d 'display help for command'
 
@@ -338,6 +348,13 @@ complete -c certman -n '__certman_using_command import-certbot' -l keep-paths -d
 complete -c certman -n '__certman_using_command import-certbot' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'renew with this webroot the lineages whose certbot authenticator certman cannot repeat (nginx, apache, manual, dns-…)'
 complete -c certman -n '__certman_using_command import-certbot' -l standalone -d 'renew those lineages with the built-in server on port 80 instead'
 complete -c certman -n '__certman_using_command import-certbot' -l responder -d 'renew those lineages through certman serve-challenge instead'
+
+# store
+complete -c certman -n '__certman_using_command store' -l from -x -d 'the store to copy from: a folder, file: URL or redis:// URL'
+complete -c certman -n '__certman_using_command store' -l to -x -d 'the store to copy into: a folder, file: URL or redis:// URL'
+complete -c certman -n '__certman_using_command store' -l from-prefix -x -d 'key prefix of a Redis source (default: the store prefix setting, certman:)'
+complete -c certman -n '__certman_using_command store' -l to-prefix -x -d 'key prefix of a Redis target (default: the store prefix setting, certman:)'
+complete -c certman -n '__certman_using_command store; and test (__certman_argument_count) -eq 0' -x -a 'migrate rotate-key' -d 'what to do with the store'
 
 # completion
 complete -c certman -n '__certman_using_command completion; and test (__certman_argument_count) -eq 0' -x -a 'bash zsh fish' -d 'the shell to complete certman in'

@@ -20,6 +20,11 @@ export interface CliContext {
   openStore(): Promise<Store>;
   /** The same store for commands that only read: neither created nor repaired, so a read-only user can list. */
   openStoreReadOnly(): Promise<Store>;
+  /**
+   * Another store than the settings' one (`store migrate`), with the same store keys; Redis keys under `prefix`
+   * (default: the settings' prefix). Closed with the others.
+   */
+  openStoreAt(location: string, options: { readOnly: boolean; prefix?: string }): Promise<Store>;
   /** Lets go of the stores opened (a Redis store's connection, its leases); main.ts calls it when a command ends. */
   close(): Promise<void>;
   connect: AcmeConnector;
@@ -58,19 +63,25 @@ export async function createContext(command: Command): Promise<CliContext> {
   const network = isNetworkStore(settings.store);
   // As root, a store folder apart from the config dir is held to the same rule: its metadata names the hooks root runs.
   if (isRoot && !network && settings.store !== settings.configDir) await (await import('../config/permissions.js')).checkStoreForRoot(settings.store);
-  const stores = new Map<boolean, Promise<Store>>();
+  const opened: Promise<Store>[] = [];
   // As root, the store too uses only what root alone can change: its metadata names the hooks root runs.
+  const openAt = (location: string, readOnly: boolean, prefix = settings.storePrefix): Promise<Store> => {
+    const store = (async () => {
+      const [{ openStore }, { redisOptions }] = await Promise.all([import('../store/index.js'), import('./redis-options.js')]);
+      return openStore(location, {
+        strict: isRoot,
+        readOnly,
+        ...(isNetworkStore(location) ? await redisOptions({ ...settings, storePrefix: prefix }, globals.storeKeyFile !== undefined, process.env, isRoot) : {}),
+      });
+    })();
+    opened.push(store);
+    return store;
+  };
+  const stores = new Map<boolean, Promise<Store>>();
   const open = (readOnly: boolean): Promise<Store> => {
     let store = stores.get(readOnly);
     if (store === undefined) {
-      store = (async () => {
-        const [{ openStore }, { redisOptions }] = await Promise.all([import('../store/index.js'), import('./redis-options.js')]);
-        return openStore(settings.store, {
-          strict: isRoot,
-          readOnly,
-          ...(network ? await redisOptions(settings, globals.storeKeyFile !== undefined, process.env, isRoot) : {}),
-        });
-      })();
+      store = openAt(settings.store, readOnly);
       stores.set(readOnly, store);
     }
     return store;
@@ -86,10 +97,11 @@ export async function createContext(command: Command): Promise<CliContext> {
     report,
     openStore,
     openStoreReadOnly: () => open(true),
+    openStoreAt: (location, options) => openAt(location, options.readOnly, options.prefix ?? settings.storePrefix),
     close: async () => {
       // A store that failed to open has nothing to close; an unreachable one must not hold the exit up.
-      const opened = await Promise.all([...stores.values()].map((store) => store.catch(() => undefined)));
-      const closing = Promise.all(opened.map((store) => store?.close?.().catch(() => undefined)));
+      const open = await Promise.all(opened.map((store) => store.catch(() => undefined)));
+      const closing = Promise.all(open.map((store) => store?.close?.().catch(() => undefined)));
       await Promise.race([closing, delay(CLOSE_WAIT_MS, undefined, { ref: false })]);
     },
     connect: (options) => {

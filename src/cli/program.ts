@@ -13,6 +13,7 @@ import { defineRevoke } from './commands/revoke.js';
 import { defineSchedule } from './commands/schedule.js';
 import { defineServeChallenge } from './commands/serve-challenge.js';
 import { defineSync } from './commands/sync.js';
+import { defineStore } from './commands/store.js';
 import { defineVerifyDns } from './commands/verify-dns.js';
 
 export type Handler<O> = (options: O, ctx: CliContext) => Promise<CommandResult>;
@@ -70,6 +71,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineDelete(program, run);
   defineVerifyDns(program, run);
   defineImportCertbot(program, run);
+  defineStore(program, run);
   defineCompletion(program);
   return program;
 }

@@ -18,10 +18,11 @@ type RedisSettings = Pick<Settings, 'storeKeyFile' | 'storePrefix' | 'storeCaFil
 
 /** What openStore needs for the Redis store of `settings`. */
 export async function redisOptions(settings: RedisSettings, keyFileFromFlag: boolean, env: NodeJS.ProcessEnv, isRoot: boolean): Promise<OpenStoreOptions> {
-  const [redisKey] = await readStoreKeys(settings, keyFileFromFlag, env, isRoot);
+  // Every key given: the first seals, the others still open what a rotation has not re-sealed yet.
+  const redisKey = await readStoreKeys(settings, keyFileFromFlag, env, isRoot);
   const sentinelPassword = await readSentinelPassword(settings, env, isRoot);
   return {
-    ...(redisKey === undefined ? {} : { redisKey }),
+    redisKey,
     ...(settings.storePrefix === undefined ? {} : { redisPrefix: settings.storePrefix }),
     ...(settings.storeCaFile === undefined ? {} : { redisCaFile: settings.storeCaFile }),
     ...(sentinelPassword === undefined ? {} : { redisSentinelPassword: sentinelPassword }),

@@ -124,6 +124,8 @@ export function describeSurface(program: Command): Surface {
 
 function describeCommand(command: Command, program: Command, help: Help): CommandSurface {
   const name = command.name();
+  const subcommands = help.visibleCommands(command).filter((sub) => sub.name() !== 'help');
+  if (subcommands.length > 0) return describeGroup(command, subcommands, program, help);
   return {
     name,
     aliases: command.aliases(),
@@ -131,6 +133,35 @@ function describeCommand(command: Command, program: Command, help: Help): Comman
     usage: `${program.name()} ${name} ${command.usage()}`.trimEnd(),
     options: help.visibleOptions(command).map((option) => describeOption(option, name)),
     arguments: command.registeredArguments.map((argument) => describeArgument(argument, name)),
+  };
+}
+
+/**
+ * A command group (`store migrate`, `store rotate-key`) as one command whose first argument is the subcommand:
+ * the completions offer the subcommands, then the options of all of them; the man page lists each one.
+ */
+function describeGroup(command: Command, subcommands: Command[], program: Command, help: Help): CommandSurface {
+  const name = command.name();
+  const options = new Map<string, OptionSurface>();
+  for (const sub of subcommands) {
+    for (const option of help.visibleOptions(sub)) options.set(option.flags, describeOption(option, name));
+  }
+  const described = subcommands.map((sub) => `${sub.name()}: ${sub.description()}`).join('; ');
+  return {
+    name,
+    aliases: command.aliases(),
+    description: `${command.description()}. ${described}`,
+    usage: `${program.name()} ${name} <${subcommands.map((sub) => sub.name()).join('|')}> [options]`,
+    options: [...options.values()],
+    arguments: [
+      {
+        name: 'command',
+        description: 'what to do with the store',
+        required: true,
+        variadic: false,
+        value: { name: 'command', kind: 'text', optional: false, choices: subcommands.map((sub) => sub.name()) },
+      },
+    ],
   };
 }
 
@@ -191,7 +222,7 @@ export function optionNames(options: OptionSurface[]): string[] {
 // everything else for roff.
 
 /** Shown in the man page's header; change it when the hand-written text below changes. */
-export const MAN_DATE = '2026-11-21';
+export const MAN_DATE = '2026-12-03';
 
 export const MAN_DESCRIPTION: readonly string[] = [
   '`certman` gets and renews TLS certificates from any ACME v2 certificate authority: Let\'s Encrypt, ZeroSSL, a company CA, or Pebble for tests. It answers HTTP-01 challenges through a webroot your web server already serves, a built-in server for the length of an order, or a long-running `certman serve-challenge` responder.',
@@ -205,11 +236,11 @@ export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_CONFIG_DIR', 'Where accounts and certificates live, like `--config-dir`. Default: /etc/certman as root, else $XDG_CONFIG_HOME/certman or ~/.config/certman.'],
   ['CERTMAN_STORE', 'Where certificates, accounts, leases and challenge tokens are kept, like `--store` (config store): a folder or file: URL, or a Redis URL (redis://, rediss://, redis+sentinel://) shared by a fleet. Default: the config dir. Logs stay in the config dir.'],
   ['CERTMAN_STORE_PREFIX', 'Prefix of every key in a Redis store, like `--store-prefix` (config storePrefix). Default: certman:.'],
-  ['CERTMAN_STORE_KEY', 'The store key of a Redis store itself: 64 hex digits or base64 of 32 bytes (openssl rand -hex 32). Private keys are sealed with it (AES-256-GCM) before they reach Redis. `--store-key-file` wins over it.'],
+  ['CERTMAN_STORE_KEY', 'The store key of a Redis store itself: 64 hex digits or base64 of 32 bytes (openssl rand -hex 32). Private keys are sealed with it (AES-256-GCM) before they reach Redis. Several keys, one per line or comma-separated: the first seals, the others still open what was sealed under them (a key rotation, see `certman store rotate-key`). `--store-key-file` wins over it.'],
   ['CERTMAN_STORE_CA_FILE', 'CA certificates (PEM) a rediss:// store\'s certificate must chain to instead of the system\'s, like `--store-ca-file` (config storeCaFile).'],
   ['CERTMAN_STORE_SENTINEL_PASSWORD', 'The Redis sentinels\' own password for a redis+sentinel:// store (the URL\'s user and password are the data nodes\'). Or a file: CERTMAN_STORE_SENTINEL_PASSWORD_FILE, config storeSentinelPasswordFile.'],
   ['CERTMAN_STORE_SENTINEL_PASSWORD_FILE', 'A file holding the sentinels\' password (config storeSentinelPasswordFile); not readable by other users.'],
-  ['CERTMAN_STORE_KEY_FILE', 'A file holding the store key, like `--store-key-file` (config storeKeyFile): 32 raw bytes, or the key as hex or base64 text. It must not be readable by other users.'],
+  ['CERTMAN_STORE_KEY_FILE', 'A file holding the store key, like `--store-key-file` (config storeKeyFile): 32 raw bytes, or the key as hex or base64 text, or several keys, one per line (the first seals). It must not be readable by other users.'],
   ['CERTMAN_SERVER', 'The ACME directory URL or alias, like `--server`. Default: letsencrypt.'],
   ['CERTMAN_CA_FILE', 'Extra CA certificates (PEM) to trust for the ACME server\'s TLS, like `--ca-file`.'],
   ['CERTMAN_CONFIG', 'The config file, like `--config`.'],
@@ -303,6 +334,15 @@ export const MAN_EXAMPLES: readonly ManExample[] = [
       'certman -n --json register --email ci@example.com --agree-tos',
       'certman -n --json issue -d ci.example.com --standalone --http-port 8080',
       'certman --json certificates',
+    ],
+  },
+  {
+    title: 'Move a folder store into Redis for a fleet (each certificate is verified there), then rotate the store key: every node gets the key file with the new key first, one run seals everything again, then the old key is removed:',
+    lines: [
+      'export CERTMAN_STORE_KEY_FILE=/etc/certman/store.key',
+      'certman store migrate --from /etc/certman --to redis://10.0.0.5/0',
+      'printf "%s\\n%s\\n" "$NEW" "$OLD" > /etc/certman/store.key',
+      'certman --store redis://10.0.0.5/0 store rotate-key',
     ],
   },
   {

@@ -27,8 +27,26 @@ export function sealKey(secret: Buffer): SealKey {
   return { id: createHash('sha256').update('certman store key\0').update(secret).digest('base64url').slice(0, 16), secret: Buffer.from(secret) };
 }
 
+/**
+ * The store keys a store is opened with: the first seals, every one opens what names its id (during a rotation the
+ * new key comes first and the old one still opens what is not re-sealed yet).
+ */
+export type SealKeys = readonly [SealKey, ...SealKey[]];
+
+/** The keys of `secrets`, first the sealing one; a CertmanError when there is none or one is not 256 bits. */
+export function sealKeys(secrets: readonly Buffer[]): SealKeys {
+  const [first, ...rest] = secrets.map(sealKey);
+  if (first === undefined) throw new CertmanError('no store key given', { hint: 'generate one with: openssl rand -hex 32' });
+  return [first, ...rest];
+}
+
 export function isSealed(text: string): boolean {
   return text.startsWith(PREFIX);
+}
+
+/** The id of the key a blob names, or undefined when it is not a sealed blob. */
+export function sealedKeyId(blob: string): string | undefined {
+  return isSealed(blob) ? blob.slice(PREFIX.length).split(':')[0] : undefined;
 }
 
 /** Encrypts `plaintext` for the place named `where` (e.g. the Redis key and field it is stored under). */
@@ -40,15 +58,23 @@ export function seal(key: SealKey, plaintext: string, where: string): string {
   return `${PREFIX}${key.id}:${iv.toString('base64url')}:${cipher.getAuthTag().toString('base64url')}:${body.toString('base64url')}`;
 }
 
-/** Decrypts a blob sealed for `where`; a CertmanError when it is not one, needs another key, or was altered. */
-export function unseal(key: SealKey, blob: string, where: string): string {
+/**
+ * Decrypts a blob sealed for `where` with the key (of `keys`) whose id it names; a CertmanError when it is not one,
+ * names a key not given, or was altered.
+ */
+export function unseal(keys: SealKey | readonly SealKey[], blob: string, where: string): string {
   const parts = isSealed(blob) ? blob.slice(PREFIX.length).split(':') : [];
   const [id, iv, tag, body] = parts;
   if (parts.length !== 4 || id === undefined || iv === undefined || tag === undefined || body === undefined) {
     throw new CertmanError(`${where} is not a sealed secret: refusing to use it`, { hint: 'it was not written by certman; remove it or restore it from a backup' });
   }
-  if (id !== key.id) {
-    throw new CertmanError(`${where} is sealed under store key ${id}, not this store key (${key.id})`, { hint: 'give certman the store key the store was written with' });
+  const given = Array.isArray(keys) ? (keys as readonly SealKey[]) : [keys as SealKey];
+  const key = given.find((k) => k.id === id);
+  if (key === undefined) {
+    const ids = given.map((k) => k.id).join(', ');
+    throw new CertmanError(`${where} is sealed under store key ${id}, not ${given.length === 1 ? 'this store key' : 'any of the store keys given'} (${ids})`, {
+      hint: 'give certman the store key the store was written with',
+    });
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.secret, Buffer.from(iv, 'base64url'));

@@ -5,19 +5,26 @@
 import { fileURLToPath } from 'node:url';
 import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
-import type { AccountStore, CertificateStore, ChangeFeed, ChangeFeedState, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
+import type { RekeyReport } from './redis/rekey.js';
+import type { AccountStore, CertificateStore, ChangeFeed, ChangeFeedState, LeaseOptions, LeaseStore, LiveLayout, StateStore, StoreInventory, TokenStore } from './types.js';
 
 export type * from './types.js';
+export type { RekeyCounts, RekeyReport } from './redis/rekey.js';
 export { CorruptFileError, isValidName, validateName } from './fs/index.js';
 
 /** Everything a command needs from a store, whatever the backend. */
-export interface Store extends CertificateStore, AccountStore, LeaseStore, StateStore {
+export interface Store extends CertificateStore, AccountStore, LeaseStore, StateStore, StoreInventory {
   /** Pending HTTP-01 tokens, answered by `serve-challenge` on any host sharing the store. */
   readonly tokens: TokenStore;
   /** Where the store is, for messages: a folder, or a URL without its credentials. */
   readonly location: string;
   /** Set when the store's own files are the live/ layout web servers on this host read. */
   readonly liveLayout?: LiveLayout;
+  /**
+   * Seals every private key again under the first store key, for a key rotation without downtime; only stores
+   * that seal (Redis) have it.
+   */
+  rotateKey?(): Promise<RekeyReport>;
   /** Lets go of the store's connections (a network store); a folder has none. */
   close?(): Promise<void>;
   /**
@@ -38,9 +45,10 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /**
    * The 256-bit store key of a `redis://`, `rediss://` or `redis+sentinel://` store: it seals private keys before
-   * they reach Redis. Without it such a store refuses to open.
+   * they reach Redis. Without it such a store refuses to open. Several keys: the first seals, any of them opens
+   * (a key rotation).
    */
-  redisKey?: Buffer;
+  redisKey?: Buffer | readonly Buffer[];
   /** Prefix of every Redis key (default `certman:`). */
   redisPrefix?: string;
   /** PEM file of the CA certificate(s) a `rediss://` server's certificate must chain to (instead of the system's). */

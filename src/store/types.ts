@@ -148,6 +148,20 @@ export interface TokenStore {
   delete(token: string): Promise<void>;
 }
 
+/** One stored version of a lineage: its number and its four PEM files. */
+export interface StoredVersion {
+  version: number;
+  files: CertificateFiles;
+}
+
+/** What moving a whole store elsewhere (`certman store migrate`) reads beyond what commands use every day. */
+export interface StoreInventory {
+  /** Every complete version a lineage keeps, oldest first, the live one included; never writes. */
+  versions(name: string): Promise<StoredVersion[]>;
+  /** Every stored account, in no particular order; never writes. */
+  accounts(): Promise<StoredAccount[]>;
+}
+
 export interface AccountStore {
   getAccount(server: string): Promise<StoredAccount | undefined>;
   saveAccount(account: StoredAccount): Promise<void>;

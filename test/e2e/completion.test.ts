@@ -128,7 +128,15 @@ describe('--help, completions and man page agree', () => {
       if (name === undefined || name === 'help') continue;
       const r = await runCli([name, '--help']);
       assert.equal(r.code, 0, r.stderr);
-      options.set(name, longOptions(r.stdout));
+      const own = longOptions(r.stdout);
+      // A command group (`store`): the completions offer the options of every subcommand after it.
+      for (const sub of r.stdout.includes('\nCommands:\n') ? section(r.stdout, 'Commands:').map((line) => line.trim().split(' ')[0] ?? '') : []) {
+        if (sub === 'help') continue;
+        const subHelp = await runCli([name, sub, '--help']);
+        assert.equal(subHelp.code, 0, subHelp.stderr);
+        own.push(...longOptions(subHelp.stdout).filter((o) => !own.includes(o)));
+      }
+      options.set(name, own);
     }
     return { commands, global, options };
   }

@@ -7,6 +7,8 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 
+import { createClient } from 'redis';
+
 import { makeListenerCert } from './listener-cert.js';
 import { freePort } from './ports.js';
 import { sleep, spawnLogged, tail, which, type Spawned } from './proc.js';
@@ -110,4 +112,15 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     },
   };
   return server;
+}
+
+const newClient = (url: string) => createClient({ url });
+export type AdminClient = ReturnType<typeof newClient>;
+
+/** A plain connection to the Redis at `url` for tests that read or change keys behind certman's back; close() it afterwards. */
+export async function adminClient(url: string): Promise<AdminClient> {
+  const client = newClient(url);
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }

@@ -8,17 +8,16 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { createClient } from 'redis';
 
 import { openStore, type Store } from '../../src/store/index.js';
 import { differences, runReaderChild } from '../contract/reader.js';
 import type { StoreBackend } from '../contract/store-contract.js';
-import { startRedis } from '../harness/redis.js';
+import { adminClient, startRedis, type AdminClient } from '../harness/redis.js';
 import { startSentinels } from '../harness/sentinel.js';
 
 const STORE_MODULE = pathToFileURL(path.resolve('src/store/index.ts')).href;
 
-type Admin = ReturnType<typeof createClient>;
+type Admin = AdminClient;
 
 /** Where the stores connect: a URL, the same with a user's credentials, the (master) server's port, how to stop it. */
 interface Target {
@@ -38,9 +37,7 @@ let counter = 0;
 function useTarget(start: () => Promise<Target>): void {
   before(async () => {
     target = await start();
-    admin = createClient({ url: `redis://127.0.0.1:${target.adminPort}` });
-    admin.on('error', () => undefined);
-    await admin.connect();
+    admin = await adminClient(`redis://127.0.0.1:${target.adminPort}`);
   });
   after(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close?.()));

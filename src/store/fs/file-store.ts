@@ -52,11 +52,14 @@ import type {
   LiveLayout,
   StateStore,
   StoredAccount,
+  StoredVersion,
+  StoreInventory,
   StoreProblem,
   TokenStore,
   WriteGuard,
 } from '../types.js';
 import { readAccount, writeAccount } from './accounts.js';
+import { readAllAccounts, readArchiveVersions } from './inventory.js';
 import { makeDirs } from './atomic.js';
 import { DIR_PUBLIC, FsLayout, ioError } from './layout.js';
 import { lockId, takeFileLease, withUpdateLock } from './lease.js';
@@ -78,7 +81,7 @@ export interface FileStoreOptions {
   readOnly?: boolean;
 }
 
-export class FileStore implements CertificateStore, AccountStore, LeaseStore, StateStore, LiveLayout {
+export class FileStore implements CertificateStore, AccountStore, LeaseStore, StateStore, StoreInventory, LiveLayout {
   /** Absolute config directory. */
   readonly configDir: string;
   /** Pending HTTP-01 tokens, in <configDir>/challenges/. */
@@ -253,6 +256,16 @@ export class FileStore implements CertificateStore, AccountStore, LeaseStore, St
         throw ioError(`cannot delete certificate "${name}"`, err);
       }
     });
+  }
+
+  // ---- StoreInventory ----
+
+  versions(name: string): Promise<StoredVersion[]> {
+    return readArchiveVersions(this.layout, validateName(name));
+  }
+
+  accounts(): Promise<StoredAccount[]> {
+    return readAllAccounts(this.layout);
   }
 
   // ---- AccountStore ----

@@ -29,7 +29,7 @@ export interface RedisConnectOptions {
 
 type CommandOptions = NonNullable<Parameters<RedisClientType['withCommandOptions']>[0]>;
 /** The node-redis commands the store uses; a single client and a Sentinel client both have them. */
-type Commands = Pick<RedisClientType, 'get' | 'set' | 'hmGet' | 'hSet' | 'sMembers' | 'mGet' | 'del' | 'pTTL'>;
+type Commands = Pick<RedisClientType, 'get' | 'set' | 'hmGet' | 'hSet' | 'sMembers' | 'mGet' | 'del' | 'pTTL' | 'hGet' | 'hGetAll' | 'hKeys'>;
 
 /**
  * A connection of its own for pub/sub (a subscribed connection runs no other command), with the store connection's
@@ -110,6 +110,9 @@ export class RedisClient {
   readonly mGet = this.command('mGet');
   readonly del = this.command('del');
   readonly pTTL = this.command('pTTL');
+  readonly hGet = this.command('hGet');
+  readonly hGetAll = this.command('hGetAll');
+  readonly hKeys = this.command('hKeys');
 
   /** A raw command, always sent to the master (scripts write). */
   sendCommand(args: string[]): Promise<unknown> {

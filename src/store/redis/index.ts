@@ -1,5 +1,5 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
-import { sealKey } from '../../crypto/seal.js';
+import { sealKeys } from '../../crypto/seal.js';
 import { CertmanError, UsageError } from '../../errors.js';
 import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
@@ -9,8 +9,11 @@ import { RedisStore } from './redis-store.js';
 export { RedisStore } from './redis-store.js';
 
 export interface RedisStoreOptions extends RedisConnectOptions {
-  /** The 256-bit store key private keys are sealed with; required. */
-  key: Buffer | undefined;
+  /**
+   * The 256-bit store key private keys are sealed with; required. Several: the first seals, any of them opens
+   * what was sealed under it (a key rotation in progress).
+   */
+  key: Buffer | readonly Buffer[] | undefined;
   /** Prefix of every key (default `certman:`), so several stores can share one Redis. */
   prefix?: string;
   /** Only reading: not even the key check is written. */
@@ -19,10 +22,11 @@ export interface RedisStoreOptions extends RedisConnectOptions {
 
 /** Connects to the Redis at `url` (redis://, rediss:// or redis+sentinel://). Refuses to open without a store key. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
-  if (options.key === undefined) {
+  const secrets = options.key === undefined ? [] : Buffer.isBuffer(options.key) ? [options.key] : options.key;
+  if (secrets.length === 0) {
     throw new UsageError('a Redis store needs a store key: private keys are sealed with it before they reach Redis', 'give the 256-bit store key (32 bytes) the store was written with');
   }
-  const key = sealKey(options.key);
+  const key = sealKeys(secrets);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const problem = prefixProblem(prefix);
   if (problem !== undefined) throw new UsageError(`invalid store prefix ${JSON.stringify(prefix)}: ${problem}`);

@@ -3,19 +3,19 @@
  * marker (<prefix>key-check), and every open unseals it first, so a wrong key fails before anything is read or
  * written instead of sealing new private keys under a key the other nodes do not have.
  */
-import { seal, unseal, type SealKey } from '../../crypto/seal.js';
+import { seal, unseal, type SealKeys } from '../../crypto/seal.js';
 import { CertmanError } from '../../errors.js';
 import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
 const MARKER = 'certman store key check';
 
-export async function checkStoreKey(client: RedisClient, keys: RedisKeys, key: SealKey, readOnly: boolean): Promise<void> {
+export async function checkStoreKey(client: RedisClient, keys: RedisKeys, key: SealKeys, readOnly: boolean): Promise<void> {
   const where = keys.keyCheck;
   let sealed = await client.get(where);
   if (sealed === null && !readOnly) {
     // NX: of two first opens with different keys, one wins and the other is refused below.
-    await client.set(where, seal(key, MARKER, where), { condition: 'NX' });
+    await client.set(where, seal(key[0], MARKER, where), { condition: 'NX' });
     sealed = await client.get(where);
   }
   if (sealed === null) return; // an empty store read without writing: nothing sealed to read either

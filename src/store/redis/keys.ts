@@ -42,8 +42,23 @@ export class RedisKeys {
     return `${this.prefix}cert:${name}:files`;
   }
 
+  /** Where a lineage's private keys are sealed for: a blob moved to another lineage does not open there. */
+  privkeyPlace(name: string): string {
+    return `${this.files(name)} privkey`;
+  }
+
   account(server: string): string {
     return `${this.prefix}account:${serverKey(server)}`;
+  }
+
+  /** Where an account's key is sealed for. */
+  accountKeyPlace(server: string): string {
+    return `${this.account(server)} key`;
+  }
+
+  /** SCAN pattern of every account hash (the prefix holds no glob characters: prefixProblem). */
+  get accountPattern(): string {
+    return `${this.prefix}account:*`;
   }
 
   lease(target: LeaseTarget): string {

@@ -4,12 +4,12 @@
  * writes the version, its metadata and the name at once, so there is nothing to repair after a crash.
  */
 import { CertmanError, LeaseLostError } from '../../errors.js';
-import { seal, unseal, type SealKey } from '../../crypto/seal.js';
+import { seal, unseal, type SealKeys } from '../../crypto/seal.js';
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import { PEM_KINDS } from '../fs/layout.js';
 import { CorruptFileError, parseMeta, serializeMeta, withNormalSerial } from '../fs/meta.js';
 import { checkFiles } from '../fs/write-lineage.js';
-import type { StoreProblem, WriteGuard } from '../types.js';
+import type { StoredVersion, StoreProblem, WriteGuard } from '../types.js';
 import { compareAndSet } from './cas.js';
 import { runScript, type RedisClient } from './connection.js';
 import { fileField, type RedisKeys } from './keys.js';
@@ -20,7 +20,7 @@ export class RedisLineages {
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly key: SealKey,
+    private readonly key: SealKeys,
   ) {}
 
   async names(): Promise<string[]> {
@@ -59,9 +59,24 @@ export class RedisLineages {
     PEM_KINDS.forEach((kind, i) => {
       const text = texts[i];
       if (typeof text !== 'string') throw new CorruptFileError(this.keys.files(name), `version ${meta.version} has no ${kind}`);
-      files[kind] = kind === 'privkey' ? unseal(this.key, text, this.privkeyPlace(name)) : text;
+      files[kind] = kind === 'privkey' ? unseal(this.key, text, this.keys.privkeyPlace(name)) : text;
     });
     return files as CertificateFiles;
+  }
+
+  /** Every version whose four files are all there, oldest first (see StoreInventory.versions). */
+  async versions(name: string): Promise<StoredVersion[]> {
+    const fields = await this.client.hGetAll(this.keys.files(name));
+    const numbers = new Set(Object.keys(fields).map((field) => Number(field.split(':')[0])).filter((n) => Number.isInteger(n) && n > 0));
+    const versions: StoredVersion[] = [];
+    for (const version of [...numbers].sort((a, b) => a - b)) {
+      const texts = PEM_KINDS.map((kind) => fields[fileField(version, kind)]);
+      if (texts.some((text) => text === undefined)) continue;
+      const files = Object.fromEntries(PEM_KINDS.map((kind, i) => [kind, texts[i]])) as unknown as CertificateFiles;
+      files.privkey = unseal(this.key, files.privkey, this.keys.privkeyPlace(name));
+      versions.push({ version, files });
+    }
+    return versions;
   }
 
   async save(meta: NewCertificate, files: CertificateFiles, guard: WriteGuard): Promise<CertificateMeta> {
@@ -70,7 +85,7 @@ export class RedisLineages {
     // The version is the script's to choose, whatever `meta` carries.
     const rest: NewCertificate & { version?: number } = withNormalSerial(structuredClone(meta));
     delete rest.version;
-    const sealed = seal(this.key, files.privkey, this.privkeyPlace(name));
+    const sealed = seal(this.key[0], files.privkey, this.keys.privkeyPlace(name));
     await this.checkGuard(guard);
     const version = await this.leased(name, guard, SAVE_VERSION, [this.keys.meta(name), this.keys.files(name), this.keys.names], [
       files.cert,
@@ -103,11 +118,6 @@ export class RedisLineages {
       const stored = withNormalSerial(structuredClone(next));
       return { write: serializeMeta(stored), result: stored };
     });
-  }
-
-  /** Where a lineage's private keys are sealed for: a blob moved to another lineage does not open there. */
-  private privkeyPlace(name: string): string {
-    return `${this.keys.files(name)} privkey`;
   }
 
   /** Refuses a write whose run was cancelled or whose lease is lost (the script checks the lease again). */

@@ -7,17 +7,18 @@
  * Consistency: every write that must not be lost or interleaved is one Lua script (a save's lease check, version
  * number, files, metadata and name; an update's compare-and-set), so there is no journal and nothing to repair.
  */
-import type { SealKey } from '../../crypto/seal.js';
+import type { SealKeys } from '../../crypto/seal.js';
 import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../lineage/types.js';
 import { validateName } from '../fs/names.js';
 import type { Store } from '../index.js';
-import type { ChangeFeed, ChangeFeedState, Lease, LeaseOptions, LeaseTarget, StoredAccount, StoreProblem, TokenStore, WriteGuard } from '../types.js';
-import { readRedisAccount, writeRedisAccount } from './accounts.js';
+import type { ChangeFeed, ChangeFeedState, Lease, LeaseOptions, LeaseTarget, StoredAccount, StoredVersion, StoreProblem, TokenStore, WriteGuard } from '../types.js';
+import { readAllRedisAccounts, readRedisAccount, writeRedisAccount } from './accounts.js';
 import { watchRedisChanges } from './changes.js';
 import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { takeRedisLease } from './lease.js';
 import { RedisLineages } from './lineages.js';
+import { rekeyRedisStore, type RekeyReport } from './rekey.js';
 import { getRedisState, updateRedisState } from './state.js';
 import { RedisTokenStore } from './tokens.js';
 
@@ -32,7 +33,7 @@ export class RedisStore implements Store {
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly key: SealKey,
+    private readonly key: SealKeys,
   ) {
     this.location = `${client.location} (prefix ${keys.prefix})`;
     this.lineages = new RedisLineages(client, keys, key);
@@ -89,6 +90,21 @@ export class RedisStore implements Store {
 
   delete(name: string, guard: WriteGuard): Promise<void> {
     return this.lineages.delete(validateName(name), guard);
+  }
+
+  // ---- StoreInventory ----
+
+  versions(name: string): Promise<StoredVersion[]> {
+    return this.lineages.versions(validateName(name));
+  }
+
+  accounts(): Promise<StoredAccount[]> {
+    return readAllRedisAccounts(this.client, this.keys, this.key);
+  }
+
+  /** Seals every private key again under the first store key (`certman store rotate-key`; rekey.ts). */
+  rotateKey(): Promise<RekeyReport> {
+    return rekeyRedisStore(this.client, this.keys, this.key);
   }
 
   // ---- AccountStore ----

@@ -69,3 +69,12 @@ local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1`);
+
+/**
+ * Compare-and-set of one hash field: replaces field ARGV[1] of KEYS[1] by ARGV[3] only if it still holds ARGV[2];
+ * 1 when it did, 0 when it changed or went meanwhile (a save or delete came first: the caller reads again).
+ */
+export const HASH_FIELD_COMPARE_AND_SET = script(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1`);
