@@ -1,12 +1,20 @@
 // Lineages for the no-op renew benchmarks: real X.509 certificates (ECDSA P-256, one SAN) with 90-day
-// lifetimes issued over the last 20 days, so none is due and a no-op renew reads every one.
-import { webcrypto } from 'node:crypto';
+// lifetimes issued over the last 20 days, so none is due and a no-op renew reads every one. Their files have
+// the sizes of Let's Encrypt's (what a store holds per certificate is mostly PEM): the leaf carries filler the
+// size of an SCT list and the usual extensions (≈ 1.5 KB of PEM), the chain is one certificate of an RSA
+// intermediate's size (≈ 1.8 KB, like R10/R11).
+import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { normalizeSerial } from '../../src/crypto/certificate.js';
 import type { CertificateFiles, NewCertificate } from '../../src/lineage/types.js';
 
 const DAY = 86_400_000;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+/** A private extension (non-critical, ignored by every reader) that brings a certificate to a real one's size. */
+const FILLER_OID = '1.3.6.1.4.1.55555.1';
+/** DER bytes of filler: a leaf's SCT list, AIA, CRL and policy extensions; an intermediate's RSA key and signature. */
+const LEAF_FILLER = 700;
+const CHAIN_FILLER = 930;
 
 export interface BenchLineage {
   meta: NewCertificate;
@@ -44,8 +52,8 @@ export async function benchLineages(options: { pool?: number } = {}): Promise<Li
       notAfter: new Date(notBefore.getTime() + 90 * DAY).toISOString(),
     };
   };
-  /** The certificate that metadata describes. */
-  const certificateOf = async (meta: NewCertificate): Promise<string> => {
+  /** The certificate that metadata describes (`filler` bytes of padding: see LEAF_FILLER). */
+  const certificateOf = async (meta: NewCertificate, filler = LEAF_FILLER): Promise<string> => {
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: meta.serial.padStart(8, '0'),
       name: `CN=${meta.name}`,
@@ -53,12 +61,12 @@ export async function benchLineages(options: { pool?: number } = {}): Promise<Li
       notAfter: new Date(meta.notAfter),
       keys,
       signingAlgorithm: ALG,
-      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: meta.name }])],
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: meta.name }]), new x509.Extension(FILLER_OID, false, randomBytes(filler))],
     });
     return cert.toString('pem') + '\n';
   };
-  // The certificate stands in for the issuer's too: a chain of the usual size.
-  const filesOf = (pem: string): CertificateFiles => ({ cert: pem, chain: pem, fullchain: pem + pem, privkey });
+  const chain = await certificateOf({ ...metaOf(0), name: 'intermediate.bench.test' }, CHAIN_FILLER);
+  const filesOf = (pem: string): CertificateFiles => ({ cert: pem, chain, fullchain: pem + chain, privkey });
   const pool = options.pool;
   if (pool === undefined) {
     return async (i) => {

@@ -190,12 +190,13 @@ describe('fleet: nodes sharing one Redis store', () => {
     const logFrom = suite.pebble.log().length;
     child?.kill('SIGKILL');
     const killedAt = Date.now();
+    // The lease outlives its holder, in Redis, for what remained of its length (the holder extended it every
+    // quarter of it until the kill): it cannot be taken before.
+    await assert.rejects(store.lease({ certificate: name }, { wait: false }), /another certman run holds certificate/);
+    const expiresBy = killedAt + LEASE_SECONDS * 1000;
     const killed = await doomed;
     await writeFile(hold.go, ''); // the dead run's hook ends; the dead run cannot release or extend its lease
     assert.equal(killed.signal, 'SIGKILL', explain(killed));
-    // The lease outlives its holder, in Redis, for what remained of its length.
-    await assert.rejects(store.lease({ certificate: name }, { wait: false }), /another certman run holds certificate/);
-    const expiresBy = killedAt + LEASE_SECONDS * 1000;
 
     // Node B renews until it gets the certificate: held while the lease lasts, renewed once it has run out.
     const attempts: { status: string; startedAt: number; endedAt: number }[] = [];
