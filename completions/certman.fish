@@ -12,7 +12,7 @@ function __certman_command
             continue
         end
         switch $token
-            case '--config-dir' '--store' '--store-prefix' '--store-key-file' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
+            case '--config-dir' '--store' '--store-prefix' '--store-ca-file' '--store-key-file' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
                 set skip 1
             case '-*'
             case register
@@ -109,7 +109,7 @@ end
 # Whether option $argv[2] of command $argv[1] takes a value.
 function __certman_takes_value
     switch $argv[2]
-        case '--config-dir' '--store' '--store-prefix' '--store-key-file' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
+        case '--config-dir' '--store' '--store-prefix' '--store-ca-file' '--store-key-file' '--server' '--ca-file' '--config' '--timeout' '--max-retry-after'
             return 0
     end
     switch $argv[1]
@@ -201,6 +201,7 @@ complete -c certman -n '__certman_needs_command' -s V -l version -d 'output the 
 complete -c certman -l config-dir -x -a '(__fish_complete_directories)' -d 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)'
 complete -c certman -l store -x -d 'where certificates, accounts, leases and challenge tokens are kept: a folder or file: URL, or redis://, rediss:// or redis+sentinel:// for a fleet (env CERTMAN_STORE, config store; default: the config dir)'
 complete -c certman -l store-prefix -x -d 'prefix of every key in a Redis store, so several stores share one Redis (env CERTMAN_STORE_PREFIX, config storePrefix; default certman:)'
+complete -c certman -l store-ca-file -r -F -d 'CA certificates a rediss:// store\'s certificate must chain to, instead of the system\'s (env CERTMAN_STORE_CA_FILE, config storeCaFile)'
 complete -c certman -l store-key-file -r -F -d 'the 256-bit key a Redis store seals private keys with (env CERTMAN_STORE_KEY holds the key itself; CERTMAN_STORE_KEY_FILE, config storeKeyFile)'
 complete -c certman -l server -x -a 'letsencrypt letsencrypt-staging zerossl' -d 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)'
 complete -c certman -l ca-file -r -F -d 'extra CA certificates to trust for the ACME server\'s TLS (env CERTMAN_CA_FILE)'

@@ -38,6 +38,7 @@ export async function createContext(command: Command): Promise<CliContext> {
     ...(globals.store === undefined ? {} : { store: globals.store }),
     ...(globals.storePrefix === undefined ? {} : { storePrefix: globals.storePrefix }),
     ...(globals.storeKeyFile === undefined ? {} : { storeKeyFile: globals.storeKeyFile }),
+    ...(globals.storeCaFile === undefined ? {} : { storeCaFile: globals.storeCaFile }),
     ...(globals.server === undefined ? {} : { server: globals.server }),
     ...(globals.caFile === undefined ? {} : { caFile: globals.caFile }),
     ...(globals.maxRetryAfter === undefined ? {} : { maxRetryAfter: globals.maxRetryAfter }),
@@ -63,13 +64,11 @@ export async function createContext(command: Command): Promise<CliContext> {
     let store = stores.get(readOnly);
     if (store === undefined) {
       store = (async () => {
-        const [{ openStore }, { readStoreKeys }] = await Promise.all([import('../store/index.js'), import('./store-key.js')]);
-        const [redisKey] = network ? await readStoreKeys(settings, globals.storeKeyFile !== undefined, process.env, isRoot) : [];
+        const [{ openStore }, { redisOptions }] = await Promise.all([import('../store/index.js'), import('./redis-options.js')]);
         return openStore(settings.store, {
           strict: isRoot,
           readOnly,
-          ...(redisKey === undefined ? {} : { redisKey }),
-          ...(settings.storePrefix === undefined ? {} : { redisPrefix: settings.storePrefix }),
+          ...(network ? await redisOptions(settings, globals.storeKeyFile !== undefined, process.env, isRoot) : {}),
         });
       })();
       stores.set(readOnly, store);

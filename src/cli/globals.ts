@@ -6,6 +6,7 @@ export interface GlobalOptions extends OutputFlags {
   store?: string;
   storePrefix?: string;
   storeKeyFile?: string;
+  storeCaFile?: string;
   server?: string;
   caFile?: string;
   config?: string;

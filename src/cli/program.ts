@@ -41,6 +41,7 @@ export function buildProgram(version: string, run: Runner): Command {
     .option('--config-dir <dir>', 'where accounts and certificates live (env CERTMAN_CONFIG_DIR; default /etc/certman as root, else ~/.config/certman)', nonEmpty('--config-dir'))
     .option('--store <dir|url>', 'where certificates, accounts, leases and challenge tokens are kept: a folder or file: URL, or redis://, rediss:// or redis+sentinel:// for a fleet (env CERTMAN_STORE, config store; default: the config dir)', nonEmpty('--store'))
     .option('--store-prefix <prefix>', 'prefix of every key in a Redis store, so several stores share one Redis (env CERTMAN_STORE_PREFIX, config storePrefix; default certman:)', nonEmpty('--store-prefix'))
+    .option('--store-ca-file <pem>', "CA certificates a rediss:// store's certificate must chain to, instead of the system's (env CERTMAN_STORE_CA_FILE, config storeCaFile)", nonEmpty('--store-ca-file'))
     .option('--store-key-file <file>', 'the 256-bit key a Redis store seals private keys with (env CERTMAN_STORE_KEY holds the key itself; CERTMAN_STORE_KEY_FILE, config storeKeyFile)', nonEmpty('--store-key-file'))
     .option('--server <url>', 'ACME directory URL or alias: letsencrypt, letsencrypt-staging, zerossl (env CERTMAN_SERVER)')
     .option('--ca-file <pem>', "extra CA certificates to trust for the ACME server's TLS (env CERTMAN_CA_FILE)")

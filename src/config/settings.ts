@@ -25,6 +25,8 @@ export const ENV_VARS = {
   store: 'CERTMAN_STORE',
   storePrefix: 'CERTMAN_STORE_PREFIX',
   storeKeyFile: 'CERTMAN_STORE_KEY_FILE',
+  storeCaFile: 'CERTMAN_STORE_CA_FILE',
+  storeSentinelPasswordFile: 'CERTMAN_STORE_SENTINEL_PASSWORD_FILE',
   leaseSeconds: 'CERTMAN_LEASE_SECONDS',
 } as const;
 
@@ -92,6 +94,8 @@ export function resolveSettings(input: SettingsInput): Settings {
 
   const storePrefix = pick(flags.storePrefix, '--store-prefix', ENV_VARS.storePrefix, config.storePrefix, 'storePrefix');
   const storeKeyFile = pick(flags.storeKeyFile, '--store-key-file', ENV_VARS.storeKeyFile, config.storeKeyFile, 'storeKeyFile');
+  const storeCaFile = pick(flags.storeCaFile, '--store-ca-file', ENV_VARS.storeCaFile, config.storeCaFile, 'storeCaFile');
+  const sentinelPasswordFile = pick(undefined, '', ENV_VARS.storeSentinelPasswordFile, config.storeSentinelPasswordFile, 'storeSentinelPasswordFile');
 
   const settings: Settings = {
     configDir,
@@ -107,6 +111,8 @@ export function resolveSettings(input: SettingsInput): Settings {
   };
   if (storePrefix !== undefined) settings.storePrefix = withSource(storePrefix, checkStorePrefix);
   if (storeKeyFile !== undefined) settings.storeKeyFile = resolve(storeKeyFile.base, storeKeyFile.value);
+  if (storeCaFile !== undefined) settings.storeCaFile = resolve(storeCaFile.base, storeCaFile.value);
+  if (sentinelPasswordFile !== undefined) settings.storeSentinelPasswordFile = resolve(sentinelPasswordFile.base, sentinelPasswordFile.value);
   const dryRun = pick(undefined, '', ENV_VARS.dryRunServer, config.dryRunServer, 'dryRunServer');
   if (dryRun !== undefined) settings.dryRunServer = withSource(dryRun, resolveServer);
 

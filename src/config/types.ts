@@ -12,6 +12,10 @@ export interface FileConfig {
   storePrefix?: string;
   /** File holding the store key a Redis store seals private keys with (never the key itself: config is not secret). */
   storeKeyFile?: string;
+  /** CA certificates (PEM) a `rediss://` store's certificate must chain to, instead of the system's. */
+  storeCaFile?: string;
+  /** File holding the Redis sentinels' own password (a redis+sentinel:// store). */
+  storeSentinelPasswordFile?: string;
   keyType?: 'ecdsa' | 'rsa';
   ellipticCurve?: 'p256' | 'p384';
   rsaKeySize?: 2048 | 3072 | 4096;
@@ -64,6 +68,7 @@ export interface GlobalFlags {
   store?: string;
   storePrefix?: string;
   storeKeyFile?: string;
+  storeCaFile?: string;
 }
 
 /** Global settings after precedence: flags > environment > config file > built-in defaults. */
@@ -76,6 +81,10 @@ export interface Settings {
   storePrefix?: string;
   /** Absolute path of the store key file (--store-key-file, CERTMAN_STORE_KEY_FILE, config storeKeyFile). */
   storeKeyFile?: string;
+  /** Absolute path (--store-ca-file, CERTMAN_STORE_CA_FILE, config storeCaFile). */
+  storeCaFile?: string;
+  /** Absolute path (CERTMAN_STORE_SENTINEL_PASSWORD_FILE, config storeSentinelPasswordFile). */
+  storeSentinelPasswordFile?: string;
   /** Absolute ACME directory URL (aliases expanded). */
   server: string;
   caFile?: string;

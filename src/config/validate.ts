@@ -193,6 +193,8 @@ const PARSERS = {
   store: storeLocation,
   storePrefix: storePrefix,
   storeKeyFile: nonEmptyString,
+  storeCaFile: nonEmptyString,
+  storeSentinelPasswordFile: nonEmptyString,
   keyType: oneOf(['ecdsa', 'rsa']),
   ellipticCurve: oneOf(['p256', 'p384']),
   rsaKeySize: oneOf([2048, 3072, 4096]),

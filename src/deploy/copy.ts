@@ -5,7 +5,7 @@
  */
 import type { CertificateMeta } from '../lineage/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
-import type { Store } from '../store/index.js';
+import type { Store, WriteGuard } from '../store/index.js';
 import { FsLayout } from '../store/fs/layout.js';
 import type { FileStore } from '../store/fs/index.js';
 import { lineageFiles, type Deployer, type DeployedLineage } from './files.js';
@@ -21,22 +21,28 @@ export function copyDeployer(store: Store, configDir: string): Deployer {
     return opened;
   };
   const locate = (name: string): DeployedLineage => lineageFiles(layout.liveDir(name));
+  /** Runs `work` on this host's copy of lineage `name`, holding its lease there. */
+  const withCopy = async (name: string, work: (local: FileStore, guard: WriteGuard) => Promise<void>): Promise<void> => {
+    const local = await copies();
+    const lease = await local.lease({ certificate: name }, { wait: true, timeoutMs: COPY_WAIT_MS });
+    try {
+      await work(local, { lease });
+    } finally {
+      await lease.release();
+    }
+  };
   return {
     locate,
     deploy: async (meta: CertificateMeta) => {
-      const local = await copies();
-      const lease = await local.lease({ certificate: meta.name }, { wait: true, timeoutMs: COPY_WAIT_MS });
-      try {
+      await withCopy(meta.name, async (local, guard) => {
         // Already this version here (a second deploy of it, or sync after this host's own renewal): nothing to write.
-        if ((await local.get(meta.name).catch(() => undefined))?.serial !== meta.serial) {
-          const files = await store.readFiles(meta.name);
-          const { version: _version, ...fresh } = meta;
-          await local.save(withoutNodeLocal(fresh), files, { lease });
-        }
-      } finally {
-        await lease.release();
-      }
+        if ((await local.get(meta.name).catch(() => undefined))?.serial === meta.serial) return;
+        const files = await store.readFiles(meta.name);
+        const { version: _version, ...fresh } = meta;
+        await local.save(withoutNodeLocal(fresh), files, guard);
+      });
       return locate(meta.name);
     },
+    remove: (name) => withCopy(name, (local, guard) => local.delete(name, guard)),
   };
 }

@@ -17,6 +17,8 @@ export interface Deployer {
   deploy(meta: CertificateMeta): Promise<DeployedLineage>;
   /** Where the lineage's files are (or will be) on this host; writes nothing. */
   locate(name: string): DeployedLineage;
+  /** Removes this host's files of a lineage deleted from the store (the store's own files went with it). */
+  remove(name: string): Promise<void>;
 }
 
 export function lineageFiles(dir: string): DeployedLineage {

@@ -18,5 +18,5 @@ export function deployerFor(store: Store, configDir: string): Deployer {
   const layout = store.liveLayout;
   if (layout === undefined) return copyDeployer(store, configDir);
   const locate = (name: string): DeployedLineage => lineageFiles(layout.liveDir(name));
-  return { locate, deploy: (meta) => Promise.resolve(locate(meta.name)) };
+  return { locate, deploy: (meta) => Promise.resolve(locate(meta.name)), remove: () => Promise.resolve() };
 }

@@ -3,7 +3,6 @@
  * holds the data (the `store` setting: a folder, or a Redis URL for a fleet).
  */
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
 import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
 import type { AccountStore, CertificateStore, LeaseOptions, LeaseStore, LiveLayout, StateStore, TokenStore } from './types.js';
@@ -32,12 +31,16 @@ export interface OpenStoreOptions {
   /** Only reading (listing, completion, monitoring): the store is neither created nor repaired. */
   readOnly?: boolean;
   /**
-   * The 256-bit store key of a `redis://` or `rediss://` store: it seals private keys before they reach Redis.
-   * Without it such a store refuses to open.
+   * The 256-bit store key of a `redis://`, `rediss://` or `redis+sentinel://` store: it seals private keys before
+   * they reach Redis. Without it such a store refuses to open.
    */
   redisKey?: Buffer;
   /** Prefix of every Redis key (default `certman:`). */
   redisPrefix?: string;
+  /** PEM file of the CA certificate(s) a `rediss://` server's certificate must chain to (instead of the system's). */
+  redisCaFile?: string;
+  /** The sentinels' own password for `redis+sentinel://` (the URL's user and password are the master's). */
+  redisSentinelPassword?: string;
 }
 
 /**
@@ -48,9 +51,8 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of network stores; redis+sentinel:// does not open yet. */
-const NETWORK_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
-const REDIS_SCHEMES = /^rediss?:\/\//i;
+/** URL schemes of network stores: all of them Redis. */
+const REDIS_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
 
 /**
  * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
@@ -64,10 +66,9 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
       key: options.redisKey,
       readOnly: options.readOnly === true,
       ...(options.redisPrefix === undefined ? {} : { prefix: options.redisPrefix }),
+      ...(options.redisCaFile === undefined ? {} : { caFile: options.redisCaFile }),
+      ...(options.redisSentinelPassword === undefined ? {} : { sentinelPassword: options.redisSentinelPassword }),
     });
-  }
-  if (NETWORK_SCHEMES.test(location)) {
-    throw new UsageError(`store ${location.split('://')[0]}:// is not supported by this certman`, 'use a folder (the default is the config dir)');
   }
   const dir = location.startsWith('file://') ? fileURLToPath(location) : location;
   return openFileStore(dir, { ...(options.strict === true ? { trustedOwner: 0 } : {}), ...(options.readOnly === true ? { readOnly: true } : {}) });

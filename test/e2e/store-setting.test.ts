@@ -85,6 +85,22 @@ describe('the store setting', () => {
     const [file] = json<{ files: { content: string }[] }>(r).files;
     assert.match(file?.content ?? '', new RegExp(` --store ${store}( |$)`, 'm'));
   });
+
+  it('schedule puts a Redis store, its prefix and key file in the job, never a password or the key itself', async () => {
+    const configDir = await tempDir('host');
+    const keyFile = join(configDir, 'store.key');
+    const job = await suite.certman(configDir, ['--json', '--store', 'redis://127.0.0.1:6379/2', '--store-prefix', 'eu:', '--store-key-file', keyFile, 'schedule', '--cron', '--user']);
+    assert.equal(job.code, 0, job.stderr);
+    const [file] = json<{ files: { content: string }[] }>(job).files;
+    assert.match(file?.content ?? '', new RegExp(` --store redis://127\\.0\\.0\\.1:6379/2 --store-prefix eu: --store-key-file ${keyFile}( |$)`, 'm'));
+    const key = 'ab'.repeat(32);
+    const secret = 'hunter2secret';
+    const withPassword = await suite.certman(configDir, ['--store', `redis://:${secret}@127.0.0.1:6379`, '--store-key-file', keyFile, 'schedule', '--cron', '--user']);
+    assertOneLineError(withPassword, 2, /^error: the store URL holds a password/);
+    const keyInEnv = await apart(configDir, 'redis://127.0.0.1:6379', ['schedule', '--cron', '--user'], { CERTMAN_STORE_KEY: key });
+    assertOneLineError(keyInEnv, 2, /^error: the job would have no store key/);
+    for (const r of [withPassword, keyInEnv]) assert.ok(![secret, key].some((s) => r.stdout.includes(s) || r.stderr.includes(s)));
+  });
 });
 
 describe('reads never write', () => {

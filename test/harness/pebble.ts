@@ -1,18 +1,15 @@
 // Starts a private Pebble ACME server plus pebble-challtestsrv (its mock DNS)
 // on free loopback ports, for end-to-end tests and the demo.
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { httpRequestText } from './http.js';
 import { freePorts } from './ports.js';
 import { sleep, spawnLogged, tail, which, type Spawned } from './proc.js';
 import { removeTempDir, tempDir } from './tmp.js';
-
-const execFileP = promisify(execFile);
+import { makeListenerCert } from './listener-cert.js';
 
 export interface PebbleOptions {
   /** Port Pebble's VA connects to for HTTP-01 (on the address DNS answers: 127.0.0.1). Default: a free port. */
@@ -88,54 +85,11 @@ export interface PebbleEnv {
 
 const MISSING = 'pebble is not installed: apt-get install pebble (or run: bash scripts/ensure-deps.sh pebble)';
 
-function requireBinaries(): { pebble: string; challtestsrv: string; openssl: string } {
+function requireBinaries(): { pebble: string; challtestsrv: string } {
   const pebble = which('pebble');
   const challtestsrv = which('pebble-challtestsrv');
   if (pebble === undefined || challtestsrv === undefined) throw new Error(MISSING);
-  const openssl = which('openssl');
-  if (openssl === undefined) throw new Error('openssl is not installed: apt-get install openssl');
-  return { pebble, challtestsrv, openssl };
-}
-
-/** Makes a throwaway CA and a listener certificate for localhost / 127.0.0.1 / ::1. */
-async function makeListenerCert(openssl: string, dir: string): Promise<{ caFile: string; certFile: string; keyFile: string }> {
-  const caKey = join(dir, 'listener-ca.key');
-  const caFile = join(dir, 'listener-ca.pem');
-  const keyFile = join(dir, 'listener.key');
-  const csrFile = join(dir, 'listener.csr');
-  const certFile = join(dir, 'listener.pem');
-  const extFile = join(dir, 'listener.ext');
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const run = async (args: string[]): Promise<void> => {
-    try {
-      await execFileP(openssl, args, { cwd: dir });
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`openssl ${args[0] ?? ''} failed: ${e.stderr ?? e.message}`);
-    }
-  };
-  await run([
-    'req', '-x509', ...ec, '-keyout', caKey, '-out', caFile, '-days', '7',
-    '-subj', '/CN=certman test listener CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  await run(['req', '-new', ...ec, '-keyout', keyFile, '-out', csrFile, '-subj', '/CN=localhost']);
-  await writeFile(
-    extFile,
-    [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-      '',
-    ].join('\n'),
-  );
-  await run([
-    'x509', '-req', '-in', csrFile, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
-    '-out', certFile, '-days', '7', '-extfile', extFile,
-  ]);
-  return { caFile, certFile, keyFile };
+  return { pebble, challtestsrv };
 }
 
 function tcpAnswers(port: number): Promise<boolean> {
@@ -189,7 +143,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<PebbleEn
 }
 
 async function startOnce(
-  bins: { pebble: string; challtestsrv: string; openssl: string },
+  bins: { pebble: string; challtestsrv: string },
   options: PebbleOptions,
 ): Promise<PebbleEnv> {
   const dir = await tempDir('pebble');
@@ -199,7 +153,7 @@ async function startOnce(
     await removeTempDir(dir);
   };
   try {
-    const { caFile, certFile, keyFile } = await makeListenerCert(bins.openssl, dir);
+    const { caFile, certFile, keyFile } = await makeListenerCert(dir);
     const [listenPort, mgmtPort, tlsPort, dnsPort, ctsMgmtPort, autoHttpPort] = (await freePorts(6)) as [
       number, number, number, number, number, number,
     ];

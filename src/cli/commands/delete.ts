@@ -46,5 +46,8 @@ async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandR
   } finally {
     await lease.release();
   }
+  // A store without files here (Redis): this host's copy goes too; other hosts keep theirs until they sync.
+  const { deployerFor } = await import('../../deploy/index.js');
+  await deployerFor(store, ctx.settings.configDir).remove(name);
   return { json: { deleted: name }, human: (s) => [`${s.ok('Deleted')} ${name}`] };
 }

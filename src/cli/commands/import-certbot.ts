@@ -96,7 +96,10 @@ async function leasedTarget(store: Store, configDir: string, leaseOptions: Retur
       const lease = await store.lease({ certificate: meta.name }, { wait: false, ...leaseOptions });
       try {
         // A store other hosts may share gets no hooks or folders of this one (src/lineage/node-local.ts).
-        return await store.save(sharedStore ? withoutNodeLocal(meta) : meta, files, { lease });
+        const saved = await store.save(sharedStore ? withoutNodeLocal(meta) : meta, files, { lease });
+        // A store without files here (Redis): this host's copy is what certbot's paths are relinked to.
+        await deployer.deploy(saved);
+        return saved;
       } finally {
         await lease.release();
       }

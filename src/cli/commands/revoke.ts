@@ -58,7 +58,11 @@ async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Stor
     { certPem, reason: options.reason, server, ...(lineage === undefined ? {} : { lineage }) },
     { store, account, connect: ctx.connect, report: ctx.report },
   );
-  if (lease !== undefined && lineage !== undefined) await store.delete(lineage.name, { lease });
+  if (lease !== undefined && lineage !== undefined) {
+    await store.delete(lineage.name, { lease });
+    const { deployerFor } = await import('../../deploy/index.js');
+    await deployerFor(store, ctx.settings.configDir).remove(lineage.name);
+  }
   return {
     json: { ...result, deleted: options.delete === true },
     human: (s) => [

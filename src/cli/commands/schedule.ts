@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { InstallResult, RenewGlobals, SchedulePlan } from '../../schedule/index.js';
+import { isNetworkStore } from '../../config/store-location.js';
 import type { CliContext } from '../context.js';
 import type { GlobalOptions } from '../globals.js';
 import type { Styles } from '../output.js';
@@ -92,13 +93,36 @@ async function schedule(options: ScheduleOptions, ctx: CliContext, globals: Glob
 function explicitGlobals(ctx: CliContext, globals: GlobalOptions): RenewGlobals {
   const given = (flag: string | undefined, env: string) => flag !== undefined || (process.env[env] ?? '') !== '';
   const { settings } = ctx;
+  const storeGiven = given(globals.store, 'CERTMAN_STORE');
+  const keyFileGiven = given(globals.storeKeyFile, 'CERTMAN_STORE_KEY_FILE');
+  checkSchedulableStore(settings, storeGiven, keyFileGiven);
   return {
     ...(given(globals.configDir, 'CERTMAN_CONFIG_DIR') ? { configDir: settings.configDir } : {}),
-    ...(given(globals.store, 'CERTMAN_STORE') ? { store: settings.store } : {}),
+    ...(storeGiven ? { store: settings.store } : {}),
+    ...(given(globals.storePrefix, 'CERTMAN_STORE_PREFIX') && settings.storePrefix !== undefined ? { storePrefix: settings.storePrefix } : {}),
+    ...(keyFileGiven && settings.storeKeyFile !== undefined ? { storeKeyFile: settings.storeKeyFile } : {}),
+    ...(given(globals.storeCaFile, 'CERTMAN_STORE_CA_FILE') && settings.storeCaFile !== undefined ? { storeCaFile: settings.storeCaFile } : {}),
     ...(given(globals.server, 'CERTMAN_SERVER') ? { server: settings.server } : {}),
     ...(given(globals.caFile, 'CERTMAN_CA_FILE') && settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
     ...(globals.config !== undefined ? { config: settings.configFile ?? resolve(globals.config) } : {}),
   };
+}
+
+/**
+ * A job's command line is visible to every user (ps, the unit file, the crontab): a store URL with a password or
+ * a store key given only in this shell's CERTMAN_STORE_KEY cannot go there. The config file (root's alone) can.
+ */
+function checkSchedulableStore(settings: CliContext['settings'], storeGiven: boolean, keyFileGiven: boolean): void {
+  if (!isNetworkStore(settings.store)) return;
+  if (storeGiven && /^[^:]+:\/\/[^/@]*@/.test(settings.store)) {
+    throw new UsageError('the store URL holds a password, and the job would show it to every user', 'put "store" in the config file instead and schedule without --store or CERTMAN_STORE');
+  }
+  if (!keyFileGiven && settings.storeKeyFile === undefined) {
+    throw new UsageError('the job would have no store key: CERTMAN_STORE_KEY of this shell does not reach it', 'give --store-key-file <file>, or put "storeKeyFile" in the config file');
+  }
+  if ((process.env.CERTMAN_STORE_SENTINEL_PASSWORD ?? '') !== '' && settings.storeSentinelPasswordFile === undefined) {
+    throw new UsageError('the job would have no sentinel password: CERTMAN_STORE_SENTINEL_PASSWORD of this shell does not reach it', 'put "storeSentinelPasswordFile" in the config file');
+  }
 }
 
 /** The real path of bin/certman next to this build (dist/cli/commands/ → bin/). */

@@ -1,14 +1,14 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
 import { sealKey } from '../../crypto/seal.js';
-import { UsageError } from '../../errors.js';
-import { connectRedis } from './connection.js';
+import { CertmanError, UsageError } from '../../errors.js';
+import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, prefixProblem, RedisKeys } from './keys.js';
 import { RedisStore } from './redis-store.js';
 
 export { RedisStore } from './redis-store.js';
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends RedisConnectOptions {
   /** The 256-bit store key private keys are sealed with; required. */
   key: Buffer | undefined;
   /** Prefix of every key (default `certman:`), so several stores can share one Redis. */
@@ -17,7 +17,7 @@ export interface RedisStoreOptions {
   readOnly?: boolean;
 }
 
-/** Connects to the Redis at `url` (redis:// or rediss://). Refuses to open without a store key. */
+/** Connects to the Redis at `url` (redis://, rediss:// or redis+sentinel://). Refuses to open without a store key. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<RedisStore> {
   if (options.key === undefined) {
     throw new UsageError('a Redis store needs a store key: private keys are sealed with it before they reach Redis', 'give the 256-bit store key (32 bytes) the store was written with');
@@ -27,12 +27,18 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
   const problem = prefixProblem(prefix);
   if (problem !== undefined) throw new UsageError(`invalid store prefix ${JSON.stringify(prefix)}: ${problem}`);
   const keys = new RedisKeys(prefix);
-  const client = await connectRedis(url);
+  const client = await connectRedis(url, options);
   try {
     await checkStoreKey(client, keys, key, options.readOnly === true);
   } catch (err) {
-    client.destroy();
-    throw err;
+    await client.destroy();
+    if (err instanceof CertmanError) throw err;
+    // Redis refused the first command: most likely NOPERM, an ACL user without these keys.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CertmanError(`cannot use the Redis store at ${client.location}: ${why}`, {
+      cause: err,
+      hint: why.startsWith('NOPERM') ? `the Redis user needs to read and write the keys under ${prefix}` : 'check the Redis server named here',
+    });
   }
-  return new RedisStore(client, url, keys, key);
+  return new RedisStore(client, keys, key);
 }

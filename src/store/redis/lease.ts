@@ -23,6 +23,8 @@ class RedisLease implements Lease {
     readonly key: string,
     private readonly what: string,
     private readonly leaseMs: number,
+    /** The store's leases not released yet, which its close() releases. */
+    private readonly held: Set<Lease>,
   ) {}
 
   get signal(): AbortSignal {
@@ -31,8 +33,17 @@ class RedisLease implements Lease {
 
   /** SET NX PX; false when another run holds it. */
   async take(): Promise<boolean> {
-    const reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
+    let reply: unknown;
+    try {
+      reply = await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } });
+    } catch (err) {
+      // Unanswered, the SET may still reach Redis later and leave a lease nobody holds: a release sent after it on
+      // the same connection reaches Redis after it, and undoes it.
+      void this.release();
+      throw err;
+    }
     if (reply !== 'OK') return false;
+    this.held.add(this);
     this.timer = setInterval(() => void this.extend(), Math.max(1, this.leaseMs / 4));
     this.timer.unref();
     return true;
@@ -46,6 +57,7 @@ class RedisLease implements Lease {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.held.delete(this);
     clearInterval(this.timer);
     await runScript(this.client, RELEASE_LEASE, [this.key], [this.owner]).catch(() => undefined);
   }
@@ -70,12 +82,12 @@ async function heldUntil(client: RedisClient, key: string): Promise<string> {
 }
 
 /** Takes the lease `key` on `target`: LockedError at once when held, or with `wait` polls until free (see LeaseOptions). */
-export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
+export async function takeRedisLease(client: RedisClient, key: string, target: LeaseTarget, options: LeaseOptions, held: Set<Lease>): Promise<Lease> {
   const what = describeLeaseTarget(target);
   const begin = Date.now();
   for (;;) {
     options.signal?.throwIfAborted();
-    const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS);
+    const lease = new RedisLease(client, key, what, options.leaseMs ?? DEFAULT_LEASE_MS, held);
     if (await lease.take()) return lease;
     await waitForNextTry(options, begin, what, `another certman run holds ${what}${await heldUntil(client, key)}`);
   }

@@ -13,7 +13,7 @@ import { validateName } from '../fs/names.js';
 import type { Store } from '../index.js';
 import type { Lease, LeaseOptions, LeaseTarget, StoredAccount, StoreProblem, TokenStore, WriteGuard } from '../types.js';
 import { readRedisAccount, writeRedisAccount } from './accounts.js';
-import { redisLocation, type RedisClient } from './connection.js';
+import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { takeRedisLease } from './lease.js';
 import { RedisLineages } from './lineages.js';
@@ -25,21 +25,27 @@ export class RedisStore implements Store {
   readonly location: string;
   private readonly lineages: RedisLineages;
   private lastProblems: StoreProblem[] = [];
+  /** Leases taken through this store and not released yet. */
+  private readonly held = new Set<Lease>();
 
   constructor(
     private readonly client: RedisClient,
-    url: string,
     private readonly keys: RedisKeys,
     private readonly key: SealKey,
   ) {
-    this.location = `${redisLocation(url)} (prefix ${keys.prefix})`;
+    this.location = `${client.location} (prefix ${keys.prefix})`;
     this.lineages = new RedisLineages(client, keys, key);
     this.tokens = new RedisTokenStore(client, keys);
   }
 
-  /** Closes the connection; the store is unusable afterwards. Leases still held expire on their own. */
+  /**
+   * Releases the leases still held (a run ending early, Ctrl-C), so other nodes need not wait for them to expire,
+   * then closes the connection; the store is unusable afterwards. Bounded in time: each step waits at most one
+   * command timeout, and a lease Redis could not be told about expires on its own.
+   */
   async close(): Promise<void> {
-    await this.client.close().catch(() => this.client.destroy());
+    await Promise.all([...this.held].map((lease) => lease.release()));
+    await this.client.close();
   }
 
   // ---- CertificateStore ----
@@ -93,7 +99,7 @@ export class RedisStore implements Store {
 
   lease(target: LeaseTarget, options: LeaseOptions): Promise<Lease> {
     if ('certificate' in target) validateName(target.certificate);
-    return takeRedisLease(this.client, this.keys.lease(target), target, options);
+    return takeRedisLease(this.client, this.keys.lease(target), target, options, this.held);
   }
 
   // ---- StateStore ----
