@@ -35,8 +35,8 @@ export class RedisLineages {
    * (one round trip), so each batch is parsed while Redis answers the next and no single reply holds them all.
    */
   async list(): Promise<{ metas: CertificateMeta[]; problems: StoreProblem[] }> {
-    // Unsorted: whoever lists sorts as it needs.
-    const names = await this.client.sMembers(this.keys.names);
+    // In name order, like the filesystem store's listing (the contract's readers compare it).
+    const names = await this.names();
     const batches: string[][] = [];
     for (let i = 0; i < names.length; i += LIST_BATCH) batches.push(names.slice(i, i + LIST_BATCH));
     const parsed = await Promise.all(batches.map(async (batch) => this.parseBatch(batch, await this.client.mGet(batch.map((name) => this.keys.meta(name))))));
