@@ -25,6 +25,8 @@ export interface Sample {
   ms: number;
   /** Peak resident set size in KiB, when it was measured. */
   rssKb?: number;
+  /** User + system CPU time in ms, when it was measured (with the RSS): on a loaded machine, steadier than wall time. */
+  cpuMs?: number;
   /** Exit code, 128 + signal number when killed. */
   code: number;
   /** The last few KiB of stdout and stderr, for error messages. */
@@ -35,15 +37,18 @@ interface RssProbe {
   /** How the figure is obtained, for the report. */
   method: string;
   argv(command: Command, outFile: string): string[];
-  /** Peak RSS in KiB, and the wall time when the wrapper measured it itself. */
-  parse(text: string): { rssKb: number; ms?: number };
+  /** Peak RSS in KiB, CPU time, and the wall time when the wrapper measured it itself. */
+  parse(text: string): { rssKb: number; cpuMs?: number; ms?: number };
 }
 
 const gnuTime: RssProbe = {
   method: 'GNU time (`/usr/bin/time -f %M`, wait4 ru_maxrss)',
-  argv: (c, out) => ['/usr/bin/time', '-f', '%M', '-o', out, c.cmd, ...c.args],
-  // "Command exited with non-zero status N" may come first; the figure is the last line.
-  parse: (text) => ({ rssKb: Number(text.trim().split('\n').at(-1)) }),
+  argv: (c, out) => ['/usr/bin/time', '-f', '%M %U %S', '-o', out, c.cmd, ...c.args],
+  // "Command exited with non-zero status N" may come first; the figures are the last line.
+  parse: (text) => {
+    const [kb, user, system] = (text.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+    return { rssKb: Number(kb), cpuMs: ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000 };
+  },
 };
 
 // python3 starts in ~20 ms, before the child: it times the child itself so that cost is not counted.
@@ -56,7 +61,7 @@ const WAIT4 = [
   '    finally: os._exit(127)',
   '_, status, ru = os.wait4(pid, 0)',
   'ms = (time.perf_counter() - t) * 1000',
-  'open(sys.argv[1], "w").write("%d %.3f\\n" % (ru.ru_maxrss, ms))',
+  'open(sys.argv[1], "w").write("%d %.3f %.3f\\n" % (ru.ru_maxrss, ms, (ru.ru_utime + ru.ru_stime) * 1000))',
   'code = os.waitstatus_to_exitcode(status)',
   'sys.exit(code if code >= 0 else 128 - code)',
 ].join('\n');
@@ -65,8 +70,8 @@ const pythonWait4: RssProbe = {
   method: 'python3 os.wait4() ru_maxrss (GNU time is not installed)',
   argv: (c, out) => ['python3', '-c', WAIT4, out, c.cmd, ...c.args],
   parse: (text) => {
-    const [kb, ms] = text.trim().split(' ');
-    return { rssKb: Number(kb), ms: Number(ms) };
+    const [kb, ms, cpu] = text.trim().split(' ');
+    return { rssKb: Number(kb), ms: Number(ms), cpuMs: Number(cpu) };
   },
 };
 
@@ -115,17 +120,19 @@ export function measure(command: Command, withRss = true): Promise<Sample> {
       clearTimeout(timer);
       let ms = Number(process.hrtime.bigint() - started) / 1e6;
       let rssKb: number | undefined;
+      let cpuMs: number | undefined;
       if (wrapper !== undefined) {
         try {
           const parsed = wrapper.parse(readFileSync(outFile, 'utf8'));
           if (Number.isFinite(parsed.rssKb)) rssKb = parsed.rssKb;
+          if (parsed.cpuMs !== undefined && Number.isFinite(parsed.cpuMs)) cpuMs = parsed.cpuMs;
           if (parsed.ms !== undefined && Number.isFinite(parsed.ms)) ms = parsed.ms;
         } catch {
           // killed before the wrapper wrote anything
         }
         rmSync(outFile, { force: true });
       }
-      resolve({ ms, rssKb, code, output });
+      resolve({ ms, rssKb, ...(cpuMs === undefined ? {} : { cpuMs }), code, output });
     };
     child.once('error', (err) => {
       output += String(err.message);

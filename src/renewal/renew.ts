@@ -207,7 +207,8 @@ type RunDeps = RenewDeps & Required<Pick<RenewDeps, 'responders'>>;
 
 /**
  * Renews one certificate holding its lease. Another run may have renewed it between this run's decision and
- * the lease, so it is decided again from what is stored then.
+ * the lease, so it is decided again from what is stored then (with --force: renewed only if that is still the
+ * certificate this run listed).
  */
 async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, beforeRenewal: () => Promise<void>): Promise<RenewResult> {
   let lease: Lease;
@@ -222,6 +223,11 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   try {
     const current = await deps.store.get(meta.name);
     if (current === undefined) return { name: meta.name, status: 'skipped', reason: 'deleted by another run meanwhile' };
+    // --force ignores due-ness, so only the serial tells that another run (another node) renewed it since this
+    // run listed it: renewing again would spend a second order at the CA for the same request.
+    if (options.force && current.serial !== meta.serial) {
+      return { name: meta.name, status: 'skipped', reason: `renewed by another run since this one started (serial ${current.serial})` };
+    }
     const server = serverOf(current, options);
     const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget);
     if (decided !== undefined) return decided;

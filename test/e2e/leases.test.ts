@@ -2,13 +2,12 @@
 // side, one certificate is renewed once however many runs want it, a held certificate is neither deleted
 // nor renewed twice, and a run that lost its lease (stopped longer than it lasts) saves nothing.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { assertStoreSound, certmanEnv, signalOnStderr, startServeChallenge, tempDir, uniqueName, type RunResult } from '../harness/index.js';
 import { json, pebbleSuite } from './fixture.js';
+import { HOLD, holdFiles, meetHook, onStderr, waitForFile } from './hold.js';
 import { liveSerial, storeRuns } from './store-runs.js';
 
 const suite = pebbleSuite();
@@ -22,29 +21,6 @@ interface RenewJson {
 
 const NO_SLEEP = '--no-random-sleep';
 
-/** Polls until `file` exists (generous: the machine is loaded), failing after a minute. */
-async function waitForFile(file: string, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(file)) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/**
- * A pre-hook that says it runs (creates $STARTED) and then holds its run, which holds the certificate's lease,
- * until the test creates $GO (or a minute passed: a stuck test must not hang CI).
- */
-const HOLD = 'touch "$STARTED"; i=0; until [ -e "$GO" ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done';
-
-/** Files the HOLD hook and the test share. */
-async function holdFiles(): Promise<{ started: string; go: string; env: Record<string, string> }> {
-  const dir = await tempDir('hold');
-  const started = join(dir, 'started');
-  const go = join(dir, 'go');
-  return { started, go, env: { STARTED: started, GO: go } };
-}
-
 /** Makes the stored metadata say the certificate expired, so that a renew without --force finds it due. */
 async function markExpired(dir: string, name: string): Promise<void> {
   const file = join(dir, 'renewal', `${name}.json`);
@@ -54,18 +30,6 @@ async function markExpired(dir: string, name: string): Promise<void> {
 
 async function versionOf(dir: string, name: string): Promise<number> {
   return (JSON.parse(await readFile(join(dir, 'renewal', `${name}.json`), 'utf8')) as { version: number }).version;
-}
-
-/** Calls `action` once the child's stderr has shown `text`. */
-function onStderr(child: ChildProcessWithoutNullStreams, text: string, action: () => void): void {
-  let seen = '';
-  const watch = (chunk: string) => {
-    seen += chunk;
-    if (!seen.includes(text)) return;
-    child.stderr.off('data', watch);
-    action();
-  };
-  child.stderr.on('data', watch);
 }
 
 function explain(r: RunResult): string {
@@ -98,7 +62,7 @@ describe('leases per certificate', () => {
     const marks = await tempDir('side');
     // Each run's pre-hook (run holding its certificate's lease) waits until both have started: under one lock
     // for the config dir, the second would never start while the first waits, and both hooks would time out.
-    const meet = `touch "$MARKS/$$"; i=0; until [ "$(ls "$MARKS" | wc -l)" -ge 2 ]; do [ $i -ge 1200 ] && exit 9; sleep 0.05; i=$((i+1)); done`;
+    const meet = meetHook(2);
     const before = await Promise.all(names.map((n) => liveSerial(dir, n)));
     const results = await Promise.all(
       names.map((name) => run(dir, ['--json', 'renew', '--cert-name', name, '--force', NO_SLEEP, '--pre-hook', meet], { env: { MARKS: marks } })),

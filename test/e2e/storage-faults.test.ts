@@ -132,7 +132,7 @@ describe('two renew and one issue started together on one config dir', () => {
     await assertListed(dir, [...names, fresh]);
   });
 
-  it('with --wait the renews take turns on each certificate, and all three succeed', async () => {
+  it('with --wait the renews take turns on each certificate (the later finds it renewed since it started), and all three succeed', async () => {
     const { dir, names } = await issuedThroughResponder('queued');
     const fresh = uniqueName('queued-new');
     const marks = await tempDir('marks');
@@ -144,7 +144,7 @@ describe('two renew and one issue started together on one config dir', () => {
     await writeFile(go, '');
     for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
     await assertStoreSound(dir, { names: [...names, fresh] });
-    // --force: each renew renews each certificate, one after the other.
-    for (const n of names) assert.equal((JSON.parse(await readFile(join(dir, 'renewal', `${n}.json`), 'utf8')) as { version: number }).version, 3, n);
+    // --force renews what this run listed: the renew that waited finds each certificate renewed by the other since it started.
+    for (const n of names) assert.equal((JSON.parse(await readFile(join(dir, 'renewal', `${n}.json`), 'utf8')) as { version: number }).version, 2, n);
   });
 });

@@ -16,6 +16,9 @@ import { fileField, type RedisKeys } from './keys.js';
 import { describeLeaseTarget } from '../lease-wait.js';
 import { DELETE_LINEAGE, LEASE_LOST, SAVE_VERSION, type Script } from './scripts.js';
 
+/** Metadata keys per MGET when listing: small replies, parsed while the next are on their way. */
+const LIST_BATCH = 1000;
+
 export class RedisLineages {
   constructor(
     private readonly client: RedisClient,
@@ -27,10 +30,20 @@ export class RedisLineages {
     return (await this.client.sMembers(this.keys.names)).sort();
   }
 
-  /** Every usable lineage's metadata (one MGET), and the damaged ones as problems. */
+  /**
+   * Every usable lineage's metadata, and the damaged ones as problems: MGETs of LIST_BATCH keys sent all at once
+   * (one round trip), so each batch is parsed while Redis answers the next and no single reply holds them all.
+   */
   async list(): Promise<{ metas: CertificateMeta[]; problems: StoreProblem[] }> {
+    // In name order, like the filesystem store's listing (the contract's readers compare it).
     const names = await this.names();
-    const texts = names.length === 0 ? [] : await this.client.mGet(names.map((name) => this.keys.meta(name)));
+    const batches: string[][] = [];
+    for (let i = 0; i < names.length; i += LIST_BATCH) batches.push(names.slice(i, i + LIST_BATCH));
+    const parsed = await Promise.all(batches.map(async (batch) => this.parseBatch(batch, await this.client.mGet(batch.map((name) => this.keys.meta(name))))));
+    return { metas: parsed.flatMap((p) => p.metas), problems: parsed.flatMap((p) => p.problems) };
+  }
+
+  private parseBatch(names: string[], texts: (string | null)[]): { metas: CertificateMeta[]; problems: StoreProblem[] } {
     const metas: CertificateMeta[] = [];
     const problems: StoreProblem[] = [];
     names.forEach((name, i) => {
