@@ -1,6 +1,7 @@
 // What the suites that hurt certman's store (crash, storage-faults) run and check between their blows.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertStoreSound, certmanEnv, runCli, type RunOptions, type RunResult } from '../harness/index.js';
@@ -32,7 +33,12 @@ export function storeRuns(suite: Suite): StoreRuns {
       assert.equal(r.code, 0, r.stderr);
       const rows = json<{ name: string; serial: string }[]>(r);
       assert.deepEqual(rows.map((row) => row.name), [...names].sort());
-      for (const row of rows) assert.equal(BigInt(`0x${row.serial}`), BigInt(`0x${await liveSerial(dir, row.name)}`), row.name);
+      for (const row of rows) {
+        // A kill that cut a switch short left a journal: the version it names is committed (the next writable open
+        // finishes the switch), and the read-only listing shows it; live/ still has the one before until then.
+        if (existsSync(join(dir, '.pending', row.name))) continue;
+        assert.equal(BigInt(`0x${row.serial}`), BigInt(`0x${await liveSerial(dir, row.name)}`), row.name);
+      }
     },
     async renewAll(dir, names) {
       const r = await run(dir, ['--json', ...RENEW]);
