@@ -4,7 +4,8 @@
 // for a sync that changed nothing; a lineage deleted from the store keeps its files on C; tokens leave Redis when
 // the order ends; a Redis restart under `sync --watch` and serve-challenge: both warn once, keep what they have
 // (serve-challenge answers a token it had seen while Redis is down), recover on their own, and a renewal and a
-// token published after the restart reach them.
+// token published after the restart reach them; through Sentinel, `sync --watch` carries on after the master is
+// killed and a renewal after the failover reaches it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -213,6 +214,39 @@ describe('certman sync from a Redis store', () => {
       assert.equal(code, 0, watch.stderr());
       assert.match(watch.stderr(), /sync stopped \(SIGTERM\)/);
       assert.equal((JSON.parse(watch.stdout() || '{}') as { stopped?: string }).stopped, undefined, 'no --json: nothing on stdout');
+    }
+  });
+
+  it('sync --watch carries on through a Sentinel failover, and a renewal after it reaches the host', async () => {
+    const { startSentinels } = await import('../harness/sentinel.js');
+    const sentinels = await startSentinels();
+    try {
+      const [a, c] = await Promise.all([tempDir('node-a'), tempDir('node-c')]);
+      const env = (dir: string) => ({ ...certmanEnv(suite.pebble, dir), CERTMAN_STORE: sentinels.url, CERTMAN_STORE_KEY: STORE_KEY });
+      // Host A's own standalone port: a shared store keeps none.
+      await writeFile(join(a, 'certman.config.json'), JSON.stringify({ httpPort: suite.pebble.httpPort, httpAddress: '127.0.0.1' }));
+      const onA = (args: string[]) => suite.certman(a, args, env(a));
+      assert.equal((await onA(['register', '--email', 'ops@example.com', '--agree-tos'])).code, 0);
+      const name = uniqueName('failover');
+      const issued = await onA(['issue', '-d', name, '--standalone']);
+      assert.equal(issued.code, 0, issued.stderr);
+      const watch = startWatch(env(c));
+      try {
+        const sameAsA = async () => {
+          const [mine, theirs] = await Promise.all([readFile(join(c, 'live', name, 'cert.pem'), 'utf8').catch(() => ''), readFile(join(a, 'live', name, 'cert.pem'), 'utf8')]);
+          return mine === theirs ? true : undefined;
+        };
+        await until('the certificate on C', sameAsA);
+        await sentinels.waitForReplica();
+        await sentinels.killMaster();
+        const renewed = await onA(['renew', '--force', '--no-random-sleep', '--cert-name', name]);
+        assert.equal(renewed.code, 0, renewed.stdout + renewed.stderr);
+        await until('the renewal after the failover on C', sameAsA, 60_000);
+      } finally {
+        assert.equal(await watch.stop(), 0, watch.stderr());
+      }
+    } finally {
+      await sentinels.stop();
     }
   });
 });
