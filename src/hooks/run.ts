@@ -11,6 +11,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { isNetworkStore } from '../config/store-location.js';
+import { redisLocation } from '../store/redis/url.js';
 
 /** What happened when a hook ran. */
 export interface HookOutcome {
@@ -94,9 +96,14 @@ class TailBuffer {
   }
 }
 
+/** Secrets certman may be given in its environment that no hook gets: a hook's output may reach logs and --json. */
+const SECRET_VARIABLES = new Set(['CERTMAN_STORE_KEY', 'CERTMAN_STORE_SENTINEL_PASSWORD']);
+
 function childEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !SECRET_VARIABLES.has(key)) env[key] = value;
+  // A store URL may carry a password: hooks get where the store is, not how to log in.
+  if (env.CERTMAN_STORE !== undefined && isNetworkStore(env.CERTMAN_STORE)) env.CERTMAN_STORE = redisLocation(env.CERTMAN_STORE);
   return { ...env, ...extra };
 }
 

@@ -1,7 +1,7 @@
 // A Redis store from the command line, several hosts (config dirs) sharing it: a certificate issued on one host
 // is validated through another's serve-challenge and renewed by a third, each host writing its own copy of the
 // files, and deleted there with that host's copy; Redis holds no private key in clear and none of a host's hooks,
-// folders or ports; a webroot lineage renews only on a host with a webroot of its own; with Redis down commands
+// folders or ports, and a migration from it brings none into a config dir; hooks never see the store's secrets; a webroot lineage renews only on a host with a webroot of its own; with Redis down commands
 // fail with a clear error; rediss:// with --store-ca-file, and redis+sentinel:// through a failover between runs.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -51,8 +51,13 @@ describe('a Redis store shared by hosts', () => {
     const serve = await startServeChallenge({ ...certmanEnv(suite.pebble, b), CERTMAN_STORE: redis.url, CERTMAN_STORE_KEY: KEY.toString('hex') }, suite.pebble.httpPort);
     const name = uniqueName('shared');
     try {
-      const issued = await onHost(a, ['--json', 'issue', '-d', name, '--responder', '--deploy-hook', 'true']);
+      const hookEnv = join(a, 'hook-env');
+      const issued = await onHost(a, ['--json', 'issue', '-d', name, '--responder', '--deploy-hook', `env > ${hookEnv}`], { CERTMAN_STORE: redis.url.replace('//', '//:hook-secret@') });
       assert.equal(issued.code, 0, issued.stderr);
+      // The hook gets where the store is, never its key or password.
+      const seenByHook = await readFile(hookEnv, 'utf8');
+      assert.ok(!seenByHook.includes(KEY.toString('hex')) && !seenByHook.includes('CERTMAN_STORE_KEY') && !seenByHook.includes('hook-secret'), seenByHook);
+      assert.match(seenByHook, new RegExp(`^CERTMAN_STORE=${redis.url}$`, 'm'));
       const first = json<Issued>(issued);
       assert.ok(suite.pebble.validationsFor(name) >= 1, "validated through host B's serve-challenge");
       // Host A's copy: certbot's layout in its config dir, the key 0600.
@@ -97,6 +102,21 @@ describe('a Redis store shared by hosts', () => {
         await client.close();
       }
     });
+  });
+
+  it('store migrate from Redis into a config dir brings no hooks, folders or ports with it', async () => {
+    const host = await tempDir('host');
+    assert.equal((await onHost(host, ['register', '--email', 'ops@example.com', '--agree-tos'])).code, 0);
+    const name = uniqueName('planted');
+    assert.equal((await onHost(host, ['issue', '-d', name, ...suite.standalone()])).code, 0);
+    // Someone who can write Redis plants a hook and a folder.
+    await withStore((store) => store.updateMeta(name, (meta) => ({ ...meta, hooks: { deploy: 'touch /tmp/planted' }, method: { kind: 'webroot', webroot: '/etc/cron.d' } })));
+    const target = await tempDir('own');
+    const migrated = await onHost(target, ['store', 'migrate', '--from', redis.url, '--to', target]);
+    assert.equal(migrated.code, 0, migrated.stdout + migrated.stderr);
+    const copied = JSON.parse(await readFile(join(target, 'renewal', `${name}.json`), 'utf8')) as { hooks?: unknown; method: unknown };
+    assert.equal(copied.hooks, undefined);
+    assert.deepEqual(copied.method, { kind: 'webroot' });
   });
 
   it('renews a webroot lineage only on a host with a webroot of its own', async () => {

@@ -56,9 +56,9 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--reuse-key', 'keep the private key across renewals')
     .option('--force', 'order even if an unexpired certificate for these names is not due yet')
     .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
-    .option('--pre-hook <cmd>', 'run before ordering; saved and run by renew before renewing')
-    .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew')
-    .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew')
+    .option('--pre-hook <cmd>', 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)')
+    .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
+    .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook')
     .option('-m, --email <address>', 'register first if there is no account, with this contact', parseEmail)
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
@@ -143,7 +143,7 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
   const rows: [string, string][] = [
     ['names', merged.domain.join(', ')],
     ['saved as', deployerFor(store, ctx.settings.configDir).locate(name).dir],
-    ['challenge', describeMethod(challengeMethod(merged, ctx, previous), ctx.settings.store)],
+    ['challenge', describeMethod(challengeMethod(merged, ctx, previous), store.location)],
     ['key', describeKeySpec(keySpec(merged, ctx, previous))],
     [
       'account',

@@ -50,7 +50,7 @@ export function defineRenew(program: Command, run: Runner): void {
     )
     .option('--no-random-sleep', 'do not sleep before renewing')
     .option('--wait', 'wait for certificates another run holds (renews or deletes) instead of reporting them held')
-    .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates)')
+    .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))

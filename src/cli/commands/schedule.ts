@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { InstallResult, RenewGlobals, SchedulePlan } from '../../schedule/index.js';
 import { isNetworkStore } from '../../config/store-location.js';
+import { redisLocation } from '../../store/redis/url.js';
 import type { CliContext } from '../context.js';
 import type { GlobalOptions } from '../globals.js';
 import type { Styles } from '../output.js';
@@ -114,14 +115,16 @@ function explicitGlobals(ctx: CliContext, globals: GlobalOptions): RenewGlobals 
  */
 function checkSchedulableStore(settings: CliContext['settings'], storeGiven: boolean, keyFileGiven: boolean): void {
   if (!isNetworkStore(settings.store)) return;
-  if (storeGiven && /^[^:]+:\/\/[^/@]*@/.test(settings.store)) {
+  if (storeGiven && redisLocation(settings.store) !== settings.store) {
     throw new UsageError('the store URL holds a password, and the job would show it to every user', 'put "store" in the config file instead and schedule without --store or CERTMAN_STORE');
   }
   if (!keyFileGiven && settings.storeKeyFile === undefined) {
     throw new UsageError('the job would have no store key: CERTMAN_STORE_KEY of this shell does not reach it', 'give --store-key-file <file>, or put "storeKeyFile" in the config file');
   }
-  if ((process.env.CERTMAN_STORE_SENTINEL_PASSWORD ?? '') !== '' && settings.storeSentinelPasswordFile === undefined) {
-    throw new UsageError('the job would have no sentinel password: CERTMAN_STORE_SENTINEL_PASSWORD of this shell does not reach it', 'put "storeSentinelPasswordFile" in the config file');
+  // Only the config file's reaches the job: there is no flag for it.
+  const passwordFromEnv = (process.env.CERTMAN_STORE_SENTINEL_PASSWORD ?? '') !== '' || (process.env.CERTMAN_STORE_SENTINEL_PASSWORD_FILE ?? '') !== '';
+  if (passwordFromEnv) {
+    throw new UsageError('the job would have no sentinel password: CERTMAN_STORE_SENTINEL_PASSWORD(_FILE) of this shell does not reach it', 'put "storeSentinelPasswordFile" in the config file');
   }
 }
 

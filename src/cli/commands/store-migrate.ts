@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { leaseLength } from '../lease.js';
@@ -17,7 +16,7 @@ export interface MigrateFlags {
 
 /** `certman store migrate --from --to`: see commands/store.ts and src/store/migrate/. */
 export async function migrate(options: MigrateFlags, ctx: CliContext): Promise<CommandResult> {
-  const [{ checkStorePrefix, isNetworkStore, resolveStoreLocation }, { migrateStore }] = await Promise.all([
+  const [{ checkStorePrefix, isNetworkStore, resolveStoreLocation, storeIsConfigDir }, { migrateStore }] = await Promise.all([
     import('../../config/store-location.js'),
     import('../../store/migrate/index.js'),
   ]);
@@ -27,11 +26,13 @@ export async function migrate(options: MigrateFlags, ctx: CliContext): Promise<C
   const toPrefix = options.toPrefix === undefined ? ctx.settings.storePrefix : checkStorePrefix(options.toPrefix);
   if (from === to && (!isNetworkStore(from) || (fromPrefix ?? '') === (toPrefix ?? ''))) throw new UsageError('--from and --to name the same store');
   if (!isNetworkStore(from) && !existsSync(from)) throw new UsageError(`--from: there is no store folder ${from}`);
-  // Only the config dir is this host's own: anywhere else other hosts may read the store, and run what it says.
-  const sharedTarget = isNetworkStore(to) || resolve(to) !== resolve(ctx.settings.configDir);
+  // Only the config dir is this host's own: hooks and folders go into no other store (other hosts may read it and
+  // run what it says), and none come from another (whoever can write it must not choose what this host runs).
+  const shared = (store: string) => !storeIsConfigDir({ store, configDir: ctx.settings.configDir });
+  const dropNodeLocal = shared(from) || shared(to);
   const source = await ctx.openStoreAt(from, { readOnly: true, ...(fromPrefix === undefined ? {} : { prefix: fromPrefix }) });
   const target = await ctx.openStoreAt(to, { readOnly: false, ...(toPrefix === undefined ? {} : { prefix: toPrefix }) });
-  const result = await migrateStore(source, target, { sharedTarget, leaseWaitMs: LEASE_WAIT_MS, ...leaseLength(ctx), report: ctx.report });
+  const result = await migrateStore(source, target, { dropNodeLocal, leaseWaitMs: LEASE_WAIT_MS, ...leaseLength(ctx), report: ctx.report });
   const dropped = result.certificates.filter((c) => c.droppedNodeLocal).map((c) => c.name);
   return {
     ...(result.ok ? {} : { exitCode: 1 }),

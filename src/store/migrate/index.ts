@@ -15,8 +15,8 @@ import { planMigration, type PlannedLineage } from './plan.js';
 import { verifyLineage, type MigratedLineage } from './verify.js';
 
 export interface MigrateOptions {
-  /** The target may be shared by other hosts (Redis, a folder that is not the config dir): hooks and challenge details stay behind. */
-  sharedTarget: boolean;
+  /** Either side may be shared by other hosts (Redis, a folder that is not the config dir): hooks and challenge details are not copied. */
+  dropNodeLocal: boolean;
   /** How long to wait for a lineage's lease in the target. */
   leaseWaitMs: number;
   /** Lease length while writing one lineage. */
@@ -66,7 +66,7 @@ async function copyLineage(target: Store, lineage: PlannedLineage, options: Migr
 
 export async function migrateStore(source: Store, target: Store, options: MigrateOptions): Promise<MigrationResult> {
   const report = options.report ?? silentReporter;
-  const plan = await planMigration(source, target, options.sharedTarget);
+  const plan = await planMigration(source, target, options.dropNodeLocal);
   if (plan.conflicts.length > 0) {
     throw new CertmanError(`the target already holds ${plan.conflicts.join('; ')}: nothing was written`, {
       hint: 'migrate into an empty store, or delete those from the target first (certman delete --store <target>)',

@@ -12,9 +12,9 @@ import type { StoredAccount, StoredVersion } from '../types.js';
 
 export interface PlannedLineage {
   meta: CertificateMeta;
-  /** The metadata the target keeps: without this host's settings when the target may be shared. */
+  /** The metadata the target keeps: without node-local settings when either side may be shared. */
   stored: NewCertificate;
-  /** Hooks or challenge details left behind (a shared target). */
+  /** Hooks or challenge details left behind (a shared side). */
   droppedNodeLocal: boolean;
   live: CertificateFiles;
   /** What to copy, oldest first, ending with the live version as the source serves it. */
@@ -77,7 +77,7 @@ async function lineageConflict(target: Store, planned: PlannedLineage): Promise<
   return undefined;
 }
 
-export async function planMigration(source: Store, target: Store, sharedTarget: boolean): Promise<MigrationPlan> {
+export async function planMigration(source: Store, target: Store, dropNodeLocal: boolean): Promise<MigrationPlan> {
   const plan: MigrationPlan = { lineages: [], accounts: [], unreadable: [], conflicts: [] };
   const metas = await source.list();
   plan.unreadable = source.problemDetails().map((p) => ({ name: p.name, reason: p.reason }));
@@ -93,7 +93,7 @@ export async function planMigration(source: Store, target: Store, sharedTarget: 
       continue;
     }
     const full = withoutVersion(meta);
-    const stored = sharedTarget ? withoutNodeLocal(full) : full;
+    const stored = dropNodeLocal ? withoutNodeLocal(full) : full;
     const versions = [...archived, { version: meta.version, files: live }];
     const planned: PlannedLineage = { meta, stored, droppedNodeLocal: canonical(stored) !== canonical(full), live, versions, present: false, restart: false };
     const conflict = await lineageConflict(target, planned);

@@ -7,10 +7,7 @@
 import { CertmanError } from '../../errors.js';
 import { isValidName } from '../fs/names.js';
 import type { ChangeFeed, ChangeFeedState } from '../types.js';
-import type { RedisClient } from './connection.js';
-
-/** How long subscribing may take before watch() fails. */
-const SUBSCRIBE_TIMEOUT_MS = 5000;
+import { COMMAND_TIMEOUT_MS, untilAborted, type RedisClient } from './connection.js';
 
 export async function watchRedisChanges(
   client: RedisClient,
@@ -34,9 +31,8 @@ export async function watchRedisChanges(
     down = false;
     onState({ state: 'up' });
   });
-  const timer = AbortSignal.timeout(SUBSCRIBE_TIMEOUT_MS);
   try {
-    await Promise.race([
+    await untilAborted(
       (async () => {
         await subscriber.connect();
         // Anyone who can publish on the channel can send anything: only a lineage name is a change.
@@ -44,8 +40,8 @@ export async function watchRedisChanges(
           if (isValidName(message)) onChange(message);
         });
       })(),
-      new Promise<never>((_, reject) => timer.addEventListener('abort', () => reject(timer.reason as Error), { once: true })),
-    ]);
+      AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+    );
   } catch (err) {
     closed = true;
     subscriber.destroy();
@@ -54,7 +50,8 @@ export async function watchRedisChanges(
   return {
     close: async () => {
       closed = true;
-      await subscriber.close().catch(() => subscriber.destroy());
+      // Bounded like every Redis wait: with Redis unreachable a polite close would wait for ever.
+      await untilAborted(subscriber.close(), AbortSignal.timeout(COMMAND_TIMEOUT_MS)).catch(() => subscriber.destroy());
     },
   };
 }

@@ -64,7 +64,7 @@ function reconnectPause(retries: number): number {
 }
 
 /** Rejects with `signal`'s reason once it aborts, whatever `work` does meanwhile. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
     if (signal.aborted) onAbort();
