@@ -7,6 +7,7 @@ import { openFileStore } from './fs/index.js';
 import { acquireFileLock } from './fs/lock.js';
 import type { RekeyReport } from './redis/rekey.js';
 import type { AccountStore, CertificateStore, ChangeFeed, ChangeFeedState, LeaseOptions, LeaseStore, LiveLayout, StateStore, StoreInventory, TokenStore } from './types.js';
+import { isNetworkStore } from '../config/store-location.js';
 
 export type * from './types.js';
 export type { RekeyCounts, RekeyReport } from './redis/rekey.js';
@@ -65,15 +66,13 @@ export async function lockOnThisHost(dir: string, name: string, options: LeaseOp
   return acquireFileLock(dir, name, options);
 }
 
-/** URL schemes of network stores: all of them Redis. */
-const REDIS_SCHEMES = /^(redis|rediss|redis\+sentinel):\/\//i;
 
 /**
  * Opens the store at `location` (the `store` setting, default the config dir): a folder, or `file:` URL
  * of one. A writable open repairs any interrupted update on the way.
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (REDIS_SCHEMES.test(location)) {
+  if (isNetworkStore(location)) {
     // node-redis is loaded only for a Redis store.
     const { openRedisStore } = await import('./redis/index.js');
     return openRedisStore(location, {

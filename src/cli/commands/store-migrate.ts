@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { leaseLength } from '../lease.js';
 import type { CommandResult } from '../result.js';
@@ -35,7 +35,7 @@ export async function migrate(options: MigrateFlags, ctx: CliContext): Promise<C
   const result = await migrateStore(source, target, { dropNodeLocal, leaseWaitMs: LEASE_WAIT_MS, ...leaseLength(ctx), report: ctx.report });
   const dropped = result.certificates.filter((c) => c.droppedNodeLocal).map((c) => c.name);
   return {
-    ...(result.ok ? {} : { exitCode: 1 }),
+    ...(result.ok ? {} : { exitCode: ExitCode.FAILURE }),
     json: { from: source.location, to: target.location, ...result, nodeLocalDropped: dropped },
     human: (s) => [
       ...result.certificates.map((c) =>

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import type { CommandResult } from '../result.js';
 
@@ -13,7 +13,7 @@ export async function rotateKey(ctx: CliContext): Promise<CommandResult> {
   const result = await store.rotateKey();
   const { privateKeys, accounts, keyCheck } = result;
   return {
-    ...(result.unopened.length === 0 ? {} : { exitCode: 1 }),
+    ...(result.unopened.length === 0 ? {} : { exitCode: ExitCode.FAILURE }),
     json: result,
     human: (s) => [
       `${s.ok('Sealed')} under store key ${result.keyId}:`,
