@@ -126,3 +126,8 @@ export class LeaseLostError extends CertmanError {
 export function isCertmanError(err: unknown): err is CertmanError {
   return err instanceof CertmanError;
 }
+
+/** The message of anything thrown: an Error's own, anything else as text. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -7,7 +7,7 @@
 import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CertmanError } from '../errors.js';
+import { CertmanError, messageOf } from '../errors.js';
 
 export interface CertbotAccount {
   /** certbot's account id (the folder name). */
@@ -32,7 +32,7 @@ export function jwkToPem(jwk: unknown): string {
   try {
     key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
   } catch (err) {
-    throw new CertmanError(`not a usable private JSON Web Key: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new CertmanError(`not a usable private JSON Web Key: ${messageOf(err)}`, { cause: err });
   }
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
@@ -100,7 +100,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CertmanError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new CertmanError(`cannot read ${file}: ${messageOf(err)}`, { cause: err });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -121,7 +121,7 @@ export async function readCertbotAccount(dir: string): Promise<CertbotAccount> {
   try {
     keyPem = jwkToPem(await readJson(keyFile));
   } catch (err) {
-    throw new CertmanError(`${keyFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new CertmanError(`${keyFile}: ${messageOf(err)}`, { cause: err });
   }
   const regrFile = path.join(dir, 'regr.json');
   const regr = record(await readJson(regrFile));

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 import { certificateMatchesKey, readCertificateInfo } from '../crypto/certificate.js';
 import { describeKeySpec, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
-import { CertmanError, UsageError } from '../errors.js';
+import { CertmanError, UsageError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
 import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate } from '../lineage/types.js';
@@ -116,9 +116,6 @@ interface Plan {
 
 const PATH_ORDER: CertbotFile[] = ['fullchain', 'privkey', 'chain', 'cert'];
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Imports the selected lineages (see {@link ImportOptions}); per-lineage problems end up in the report, never thrown. */
 export async function importCertbot(options: ImportOptions, deps: ImportDeps): Promise<ImportReport> {
@@ -132,7 +129,7 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new UsageError(`no certbot configuration in ${certbotDir}: ${renewalDir} does not exist`, "pass --certbot-dir <dir>, certbot's --config-dir (default /etc/letsencrypt)");
     }
-    throw new CertmanError(`cannot read ${renewalDir}: ${message(err)}`, { cause: err, hint: 'Run as a user who can read certbot\'s files (usually root).' });
+    throw new CertmanError(`cannot read ${renewalDir}: ${messageOf(err)}`, { cause: err, hint: 'Run as a user who can read certbot\'s files (usually root).' });
   }
   const available = entries.filter((e) => e.endsWith('.conf') && !e.startsWith('.')).map((e) => e.slice(0, -'.conf'.length)).sort();
   const wanted = [...new Set(options.names ?? [])];
@@ -174,7 +171,7 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
       await deps.target.saveAccount(source.save);
     } catch (err) {
       account.status = 'failed';
-      account.detail = message(err);
+      account.detail = messageOf(err);
     }
   }
 
@@ -186,7 +183,7 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
       deps.report.step(`imported ${saved.name} (serial ${saved.serial})`);
     } catch (err) {
       report.status = 'failed';
-      report.reason = `cannot save it: ${message(err)}`;
+      report.reason = `cannot save it: ${messageOf(err)}`;
       delete report.pathsToChange;
       delete report.relinked;
       delete report.renewalConfMovedTo;
@@ -197,7 +194,7 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
         await relink(plan);
       } catch (err) {
         report.status = 'failed';
-        report.reason = `imported, but re-pointing certbot's links failed: ${message(err)}`;
+        report.reason = `imported, but re-pointing certbot's links failed: ${messageOf(err)}`;
       }
     }
   }
@@ -216,7 +213,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
   try {
     conf = parseRenewalConf(await readFile(confFile, 'utf8'), confFile);
   } catch (err) {
-    return skipped(name, 'invalid', err instanceof ConfSyntaxError ? err.message : `cannot read ${confFile}: ${message(err)}`);
+    return skipped(name, 'invalid', err instanceof ConfSyntaxError ? err.message : `cannot read ${confFile}: ${messageOf(err)}`);
   }
 
   try {
@@ -225,7 +222,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
       return skipped(name, 'exists', `certman already has a certificate named "${name}" (${target.location(name)}); pass --force to import over it`);
     }
   } catch (err) {
-    if (options.force !== true) return skipped(name, 'exists', `certman already has a damaged certificate named "${name}": ${message(err)}; pass --force to import over it`);
+    if (options.force !== true) return skipped(name, 'exists', `certman already has a damaged certificate named "${name}": ${messageOf(err)}; pass --force to import over it`);
   }
 
   // The live version, read through certbot's live/ links (the paths in the conf when the folder was moved).
@@ -242,7 +239,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
         lastError = err;
       }
     }
-    if (texts[kind] === undefined) return skipped(name, 'invalid', `cannot read its ${kind}.pem: ${message(lastError)}`);
+    if (texts[kind] === undefined) return skipped(name, 'invalid', `cannot read its ${kind}.pem: ${messageOf(lastError)}`);
   }
   const files = texts as Record<CertbotFile, string>;
   const warnings: string[] = [];
@@ -253,7 +250,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
     info = readCertificateInfo(files.cert);
     domains = orderedDomains(files.cert, info.domains);
   } catch (err) {
-    return skipped(name, 'invalid', `its cert.pem is not a certificate: ${message(err)}`);
+    return skipped(name, 'invalid', `its cert.pem is not a certificate: ${messageOf(err)}`);
   }
   if (domains.length === 0) return skipped(name, 'invalid', 'its certificate names no DNS names');
 
@@ -267,7 +264,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
       warnings.push('privkey.pem was converted to PKCS#8 (the same key)');
     }
   } catch (err) {
-    return skipped(name, 'invalid', `its privkey.pem cannot be read: ${message(err)}`);
+    return skipped(name, 'invalid', `its privkey.pem cannot be read: ${messageOf(err)}`);
   }
   if (key === undefined) {
     return skipped(name, 'unsupported', `its key is ${describeKey(files.privkey)}, which certman does not use (ECDSA P-256/P-384, RSA 2048/3072/4096): keep renewing it with certbot, or issue a new one with certman issue`);
@@ -489,7 +486,7 @@ async function resolveAccounts(
       try {
         found.push(await readCertbotAccount(dir));
       } catch (err) {
-        problems.push(message(err));
+        problems.push(messageOf(err));
       }
     }
 

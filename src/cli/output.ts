@@ -1,4 +1,4 @@
-import { AcmeProblemError, CertmanError, ExitCode } from '../errors.js';
+import { AcmeProblemError, CertmanError, ExitCode, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 
 export interface OutputFlags {
@@ -73,7 +73,7 @@ function errorMessage(err: unknown): string {
   if (err instanceof AcmeProblemError) {
     return `${err.type.replace('urn:ietf:params:acme:error:', '')}: ${err.detail}`;
   }
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 export function exitCodeOf(err: unknown): number {

@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { CertmanError, UsageError } from '../errors.js';
+import { CertmanError, UsageError, messageOf } from '../errors.js';
 import { checkConfigDirForRoot, checkOnlyRootCanWrite } from './permissions.js';
 import type { LoadedConfig } from './types.js';
 import { validateFileConfig } from './validate.js';
@@ -111,7 +111,7 @@ function codeFileError(path: string): UsageError {
 }
 
 function readError(path: string, err: unknown): CertmanError {
-  return new CertmanError(`cannot read config file ${path}: ${oneLine(errorMessage(err))}`, { cause: err });
+  return new CertmanError(`cannot read config file ${path}: ${oneLine(messageOf(err))}`, { cause: err });
 }
 
 /** JSON for `.json`, YAML (a superset of JSON) for everything else; empty text is an empty config. */
@@ -126,7 +126,7 @@ function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    const reason = oneLine(errorMessage(err));
+    const reason = oneLine(messageOf(err));
     const position = /\s*(?:in JSON )?at position (\d+).*$/.exec(reason);
     if (position === null) throw new UsageError(`config file ${path}: invalid JSON: ${reason}`);
     const before = text.slice(0, Number(position[1]));
@@ -152,7 +152,7 @@ function describeYamlError(err: unknown): string {
     return `invalid YAML at line ${mark.line + 1}, column ${mark.column + 1}: ${reason}`;
   }
   // cosmiconfig prefixes "YAML Error in <file>:\n"; we name the file ourselves.
-  return `invalid YAML: ${oneLine(errorMessage(err).replace(/^YAML Error in [^\n]*:\s*/, ''))}`;
+  return `invalid YAML: ${oneLine(messageOf(err).replace(/^YAML Error in [^\n]*:\s*/, ''))}`;
 }
 
 function oneLine(text: string): string {
@@ -160,9 +160,6 @@ function oneLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

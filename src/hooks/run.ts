@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { isNetworkStore } from '../config/store-location.js';
 import { redisLocation } from '../store/redis/url.js';
+import { messageOf } from '../errors.js';
 
 /** What happened when a hook ran. */
 export interface HookOutcome {
@@ -107,9 +108,6 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Runs `command` with `/bin/sh -c`, the environment of certman plus `env`, stdin closed.
@@ -160,7 +158,7 @@ export function runHook(command: string, env: Record<string, string>, options: R
       });
     } catch (err) {
       // Invalid arguments (e.g. a NUL byte in the command or in a variable).
-      finish(null, null, `cannot run hook: ${errorMessage(err)}`);
+      finish(null, null, `cannot run hook: ${messageOf(err)}`);
       return;
     }
 
@@ -172,7 +170,7 @@ export function runHook(command: string, env: Record<string, string>, options: R
     child.stdout?.on('error', () => undefined);
     child.stderr?.on('error', () => undefined);
 
-    child.on('error', (err) => finish(null, null, `cannot run hook: ${errorMessage(err)}`));
+    child.on('error', (err) => finish(null, null, `cannot run hook: ${messageOf(err)}`));
 
     const spawned = child;
     spawned.on('exit', (code, signal) => {

@@ -4,7 +4,7 @@
  * (budget.ts) and its new-order budget per account (order-budget.ts). One place answers "may these names be
  * ordered with this account now, and if not, until when and why", for renew, issue and `certificates`.
  */
-import { BudgetDeferral } from '../errors.js';
+import { BudgetDeferral, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { StateStore } from '../store/types.js';
 import { FailureBudget } from './budget.js';
@@ -79,7 +79,7 @@ export class CaBudget {
    */
   async saveFailures(report: Pick<Reporter, 'warn'>): Promise<void> {
     if (!this.failures.unsaved) return;
-    await this.failures.save().catch((err: unknown) => report.warn(`the failed-validation records were not saved: ${err instanceof Error ? err.message : String(err)}`));
+    await this.failures.save().catch((err: unknown) => report.warn(`the failed-validation records were not saved: ${messageOf(err)}`));
   }
 
   /**
@@ -92,7 +92,7 @@ export class CaBudget {
     try {
       until = await this.orders.take(account, now);
     } catch (err) {
-      report.warn(`the new order was not counted: ${err instanceof Error ? err.message : String(err)}`);
+      report.warn(`the new order was not counted: ${messageOf(err)}`);
       return;
     }
     if (until !== undefined) throw new BudgetDeferral(ordersSpent(account, this.orders.limit, until), until);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { CertmanError, UsageError } from '../../errors.js';
+import { CertmanError, UsageError, messageOf } from '../../errors.js';
 
 export interface Identity {
   user: string;
@@ -43,7 +43,7 @@ export function dropPrivileges(user: string): Identity {
     process.setgid(target.gid);
     process.setuid(target.uid);
   } catch (err) {
-    throw new CertmanError(`could not become ${user}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CertmanError(`could not become ${user}: ${messageOf(err)}`);
   }
   let regained = false;
   try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AccessEntry, Fallback, ListeningAddress } from '../../challenge/server/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError, messageOf } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { collect, parsePort, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
@@ -124,7 +124,7 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     // A network store may be unreachable: a token it cannot tell about within this gets 503, not a hung request.
     ...(store.liveLayout === undefined ? { storeTimeoutMs: NETWORK_STORE_TIMEOUT_MS } : {}),
     ...(log === undefined ? {} : { onAccess: (entry: AccessEntry) => log.write(entry) }),
-    onStoreError: (err) => warnSometimes(`token store: ${err instanceof Error ? err.message : String(err)}`),
+    onStoreError: (err) => warnSometimes(`token store: ${messageOf(err)}`),
     onServerError: (err) => warnSometimes(`listener: ${err.message}`, ' (lower --max-connections or raise the open-files limit)'),
   });
   let user: string | undefined;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { SyncDeps, SyncResult } from '../../deploy/sync.js';
 import type { WatchEvent } from '../../deploy/watch.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, UsageError, messageOf } from '../../errors.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { CliContext } from '../context.js';
 import { errorJson } from '../output.js';
@@ -119,20 +119,17 @@ function watchLine(event: WatchEvent, say: (line: string) => void, warn: (messag
       else say(resultLine(event.result));
       return;
     case 'down':
-      warn(`lost the store (${message(event.error)}): the files here stay as they are; reconnecting`);
+      warn(`lost the store (${messageOf(event.error)}): the files here stay as they are; reconnecting`);
       return;
     case 'up':
       say('store reachable again: syncing everything');
       return;
     case 'pass-failed':
-      warn(`cannot sync: ${message(event.error)}; trying again`);
+      warn(`cannot sync: ${messageOf(event.error)}; trying again`);
       return;
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function resultLine(r: SyncResult): string {
   switch (r.status) {
@@ -145,7 +142,7 @@ function resultLine(r: SyncResult): string {
     case 'gone':
       return `gone      ${r.name}: no longer in the store; its files in ${r.dir} are left as they are`;
     case 'failed':
-      return `failed    ${r.name}: ${message(r.error)}`;
+      return `failed    ${r.name}: ${messageOf(r.error)}`;
   }
 }
 

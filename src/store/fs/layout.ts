@@ -5,7 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import { errorCode, fsErrorHint } from './atomic.js';
 import { CorruptFileError } from './meta.js';
 import { serverKey, validateName } from './names.js';
@@ -69,13 +69,9 @@ export class FsLayout {
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** A file that could not be read (permissions, I/O), reported like a damaged one but saying so. */
 export function unreadable(file: string, err: unknown): CorruptFileError {
-  const reason = errorMessage(err);
+  const reason = messageOf(err);
   const hint = fsErrorHint(err);
   return new CorruptFileError(file, reason, { message: `cannot read ${file}: ${reason}`, ...(hint === undefined ? {} : { hint }) });
 }
@@ -83,7 +79,7 @@ export function unreadable(file: string, err: unknown): CorruptFileError {
 /** A CertmanError for a failed filesystem step: `action` plus the cause, with a hint when it is obvious. */
 export function ioError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  return new CertmanError(`${action}: ${errorMessage(err)}`, { cause: err, hint: fsErrorHint(err) });
+  return new CertmanError(`${action}: ${messageOf(err)}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 export async function readdirOrEmpty(dir: string): Promise<string[]> {

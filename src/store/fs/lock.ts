@@ -44,7 +44,7 @@ import { link, open, readdir, rename, stat, unlink, writeFile, type FileHandle }
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { CertmanError, LeaseLostError } from '../../errors.js';
+import { CertmanError, LeaseLostError, messageOf } from '../../errors.js';
 import type { LeaseOptions } from '../types.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, tempPath } from './atomic.js';
 import { onThisHost, processAlive, processStartTime, thisHost } from './host.js';
@@ -129,7 +129,7 @@ function leaseEnd(holder: LockHolder, mtimeMs: number): number {
 
 function lockError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = messageOf(err);
   return new CertmanError(`${action}: ${detail}`, { cause: err, hint: fsErrorHint(err) });
 }
 

@@ -11,7 +11,8 @@ import { readCertificateInfo } from '../../crypto/certificate.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { Lease, LeaseStore } from '../types.js';
 import { errorCode, fsyncDir, isTempName, removeAbandonedTemps, unlinkIfExists } from './atomic.js';
-import { byName, errorMessage, ioError, readdirOrEmpty, type FsLayout } from './layout.js';
+import { byName, ioError, readdirOrEmpty, type FsLayout } from './layout.js';
+import { messageOf } from '../../errors.js';
 import { CorruptFileError, parseJournal, type JournalEntry } from './meta.js';
 import { lockId, withUpdateLock } from './lease.js';
 import { isValidName } from './names.js';
@@ -77,7 +78,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<Repair[]> 
     try {
       repairs.push(await deps.serialise(name, () => recoverOne(deps, name)));
     } catch (err) {
-      repairs.push({ name, outcome: 'failed', detail: errorMessage(err) });
+      repairs.push({ name, outcome: 'failed', detail: messageOf(err) });
     } finally {
       await lease.release();
     }

@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import { ensureDir, errorCode, fsErrorHint, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
 import { CorruptFileError } from './meta.js';
 
@@ -39,7 +39,7 @@ export function stateFilePath(configDir: string, key: string): string {
 
 function stateError(action: string, err: unknown): CertmanError {
   if (err instanceof CertmanError) return err;
-  return new CertmanError(`${action}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, hint: fsErrorHint(err) });
+  return new CertmanError(`${action}: ${messageOf(err)}`, { cause: err, hint: fsErrorHint(err) });
 }
 
 /**
@@ -58,7 +58,7 @@ export async function readState<T>(configDir: string, key: string): Promise<T | 
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new CorruptFileError(file, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new CorruptFileError(file, `not valid JSON (${messageOf(err)})`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import { ensureDir, errorCode, isTempName, writeFileAtomic } from './atomic.js';
 import { isSafeToken } from '../../challenge/token.js';
 import { encodeTokenEntry, newTokenEntry, parseTokenEntry, type TokenEntry } from '../token-entry.js';
@@ -135,7 +135,7 @@ export class FsTokenStore implements TokenStore {
     try {
       await ensureDir(this.dir, DIR_MODE);
     } catch (err) {
-      throw new CertmanError(`cannot create the token store ${this.dir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new CertmanError(`cannot create the token store ${this.dir}: ${messageOf(err)}`, { cause: err });
     }
   }
 

@@ -6,7 +6,7 @@
  * which are transient and rebuilt by the next runs. Each lineage is written holding its lease in the target.
  */
 import { readCertificateInfo } from '../../crypto/certificate.js';
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import type { NewCertificate } from '../../lineage/types.js';
 import { silentReporter, type Reporter } from '../../report.js';
 import type { Store } from '../index.js';
@@ -97,7 +97,7 @@ export async function migrateStore(source: Store, target: Store, options: Migrat
       entry.verified = problem === undefined;
       if (problem !== undefined) entry.problem = problem;
     } catch (err) {
-      entry.problem = err instanceof Error ? err.message : String(err);
+      entry.problem = messageOf(err);
     }
     if (!entry.verified) {
       entry.status = 'failed';

@@ -9,6 +9,7 @@ import type { CertificateFiles, CertificateMeta, NewCertificate } from '../../li
 import { CorruptFileError } from '../fs/meta.js';
 import type { Store } from '../index.js';
 import type { StoredAccount, StoredVersion } from '../types.js';
+import { messageOf } from '../../errors.js';
 
 export interface PlannedLineage {
   meta: CertificateMeta;
@@ -89,7 +90,7 @@ export async function planMigration(source: Store, target: Store, dropNodeLocal:
       archived = (await source.versions(meta.name)).filter((v) => v.version !== meta.version);
     } catch (err) {
       // A damaged file, or a private key sealed under a key not given: reported, the others still move.
-      plan.unreadable.push({ name: meta.name, reason: err instanceof Error ? err.message : String(err) });
+      plan.unreadable.push({ name: meta.name, reason: messageOf(err) });
       continue;
     }
     const full = withoutVersion(meta);

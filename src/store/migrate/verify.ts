@@ -7,6 +7,7 @@ import { certificateMatchesKey, readCertificateInfo } from '../../crypto/certifi
 import type { CertificateFiles } from '../../lineage/types.js';
 import type { Store } from '../index.js';
 import type { StoredVersion } from '../types.js';
+import { messageOf } from '../../errors.js';
 
 /** What the source holds of one lineage, as migrated. */
 export interface MigratedLineage {
@@ -45,6 +46,6 @@ export async function verifyLineage(target: Store, lineage: MigratedLineage): Pr
     }
     return undefined;
   } catch (err) {
-    return `cannot read it back from the target: ${err instanceof Error ? err.message : String(err)}`;
+    return `cannot read it back from the target: ${messageOf(err)}`;
   }
 }

@@ -4,7 +4,7 @@
  * the lineage on receipt sees it. Pub/sub delivers nothing sent while a subscriber is disconnected: the feed says
  * when its connection is lost and when it is back, and its user reads everything again then.
  */
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import { isValidName } from '../fs/names.js';
 import type { ChangeFeed, ChangeFeedState } from '../types.js';
 import { COMMAND_TIMEOUT_MS, untilAborted, type RedisClient } from './connection.js';
@@ -45,7 +45,7 @@ export async function watchRedisChanges(
   } catch (err) {
     closed = true;
     subscriber.destroy();
-    throw new CertmanError(`cannot watch the Redis store for changes: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new CertmanError(`cannot watch the Redis store for changes: ${messageOf(err)}`, { cause: err });
   }
   return {
     close: async () => {

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 
 import type { RedisClientType, RedisSentinelType } from 'redis';
 
-import { CertmanError, UsageError } from '../../errors.js';
+import { CertmanError, UsageError, messageOf } from '../../errors.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 
 /** How long any Redis command, or opening the connection, may take before it fails. */
@@ -263,7 +263,7 @@ async function readCaFile(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new UsageError(`cannot read the Redis CA file ${file}: ${err instanceof Error ? err.message : String(err)}`, 'give a PEM file of the CA certificate that signed the Redis server certificate');
+    throw new UsageError(`cannot read the Redis CA file ${file}: ${messageOf(err)}`, 'give a PEM file of the CA certificate that signed the Redis server certificate');
   }
 }
 

@@ -1,6 +1,6 @@
 /** The Redis store (fleet mode). See redis-store.ts. */
 import { sealKeys } from '../../crypto/seal.js';
-import { CertmanError, UsageError } from '../../errors.js';
+import { CertmanError, UsageError, messageOf } from '../../errors.js';
 import { connectRedis, type RedisConnectOptions } from './connection.js';
 import { checkStoreKey } from './key-check.js';
 import { DEFAULT_PREFIX, prefixProblem, RedisKeys } from './keys.js';
@@ -38,7 +38,7 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
     await client.destroy();
     if (err instanceof CertmanError) throw err;
     // Redis refused the first command: most likely NOPERM, an ACL user without these keys.
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new CertmanError(`cannot use the Redis store at ${client.location}: ${why}`, {
       cause: err,
       hint: why.startsWith('NOPERM') ? `the Redis user needs to read and write the keys under ${prefix}` : 'check the Redis server named here',

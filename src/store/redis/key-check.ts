@@ -4,7 +4,7 @@
  * written instead of sealing new private keys under a key the other nodes do not have.
  */
 import { seal, unseal, type SealKeys } from '../../crypto/seal.js';
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
@@ -23,7 +23,7 @@ export async function checkStoreKey(client: RedisClient, keys: RedisKeys, key: S
   try {
     text = unseal(key, sealed, where);
   } catch (err) {
-    throw new CertmanError(`the store key does not open this store (prefix ${keys.prefix}): ${err instanceof Error ? err.message : String(err)}`, {
+    throw new CertmanError(`the store key does not open this store (prefix ${keys.prefix}): ${messageOf(err)}`, {
       cause: err,
       hint: 'give certman the store key this store was written with; nothing was read or written',
     });

@@ -1,5 +1,5 @@
 /** State documents in Redis: one JSON string per key (keys as in the filesystem store, [a-z0-9-]+). */
-import { CertmanError } from '../../errors.js';
+import { CertmanError, messageOf } from '../../errors.js';
 import { CorruptFileError } from '../fs/meta.js';
 import { validateStateKey } from '../fs/state.js';
 import { compareAndSet } from './cas.js';
@@ -15,7 +15,7 @@ function parseState<T>(text: string | undefined, where: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new CorruptFileError(where, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new CorruptFileError(where, `not valid JSON (${messageOf(err)})`);
   }
 }
 
