@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
 
 import { LeaseLostError } from '../../src/errors.js';
 import { openStore, type Lease } from '../../src/store/index.js';
@@ -33,6 +34,22 @@ describe('redis store', () => {
     for (const secret of ['PRIVATE KEY', 'key 1', 'key 2', 'account secret']) assert.ok(!everything.includes(secret), secret);
     assert.deepEqual(await store.readFiles('rest.example'), pems('2'));
     assert.equal((await store.getAccount('https://ca.test/directory'))?.keyPem, ACCOUNT_KEY);
+  });
+
+  test('names in Redis that are no certificate names (a path, an escape) are not listed', async () => {
+    const { prefix, key } = fresh();
+    const store = await openRedis(redisUrl(), key, prefix);
+    await saveLeased(store, newCert('good.example'), pems('1'));
+    const writer = createClient({ url: redisUrl() });
+    await writer.connect();
+    try {
+      await writer.sAdd(`${prefix}names`, ['../../etc', 'bad\u001b[2Jname']);
+      await writer.set(`${prefix}cert:../../etc:meta`, JSON.stringify({ ...newCert('../../etc'), version: 1 }));
+    } finally {
+      await writer.close();
+    }
+    assert.deepEqual(await store.names(), ['good.example']);
+    assert.deepEqual((await store.list()).map((meta) => meta.name), ['good.example']);
   });
 
   test('a store opened without a key, with a short key or with the wrong key refuses, and writes nothing', async () => {

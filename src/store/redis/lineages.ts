@@ -13,6 +13,7 @@ import type { StoredVersion, StoreProblem, WriteGuard } from '../types.js';
 import { compareAndSet } from './cas.js';
 import { runScript, type RedisClient } from './connection.js';
 import { fileField, type RedisKeys } from './keys.js';
+import { isValidName } from '../fs/names.js';
 import { describeLeaseTarget } from '../lease-wait.js';
 import { DELETE_LINEAGE, LEASE_LOST, SAVE_VERSION, type Script } from './scripts.js';
 
@@ -26,8 +27,9 @@ export class RedisLineages {
     private readonly key: SealKeys,
   ) {}
 
+  /** The names of the set that are certificate names: whoever can write Redis could add others (paths, escapes). */
   async names(): Promise<string[]> {
-    return (await this.client.sMembers(this.keys.names)).sort();
+    return (await this.client.sMembers(this.keys.names)).filter(isValidName).sort();
   }
 
   /**
