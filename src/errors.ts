@@ -127,7 +127,16 @@ export function isCertmanError(err: unknown): err is CertmanError {
   return err instanceof CertmanError;
 }
 
-/** The message of anything thrown: an Error's own, anything else as text. */
+/**
+ * The message of anything thrown: an Error's own, anything else as text. Node's connect to a name with several
+ * addresses (IPv4 and IPv6) fails with an AggregateError whose own message is empty: its parts say what happened.
+ */
 export function messageOf(err: unknown): string {
+  if (err instanceof AggregateError && err.message === '') {
+    const parts = [...new Set(err.errors.map(messageOf))].filter((part) => part !== '');
+    if (parts.length > 0) return parts.join('; ');
+    const { code } = err as { code?: unknown };
+    return typeof code === 'string' ? code : 'connection failed';
+  }
   return err instanceof Error ? err.message : String(err);
 }

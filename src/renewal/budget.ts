@@ -17,6 +17,7 @@
  */
 import { CertmanError } from '../errors.js';
 import { CorruptFileError } from '../store/index.js';
+import { isRecord } from '../store/json.js';
 import type { StateStore } from '../store/types.js';
 import { addAll, fullUntil, parseTimes, pruneAll, toIso } from './window.js';
 
@@ -69,9 +70,6 @@ function parseStored(value: unknown): Map<string, number[]> {
   return result;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The stored document of `entries`, accounts and names sorted. */
 function serialize(entries: Map<string, number[]>): FailedValidations {

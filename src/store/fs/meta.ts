@@ -7,7 +7,7 @@ import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import { storedMethodProblem } from '../../lineage/node-local.js';
 import type { StoreProblem } from '../types.js';
-import { parseJsonOrUndefined } from '../json.js';
+import { isRecord, parseJsonOrUndefined } from '../json.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
@@ -29,10 +29,6 @@ export class CorruptFileError extends CertmanError {
   asProblem(name: string): StoreProblem {
     return { name, file: this.file, reason: this.reason, error: this };
   }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';

@@ -183,7 +183,7 @@ export class RedisClient {
   private failure(err: unknown, kind: FailureKind, what: (where: string) => string): CertmanError {
     if (err instanceof CertmanError) return err;
     const cause = kind === 'timeout' ? this.connectionError : err;
-    const why = cause instanceof Error ? cause.message : cause === undefined ? `no answer within ${COMMAND_TIMEOUT_MS / 1000} s` : String(cause);
+    const why = cause === undefined ? `no answer within ${COMMAND_TIMEOUT_MS / 1000} s` : messageOf(cause);
     return new CertmanError(`${what(this.location)}: ${why}`, {
       cause: err,
       hint: `check that Redis runs there and that this host reaches it (network, firewall, TLS, user and password); certman waits at most ${COMMAND_TIMEOUT_MS / 1000} s for Redis`,
@@ -201,12 +201,20 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     if (err instanceof redis.ErrorReply) return 'reply';
     const timeouts = [redis.TimeoutError, redis.TimeoutReadError, redis.AbortError, redis.AbortReadError];
     if (timeouts.some((type) => err instanceof type)) return 'timeout';
-    // TLS verification failures carry OpenSSL's code; network failures carry a code and the failed system call.
-    const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
-    return typeof code === 'string' && syscall === undefined ? 'refusal' : 'connection';
+    return networkOrRefusal(err);
   });
   await client.connect();
   return client;
+}
+
+/**
+ * TLS verification failures carry OpenSSL's code; network failures carry a code and the failed system call, or
+ * (a name with IPv4 and IPv6 addresses, all failing) come as one AggregateError of them.
+ */
+export function networkOrRefusal(err: unknown): 'refusal' | 'connection' {
+  if (err instanceof AggregateError) return 'connection';
+  const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
+  return typeof code === 'string' && syscall === undefined ? 'refusal' : 'connection';
 }
 
 type RedisModule = typeof import('redis');
