@@ -120,6 +120,14 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
         assert.equal((await store.get(NAME))?.serial, 'abc');
       });
 
+      test('an IP lineage keeps its addresses and profile as saved (RFC 8738 names, ACME profiles)', async () => {
+        const { store, another } = await backend.create();
+        const ip = newCert('2001-db8--1', { domains: ['2001:db8::1', '203.0.113.7'], profile: 'shortlived' });
+        await saveLeased(store, ip, pems('1'));
+        const read = await (await another()).get('2001-db8--1');
+        assert.deepEqual([read?.domains, read?.profile], [['2001:db8::1', '203.0.113.7'], 'shortlived']);
+      });
+
       test('delete removes every version and the metadata; deleting again is fine', async () => {
         const { store, another } = await backend.create();
         await saveLeased(store, newCert(NAME), pems('1'));

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readCertificateInfo } from '../../src/crypto/certificate.js';
 import { startAriProxy, startNginx, startServeChallenge, tempDir, uniqueName, type AriProxy } from '../harness/index.js';
 import { assertOneLineError, json, pebbleSuite } from './fixture.js';
 
@@ -70,6 +71,8 @@ describe('IP address certificates', () => {
     const issued = json<IssueJson>(r);
     assert.deepEqual([issued.name, issued.domains], ['0--1', ['::1']]);
     assert.deepEqual((await certNames(issued.files.cert)).sans, ['IP Address:0:0:0:0:0:0:0:1']);
+    // What import-certbot reads of a certificate: the address in its one spelling.
+    assert.deepEqual(readCertificateInfo(await readFile(issued.files.cert, 'utf8')).domains, ['::1']);
     const renewed = await suite.certman(dir, ['renew', '--cert-name', '0--1', '--force', '--no-random-sleep']);
     assert.equal(renewed.code, 0, renewed.stderr);
   });
