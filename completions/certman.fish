@@ -128,7 +128,7 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--profile'
                 return 0
             end
         case renew
@@ -271,6 +271,8 @@ complete -c certman -n '__certman_using_command issue' -l eab-kid -x -d 'externa
 complete -c certman -n '__certman_using_command issue' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
 complete -c certman -n '__certman_using_command issue' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
 complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
+complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew'
+complete -c certman -n '__certman_using_command issue' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
 
 # certificates
 

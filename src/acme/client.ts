@@ -6,6 +6,7 @@ import type { AxiosResponse } from 'axios' with { 'resolution-mode': 'require' }
 import { AcmeProblemError, CertmanError, RateLimitPause } from '../errors.js';
 import { parseRenewalInfo, renewalInfoRequestUrl, type RenewalInfo } from './ari.js';
 import { applyHttpPolicy, DEFAULT_MAX_RETRY_AFTER_SECONDS, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
+import { acmeIdentifier } from '../dns/ip.js';
 import { pollUntil } from './poll.js';
 import { problemError } from './problem.js';
 import { isRateLimited, rateLimitedUntil } from './rate-limited.js';
@@ -148,16 +149,18 @@ export class AcmeClient {
   /**
    * `replaces` (RFC 9773 §5) names the ARI certificate id of the certificate this order renews. When the CA
    * says that certificate was already replaced (409 alreadyReplaced), the order is sent once more without it.
+   * `profile` is one of the directory's meta.profiles (draft-ietf-acme-profiles); IP addresses are `ip`
+   * identifiers (RFC 8738 §3).
    */
-  async newOrder(domains: string[], options: { replaces?: string } = {}): Promise<Order> {
+  async newOrder(domains: string[], options: { replaces?: string; profile?: string } = {}): Promise<Order> {
     const url = await this.http.getResourceUrl('newOrder');
-    const identifiers = domains.map((value) => ({ type: 'dns', value }));
+    const order = { identifiers: domains.map(acmeIdentifier), ...(options.profile === undefined ? {} : { profile: options.profile }) };
     let res: Response<Order>;
     try {
-      res = await this.post<Order>(url, { identifiers, ...(options.replaces === undefined ? {} : { replaces: options.replaces }) });
+      res = await this.post<Order>(url, { ...order, ...(options.replaces === undefined ? {} : { replaces: options.replaces }) });
     } catch (err) {
       if (options.replaces === undefined || !(err instanceof AcmeProblemError) || err.type !== ALREADY_REPLACED) throw err;
-      res = await this.post<Order>(url, { identifiers });
+      res = await this.post<Order>(url, order);
     }
     if (res.location === undefined) throw new CertmanError('the CA did not return an order URL');
     return { ...res.body, url: res.location };

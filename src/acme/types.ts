@@ -50,6 +50,8 @@ export interface DirectoryMeta {
   externalAccountRequired?: boolean;
   /** The domain names this CA recognizes in CAA `issue` records (RFC 8555 §7.1.1). */
   caaIdentities?: string[];
+  /** The profiles a new order may name, each with its description (draft-ietf-acme-profiles). */
+  profiles?: Record<string, string>;
 }
 
 /** RFC 5280 CRLReason codes that RFC 8555 §7.6 lets a subscriber use. */

@@ -252,7 +252,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
   } catch (err) {
     return skipped(name, 'invalid', `its cert.pem is not a certificate: ${messageOf(err)}`);
   }
-  if (domains.length === 0) return skipped(name, 'invalid', 'its certificate names no DNS names');
+  if (domains.length === 0) return skipped(name, 'invalid', 'its certificate names no DNS names or IP addresses');
 
   let key: KeySpec | undefined;
   try {
@@ -332,7 +332,7 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
   return { report, meta, files, accountId: conf.account, links, confFile };
 }
 
-/** The certificate's DNS names, lowercased, its common name first (certbot's order). */
+/** The certificate's DNS names (and IP addresses), lowercased, its common name first (certbot's order). */
 function orderedDomains(certPem: string, sans: string[]): string[] {
   const names = [...new Set(sans.map((d) => d.toLowerCase()))];
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(certPem).subject)?.[1]?.trim().toLowerCase();

@@ -1,8 +1,10 @@
-import type { AcmeConnector } from '../acme/index.js';
+import type { AcmeClient, AcmeConnector } from '../acme/index.js';
+import { chooseProfile, offeredProfiles, type ProfileChoice } from '../acme/profiles.js';
 import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError } from '../errors.js';
+import { isIpIdentifier } from '../dns/ip.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
@@ -13,7 +15,9 @@ import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile'> & {
+  /** `profile` was given for this run (flag, config), not stored with the lineage: see ProfileRequest.given. */
+  profileGiven?: boolean;
   /** How this host answers the order's challenges. */
   method: ChallengeMethod;
   /** Order even when an unexpired certificate for the same names is not due. */
@@ -61,7 +65,7 @@ export interface IssueDeps {
 }
 
 export type IssueOutcome =
-  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta }
+  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta; profileChosen?: boolean }
   | { status: 'not-due'; meta: CertificateMeta; deployed: DeployedLineage; dueAt: Date };
 
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
@@ -77,6 +81,9 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   deps.signal?.throwIfAborted();
   // From what was read: no pre-hook runs for an order the budget refuses.
   deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
+  const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
+  // Before the pre-hook: a profile the CA does not offer is the caller's mistake, and costs nothing.
+  const profile = await orderProfile(client, request, report);
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -84,7 +91,6 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   let fullchainPem: string;
   let accountUrl = deps.account.url;
   try {
-    const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
     const order = async (): Promise<string> => {
       const account = client.account ?? deps.account.url;
       // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
@@ -98,6 +104,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
           responder,
           report,
           ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+          ...(profile.profile === undefined ? {} : { profile: profile.profile }),
           ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
           ...(deps.signal === undefined ? {} : { signal: deps.signal }),
         });
@@ -137,15 +144,32 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     notAfter: info.notAfter.toISOString(),
     ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
     ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
+    ...(profile.profile === undefined ? {} : { profile: profile.profile }),
   };
+  const chosen = profile.auto ? { profileChosen: true } : {};
   if (deps.dryRun === true) {
     report.step(`dry run: got serial ${info.serial} for ${request.name}, saved nothing`);
     const meta = { ...fresh, version: previous?.version ?? 0 };
-    return { status: 'issued', meta, deployed: deps.deployer.locate(request.name), ...(previous === undefined ? {} : { previous }) };
+    return { status: 'issued', meta, deployed: deps.deployer.locate(request.name), ...(previous === undefined ? {} : { previous }), ...chosen };
   }
   const meta = await store.save(deps.sharedStore === true ? withoutNodeLocal(fresh) : fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
-  return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }) };
+  return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }), ...chosen };
+}
+
+/**
+ * The profile the order names. The directory is read only when a profile is wanted or an address is ordered:
+ * otherwise the order is exactly what it was before profiles existed.
+ */
+async function orderProfile(client: AcmeClient, request: IssueRequest, report: Reporter): Promise<ProfileChoice> {
+  const hasIp = request.domains.some(isIpIdentifier);
+  if (request.profile === undefined && !hasIp) return { auto: false };
+  const choice = chooseProfile(
+    { name: request.name, server: request.server, given: request.profileGiven === true, hasIp, ...(request.profile === undefined ? {} : { wanted: request.profile }) },
+    offeredProfiles(await client.meta()),
+  );
+  if (choice.auto) report.step(`ordering ${request.name} with the CA's "${choice.profile ?? ''}" profile: it has an IP address (--profile picks another)`);
+  return choice;
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

@@ -18,6 +18,8 @@ export interface ObtainInput {
   report: Reporter;
   /** ARI id of the certificate being replaced; the client drops it if the CA says alreadyReplaced. */
   replaces?: string;
+  /** The CA profile the order names (checked against the directory before: see acme/profiles.ts). */
+  profile?: string;
   /**
    * Fetches the published token the way the CA will; returns what was seen when it is wrong.
    * Any failure abandons the order before the CA is asked to validate anything.
@@ -46,7 +48,10 @@ export function failedValidations(err: unknown): string[] {
 export async function obtainCertificate(input: ObtainInput): Promise<string> {
   const { client } = input;
   step(input, `ordering a certificate for ${input.domains.join(', ')}`);
-  let order = await client.newOrder(input.domains, input.replaces === undefined ? {} : { replaces: input.replaces });
+  let order = await client.newOrder(input.domains, {
+    ...(input.replaces === undefined ? {} : { replaces: input.replaces }),
+    ...(input.profile === undefined ? {} : { profile: input.profile }),
+  });
   const authorizations = await Promise.all(order.authorizations.map((url) => client.authorization(url)));
   await validateAuthorizations(input, authorizations);
 

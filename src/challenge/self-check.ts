@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { urlHost } from '../dns/ip.js';
 import { CHALLENGE_PATH } from './types.js';
 
 /** Turns a name into the addresses the CA would connect to; throws with a one-line reason. */
@@ -24,7 +25,8 @@ const MAX_BODY = 4096;
  * key authorization, otherwise what was seen, e.g. "connection refused on 127.0.0.1:80" or "HTTP 404".
  */
 export async function selfCheck(domain: string, token: string, keyAuthorization: string, options: SelfCheckOptions): Promise<string | undefined> {
-  let url = new URL(`http://${domain}${options.port === 80 ? '' : `:${options.port}`}${CHALLENGE_PATH}${token}`);
+  // An IP identifier is fetched from the address itself, as the CA does (RFC 8738 §4), with it as the Host.
+  let url = new URL(`http://${urlHost(domain)}${options.port === 80 ? '' : `:${options.port}`}${CHALLENGE_PATH}${token}`);
   const seen = new Set<string>();
   for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
     options.signal?.throwIfAborted();

@@ -1,5 +1,6 @@
 /** Option-value parsers: each turns a bad value into a one-line usage error (exit 2). */
 import { checkEmail } from '../config/validate.js';
+import { profileNameProblem } from '../acme/profiles.js';
 import { UsageError } from '../errors.js';
 
 export function parsePort(value: string, flag = '--http-port'): number {
@@ -30,4 +31,11 @@ export function nonEmpty(flag: string): (value: string) => string {
     if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
     return value;
   };
+}
+
+/** `--profile`: a name the CA's directory could list (checked against it before ordering). */
+export function parseProfile(value: string): string {
+  const problem = profileNameProblem(value);
+  if (problem !== undefined) throw new UsageError(`--profile ${JSON.stringify(value)}: ${problem}`);
+  return value;
 }

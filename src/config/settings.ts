@@ -143,6 +143,7 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.expectIp !== undefined) settings.expectIp = config.expectIp;
   if (config.expectCname !== undefined) settings.expectCname = config.expectCname;
   if (config.caIdentity !== undefined) settings.caIdentity = config.caIdentity;
+  if (config.profile !== undefined) settings.profile = config.profile;
   if (config.failedValidationLimit !== undefined) settings.failedValidationLimit = config.failedValidationLimit;
   if (config.newOrderLimit !== undefined) settings.newOrderLimit = config.newOrderLimit;
   if (file.path !== undefined) settings.configFile = file.path;

@@ -49,6 +49,8 @@ export interface FileConfig {
   expectCname?: string[];
   /** The CA's CAA issuer domain name (default letsencrypt.org). */
   caIdentity?: string;
+  /** The ACME profile `issue` orders (one of the CA's meta.profiles), unless --profile says otherwise. */
+  profile?: string;
 }
 
 export interface LoadedConfig {
@@ -116,6 +118,8 @@ export interface Settings {
   expectIp?: string[];
   expectCname?: string[];
   caIdentity?: string;
+  /** Config `profile`: what `issue` orders without --profile. */
+  profile?: string;
   /** The config file the settings came from, for messages. */
   configFile?: string;
 }

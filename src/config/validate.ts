@@ -5,6 +5,7 @@
 import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import type { HookCommands } from '../lineage/types.js';
+import { PROFILE_NAME_RULE, profileNameProblem } from '../acme/profiles.js';
 import { serverProblem } from './defaults.js';
 import { storeLocationProblem } from './store-location.js';
 import { prefixProblem } from '../store/redis/keys.js';
@@ -175,6 +176,9 @@ const hostNameProblem = (item: string): string | undefined =>
 const hostName: Parser<string> = (value, key) =>
   typeof value === 'string' && hostNameProblem(value.trim()) === undefined ? ok(value.trim().toLowerCase()) : fail(key, 'must be a DNS name', value);
 
+const profileName: Parser<string> = (value, key) =>
+  typeof value === 'string' && profileNameProblem(value) === undefined ? ok(value) : fail(key, `must be a profile name (${PROFILE_NAME_RULE})`, value);
+
 const hooks: Parser<HookCommands> = (value, key) => {
   if (!isPlainObject(value)) return fail(key, `must be an object with ${HOOK_NAMES.join(', ')} commands`, value);
   const out: HookCommands = {};
@@ -221,6 +225,7 @@ const PARSERS = {
   expectIp: listOf('IP addresses', (item) => (canonicalIp(item) === undefined ? 'not an IP address' : undefined), (item) => canonicalIp(item) ?? item),
   expectCname: listOf('DNS names', hostNameProblem, (item) => item.toLowerCase().replace(/\.$/, '')),
   caIdentity: hostName,
+  profile: profileName,
 } satisfies Parsers;
 
 const KEYS: ReadonlyMap<string, keyof FileConfig> = new Map(

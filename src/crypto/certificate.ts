@@ -1,4 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { canonicalIp } from '../dns/nameserver.js';
+
+/** How Node's X509Certificate#subjectAltName writes an iPAddress name (IPv6 uncompressed). */
+const IP_SAN = 'IP Address:';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -7,7 +11,7 @@ export interface CertificateInfo {
   serial: string;
   notBefore: Date;
   notAfter: Date;
-  /** DNS subjectAltNames. */
+  /** DNS subjectAltNames, then IP address ones (RFC 8738) in canonicalIp's spelling. */
   domains: string[];
 }
 
@@ -31,10 +35,10 @@ export function normalizeSerial(hex: string): string {
 /** Parses the first certificate of a PEM text with Node's native X.509 parser. */
 export function readCertificateInfo(pem: string): CertificateInfo {
   const x509 = new X509Certificate(pem);
-  const domains = (x509.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => entry.slice(4));
+  const entries = (x509.subjectAltName ?? '').split(', ');
+  const dns = entries.filter((entry) => entry.startsWith('DNS:')).map((entry) => entry.slice('DNS:'.length));
+  const ips = entries.filter((entry) => entry.startsWith(IP_SAN)).flatMap((entry) => canonicalIp(entry.slice(IP_SAN.length)) ?? []);
+  const domains = [...dns, ...ips];
   return {
     serial: normalizeSerial(x509.serialNumber),
     notBefore: new Date(x509.validFrom),

@@ -1,10 +1,15 @@
-/** Builds the PKCS#10 request for an order; acme-client's X.509 code is loaded only here. */
+import { isIpIdentifier } from '../dns/ip.js';
+
+/**
+ * Builds the PKCS#10 request for an order; acme-client's X.509 code is loaded only here. Every name is a SAN
+ * (IP addresses as iPAddress, RFC 8738 §3); the CN is the first DNS name, and an address-only request has
+ * none, as Let's Encrypt's IP certificates have none (a CN is optional and limited to 64 characters).
+ */
 export async function createCsrDer(domains: string[], keyPem: string): Promise<Buffer> {
   const { crypto } = await import('acme-client');
-  const [first] = domains;
-  // The CN is optional and limited to 64 characters (RFC 5280 ub-common-name); SANs carry the names.
-  const commonName = first !== undefined && first.length <= 64 ? first : undefined;
-  const [, csrPem] = await crypto.createCsr({ ...(commonName === undefined ? {} : { commonName }), altNames: domains }, keyPem);
+  const firstName = domains.find((name) => !isIpIdentifier(name));
+  const commonName = firstName !== undefined && firstName.length <= 64 ? firstName : undefined;
+  const [, csrPem] = await crypto.createCsr({ ...(commonName === undefined ? {} : { commonName }), altNames: [...domains] }, keyPem);
   return pemBodyToDer(csrPem.toString());
 }
 

@@ -1,9 +1,10 @@
 /**
- * Domain names as given on the command line → the ASCII (punycode) identifiers sent to the CA.
+ * Domain names (and IP addresses, RFC 8738) as given on the command line → the identifiers sent to the CA:
+ * ASCII (punycode) DNS names, IP addresses in their one spelling (see ip.ts).
  */
-import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { UsageError } from '../errors.js';
+import { ipIdentifier, ipLineageName, isIpIdentifier } from './ip.js';
 
 const MAX_NAME_LENGTH = 253;
 const MAX_LABEL_LENGTH = 63;
@@ -44,11 +45,8 @@ function normalizeOne(raw: string): string {
   const wildcard = name.startsWith(WILDCARD_PREFIX);
   if (wildcard) name = name.slice(WILDCARD_PREFIX.length);
 
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  const unbracketed = bare.startsWith('[') && bare.endsWith(']') ? bare.slice(1, -1) : bare;
-  if (isIP(unbracketed) !== 0) {
-    throw invalid('IP address identifiers are not supported yet', 'certman can only request certificates for DNS names');
-  }
+  const ip = wildcard ? undefined : ipIdentifier(name);
+  if (ip !== undefined) return ip;
 
   // Reject bad ASCII before domainToASCII, which would silently drop tabs and newlines.
   const badAscii = [...name].find((c) => c.charCodeAt(0) < 0x80 && !/[a-z0-9.*-]/.test(c));
@@ -119,12 +117,14 @@ export function assertHttp01Compatible(domains: string[]): void {
 /**
  * The default certificate (lineage) name: the first domain, like certbot, except that a
  * leading wildcard label becomes `_wildcard_` (`*.example.com` → `_wildcard_.example.com`)
- * so the folder name has no `*` and does not clash with a certificate for `example.com`.
- * (certbot itself drops the `*.` and relies on a -0001 suffix when that clashes.)
+ * so the folder name has no `*` and does not clash with a certificate for `example.com`
+ * (certbot itself drops the `*.` and relies on a -0001 suffix when that clashes), and an IPv6
+ * address has no `:` (see ipLineageName: `2001:db8::1` → `2001-db8--1`).
  * Expects normalized names; throws UsageError for an empty list.
  */
 export function defaultCertName(domains: string[]): string {
   const first = domains[0];
   if (first === undefined) throw new UsageError('no domain names given (use -d <name>)');
+  if (isIpIdentifier(first)) return ipLineageName(first);
   return first.startsWith(WILDCARD_PREFIX) ? `_wildcard_.${first.slice(WILDCARD_PREFIX.length)}` : first;
 }

@@ -4,6 +4,7 @@
  */
 import { mapLimit } from '../concurrency.js';
 import { caaDecision, DEFAULT_CA_IDENTITY, findRelevantCaa, formatCaaRecord, type CaaRecord } from './caa.js';
+import { isIpIdentifier } from './ip.js';
 import { canonicalIp } from './nameserver.js';
 import { normalizeName, type DnsAnswer, type DnsRecord, type DnsResolver, type DnsStatus, type QueryType } from './resolver.js';
 
@@ -18,6 +19,8 @@ export interface NameVerdict {
   caa: { records: string[]; allows: boolean } | undefined;
   /** Why the name fails; absent when it passes. */
   reason?: string;
+  /** What a passing verdict did not check, and why. */
+  note?: string;
 }
 
 export interface Expectations {
@@ -83,7 +86,12 @@ export async function verifyNames(names: string[], expect: Expectations, options
   const cnames = new Set(expect.cnames.map(normalizeName));
   const caIdentities = options.caIdentities ?? [DEFAULT_CA_IDENTITY];
   const resolver = memoized(options.resolver);
-  return mapLimit(names, options.concurrency ?? 8, (name) => verifyName(name, { ips, cnames }, caIdentities, resolver));
+  return mapLimit(names, options.concurrency ?? 8, async (name) => (isIpIdentifier(name) ? ipVerdict(name) : verifyName(name, { ips, cnames }, caIdentities, resolver)));
+}
+
+/** An IP identifier (RFC 8738): the CA connects to the address itself, so there is no DNS and no CAA to check. */
+function ipVerdict(ip: string): NameVerdict {
+  return { name: ip, ok: true, addresses: [ip], cnameChain: [], caa: undefined, note: 'an IP address: no DNS or CAA to check' };
 }
 
 /** One lookup per name and type for the whole run: names under one parent share its CAA lookups. */

@@ -29,7 +29,10 @@ export interface HookCommands {
 export interface CertificateMeta {
   /** Lineage name: the folder under live/ and archive/. */
   name: string;
-  /** ASCII (punycode) DNS names, first one is the common name. */
+  /**
+   * ASCII (punycode) DNS names and IP addresses (RFC 8738, in ip.ts's one spelling); the first DNS name is the
+   * common name (an address-only certificate has none).
+   */
   domains: string[];
   key: KeySpec;
   reuseKey: boolean;
@@ -50,6 +53,8 @@ export interface CertificateMeta {
   revoked?: { at: string; reason: string };
   /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
   ari?: AriState;
+  /** The CA profile the certificate was ordered with (draft-ietf-acme-profiles); renew orders it again. */
+  profile?: string;
 }
 
 export interface AriState {

@@ -103,7 +103,8 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
       test('save numbers versions, switches live to the newest, and every store object sees it', async () => {
         const { store, another } = await backend.create();
         const v1 = await saveLeased(store, newCert(NAME), pems('1'));
-        const v2 = await saveLeased(store, newCert(NAME, { serial: 'ff01' }), pems('2'));
+        // Addresses (RFC 8738) and a profile are metadata like any other: the whole of it comes back below.
+        const v2 = await saveLeased(store, newCert(NAME, { serial: 'ff01', domains: [NAME, '2001:db8::1', '203.0.113.7'], profile: 'shortlived' }), pems('2'));
         assert.equal(v1.version, 1);
         assert.equal(v2.version, 2);
         const other = await another();

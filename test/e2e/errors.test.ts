@@ -18,7 +18,7 @@ describe('bad usage exits 2 with a one-line error', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown flag', ['issue', '--bogus'], /unknown option '--bogus'/],
     ['invalid domain', ['issue', '-d', 'exa mple.com', '--standalone'], /invalid domain name "exa mple\.com"/],
-    ['IP address', ['issue', '-d', '127.0.0.1', '--standalone'], /IP/],
+    ['IP address with a zone id', ['issue', '-d', 'fe80::1%eth0', '--standalone'], /zone id/],
     ['wildcard with HTTP-01', ['issue', '-d', '*.example.test', '--standalone'], /DNS-01/],
     ['no names', ['issue', '--standalone'], /no domain names/],
     ['no challenge method', ['issue', '-d', 'a.example.test'], /HTTP-01 challenge/],

@@ -100,7 +100,7 @@ describe('issue, list, renew, revoke', () => {
     assert.equal(row.keyType, 'ECDSA P-256');
     for (const field of ['name', 'notAfter', 'daysLeft', 'dueAt']) assert.ok(field in row, field);
     const table = await suite.certman(dir, ['list']);
-    assert.match(table.stdout, /NAME\s+DOMAINS\s+KEY\s+EXPIRES\s+DAYS\s+DUE\s+WHY\s+STATUS/);
+    assert.match(table.stdout, /NAME\s+DOMAINS\s+KEY\s+PROFILE\s+EXPIRES\s+DAYS\s+DUE\s+WHY\s+STATUS/);
 
     // renew: not due → untouched; --force → new serial, live switched, archive kept
     const noop = json<{ summary: { renewed: number; notDue: number } }>(await suite.certman(dir, ['--json', 'renew', '--no-random-sleep']));

@@ -1,7 +1,7 @@
 // An ARI (RFC 9773) front for Pebble 2.4, which has no renewalInfo: a reverse proxy (reverse-proxy.ts)
 // that passes every request to Pebble with the Host header it received, and adds:
 //   GET /dir                      Pebble's directory plus "renewalInfo": "https://<proxy>/renewal-info"
-//                                 (and meta.caaIdentities when the test sets them)
+//                                 (and meta.caaIdentities and meta.profiles when the test sets them)
 //   GET /renewal-info/<certId>    the window the test set (404 when none)
 // It also records newOrder payloads and can answer one `replaces` order with 409 alreadyReplaced.
 import type { ServerResponse } from 'node:http';
@@ -33,6 +33,11 @@ export interface AriProxy {
   conflictOnReplaces(enabled: boolean): void;
   /** The directory's meta.caaIdentities (RFC 8555 §7.1.1), which Pebble does not send; undefined removes them. */
   setCaaIdentities(identities: string[] | undefined): void;
+  /**
+   * The directory's meta.profiles, name → description (draft-ietf-acme-profiles; Pebble 2.4 has none, and
+   * ignores the `profile` of a new order, which newOrderPayloads records); undefined removes them.
+   */
+  setProfiles(profiles: Record<string, string> | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
   const orders: unknown[] = [];
   let conflict = false;
   let caaIdentities: string[] | undefined;
+  let profiles: Record<string, string> | undefined;
 
   const sendWindow = (res: ServerResponse, certId: string): void => {
     asked.push(certId);
@@ -95,6 +101,7 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
       const dir = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
       dir.renewalInfo = `https://${host}/renewal-info`;
       if (caaIdentities !== undefined) dir.meta = { ...(dir.meta as Record<string, unknown> | undefined), caaIdentities };
+      if (profiles !== undefined) dir.meta = { ...(dir.meta as Record<string, unknown> | undefined), profiles };
       sendJson(res, 200, dir, { ...(copyHeaders(answer.headers, ['content-length', 'content-type']) as Record<string, string>) });
       return;
     }
@@ -120,6 +127,9 @@ export async function startAriProxy(pebble: PebbleEnv): Promise<AriProxy> {
     newOrderPayloads: () => [...orders],
     setCaaIdentities(identities) {
       caaIdentities = identities === undefined ? undefined : [...identities];
+    },
+    setProfiles(offered) {
+      profiles = offered === undefined ? undefined : { ...offered };
     },
     conflictOnReplaces(enabled) {
       conflict = enabled;

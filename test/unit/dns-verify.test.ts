@@ -151,6 +151,18 @@ describe('verifyNames: addresses and expectations', () => {
     assert.equal(resolver.queries.filter((q) => q === 'example.test CAA').length, 1);
   });
 
+  it('passes IP identifiers without a query: no DNS and no CAA for an address (RFC 8738), and says so', async () => {
+    const resolver = fakeResolver([a('a.test', '192.0.2.1')]);
+    const verdicts = await verifyNames(['203.0.113.7', 'a.test', '2001:db8::1'], { ips: ['192.0.2.1'], cnames: [] }, { resolver });
+    assert.deepEqual(verdicts.map((v) => [v.name, v.ok, v.addresses, v.caa, v.note]), [
+      ['203.0.113.7', true, ['203.0.113.7'], undefined, 'an IP address: no DNS or CAA to check'],
+      ['a.test', true, ['192.0.2.1'], { records: [], allows: true }, undefined],
+      ['2001:db8::1', true, ['2001:db8::1'], undefined, 'an IP address: no DNS or CAA to check'],
+    ]);
+    assert.ok(resolver.queries.every((q) => q.startsWith('a.test ') || q.endsWith(' CAA')), resolver.queries.join(', '));
+    assert.ok(!resolver.queries.some((q) => q.includes('203.0.113.7') || q.includes('2001:db8')));
+  });
+
   it('keeps the order of the names given', async () => {
     const zone = [a('a.test', '192.0.2.1'), a('b.test', '192.0.2.2'), a('c.test', '192.0.2.3')];
     const verdicts = await verifyNames(['c.test', 'a.test', 'b.test'], none, { resolver: fakeResolver(zone), concurrency: 2 });

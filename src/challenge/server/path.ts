@@ -1,3 +1,4 @@
+import { canonicalIp } from '../../dns/nameserver.js';
 import { isSafeToken } from '../token.js';
 import { CHALLENGE_PATH } from '../types.js';
 
@@ -79,13 +80,14 @@ function decodeLenient(text: string): string {
 }
 
 /**
- * The host name of a Host header value: lower case, without port and trailing dot, IPv6 literals
- * without brackets. Undefined when the value is not a plausible `host[:port]`.
+ * The host name of a Host header value: lower case, without port and trailing dot, IP addresses in
+ * canonicalIp's one spelling, IPv6 without brackets. Undefined when the value is not a plausible `host[:port]`.
  */
 export function hostName(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^(?:\[([0-9a-fA-F:.]{2,45})\]|([A-Za-z0-9._-]{1,253}))(?::(\d{1,5}))?$/.exec(header);
   if (match === null) return undefined;
   const name = (match[1] ?? match[2] ?? '').toLowerCase();
-  return name.endsWith('.') ? name.slice(0, -1) : name;
+  // An IP address in the spelling a token's identifier has (`[0:0::1]:80` is `::1`).
+  return canonicalIp(name) ?? (name.endsWith('.') ? name.slice(0, -1) : name);
 }

@@ -39,6 +39,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
         name: meta.name,
         domains: meta.domains,
         keyType: describeKeySpec(meta.key),
+        profile: meta.profile ?? null,
         notAfter: meta.notAfter,
         daysLeft: daysLeft(meta, ctx.now),
         dueAt: window.dueAt.toISOString(),
@@ -64,6 +65,8 @@ interface ListedRow {
   name: string;
   domains: string[];
   keyType: string;
+  /** The CA profile it was ordered with; null when none was named. */
+  profile: string | null;
   notAfter: string;
   daysLeft: number;
   dueAt: string;
@@ -91,15 +94,15 @@ type Row = ListedRow | DamagedRow;
 function humanTable(rows: Row[], s: Styles): string[] {
   const cells = rows.map((r) =>
     'problem' in r
-      ? [r.name, '-', '-', '-', '-', '-', '-', paint(r.status, s)]
-      : [r.name, r.domains.join(','), r.keyType, formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)],
+      ? [r.name, '-', '-', '-', '-', '-', '-', '-', paint(r.status, s)]
+      : [r.name, r.domains.join(','), r.keyType, r.profile ?? '-', formatDate(r.notAfter), String(r.daysLeft), formatDate(r.dueAt), r.dueReason, paint(r.status, s)],
   );
   const notes = rows.map((r) => {
     if ('problem' in r) return `${s.bad('damaged')} ${r.name}: ${r.problem}`;
     return r.deferredUntil === undefined ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
   });
   const lines = notes.filter((note): note is string => note !== undefined);
-  return [...table(['NAME', 'DOMAINS', 'KEY', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];
+  return [...table(['NAME', 'DOMAINS', 'KEY', 'PROFILE', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];
 }
 
 function paint(status: string, s: Styles): string {

@@ -15,7 +15,7 @@ import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-
 import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
-import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
+import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -38,6 +38,8 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   verifyDns?: boolean;
   allowSubsetOfNames?: boolean;
   wait?: boolean;
+  profile?: string;
+  allowPrivateIp?: boolean;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
@@ -65,10 +67,13 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA')
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
+    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
+    .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
     .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',
-      '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
+      '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080\n' +
+        '  certman issue -d 203.0.113.7 -d 2001:db8::1 --standalone   # IP addresses (RFC 8738): shortlived when the CA offers it',
     )
     .action(run(issue));
 }
@@ -104,6 +109,8 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   }
   const requested = normalizeDomains(options.domain);
   assertHttp01Compatible(requested);
+  const { assertReachableIps } = await import('../../dns/ip.js');
+  assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
   const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
@@ -187,6 +194,9 @@ async function issueLocked(
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
+  // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
+  const givenProfile = options.profile ?? ctx.settings.profile;
+  const profile = givenProfile ?? previous?.profile;
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
@@ -215,6 +225,7 @@ async function issueLocked(
         server: ctx.settings.server,
         force: options.force === true,
         ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+        ...(profile === undefined ? {} : { profile, profileGiven: givenProfile !== undefined }),
       },
       {
         store,
@@ -308,6 +319,8 @@ function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutc
     notBefore: meta.notBefore,
     notAfter: meta.notAfter,
     ...(outcome.status === 'not-due' ? { dueAt: outcome.dueAt.toISOString() } : {}),
+    profile: meta.profile ?? null,
+    ...(outcome.status === 'issued' && outcome.profileChosen === true ? { profileChosen: true } : {}),
     files,
   };
   return {
@@ -325,6 +338,7 @@ function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutc
             `  name:      ${meta.name}`,
             `  serial:    ${meta.serial}`,
             `  expires:   ${formatDate(meta.notAfter)}`,
+            ...(meta.profile === undefined ? [] : [`  profile:   ${meta.profile}${json.profileChosen === true ? ' (chosen by certman: the CA issues IP addresses with it)' : ''}`]),
             `  key:       ${files.privkey}`,
             `  chain:     ${files.fullchain}`,
             ...(ctx.flags.verbose ? [`  server:    ${meta.server}`] : []),

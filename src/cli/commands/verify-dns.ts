@@ -79,7 +79,7 @@ async function verifyDns(options: VerifyDnsOptions, ctx: CliContext): Promise<Co
           v.cnameChain.length === 0 ? '-' : v.cnameChain.join(' → '),
           caaCell(v),
           v.ok ? s.ok('ok') : s.bad('FAIL'),
-          v.reason ?? '',
+          v.reason ?? v.note ?? '',
         ]),
       ),
       '',

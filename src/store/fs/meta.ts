@@ -52,6 +52,7 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (data.renewDays !== undefined && typeof data.renewDays !== 'number') return '"renewDays" must be a number';
   if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
+  if (data.profile !== undefined && !isString(data.profile)) return '"profile" must be a string';
   return undefined;
 }
 

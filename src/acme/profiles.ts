@@ -1,0 +1,85 @@
+/**
+ * ACME profiles (draft-ietf-acme-profiles): the directory's `meta.profiles` names what a new order may ask
+ * for. certman checks a profile against it before ordering, and picks `shortlived` for IP addresses.
+ */
+import { CertmanError, UsageError } from '../errors.js';
+import type { DirectoryMeta } from './types.js';
+
+/** Let's Encrypt issues IP address certificates only under this profile. */
+export const SHORTLIVED = 'shortlived';
+
+/** A profile name as certman accepts it (flag, config) and shows it (the CA's list): no blanks or escapes. */
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const PROFILE_NAME_RULE = 'a profile name is 1 to 64 letters, digits, ".", "_" and "-"';
+
+/** Why `name` cannot be a profile name, or undefined. */
+export function profileNameProblem(name: string): string | undefined {
+  return PROFILE_NAME.test(name) ? undefined : PROFILE_NAME_RULE;
+}
+
+/**
+ * The profiles a directory offers, name → description; undefined when it offers none. The directory is the
+ * CA's JSON: names certman could not show or send are left out.
+ */
+export function offeredProfiles(meta: DirectoryMeta): Record<string, string> | undefined {
+  const raw: unknown = meta.profiles;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const entries = Object.entries(raw as Record<string, unknown>).filter(([name]) => profileNameProblem(name) === undefined);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, about]) => [name, typeof about === 'string' ? about : '']));
+}
+
+export interface ProfileRequest {
+  /** The lineage name, for messages. */
+  name: string;
+  server: string;
+  /** The profile asked for: given now (flag, config) or stored with the lineage. */
+  wanted?: string;
+  /** True when `wanted` was given for this run: a wrong one is then a usage error (exit 2), not a failure (exit 1). */
+  given: boolean;
+  /** The order names an IP address. */
+  hasIp: boolean;
+}
+
+export interface ProfileChoice {
+  profile?: string;
+  /** certman chose it (an IP address at a CA offering shortlived), nobody asked for it. */
+  auto: boolean;
+}
+
+/** The profile an order names, checked against what the CA offers; throws when it cannot be ordered. */
+export function chooseProfile(request: ProfileRequest, offered: Record<string, string> | undefined): ProfileChoice {
+  const { wanted } = request;
+  if (wanted === undefined) {
+    return request.hasIp && offered?.[SHORTLIVED] !== undefined ? { profile: SHORTLIVED, auto: true } : { auto: false };
+  }
+  if (offered?.[wanted] !== undefined) return { profile: wanted, auto: false };
+  const offers = offered === undefined ? 'it offers no profiles' : `it offers ${describeOffered(offered)}`;
+  if (request.given) {
+    throw new UsageError(
+      `the CA ${request.server} has no profile "${wanted}": ${offers}`,
+      offered === undefined ? 'leave out --profile (and config profile) for this CA' : 'pick one of those with --profile',
+    );
+  }
+  return failStored(request, wanted, offers);
+}
+
+function failStored(request: ProfileRequest, wanted: string, offers: string): never {
+  throw new CertmanError(`${request.name} was issued with the profile "${wanted}", which the CA ${request.server} no longer offers: ${offers}`, {
+    hint: `issue it again with another: certman issue --cert-name ${request.name} --profile <name> --force`,
+  });
+}
+
+/** `classic (…), shortlived (…)`: names in the CA's order with their descriptions, for messages. */
+export function describeOffered(offered: Record<string, string>): string {
+  return Object.entries(offered)
+    .map(([name, about]) => (about === '' ? name : `${name} (${oneLine(about)})`))
+    .join(', ');
+}
+
+/** A description from the CA shown on one line, without control characters, at most 80 characters. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim();
+  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
+}
