@@ -281,7 +281,7 @@ complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do n
 complete -c certman -n '__certman_using_command renew' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
 complete -c certman -n '__certman_using_command renew' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
 complete -c certman -n '__certman_using_command renew' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'
-complete -c certman -n '__certman_using_command renew' -l force -d 'renew even if not due'
+complete -c certman -n '__certman_using_command renew' -l force -d 'renew even if not due, or backing off after failed renewals'
 complete -c certman -n '__certman_using_command renew' -l days -x -d 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)'
 complete -c certman -n '__certman_using_command renew' -l dry-run -d 'order at the CA\'s staging CA (Let\'s Encrypt\'s), else at config dryRunServer, else at the certificate\'s own CA; save nothing'
 complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'certificates renewed at the same time'

@@ -21,6 +21,8 @@ export const RENEWAL_BACKOFF_KEY = 'renewal-backoff';
 const MINUTE = 60_000;
 /** The wait after the 1st, 2nd, 3rd and every further failure. */
 export const BACKOFF_STEPS_MS: readonly number[] = [MINUTE, 10 * MINUTE, 100 * MINUTE, 24 * 60 * MINUTE];
+/** Longer last errors (a CA's detail on many names) are cut: the document stays small, the run's log has it whole. */
+const MAX_ERROR_LENGTH = 500;
 /** A CA's time further out counts as a week (as a rateLimited pause does), so a wrong header cannot stop renewals for good. */
 const MAX_CA_WAIT_MS = 7 * 24 * 60 * MINUTE;
 
@@ -111,7 +113,8 @@ export class RenewalBackoff {
     await this.state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
       const stored = parseBackoff(current);
       const failures = (stored.get(name)?.failures ?? 0) + 1;
-      recorded = { failures, lastFailure: now.toISOString(), nextAttempt: nextAttemptAfter(failures, now, caTime).toISOString(), error };
+      const said = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH)}…` : error;
+      recorded = { failures, lastFailure: now.toISOString(), nextAttempt: nextAttemptAfter(failures, now, caTime).toISOString(), error: said };
       stored.set(name, recorded);
       this.entries = stored;
       return serialize(stored);

@@ -37,11 +37,16 @@ interface RenewOptions extends SelfCheckFlags {
 
 const KEEP_LOGS = 30;
 
+const BACKOFF_HELP =
+  '\nBackoff (Let\'s Encrypt\'s integration guide): after a failed renewal a certificate is tried again no sooner than\n' +
+  '1 minute later, then 10 minutes, 100 minutes, then once a day (later when the CA said so: rateLimited, Retry-After),\n' +
+  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.';
+
 export function defineRenew(program: Command, run: Runner): void {
   addSelfCheckOptions(program.command('renew'))
     .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
-    .option('--force', 'renew even if not due')
+    .option('--force', 'renew even if not due, or backing off after failed renewals')
     .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)', (v) => parsePositive(v, '--days'))
     .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's), else at config dryRunServer, else at the certificate's own CA; save nothing")
     .option('--concurrency <n>', 'certificates renewed at the same time', (v) => integer(v, '--concurrency'), 4)
@@ -62,6 +67,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
     .addHelpText('after', BUDGET_HELP)
+    .addHelpText('after', BACKOFF_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
 }
