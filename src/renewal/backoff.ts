@@ -12,7 +12,8 @@
  * stop every renewal; {@link RenewalBackoff.problem} says why.
  */
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
-import { AcmeProblemError } from '../errors.js';
+import { AcmeProblemError, messageOf } from '../errors.js';
+import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
 import type { StateStore } from '../store/types.js';
 
@@ -139,6 +140,18 @@ export class RenewalBackoff {
       this.entries = next;
       return serialize(next);
     });
+  }
+}
+
+/**
+ * Forgets the failed renewals of `name` (issued, renewed or deleted); a store that cannot read or write the document
+ * is a warning: what happened to the certificate itself is the outcome that counts.
+ */
+export async function clearBackoff(backoff: RenewalBackoff | Promise<RenewalBackoff>, name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
+  try {
+    await (await backoff).clear(name);
+  } catch (err) {
+    report.warn(`the failed renewals of ${name} were not cleared: ${messageOf(err)}`);
   }
 }
 

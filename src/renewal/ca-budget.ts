@@ -8,7 +8,7 @@
 import { BudgetDeferral, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { StateStore } from '../store/types.js';
-import { backoffReason, caTimeOf, RenewalBackoff } from './backoff.js';
+import { backoffReason, caTimeOf, clearBackoff, RenewalBackoff } from './backoff.js';
 import { FailureBudget } from './budget.js';
 import { OrderBudget } from './order-budget.js';
 import { pausedReason, RateLimitRecords } from './rate-limits.js';
@@ -95,7 +95,7 @@ export class CaBudget {
 
   /** Forgets the failed renewals of `name` after it was issued or renewed; a store that cannot is a warning. */
   async clearBackoff(name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
-    await this.backoff.clear(name).catch((err: unknown) => report.warn(`the failed renewals of ${name} were not cleared: ${messageOf(err)}`));
+    await clearBackoff(this.backoff, name, report);
   }
 
   /** As deferral(), thrown as a BudgetDeferral: the check before the pre-hook (takeOrder() decides at the order). */

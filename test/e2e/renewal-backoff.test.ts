@@ -145,7 +145,7 @@ describe('failed renewals back off', () => {
     assert.deepEqual([after.failedRenewals, after.nextAttemptAt, after.deferredUntil], [undefined, undefined, undefined]);
   });
 
-  it('after the third failure 100 minutes, after the fourth a day', async () => {
+  it('after the third failure 100 minutes, after the fourth a day; delete forgets them', async () => {
     const { dir, name } = await issued('bo-steps');
     proxy.inject('newOrder', { kind: 'status', status: 403, detail: 'no' });
     const steps: number[] = [];
@@ -157,6 +157,10 @@ describe('failed renewals back off', () => {
       steps.push(Date.parse(entry?.nextAttempt ?? '') - Date.parse(entry?.lastFailure ?? ''));
     }
     assert.deepEqual(steps, [MIN, 10 * MIN, 100 * MIN, 24 * 60 * MIN]);
+    // Deleting the certificate forgets its failures: one of that name issued or imported later starts afresh.
+    const deleted = await certman(dir, ['delete', '--cert-name', name, '--yes']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(await entries(dir), {});
   });
 
   it("a rateLimited answer or a Retry-After sets the next attempt to the CA's time when that is later", async () => {
