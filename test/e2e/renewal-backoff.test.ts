@@ -163,7 +163,7 @@ describe('failed renewals back off', () => {
     assert.deepEqual(await entries(dir), {});
   });
 
-  it("a rateLimited answer or a Retry-After sets the next attempt to the CA's time when that is later", async () => {
+  it("a rateLimited answer or a Retry-After sets the next attempt to the CA's time when that is later; issue ignores it", async () => {
     const { dir, name } = await issued('bo-ca');
     proxy.inject('newOrder', { kind: 'status', status: 503, retryAfter: '3600', detail: 'maintenance' }, 1);
     const start = Date.now();
@@ -180,6 +180,12 @@ describe('failed renewals back off', () => {
     about(entry?.nextAttempt, limitedAt, 120 * MIN);
     const listed = await row(dir, name);
     assert.deepEqual([listed.failedRenewals, listed.nextAttemptAt], [2, entry?.nextAttempt]);
+
+    // issue of the existing certificate is an explicit request: it ignores the backoff, and its success clears it.
+    // (Through the other CA: the rateLimited answer paused this account for two hours.)
+    const reissued = await certman(dir, ['issue', '-d', name, '--force', '--agree-tos', '-m', 'ops@example.com', ...suite.standalone()], other);
+    assert.equal(reissued.code, 0, reissued.stderr);
+    assert.deepEqual(await entries(dir), {});
   });
 
   it('in a fleet on Redis: a failure on node A backs node B off, and B\'s success clears it for A', async () => {
