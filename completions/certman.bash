@@ -32,9 +32,9 @@ _certman_options() {
     '') _certman_words='-V --version --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
     register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     account) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names --profile --allow-private-ip -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --expect-ip --expect-cname --allow-subset-of-names --profile --allow-private-ip -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     certificates) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --allow-subset-of-names -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     sync) _certman_words='--cert-name --watch --deploy-hook --full-sync-every -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -91,6 +91,8 @@ _certman_option_kind() {
           -m|--email) _certman_kind=text ;;
           --eab-kid) _certman_kind=text ;;
           --eab-hmac-key) _certman_kind=text ;;
+          --expect-ip) _certman_kind=text ;;
+          --expect-cname) _certman_kind=text ;;
           --profile) _certman_kind=text ;;
         esac ;;
       renew)
@@ -106,6 +108,8 @@ _certman_option_kind() {
           --post-hook) _certman_kind=text ;;
           --deploy-hook) _certman_kind=text ;;
           --logs-dir) _certman_kind=directory ;;
+          --expect-ip) _certman_kind=text ;;
+          --expect-cname) _certman_kind=text ;;
         esac ;;
       schedule)
         case $2 in

@@ -128,12 +128,12 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--profile'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile'
                 return 0
             end
         case renew
             switch $argv[2]
-            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir'
+            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname'
                 return 0
             end
         case schedule
@@ -270,6 +270,8 @@ complete -c certman -n '__certman_using_command issue' -l agree-tos -d 'agree to
 complete -c certman -n '__certman_using_command issue' -l eab-kid -x -d 'external account binding key id, when registering'
 complete -c certman -n '__certman_using_command issue' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
 complete -c certman -n '__certman_using_command issue' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
+complete -c certman -n '__certman_using_command issue' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
+complete -c certman -n '__certman_using_command issue' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
 complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew'
 complete -c certman -n '__certman_using_command issue' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
@@ -281,9 +283,9 @@ complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do n
 complete -c certman -n '__certman_using_command renew' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
 complete -c certman -n '__certman_using_command renew' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
 complete -c certman -n '__certman_using_command renew' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'
-complete -c certman -n '__certman_using_command renew' -l force -d 'renew even if not due'
+complete -c certman -n '__certman_using_command renew' -l force -d 'renew even if not due, or backing off after failed renewals'
 complete -c certman -n '__certman_using_command renew' -l days -x -d 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)'
-complete -c certman -n '__certman_using_command renew' -l dry-run -d 'run every order against the dry-run server (config dryRunServer, default letsencrypt-staging); save nothing'
+complete -c certman -n '__certman_using_command renew' -l dry-run -d 'order at the CA\'s staging CA (Let\'s Encrypt\'s), else at config dryRunServer, else at the certificate\'s own CA; save nothing'
 complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'certificates renewed at the same time'
 complete -c certman -n '__certman_using_command renew' -l max -x -d 'renew at most <n> certificates in this run; the rest wait for the next'
 complete -c certman -n '__certman_using_command renew' -l random-sleep -x -d 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)'
@@ -294,6 +296,8 @@ complete -c certman -n '__certman_using_command renew' -l post-hook -x -d 'run o
 complete -c certman -n '__certman_using_command renew' -l deploy-hook -x -d 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS'
 complete -c certman -n '__certman_using_command renew' -l logs-dir -x -a '(__fish_complete_directories)' -d 'where each run\'s log goes (default <config-dir>/logs; the newest 30 are kept)'
 complete -c certman -n '__certman_using_command renew' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed'
+complete -c certman -n '__certman_using_command renew' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
+complete -c certman -n '__certman_using_command renew' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command renew' -l allow-subset-of-names -d 'renew for the names that pass the DNS check, dropping the others'
 
 # schedule

@@ -154,6 +154,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   }
   const meta = await store.save(deps.sharedStore === true ? withoutNodeLocal(fresh) : fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
+  // A success ends the backoff of earlier failed renewals (see renewal/backoff.ts).
+  await deps.budget?.clearBackoff(request.name, report);
   return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }), ...chosen };
 }
 

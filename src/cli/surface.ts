@@ -252,7 +252,7 @@ export const MAN_ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['CERTMAN_QUIET', 'When 1, true or yes: as `--quiet`.'],
   ['CERTMAN_VERBOSE', 'When 1, true or yes: as `--verbose`.'],
   ['CERTMAN_NON_INTERACTIVE', 'When 1, true or yes: as `--non-interactive`.'],
-  ['CERTMAN_DRY_RUN_SERVER', 'The CA `renew --dry-run` orders from (config dryRunServer). Default: letsencrypt-staging.'],
+  ['CERTMAN_DRY_RUN_SERVER', 'The CA `renew --dry-run` orders from for a certificate whose CA has no known staging CA (config dryRunServer). Default: the certificate\'s own CA; Let\'s Encrypt certificates dry-run at Let\'s Encrypt staging.'],
   ['CERTMAN_RESOLVER', 'DNS servers for the self-check, the DNS gate and `verify-dns`, as comma-separated ip[:port] items (config resolver).'],
   ['CERTMAN_VALIDATION_PORT', 'The port the CA validates HTTP-01 on, for the self-check (config validationPort). Default: 80.'],
   ['NO_COLOR', 'When set to anything, output has no colours, like `--no-color`.'],

@@ -12,6 +12,23 @@ export const SERVER_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   zerossl: 'https://acme.zerossl.com/v2/DV90',
 });
 
+/**
+ * The staging CA that belongs to a CA, for `renew --dry-run`: Let's Encrypt's production and staging both dry-run
+ * at staging. ZeroSSL has no staging CA; other CAs are unknown (config dryRunServer, else the CA itself).
+ */
+const STAGING_OF: Readonly<Record<string, string>> = Object.freeze({
+  [SERVER_ALIASES['letsencrypt'] as string]: SERVER_ALIASES['letsencrypt-staging'] as string,
+  [SERVER_ALIASES['letsencrypt-staging'] as string]: SERVER_ALIASES['letsencrypt-staging'] as string,
+});
+
+/**
+ * Where `renew --dry-run` orders for a lineage of `server` (both normalized URLs): the staging CA known to
+ * belong to it, else `configured` (config dryRunServer, CERTMAN_DRY_RUN_SERVER), else the lineage's own CA.
+ */
+export function dryRunServerFor(server: string, configured: string | undefined): string {
+  return (Object.hasOwn(STAGING_OF, server) ? STAGING_OF[server] : undefined) ?? configured ?? server;
+}
+
 /** The alias used when no server is configured anywhere. */
 export const DEFAULT_SERVER_ALIAS = 'letsencrypt';
 

@@ -6,9 +6,6 @@ import { nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
 import { checkStorePrefix, resolveStoreLocation } from './store-location.js';
-
-/** `renew --dry-run` talks to a staging CA unless configured otherwise. */
-const DRY_RUN_SERVER_ALIAS = 'letsencrypt-staging';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
 import { checkEmail, leaseSecondsProblem, retryAfterCapProblem } from './validate.js';
 
@@ -105,7 +102,6 @@ export function resolveSettings(input: SettingsInput): Settings {
     ellipticCurve: config.ellipticCurve ?? 'p256',
     rsaKeySize: config.rsaKeySize ?? 2048,
     httpPort: config.httpPort ?? 80,
-    dryRunServer: resolveServer(DRY_RUN_SERVER_ALIAS),
     validationPort: config.validationPort ?? 80,
     hooks: { ...config.hooks },
   };

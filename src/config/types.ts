@@ -32,7 +32,7 @@ export interface FileConfig {
   maxRetryAfter?: number;
   /** Seconds a certificate or account lease lasts unless its holder extends it (default 60): how long a run that stalled or died on another host blocks the others. */
   leaseSeconds?: number;
-  /** Where `renew --dry-run` orders (default letsencrypt-staging). */
+  /** Where `renew --dry-run` orders for a certificate whose CA has no known staging CA (default: that CA itself). */
   dryRunServer?: string;
   /** Failed validations of one name by one account within an hour after which certman stops ordering it (default 3; Let's Encrypt's limit is 5). */
   failedValidationLimit?: number;
@@ -108,8 +108,8 @@ export interface Settings {
   leaseSeconds?: number;
   failedValidationLimit?: number;
   newOrderLimit?: number;
-  /** Absolute directory URL for `renew --dry-run`. */
-  dryRunServer: string;
+  /** Absolute directory URL for `renew --dry-run` of a lineage whose CA has no known staging CA (see dryRunServerFor); set only when configured. */
+  dryRunServer?: string;
   hooks: HookCommands;
   /** DNS servers (`ip[:port]`) from CERTMAN_RESOLVER or the config file; unset: the system's. */
   resolver?: string[];

@@ -1,12 +1,14 @@
 /**
  * Everything that holds work back from a CA account, read from the state store every node of a fleet shares:
  * a rateLimited answer the CA gave (rate-limits.ts), certman's failed-validation budget per account and name
- * (budget.ts) and its new-order budget per account (order-budget.ts). One place answers "may these names be
- * ordered with this account now, and if not, until when and why", for renew, issue and `certificates`.
+ * (budget.ts) and its new-order budget per account (order-budget.ts); and, per certificate, the backoff after
+ * failed renewals (backoff.ts). One place answers "may these names be ordered with this account now, and if not,
+ * until when and why", for renew, issue and `certificates`.
  */
 import { BudgetDeferral, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { StateStore } from '../store/types.js';
+import { backoffReason, caTimeOf, clearBackoff, RenewalBackoff } from './backoff.js';
 import { FailureBudget } from './budget.js';
 import { OrderBudget } from './order-budget.js';
 import { pausedReason, RateLimitRecords } from './rate-limits.js';
@@ -29,16 +31,18 @@ export class CaBudget {
     readonly failures: FailureBudget,
     readonly orders: OrderBudget,
     readonly rateLimits: RateLimitRecords,
+    readonly backoff: RenewalBackoff,
   ) {}
 
   /** Reads the three documents; only reads (`certificates` opens the store read-only). */
   static async load(state: StateStore, options: CaBudgetOptions, now: Date): Promise<CaBudget> {
-    const [failures, orders, rateLimits] = await Promise.all([
+    const [failures, orders, rateLimits, backoff] = await Promise.all([
       FailureBudget.load(state, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit }),
       OrderBudget.load(state, options.newOrderLimit === undefined ? {} : { limit: options.newOrderLimit }),
       RateLimitRecords.load(state, now),
+      RenewalBackoff.load(state),
     ]);
-    return new CaBudget(failures, orders, rateLimits);
+    return new CaBudget(failures, orders, rateLimits, backoff);
   }
 
   /** Warnings for documents that were damaged and start afresh. */
@@ -47,6 +51,7 @@ export class CaBudget {
       ['failed-validation', this.failures.problem],
       ['new-order', this.orders.problem],
       ['rate-limit', this.rateLimits.problem],
+      ['renewal-backoff', this.backoff.problem],
     ];
     return problems.filter((p): p is [string, string] => p[1] !== undefined).map(([what, problem]) => `${what} records were unreadable and start afresh: ${problem}`);
   }
@@ -64,6 +69,33 @@ export class CaBudget {
     }
     const until = this.orders.blockedUntil(account, now);
     return until === undefined ? undefined : { reason: ordersSpent(account, this.orders.limit, until), until };
+  }
+
+  /**
+   * What holds certificate `name` (of `names`, renewed with `account` of `server`) back at `now`: the account's
+   * budget or, unless `ignoreBackoff` (renew --force), its backoff after failed renewals; the one lasting longer.
+   */
+  certificateDeferral(name: string, server: string, account: string | undefined, names: readonly string[], now: Date, ignoreBackoff = false): Deferral | undefined {
+    const waiting = ignoreBackoff ? undefined : this.backoff.waiting(name, now);
+    const backoff = waiting === undefined ? undefined : { reason: backoffReason(waiting), until: new Date(waiting.nextAttempt) };
+    const budget = account === undefined ? undefined : this.deferral(server, account, names, now);
+    if (backoff === undefined || budget === undefined) return backoff ?? budget;
+    return backoff.until > budget.until ? backoff : budget;
+  }
+
+  /**
+   * Counts a failed renewal of `name` for its backoff, at the CA's time when `err` named a later one. A store that
+   * cannot take it is a warning: the renewal's own failure is what the run reports.
+   */
+  async recordRenewalFailure(name: string, err: unknown, now: Date, report: Pick<Reporter, 'warn'>): Promise<void> {
+    await this.backoff
+      .recordFailure(name, messageOf(err), now, caTimeOf(err, now))
+      .catch((saveErr: unknown) => report.warn(`the failed renewal of ${name} was not recorded: ${messageOf(saveErr)}`));
+  }
+
+  /** Forgets the failed renewals of `name` after it was issued or renewed; a store that cannot is a warning. */
+  async clearBackoff(name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
+    await clearBackoff(this.backoff, name, report);
   }
 
   /** As deferral(), thrown as a BudgetDeferral: the check before the pre-hook (takeOrder() decides at the order). */

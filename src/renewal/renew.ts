@@ -18,6 +18,7 @@ import { refreshAriStates } from './ari-refresh.js';
 import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason } from './rate-limits.js';
+import { dryRunServerFor } from '../config/defaults.js';
 
 export interface RenewOptions extends CaBudgetOptions {
   /** Only these lineages; all when empty. */
@@ -46,8 +47,11 @@ export interface RenewOptions extends CaBudgetOptions {
    * choose the commands and folders of hosts); `node` gives the rest, under the run's `hooks`.
    */
   sharedStore: boolean;
-  /** Full orders against `dryRunServer`; nothing saved, no deploy hooks. */
-  dryRun?: { server: string };
+  /**
+   * Full orders, nothing saved, no deploy hooks: at the staging CA of each lineage's CA when one is known, else at
+   * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor).
+   */
+  dryRun?: { server?: string };
   /**
    * DNS gate (src/dns/gate.ts): checked before anything is sent to `server` (whose CAA identity it may
    * use); renews only the `passed` names, fails on any `failed`.
@@ -61,8 +65,8 @@ export interface RenewDeps {
   deployer: Deployer;
   connect: AcmeConnector;
   report: Reporter;
-  /** Account for a server, registering one for the dry-run server when needed. */
-  accountFor(server: string): Promise<StoredAccount>;
+  /** Account for a server; `dryRunElsewhere`: a dry run at a CA other than the lineage's, which may register one. */
+  accountFor(server: string, dryRunElsewhere: boolean): Promise<StoredAccount>;
   sleep(ms: number): Promise<void>;
   random(): number;
   /** Checks each published token before the CA is asked (see ObtainInput.selfCheck); off when undefined. */
@@ -109,7 +113,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   const due: CertificateMeta[] = [];
   for (const meta of selected) {
     const server = serverOf(meta, options);
-    const decided = decide(meta, options) ?? budgetDeferral(meta, server, await accountUrl(server, deps.store), budget);
+    const decided = decide(meta, options) ?? budgetDeferral(meta, server, await accountUrl(server, deps.store), budget, options);
     if (decided === undefined) due.push(meta);
     else results.set(meta.name, decided);
   }
@@ -166,15 +170,17 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
 }
 
 function serverOf(meta: CertificateMeta, options: RenewOptions): string {
-  return options.dryRun?.server ?? meta.server;
+  return options.dryRun === undefined ? meta.server : dryRunServerFor(meta.server, options.dryRun.server);
 }
 
 /**
  * Deferred while the CA account that would renew `meta` may not order its names: the CA rate-limited it, or the
- * fleet's budget of failed validations or new orders is spent (records from this or an earlier run, on any node).
+ * fleet's budget of failed validations or new orders is spent (records from this or an earlier run, on any node);
+ * or while its own renewal backs off after failing (not for --force, and a dry run neither reads nor writes it).
  */
-function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget): RenewResult | undefined {
-  const deferral = account === undefined ? undefined : budget.deferral(server, account, meta.domains, new Date());
+function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget, options: RenewOptions): RenewResult | undefined {
+  const ignoreBackoff = options.force || options.dryRun !== undefined;
+  const deferral = budget.certificateDeferral(meta.name, server, account, meta.domains, new Date(), ignoreBackoff);
   return deferral === undefined ? undefined : deferredBy(meta, deferral);
 }
 
@@ -229,10 +235,15 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
       return { name: meta.name, status: 'skipped', reason: `renewed by another run since this one started (serial ${current.serial})` };
     }
     const server = serverOf(current, options);
-    const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget);
+    const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget, options);
     if (decided !== undefined) return decided;
     await beforeRenewal();
-    return await renewOne(current, options, deps, budget, run, lease);
+    const outcome = await renewOne(current, options, deps, budget, run, lease);
+    // A failed attempt backs the next one off (a lost lease is another run's business, not a failure of this one).
+    if (outcome.status === 'failed' && options.dryRun === undefined && !(outcome.error instanceof LeaseLostError)) {
+      await budget.recordRenewalFailure(current.name, outcome.error, new Date(), deps.report);
+    }
+    return outcome;
   } catch (err) {
     return { name: meta.name, status: 'failed', error: err as Error };
   } finally {
@@ -256,7 +267,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
       }
       domains = gate.passed;
     }
-    const account = await deps.accountFor(server);
+    const account = await deps.accountFor(server, server !== meta.server);
     accountUrl = account.url;
     // Another renewal of this run was just rate-limited, or spent the account's budget.
     const deferral = budget.deferral(server, account.url, domains, new Date());

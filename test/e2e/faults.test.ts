@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startFaultProxy, tempDir, uniqueName, type FaultProxy, type RunResult } from '../harness/index.js';
-import { json, pebbleSuite } from './fixture.js';
+import { describe, it } from 'node:test';
+import { tempDir, uniqueName, type FaultProxy, type RunResult } from '../harness/index.js';
+import { json, pebbleSuite, withFaultyCas } from './fixture.js';
 import { assertIntact, liveVersions } from './store-check.js';
 
 const suite = pebbleSuite();
@@ -54,16 +54,8 @@ function byName(run: RenewJson, name: string) {
 }
 
 describe('certman against a faulty CA', () => {
-  // Inside the suite, so they run after the fixture's root-level hook has started Pebble.
-  before(async () => {
-    [proxy, other] = await Promise.all([startFaultProxy(suite.pebble), startFaultProxy(suite.pebble)]);
-  });
-  after(async () => {
-    await Promise.all([proxy?.stop(), other?.stop()]);
-  });
-  beforeEach(() => {
-    proxy.clear();
-    other.clear();
+  withFaultyCas(suite, (p, o) => {
+    [proxy, other] = [p, o];
   });
 
   describe('retries', () => {

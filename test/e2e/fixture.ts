@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
-import { certmanEnv, runCli, startPebble, tempDir, uniqueName, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
+import { after, before, beforeEach } from 'node:test';
+import { certmanEnv, runCli, startFaultProxy, startPebble, tempDir, uniqueName, type FaultProxy, type PebbleEnv, type PebbleOptions, type RunResult } from '../harness/index.js';
 
 export interface Suite {
   pebble: PebbleEnv;
@@ -56,6 +56,25 @@ export function pebbleSuite(options: PebbleOptions = {}): Suite {
     await suite.pebble?.stop();
   });
   return suite;
+}
+
+/**
+ * Two fault-injecting proxies in front of the suite's Pebble (test/harness/faults.ts): each has its own URLs, so
+ * certman sees two CAs. Started by the calling describe (after the fixture's root-level hook has started Pebble),
+ * handed to `use`, cleared before each test, stopped after the describe.
+ */
+export function withFaultyCas(suite: Suite, use: (proxy: FaultProxy, other: FaultProxy) => void): void {
+  let cas: FaultProxy[] = [];
+  before(async () => {
+    cas = await Promise.all([startFaultProxy(suite.pebble), startFaultProxy(suite.pebble)]);
+    use(cas[0] as FaultProxy, cas[1] as FaultProxy);
+  });
+  after(async () => {
+    await Promise.all(cas.map((ca) => ca.stop()));
+  });
+  beforeEach(() => {
+    for (const ca of cas) ca.clear();
+  });
 }
 
 /** Parses --json stdout, failing with the whole output when it is not JSON. */

@@ -336,7 +336,6 @@ describe('resolveSettings', () => {
       ellipticCurve: 'p256',
       rsaKeySize: 2048,
       httpPort: 80,
-      dryRunServer: LE_STAGING,
       validationPort: 80,
       hooks: {},
     });
@@ -409,7 +408,6 @@ describe('resolveSettings', () => {
       httpPort: 8080,
       httpAddress: '::1',
       renewDays: 14,
-      dryRunServer: LE_STAGING,
       validationPort: 80,
       hooks: { deploy: 'reload' },
       configFile: '/etc/certman/certman.config.yaml',

@@ -34,7 +34,8 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
     .map((meta: CertificateMeta): ListedRow => {
       const policy = duePolicy(meta, dueOptions(ctx.settings));
       const window = renewalWindow(meta, policy);
-      const deferred = budget.deferral(meta.server, meta.accountUrl, meta.domains, ctx.now);
+      const deferred = budget.certificateDeferral(meta.name, meta.server, meta.accountUrl, meta.domains, ctx.now);
+      const backoff = budget.backoff.entry(meta.name);
       return {
         name: meta.name,
         domains: meta.domains,
@@ -50,6 +51,9 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
         server: meta.server,
         path: deployer.locate(meta.name).dir,
         ...(deferred === undefined ? {} : { deferredUntil: deferred.until.toISOString(), deferredReason: deferred.reason }),
+        ...(backoff === undefined
+          ? {}
+          : { failedRenewals: backoff.failures, nextAttemptAt: backoff.nextAttempt, lastFailureAt: backoff.lastFailure, lastFailure: backoff.error }),
       };
     });
   // A lineage that cannot be read is a row of its own, never left out: renew would not renew it either.
@@ -79,6 +83,13 @@ interface ListedRow {
   deferredUntil?: string;
   /** Why, in the words renew reports. */
   deferredReason?: string;
+  /** Failed renewals in a row (cleared by a success), when there were any; see renewal/backoff.ts. */
+  failedRenewals?: number;
+  /** Before this time a plain renew does not try again. */
+  nextAttemptAt?: string;
+  lastFailureAt?: string;
+  /** What the last failed renewal said. */
+  lastFailure?: string;
 }
 
 /** A lineage whose metadata or files cannot be read: its name and why. */
@@ -99,10 +110,17 @@ function humanTable(rows: Row[], s: Styles): string[] {
   );
   const notes = rows.map((r) => {
     if ('problem' in r) return `${s.bad('damaged')} ${r.name}: ${r.problem}`;
-    return r.deferredUntil === undefined ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
+    return r.deferredUntil === undefined || r.deferredUntil === r.nextAttemptAt ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
   });
-  const lines = notes.filter((note): note is string => note !== undefined);
+  const lines = [...notes, ...rows.map((r) => ('failedRenewals' in r ? backoffNote(r, s) : undefined))].filter((note): note is string => note !== undefined);
   return [...table(['NAME', 'DOMAINS', 'KEY', 'PROFILE', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];
+}
+
+/** A certificate whose renewals failed: how often, when it is tried next, and the last error. */
+function backoffNote(r: ListedRow, s: Styles): string | undefined {
+  if (r.failedRenewals === undefined || r.nextAttemptAt === undefined) return undefined;
+  const times = r.failedRenewals === 1 ? 'once' : `${r.failedRenewals} times in a row`;
+  return `${s.warn('backoff')} ${r.name}: renewal failed ${times}, next attempt after ${formatDate(r.nextAttemptAt)} (last failure ${formatDate(r.lastFailureAt ?? r.nextAttemptAt)}: ${r.lastFailure ?? ''})`;
 }
 
 function paint(status: string, s: Styles): string {

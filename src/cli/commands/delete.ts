@@ -46,6 +46,9 @@ async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandR
   } finally {
     await lease.release();
   }
+  // Its failed renewals go with it: a certificate of that name issued or imported later starts afresh.
+  const { clearBackoff, RenewalBackoff } = await import('../../renewal/backoff.js');
+  await clearBackoff(RenewalBackoff.load(store), name, ctx.report);
   // A store without files here (Redis): this host's copy goes too; other hosts keep theirs until they sync.
   const { deployerFor } = await import('../../deploy/index.js');
   await deployerFor(store, ctx.settings.configDir).remove(name);

@@ -16,6 +16,7 @@ import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
+import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -36,6 +37,8 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   postHook?: string;
   deployHook?: string;
   verifyDns?: boolean;
+  expectIp: string[];
+  expectCname: string[];
   allowSubsetOfNames?: boolean;
   wait?: boolean;
   profile?: string;
@@ -66,6 +69,8 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA')
+    .addOption(expectIpOption())
+    .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
     .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')

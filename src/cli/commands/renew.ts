@@ -12,6 +12,7 @@ import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
+import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
@@ -29,18 +30,25 @@ interface RenewOptions extends SelfCheckFlags {
   deployHook?: string;
   logsDir?: string;
   verifyDns?: boolean;
+  expectIp: string[];
+  expectCname: string[];
   allowSubsetOfNames?: boolean;
 }
 
 const KEEP_LOGS = 30;
 
+const BACKOFF_HELP =
+  '\nBackoff (Let\'s Encrypt\'s integration guide): after a failed renewal a certificate is tried again no sooner than\n' +
+  '1 minute later, then 10 minutes, 100 minutes, then once a day (later when the CA said so: rateLimited, Retry-After),\n' +
+  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.';
+
 export function defineRenew(program: Command, run: Runner): void {
   addSelfCheckOptions(program.command('renew'))
     .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
-    .option('--force', 'renew even if not due')
+    .option('--force', 'renew even if not due, or backing off after failed renewals')
     .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)', (v) => parsePositive(v, '--days'))
-    .option('--dry-run', 'run every order against the dry-run server (config dryRunServer, default letsencrypt-staging); save nothing')
+    .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's), else at config dryRunServer, else at the certificate's own CA; save nothing")
     .option('--concurrency <n>', 'certificates renewed at the same time', (v) => integer(v, '--concurrency'), 4)
     .option('--max <n>', 'renew at most <n> certificates in this run; the rest wait for the next', (v) => integer(v, '--max'))
     .addOption(
@@ -55,8 +63,11 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
+    .addOption(expectIpOption())
+    .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
     .addHelpText('after', BUDGET_HELP)
+    .addHelpText('after', BACKOFF_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
 }
@@ -86,15 +97,14 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
   const interrupt = Interrupt.listen(['SIGINT', 'SIGTERM']);
   try {
     const report = log.reporter(ctx.report);
-    const dryRunServer = ctx.settings.dryRunServer;
     const lease = leaseLength(ctx);
     // Random sleep only when unattended (stdin not a terminal), never for a dry run.
     const unattended = process.stdin.isTTY !== true;
     const randomSleepMs = options.randomSleep !== false && unattended && options.dryRun !== true ? options.randomSleep * 1000 : 0;
-    const accountFor = async (server: string): Promise<StoredAccount> => {
+    const accountFor = async (server: string, dryRunElsewhere: boolean): Promise<StoredAccount> => {
       const existing = await store.getAccount(server);
       if (existing !== undefined) return existing;
-      if (options.dryRun === true && server === dryRunServer) {
+      if (dryRunElsewhere) {
         // A dry run needs an account at the staging CA: make one like certbot does, with the main contact.
         const main = await store.getAccount(ctx.settings.server);
         const email = main?.email ?? ctx.settings.email;
@@ -127,7 +137,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
           ...(options.deployHook === undefined ? {} : { deploy: options.deployHook }),
         },
-        ...(options.dryRun === true ? { dryRun: { server: dryRunServer } } : {}),
+        ...(options.dryRun === true ? { dryRun: ctx.settings.dryRunServer === undefined ? {} : { server: ctx.settings.dryRunServer } } : {}),
         ...(gate === undefined ? {} : { dnsGate: renewalDnsGate(gate, options.allowSubsetOfNames === true, report) }),
       },
       {

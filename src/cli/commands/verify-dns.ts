@@ -4,14 +4,13 @@ import type { ResolverSpec } from '../../dns/resolver.js';
 import type { Expectations, NameVerdict } from '../../dns/verify.js';
 import type { CliContext } from '../context.js';
 import { table } from '../format.js';
+import { expectationsOf, expectCnameOption, expectIpOption, flagName, splitValues, type ExpectFlags } from '../expect-options.js';
 import { collect } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface VerifyDnsOptions {
+interface VerifyDnsOptions extends ExpectFlags {
   domain: string[];
-  expectIp: string[];
-  expectCname: string[];
   resolver: string[];
   doh?: string;
   caIdentity?: string;
@@ -22,8 +21,8 @@ export function defineVerifyDns(program: Command, run: Runner): void {
     .command('verify-dns')
     .description('check that names resolve where they should and that CAA lets the CA issue, as the CA will see it')
     .option('-d, --domain <name>', 'a name to check; repeat or separate with commas', collect, [])
-    .option('--expect-ip <ip>', 'every address of a name must be one of these; repeatable (config expectIp)', collect, [])
-    .option('--expect-cname <host>', "or the name's CNAME chain must reach one of these; repeatable (config expectCname)", collect, [])
+    .addOption(expectIpOption())
+    .addOption(expectCnameOption())
     .option('--resolver <ip[:port]>', 'ask these DNS servers; repeatable (env CERTMAN_RESOLVER, config resolver; default the system\'s)', collect, [])
     .option('--doh <url>', 'ask this DNS-over-HTTPS resolver instead (RFC 8484), e.g. https://cloudflare-dns.com/dns-query')
     .option('--ca-identity <domain>', "the CA's CAA issuer domain name (config caIdentity; default letsencrypt.org; issue and renew ask the CA's directory)")
@@ -35,7 +34,7 @@ export function defineVerifyDns(program: Command, run: Runner): void {
 }
 
 async function verifyDns(options: VerifyDnsOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ normalizeDomains }, { canonicalIp, parseNameserver }, { createResolver, parseDohUrl }, { verifyNames }, { DEFAULT_CA_IDENTITY }] = await Promise.all([
+  const [{ normalizeDomains }, { parseNameserver }, { createResolver, parseDohUrl }, { verifyNames }, { DEFAULT_CA_IDENTITY }] = await Promise.all([
     import('../../dns/names.js'),
     import('../../dns/nameserver.js'),
     import('../../dns/resolver.js'),
@@ -43,14 +42,10 @@ async function verifyDns(options: VerifyDnsOptions, ctx: CliContext): Promise<Co
     import('../../dns/caa.js'),
   ]);
   const names = normalizeDomains(options.domain);
-  const resolvers = split(options.resolver);
+  const resolvers = splitValues(options.resolver);
   if (resolvers.length > 0 && options.doh !== undefined) throw new UsageError('--resolver and --doh exclude each other');
   for (const server of resolvers) parseNameserver(server);
-  const ips = split(options.expectIp).map((ip) => canonicalIp(ip) ?? badValue('--expect-ip', ip, 'not an IP address'));
-  const cnames = split(options.expectCname).map((host) => flagName('--expect-cname', host, normalizeDomains));
-  // Expectations on the command line replace the configured ones (both kinds together).
-  const expect: Expectations =
-    ips.length > 0 || cnames.length > 0 ? { ips, cnames } : { ips: ctx.settings.expectIp ?? [], cnames: ctx.settings.expectCname ?? [] };
+  const expect = await expectationsOf(options, ctx.settings);
   const caIdentity = options.caIdentity === undefined ? (ctx.settings.caIdentity ?? DEFAULT_CA_IDENTITY) : flagName('--ca-identity', options.caIdentity, normalizeDomains);
   const spec: ResolverSpec =
     options.doh === undefined
@@ -99,26 +94,4 @@ function caaCell(v: NameVerdict): string {
 function describeExpectations(expect: Expectations): string {
   const parts = [...(expect.ips.length > 0 ? [`ip ${expect.ips.join(', ')}`] : []), ...(expect.cnames.length > 0 ? [`cname ${expect.cnames.join(', ')}`] : [])];
   return parts.length === 0 ? 'expecting any address' : `expecting ${parts.join(' or ')}`;
-}
-
-/** Repeated and comma-separated values, trimmed, empty pieces dropped. */
-function split(values: string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-}
-
-function badValue(flag: string, value: string, why: string): never {
-  throw new UsageError(`${flag}: ${JSON.stringify(value)} is ${why}`);
-}
-
-/** One DNS name given to `flag`, normalized like -d (lowercase, punycode); a bad one names the flag. */
-function flagName(flag: string, value: string, normalize: (input: string[]) => string[]): string {
-  let names: string[];
-  try {
-    names = normalize([value]);
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(`${flag}: ${err.message}`, err.hint);
-    throw err;
-  }
-  if (names.length !== 1) badValue(flag, value, 'not one DNS name');
-  return names[0] as string;
 }

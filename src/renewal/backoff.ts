@@ -1,0 +1,162 @@
+/**
+ * Failed-renewal backoff, per certificate, as Let's Encrypt's integration guide asks: after a failed renewal the
+ * next attempt waits at least 1 minute, after the second 10 minutes, after the third 100 minutes, then a day after
+ * each further one. A CA that named a time (rateLimited, Retry-After) pushes the next attempt to that time when it
+ * is later. A success clears it; `renew --force` and `issue` ignore it.
+ *
+ * Persisted in the state store under `renewal-backoff` as
+ * { "<certificate name>": { failures, lastFailure, nextAttempt, error } }, next to the CA budget's documents:
+ * every node sharing a store (files or Redis) sees one certificate's failures, whoever renewed it. The lineage's
+ * metadata is not the place: it is the live version's record, and a failed renewal saves no version.
+ * A damaged document is treated as empty and replaced by the next write: it only spaces out retries, and must not
+ * stop every renewal; {@link RenewalBackoff.problem} says why.
+ */
+import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
+import { AcmeProblemError, messageOf } from '../errors.js';
+import type { Reporter } from '../report.js';
+import { CorruptFileError } from '../store/index.js';
+import type { StateStore } from '../store/types.js';
+
+export const RENEWAL_BACKOFF_KEY = 'renewal-backoff';
+
+const MINUTE = 60_000;
+/** The wait after the 1st, 2nd, 3rd and every further failure. */
+export const BACKOFF_STEPS_MS: readonly number[] = [MINUTE, 10 * MINUTE, 100 * MINUTE, 24 * 60 * MINUTE];
+/** Longer last errors (a CA's detail on many names) are cut: the document stays small, the run's log has it whole. */
+const MAX_ERROR_LENGTH = 500;
+/** A CA's time further out counts as a week (as a rateLimited pause does), so a wrong header cannot stop renewals for good. */
+const MAX_CA_WAIT_MS = 7 * 24 * 60 * MINUTE;
+
+export interface BackoffEntry {
+  /** Failed renewals in a row. */
+  failures: number;
+  /** ISO time of the last one. */
+  lastFailure: string;
+  /** ISO time before which a plain `renew` does not try again. */
+  nextAttempt: string;
+  /** What the last failure said (its one-line message). */
+  error: string;
+}
+
+/** The wait after `failures` failed renewals in a row (1 → 1 minute … 4 and more → 1 day). */
+export function backoffStepMs(failures: number): number {
+  const index = Math.min(Math.max(failures, 1), BACKOFF_STEPS_MS.length) - 1;
+  return BACKOFF_STEPS_MS[index] as number;
+}
+
+/** The next attempt after the `failures`-th failure at `at`: the step, or the CA's time when later (capped at a week). */
+export function nextAttemptAfter(failures: number, at: Date, caTime?: Date): Date {
+  const step = at.getTime() + backoffStepMs(failures);
+  const ca = caTime === undefined ? step : Math.min(caTime.getTime(), at.getTime() + MAX_CA_WAIT_MS);
+  return new Date(Math.max(step, ca));
+}
+
+/** When the CA said to ask again, if `err` is its answer and says: rateLimited (an hour when it names no time), Retry-After. */
+export function caTimeOf(err: unknown, now: Date): Date | undefined {
+  if (isRateLimited(err)) return rateLimitedUntil(err, now);
+  return err instanceof AcmeProblemError ? err.retryAfter : undefined;
+}
+
+/** Reads the stored document leniently: entries that are not well formed are dropped. */
+export function parseBackoff(value: unknown): Map<string, BackoffEntry> {
+  const result = new Map<string, BackoffEntry>();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return result;
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    const e = raw as Partial<Record<keyof BackoffEntry, unknown>> | null;
+    if (e === null || typeof e !== 'object') continue;
+    if (typeof e.failures !== 'number' || !Number.isSafeInteger(e.failures) || e.failures < 1) continue;
+    if (typeof e.lastFailure !== 'string' || !Number.isFinite(Date.parse(e.lastFailure))) continue;
+    if (typeof e.nextAttempt !== 'string' || !Number.isFinite(Date.parse(e.nextAttempt))) continue;
+    result.set(name, { failures: e.failures, lastFailure: e.lastFailure, nextAttempt: e.nextAttempt, error: typeof e.error === 'string' ? e.error : '' });
+  }
+  return result;
+}
+
+function serialize(entries: Map<string, BackoffEntry>): Record<string, BackoffEntry> {
+  return Object.fromEntries([...entries.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export class RenewalBackoff {
+  private constructor(
+    private readonly state: StateStore,
+    private entries: Map<string, BackoffEntry>,
+    /** Why the stored document was ignored (it was damaged), for a warning; else undefined. */
+    readonly problem: string | undefined,
+  ) {}
+
+  /** Reads the stored document (only reads: `certificates` uses it on a read-only store). */
+  static async load(state: StateStore): Promise<RenewalBackoff> {
+    try {
+      return new RenewalBackoff(state, parseBackoff(await state.getState<unknown>(RENEWAL_BACKOFF_KEY)), undefined);
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      return new RenewalBackoff(state, new Map(), err.message);
+    }
+  }
+
+  /** The certificate's failures as last read or written, if it has any. */
+  entry(name: string): BackoffEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  /** The entry while it still holds the certificate back at `now`. */
+  waiting(name: string, now: Date): BackoffEntry | undefined {
+    const entry = this.entries.get(name);
+    return entry !== undefined && Date.parse(entry.nextAttempt) > now.getTime() ? entry : undefined;
+  }
+
+  /**
+   * Counts one more failed renewal of `name` at `now` on top of what is stored now (another node's failures
+   * count too), in one update of the store; `caTime` is when the CA asked to be asked again, if it did.
+   */
+  async recordFailure(name: string, error: string, now: Date, caTime?: Date): Promise<BackoffEntry> {
+    let recorded: BackoffEntry | undefined;
+    await this.state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
+      const stored = parseBackoff(current);
+      const failures = (stored.get(name)?.failures ?? 0) + 1;
+      const said = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH)}…` : error;
+      recorded = { failures, lastFailure: now.toISOString(), nextAttempt: nextAttemptAfter(failures, now, caTime).toISOString(), error: said };
+      stored.set(name, recorded);
+      this.entries = stored;
+      return serialize(stored);
+    });
+    return recorded as BackoffEntry;
+  }
+
+  /** Forgets the failures of `name` (it was just issued or renewed); writes nothing when the store holds none. */
+  async clear(name: string): Promise<void> {
+    let damaged = false;
+    const stored = await this.state.getState<unknown>(RENEWAL_BACKOFF_KEY).catch((err: unknown) => {
+      if (!(err instanceof CorruptFileError)) throw err;
+      damaged = true;
+    });
+    if (!damaged && !parseBackoff(stored).has(name)) {
+      this.entries.delete(name);
+      return;
+    }
+    await this.state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
+      const next = parseBackoff(current);
+      next.delete(name);
+      this.entries = next;
+      return serialize(next);
+    });
+  }
+}
+
+/**
+ * Forgets the failed renewals of `name` (issued, renewed or deleted); a store that cannot read or write the document
+ * is a warning: what happened to the certificate itself is the outcome that counts.
+ */
+export async function clearBackoff(backoff: RenewalBackoff | Promise<RenewalBackoff>, name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
+  try {
+    await (await backoff).clear(name);
+  } catch (err) {
+    report.warn(`the failed renewals of ${name} were not cleared: ${messageOf(err)}`);
+  }
+}
+
+/** The `deferred` reason of a certificate `entry` holds back: how often it failed, until when, and the last error. */
+export function backoffReason(entry: BackoffEntry): string {
+  const times = entry.failures === 1 ? 'once' : `${entry.failures} times in a row`;
+  return `renewal failed ${times} (last: ${entry.error}); backing off: next attempt after ${entry.nextAttempt} (renew --force tries now)`;
+}

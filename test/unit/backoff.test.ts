@@ -1,0 +1,108 @@
+// The failed-renewal backoff per certificate (1 minute, 10 minutes, 100 minutes, then a day; a CA's later time
+// wins), stored with the CA budget, and how CaBudget weighs it against the account's budget.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { AcmeProblemError } from '../../src/errors.js';
+import { backoffReason, backoffStepMs, caTimeOf, nextAttemptAfter, parseBackoff, RENEWAL_BACKOFF_KEY, RenewalBackoff, type BackoffEntry } from '../../src/renewal/backoff.js';
+import { CaBudget } from '../../src/renewal/ca-budget.js';
+import { RATE_LIMITS_KEY } from '../../src/renewal/rate-limits.js';
+import { MemoryState } from './memory-state.js';
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const NOW = new Date('2026-12-03T12:00:00.000Z');
+const at = (ms: number): Date => new Date(NOW.getTime() + ms);
+const silent = { warn: () => undefined };
+
+describe('backoff steps', () => {
+  test('1 minute after the first failure, 10 after the second, 100 after the third, a day after every further one', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 50].map(backoffStepMs), [MIN, 10 * MIN, 100 * MIN, DAY, DAY, DAY]);
+  });
+
+  test('the next attempt is the step after the failure, or the CA\'s time when that is later (at most a week)', () => {
+    assert.deepEqual(nextAttemptAfter(1, NOW), at(MIN));
+    assert.deepEqual(nextAttemptAfter(3, NOW), at(100 * MIN));
+    assert.deepEqual(nextAttemptAfter(1, NOW, at(30 * MIN)), at(30 * MIN), 'the CA asked for longer');
+    assert.deepEqual(nextAttemptAfter(4, NOW, at(30 * MIN)), at(DAY), 'the step is longer');
+    assert.deepEqual(nextAttemptAfter(1, NOW, at(100 * DAY)), at(7 * DAY), 'a wrong header cannot stop renewals for good');
+  });
+
+  test('the CA\'s time: a rateLimited answer (an hour when it names none) or any problem\'s Retry-After', () => {
+    const limited = (retryAfter?: Date) => new AcmeProblemError({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'slow down', ...(retryAfter === undefined ? {} : { retryAfter }) });
+    assert.deepEqual(caTimeOf(limited(at(5 * MIN)), NOW), at(5 * MIN));
+    assert.deepEqual(caTimeOf(limited(), NOW), at(60 * MIN));
+    assert.deepEqual(caTimeOf(new AcmeProblemError({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'down', retryAfter: at(20 * MIN) }), NOW), at(20 * MIN));
+    assert.equal(caTimeOf(new Error('validation failed'), NOW), undefined);
+  });
+});
+
+describe('RenewalBackoff', () => {
+  test('counts failures in a row from what is stored (another node\'s count too) and a success clears them', async () => {
+    const state = new MemoryState();
+    const backoff = await RenewalBackoff.load(state);
+    assert.equal((await backoff.recordFailure('a', 'boom', NOW)).failures, 1);
+    assert.equal(backoff.waiting('a', at(MIN - 1))?.failures, 1);
+    assert.equal(backoff.waiting('a', at(MIN)), undefined, 'the step has passed');
+    // Another node failed it meanwhile.
+    const stored = state.doc<Record<string, BackoffEntry>>(RENEWAL_BACKOFF_KEY) ?? {};
+    state.set(RENEWAL_BACKOFF_KEY, { ...stored, a: { ...stored['a'], failures: 2 } });
+    const third = await backoff.recordFailure('a', 'boom again', at(2 * MIN));
+    assert.deepEqual(third, { failures: 3, lastFailure: at(2 * MIN).toISOString(), nextAttempt: at(102 * MIN).toISOString(), error: 'boom again' });
+    await backoff.recordFailure('b', 'other', NOW);
+    await backoff.clear('a');
+    assert.deepEqual(Object.keys(state.doc<object>(RENEWAL_BACKOFF_KEY) ?? {}), ['b']);
+    assert.equal(backoff.entry('a'), undefined);
+    const puts = state.puts;
+    await backoff.clear('a');
+    assert.equal(state.puts, puts, 'clearing what is not stored writes nothing');
+  });
+
+  test('a damaged entry is dropped, the rest is kept', () => {
+    const good = { failures: 2, lastFailure: NOW.toISOString(), nextAttempt: at(10 * MIN).toISOString(), error: 'x' };
+    const parsed = parseBackoff({ good, zero: { ...good, failures: 0 }, date: { ...good, nextAttempt: 'soon' }, list: [1], text: 'x' });
+    assert.deepEqual([...parsed.keys()], ['good']);
+    assert.equal(parseBackoff([good]).size, 0);
+  });
+
+  test('the reason names the count, the time and the last error', () => {
+    const reason = backoffReason({ failures: 2, lastFailure: NOW.toISOString(), nextAttempt: at(10 * MIN).toISOString(), error: 'connection refused' });
+    assert.match(reason, /renewal failed 2 times in a row \(last: connection refused\); backing off: next attempt after 2026-12-03T12:10:00\.000Z/);
+  });
+});
+
+describe('CaBudget.certificateDeferral', () => {
+  const SERVER = 'https://ca.test/dir';
+  const ACC = 'https://ca.test/acct/1';
+
+  test('the backoff holds a certificate back unless ignored; the account\'s budget when it lasts longer', async () => {
+    const state = new MemoryState();
+    const budget = await CaBudget.load(state, {}, NOW);
+    await budget.recordRenewalFailure('a', new Error('boom'), NOW, silent);
+    assert.deepEqual(budget.certificateDeferral('a', SERVER, ACC, ['a.test'], NOW)?.until, at(MIN));
+    assert.equal(budget.certificateDeferral('a', SERVER, ACC, ['a.test'], NOW, true), undefined, '--force');
+    assert.equal(budget.certificateDeferral('b', SERVER, ACC, ['b.test'], NOW), undefined);
+    state.set(RATE_LIMITS_KEY, { records: [{ server: SERVER, account: ACC, until: at(30 * MIN).toISOString(), detail: 'slow' }] });
+    const limited = await CaBudget.load(state, {}, NOW);
+    assert.deepEqual(limited.certificateDeferral('a', SERVER, ACC, ['a.test'], NOW)?.until, at(30 * MIN));
+    assert.deepEqual(limited.certificateDeferral('a', SERVER, undefined, ['a.test'], NOW)?.until, at(MIN), 'no account yet: only the backoff');
+    await limited.clearBackoff('a', silent);
+    assert.deepEqual(limited.certificateDeferral('a', SERVER, ACC, ['a.test'], NOW)?.until, at(30 * MIN));
+  });
+
+  test('a rateLimited failure backs off until the CA\'s time', async () => {
+    const budget = await CaBudget.load(new MemoryState(), {}, NOW);
+    const err = new AcmeProblemError({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'slow down', retryAfter: at(45 * MIN) });
+    await budget.recordRenewalFailure('a', err, NOW, silent);
+    assert.equal(budget.backoff.entry('a')?.nextAttempt, at(45 * MIN).toISOString());
+  });
+
+  test('a store that cannot take the record is a warning', async () => {
+    const state = new MemoryState();
+    state.updateState = () => Promise.reject(new Error('disk full'));
+    const budget = await CaBudget.load(state, {}, NOW);
+    const warnings: string[] = [];
+    await budget.recordRenewalFailure('a', new Error('boom'), NOW, { warn: (m: string) => warnings.push(m) });
+    assert.deepEqual(warnings, ['the failed renewal of a was not recorded: disk full']);
+  });
+});
