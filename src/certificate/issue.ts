@@ -13,7 +13,7 @@ import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'preferredChain'> & {
   /** How this host answers the order's challenges. */
   method: ChallengeMethod;
   /** Order even when an unexpired certificate for the same names is not due. */
@@ -98,6 +98,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
           responder,
           report,
           ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
+          ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
           ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
           ...(deps.signal === undefined ? {} : { signal: deps.signal }),
         });
@@ -137,6 +138,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     notAfter: info.notAfter.toISOString(),
     ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
     ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
+    ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
   };
   if (deps.dryRun === true) {
     report.step(`dry run: got serial ${info.serial} for ${request.name}, saved nothing`);

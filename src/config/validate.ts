@@ -207,6 +207,7 @@ const PARSERS = {
   webroot: nonEmptyString,
   httpPort: port,
   httpAddress: nonEmptyString,
+  preferredChain: nonEmptyString,
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,

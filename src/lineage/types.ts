@@ -50,6 +50,8 @@ export interface CertificateMeta {
   revoked?: { at: string; reason: string };
   /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
   ari?: AriState;
+  /** `--preferred-chain`: the issuer common name of the topmost certificate of the chain to prefer (RFC 8555 §7.4.2). */
+  preferredChain?: string;
 }
 
 export interface AriState {
