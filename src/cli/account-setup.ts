@@ -34,6 +34,9 @@ export async function setUpAccount(ctx: CliContext, accounts: AccountStore & Lea
   if (flags.updateEmail === true && flags.email === undefined && !noEmail) {
     throw new UsageError('--update-email needs the new contact', 'pass --email <address>, or --no-email to remove the contact');
   }
+  if (noEmail && flags.updateEmail !== true && existing?.email !== undefined) {
+    ctx.report.warn(`the account's contact is ${existing.email}; pass --update-email --no-email to remove it`);
+  }
   // --no-email wins over an email from the environment or the config file (flags first).
   let email = noEmail ? undefined : (flags.email ?? ctx.settings.email);
   let agreeTos = flags.agreeTos === true;

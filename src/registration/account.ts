@@ -151,9 +151,10 @@ export function activeAccount(account: StoredAccount | undefined): StoredAccount
 
 /** What any command that would sign with a deactivated account says instead. */
 export function deactivatedError(account: StoredAccount): UsageError {
+  // The way on is in the message itself: renew shows one line per certificate, without hints.
   return new UsageError(
-    `the account ${account.url} at ${account.server} was deactivated (${account.deactivatedAt ?? 'earlier'}); the CA accepts nothing from it`,
-    'register a new account: certman register --agree-tos --email <you@example.com> (or --no-email); certificates already issued stay valid',
+    `the account ${account.url} at ${account.server} was deactivated (${account.deactivatedAt ?? 'earlier'}); register a new one: certman register --agree-tos (--email <address> or --no-email)`,
+    'the CA accepts nothing from a deactivated account; certificates already issued stay valid, and issue and renew use the new account',
   );
 }
 

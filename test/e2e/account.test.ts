@@ -216,7 +216,7 @@ describe('account deactivate', () => {
     const refused = await issue(dir, 'after-deactivation');
     assertOneLineError(refused, 2, /was deactivated/);
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
-    assert.match(refused.stderr, /hint: register a new account: certman register/);
+    assert.match(refused.stderr, /register a new one: certman register --agree-tos/);
     assertOneLineError(await suite.certman(dir, ['account', 'rollover']), 2, /was deactivated/);
 
     const again = await suite.certman(dir, ['--json', 'register', '--no-email', '--agree-tos']);
@@ -225,6 +225,18 @@ describe('account deactivate', () => {
     assert.equal(fresh.created, true);
     assert.notEqual(fresh.account.url, account.url);
     assert.equal((await issue(dir, 'new-account')).code, 0);
+  });
+
+  it('run again after a deactivation the CA carried out but that was never saved, it marks the account', async () => {
+    const dir = await suite.registeredDir();
+    // The copy stands in for the lost save: the CA deactivated the account, the original's store does not know.
+    const copy = await tempDir('deactivated-copy');
+    await cp(dir, copy, { recursive: true });
+    assert.equal((await suite.certman(copy, ['account', 'deactivate', '--yes'])).code, 0);
+    const r = await suite.certman(dir, ['account', 'deactivate', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the CA refuses the account already .*marking it deactivated/);
+    assert.equal((await shown(dir)).status, 'deactivated');
   });
 
   it('asks at a terminal; no changes nothing', async () => {
