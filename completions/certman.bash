@@ -30,9 +30,9 @@ _certman_command() {
 _certman_options() {
   case $1 in
     '') _certman_words='-V --version --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
-    register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    account) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --expect-ip --expect-cname --allow-subset-of-names --profile --allow-private-ip -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    register) _certman_words='-m --email --no-email --register-unsafely-without-email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    account) _certman_words='-h --help --key-type --elliptic-curve --rsa-key-size -y --yes --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name -w --webroot --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --wait --pre-hook --post-hook --deploy-hook -m --email --no-email --register-unsafely-without-email --agree-tos --eab-kid --eab-hmac-key --verify-dns --expect-ip --expect-cname --allow-subset-of-names --profile --allow-private-ip --preferred-chain -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     certificates) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -73,6 +73,12 @@ _certman_option_kind() {
           --eab-kid) _certman_kind=text ;;
           --eab-hmac-key) _certman_kind=text ;;
         esac ;;
+      account)
+        case $2 in
+          --key-type) _certman_kind='words ecdsa rsa' ;;
+          --elliptic-curve) _certman_kind='words p256 p384' ;;
+          --rsa-key-size) _certman_kind='words 2048 3072 4096' ;;
+        esac ;;
       issue)
         case $2 in
           --validation-port) _certman_kind=text ;;
@@ -94,6 +100,7 @@ _certman_option_kind() {
           --expect-ip) _certman_kind=text ;;
           --expect-cname) _certman_kind=text ;;
           --profile) _certman_kind=text ;;
+          --preferred-chain) _certman_kind=text ;;
         esac ;;
       renew)
         case $2 in
@@ -172,6 +179,7 @@ _certman_option_kind() {
 _certman_argument_kind() {
   _certman_kind=
   case "$1 $2" in
+    'account 0') _certman_kind='words show rollover deactivate' ;;
     'store 0') _certman_kind='words migrate rotate-key' ;;
     'completion 0') _certman_kind='words bash zsh fish' ;;
     'help 0') _certman_kind=command ;;

@@ -79,7 +79,7 @@ end
 
 function __certman_commands
     printf '%s\t%s\n' register 'create the ACME account for the server, or reuse the stored one'
-    printf '%s\t%s\n' account 'print the stored account for the server (same as register --show)'
+    printf '%s\t%s\n' account 'the ACME account for the server: print the stored one (same as register --show); show, rollover, deactivate. show: print the stored account and the CA\'s view of it: status and contact (never the key); rollover: replace the account\'s key with a new one (RFC 8555 key change); the new key is stored once the CA took it; deactivate: deactivate the account at the CA for good (asks first at a terminal)'
     printf '%s\t%s\n' issue 'get a certificate for one or more names (HTTP-01)'
     printf '%s\t%s\n' certificates 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' list 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
@@ -126,9 +126,14 @@ function __certman_takes_value
             case '-m' '--email' '--eab-kid' '--eab-hmac-key'
                 return 0
             end
+        case account
+            switch $argv[2]
+            case '--key-type' '--elliptic-curve' '--rsa-key-size'
+                return 0
+            end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain'
                 return 0
             end
         case renew
@@ -200,7 +205,7 @@ complete -c certman -f
 
 # Commands
 complete -c certman -n __certman_needs_command -a register -d 'create the ACME account for the server, or reuse the stored one'
-complete -c certman -n __certman_needs_command -a account -d 'print the stored account for the server (same as register --show)'
+complete -c certman -n __certman_needs_command -a account -d 'the ACME account for the server: print the stored one (same as register --show); show, rollover, deactivate. show: print the stored account and the CA\'s view of it: status and contact (never the key); rollover: replace the account\'s key with a new one (RFC 8555 key change); the new key is stored once the CA took it; deactivate: deactivate the account at the CA for good (asks first at a terminal)'
 complete -c certman -n __certman_needs_command -a issue -d 'get a certificate for one or more names (HTTP-01)'
 complete -c certman -n __certman_needs_command -a certificates -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a list -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
@@ -236,14 +241,20 @@ complete -c certman -l no-color -d 'no colours (also NO_COLOR=1)'
 complete -c certman -s h -l help -d 'display help for command'
 
 # register
-complete -c certman -n '__certman_using_command register' -s m -l email -x -d 'contact for expiry and security notices (env CERTMAN_EMAIL)'
+complete -c certman -n '__certman_using_command register' -s m -l email -x -d 'contact for security notices (env CERTMAN_EMAIL); optional: Let\'s Encrypt sends no expiry mail'
+complete -c certman -n '__certman_using_command register' -l no-email -l register-unsafely-without-email -d 'no contact: register without an email (with --update-email: remove the contact)'
 complete -c certman -n '__certman_using_command register' -l agree-tos -d 'agree to the CA\'s terms of service'
 complete -c certman -n '__certman_using_command register' -l eab-kid -x -d 'external account binding key id (CAs such as ZeroSSL or a company CA)'
 complete -c certman -n '__certman_using_command register' -l eab-hmac-key -x -d 'external account binding HMAC key (base64url)'
-complete -c certman -n '__certman_using_command register' -l update-email -d 'change the existing account\'s contact to --email'
+complete -c certman -n '__certman_using_command register' -l update-email -d 'change the existing account\'s contact to --email, or remove it with --no-email'
 complete -c certman -n '__certman_using_command register' -l show -d 'print the stored account and exit'
 
 # account
+complete -c certman -n '__certman_using_command account' -l key-type -x -a 'ecdsa rsa' -d 'type of the new key (default: that of the old one)'
+complete -c certman -n '__certman_using_command account' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve of the new key'
+complete -c certman -n '__certman_using_command account' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA size of the new key'
+complete -c certman -n '__certman_using_command account' -s y -l yes -d 'do not ask (scripts); without a terminal it is required'
+complete -c certman -n '__certman_using_command account; and test (__certman_argument_count) -eq 0' -x -a 'show rollover deactivate' -d 'what to do with the store'
 
 # issue
 complete -c certman -n '__certman_using_command issue' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
@@ -266,6 +277,7 @@ complete -c certman -n '__certman_using_command issue' -l pre-hook -x -d 'run be
 complete -c certman -n '__certman_using_command issue' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
 complete -c certman -n '__certman_using_command issue' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
 complete -c certman -n '__certman_using_command issue' -s m -l email -x -d 'register first if there is no account, with this contact'
+complete -c certman -n '__certman_using_command issue' -l no-email -l register-unsafely-without-email -d 'register first if there is no account, without a contact'
 complete -c certman -n '__certman_using_command issue' -l agree-tos -d 'agree to the CA\'s terms of service when registering'
 complete -c certman -n '__certman_using_command issue' -l eab-kid -x -d 'external account binding key id, when registering'
 complete -c certman -n '__certman_using_command issue' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
@@ -275,6 +287,7 @@ complete -c certman -n '__certman_using_command issue' -l expect-cname -x -d 'or
 complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
 complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew'
 complete -c certman -n '__certman_using_command issue' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
+complete -c certman -n '__certman_using_command issue' -l preferred-chain -x -d 'of the CA\'s chains, take the one whose topmost certificate <name> issued (issuer common name, certbot\'s rule; default chain when none matches); saved for renew (config preferredChain)'
 
 # certificates
 

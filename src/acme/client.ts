@@ -7,6 +7,7 @@ import { AcmeProblemError, CertmanError, RateLimitPause } from '../errors.js';
 import { parseRenewalInfo, renewalInfoRequestUrl, type RenewalInfo } from './ari.js';
 import { applyHttpPolicy, DEFAULT_MAX_RETRY_AFTER_SECONDS, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
 import { acmeIdentifier } from '../dns/ip.js';
+import { linksOf } from './link.js';
 import { pollUntil } from './poll.js';
 import { problemError } from './problem.js';
 import { isRateLimited, rateLimitedUntil } from './rate-limited.js';
@@ -74,6 +75,8 @@ interface Response<T> {
   body: T;
   location: string | undefined;
   retryAfterMs: number | undefined;
+  /** The `Link` header(s), as the HTTP client gives them. */
+  link: unknown;
 }
 
 let policyApplied = false;
@@ -140,10 +143,47 @@ export class AcmeClient {
     return { ...res.body, url: res.location, created: res.status === 201 };
   }
 
-  async updateContact(email: string): Promise<Account> {
+  /** Replaces the account's contact (RFC 8555 §7.3.2); without an email the contact becomes empty. */
+  async updateContact(email: string | undefined): Promise<Account> {
     const url = this.requireAccount();
-    const res = await this.post<Account>(url, { contact: [`mailto:${email}`] });
+    const res = await this.post<Account>(url, { contact: email === undefined ? [] : [`mailto:${email}`] });
     return { ...res.body, url };
+  }
+
+  /** The account as the CA holds it (POST-as-GET, RFC 8555 §6.3). */
+  async fetchAccount(): Promise<Account> {
+    const url = this.requireAccount();
+    return { ...(await this.post<Account>(url, null)).body, url };
+  }
+
+  /**
+   * The URL of the account this client's key belongs to at the CA, or undefined when the CA knows no account
+   * with it (newAccount with onlyReturnExisting, RFC 8555 §7.3.1: creates nothing).
+   */
+  async accountOfKey(): Promise<string | undefined> {
+    const url = await this.http.getResourceUrl('newAccount');
+    try {
+      const res = await this.post<Account>(url, { onlyReturnExisting: true }, { jwk: true });
+      return res.location;
+    } catch (err) {
+      if (err instanceof AcmeProblemError && err.type === ACCOUNT_DOES_NOT_EXIST) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Rolls the account over to a new key (RFC 8555 §7.3.5): `innerJws` is the keyChange object signed by the new
+   * key, built by the caller for the URL given; the request around it is signed by the current key.
+   */
+  async changeKey(innerJws: (keyChangeUrl: string, accountUrl: string) => object): Promise<void> {
+    const url = await this.http.getResourceUrl('keyChange');
+    await this.post(url, innerJws(url, this.requireAccount()));
+  }
+
+  /** Deactivates the account for good (RFC 8555 §7.3.6): the CA accepts nothing signed by it afterwards. */
+  async deactivateAccount(): Promise<Account> {
+    const url = this.requireAccount();
+    return { ...(await this.post<Account>(url, { status: 'deactivated' })).body, url };
   }
 
   /**
@@ -237,9 +277,23 @@ export class AcmeClient {
 
   /** The PEM chain (leaf first) of an issued order. */
   async downloadCertificate(url: string): Promise<string> {
+    return (await this.downloadChain(url)).pem;
+  }
+
+  /**
+   * Every chain the CA offers for an issued order, its default first, then the alternates its `Link: rel="alternate"`
+   * headers name (RFC 8555 §7.4.2), in the CA's order.
+   */
+  async downloadCertificateChains(url: string): Promise<string[]> {
+    const { pem, alternates } = await this.downloadChain(url);
+    const others = await Promise.all(alternates.map(async (alternate) => (await this.downloadChain(alternate)).pem));
+    return [pem, ...others];
+  }
+
+  private async downloadChain(url: string): Promise<{ pem: string; alternates: string[] }> {
     const res = await this.post<unknown>(url, null);
     if (typeof res.body !== 'string') throw new CertmanError('the CA returned a certificate that is not PEM text');
-    return res.body;
+    return { pem: res.body, alternates: linksOf(res.link, 'alternate', url) };
   }
 
   async revoke(certDer: Buffer, reason: RevocationReason): Promise<void> {
@@ -295,6 +349,7 @@ export class AcmeClient {
       body: res.data as T,
       location: typeof location === 'string' ? location : undefined,
       retryAfterMs: retryAfterMs(res.headers['retry-after']),
+      link: res.headers.link,
     };
   }
 }

@@ -15,7 +15,7 @@ import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain'> & {
   /** `profile` was given for this run (flag, config), not stored with the lineage: see ProfileRequest.given. */
   profileGiven?: boolean;
   /** How this host answers the order's challenges. */
@@ -105,6 +105,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
           report,
           ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
           ...(profile.profile === undefined ? {} : { profile: profile.profile }),
+          ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
           ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
           ...(deps.signal === undefined ? {} : { signal: deps.signal }),
         });
@@ -145,6 +146,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
     ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
     ...(profile.profile === undefined ? {} : { profile: profile.profile }),
+    ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
   };
   const chosen = profile.auto ? { profileChosen: true } : {};
   if (deps.dryRun === true) {

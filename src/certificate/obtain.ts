@@ -3,6 +3,7 @@ import { hintFor, problemError, toSubproblem } from '../acme/problem.js';
 import type { Authorization, Challenge } from '../acme/types.js';
 import type { Http01Responder } from '../challenge/types.js';
 import { createCsrDer } from '../crypto/csr.js';
+import { choosePreferredChain } from './chain-choice.js';
 import { jwkThumbprint, keyAuthorization } from '../crypto/jwk.js';
 import { AcmeProblemError, CertmanError, type Subproblem } from '../errors.js';
 import type { Reporter } from '../report.js';
@@ -20,6 +21,8 @@ export interface ObtainInput {
   replaces?: string;
   /** The CA profile the order names (checked against the directory before: see acme/profiles.ts). */
   profile?: string;
+  /** Among the CA's chains, the one whose topmost certificate this common name issued (see chain-choice.ts). */
+  preferredChain?: string;
   /**
    * Fetches the published token the way the CA will; returns what was seen when it is wrong.
    * Any failure abandons the order before the CA is asked to validate anything.
@@ -62,7 +65,12 @@ export async function obtainCertificate(input: ObtainInput): Promise<string> {
     throw problemError(order.error, undefined, `the order ended as ${order.status}`);
   }
   step(input, 'downloading the certificate');
-  return client.downloadCertificate(order.certificate);
+  if (input.preferredChain === undefined) return client.downloadCertificate(order.certificate);
+  const chosen = choosePreferredChain(await client.downloadCertificateChains(order.certificate), input.preferredChain);
+  // No matching chain is no failure (certbot's rule): the default chain is kept, and the run says so.
+  if (chosen.matched) input.report.step(chosen.note);
+  else input.report.warn(chosen.note);
+  return chosen.pem;
 }
 
 /** Reports the order's next step, unless the run was interrupted: then it stops here. */

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { nonEmpty } from './parse.js';
 import type { CommandResult } from './result.js';
+import { defineAccount } from './commands/account.js';
 import { defineCertificates } from './commands/certificates.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineDelete } from './commands/delete.js';
@@ -61,6 +62,7 @@ export function buildProgram(version: string, run: Runner): Command {
     .addHelpText('after', EXIT_CODES_HELP);
 
   defineRegister(program, run);
+  defineAccount(program, run);
   defineIssue(program, run);
   defineCertificates(program, run);
   defineRenew(program, run);

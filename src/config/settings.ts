@@ -120,6 +120,7 @@ export function resolveSettings(input: SettingsInput): Settings {
 
   if (config.webroot !== undefined) settings.webroot = resolve(fileBase, config.webroot);
   if (config.httpAddress !== undefined) settings.httpAddress = config.httpAddress;
+  if (config.preferredChain !== undefined) settings.preferredChain = config.preferredChain;
   if (config.renewDays !== undefined) settings.renewDays = config.renewDays;
   if (config.renewalSpread !== undefined) settings.renewalSpread = config.renewalSpread;
   if (config.requestsPerSecond !== undefined) settings.requestsPerSecond = config.requestsPerSecond;

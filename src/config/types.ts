@@ -22,6 +22,8 @@ export interface FileConfig {
   webroot?: string;
   httpPort?: number;
   httpAddress?: string;
+  /** Common name of the issuer of the chain's topmost certificate to prefer among the CA's chains (--preferred-chain). */
+  preferredChain?: string;
   /** Renew when fewer than this many days are left (overrides the lifetime rule). */
   renewDays?: number;
   /** Up to this fraction of a lifetime, due dates move earlier per certificate (default 0.1). */
@@ -99,6 +101,7 @@ export interface Settings {
   webroot?: string;
   httpPort: number;
   httpAddress?: string;
+  preferredChain?: string;
   renewDays?: number;
   renewalSpread?: number;
   requestsPerSecond?: number;

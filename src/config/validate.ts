@@ -211,6 +211,7 @@ const PARSERS = {
   webroot: nonEmptyString,
   httpPort: port,
   httpAddress: nonEmptyString,
+  preferredChain: nonEmptyString,
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,

@@ -55,6 +55,8 @@ export interface CertificateMeta {
   ari?: AriState;
   /** The CA profile the certificate was ordered with (draft-ietf-acme-profiles); renew orders it again. */
   profile?: string;
+  /** `--preferred-chain`: the issuer common name of the topmost certificate of the chain to prefer (RFC 8555 §7.4.2). */
+  preferredChain?: string;
 }
 
 export interface AriState {

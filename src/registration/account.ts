@@ -4,13 +4,14 @@ import { generatePrivateKey } from '../crypto/keys.js';
 import { CertmanError, UsageError } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, LeaseStore, StoredAccount } from '../store/types.js';
+import { ACCOUNT_KEY, settleRollover } from './rollover.js';
 
 export interface RegisterInput {
   server: string;
   email?: string;
   agreeTos: boolean;
   eab?: { kid: string; hmacKey: string };
-  /** Change the contact of an existing account to `email`. */
+  /** Change the contact of an existing account to `email`, or to none when `email` is undefined. */
   updateEmail: boolean;
   /**
    * Only an account is needed (issue, a dry run), not a check of the stored one: an account found stored once
@@ -42,7 +43,7 @@ const ACCOUNT_LEASE_WAIT_MS = 120_000;
  * Runs `work` holding the lease on the account at `server`, so two runs never register (or change) the
  * account at one CA at the same time: the second waits, then finds what the first stored.
  */
-async function withAccountLease<D extends Omit<AccountDeps, 'connect' | 'report'>, T>(server: string, deps: D, work: (leased: D) => Promise<T>): Promise<T> {
+export async function withAccountLease<D extends Omit<AccountDeps, 'connect' | 'report'>, T>(server: string, deps: D, work: (leased: D) => Promise<T>): Promise<T> {
   const lease = await deps.accounts.lease(
     { account: server },
     { wait: true, timeoutMs: ACCOUNT_LEASE_WAIT_MS, ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
@@ -64,20 +65,20 @@ async function withAccountLease<D extends Omit<AccountDeps, 'connect' | 'report'
   }
 }
 
-const ACCOUNT_KEY = { type: 'ecdsa', curve: 'p256' } as const;
-
 /**
  * Creates the account for a server, or finds the one whose key is already stored (idempotent:
  * the same key always maps to the same account URL). A CA that forgot the account gets it again.
  */
 export async function registerAccount(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
-  if (input.updateEmail && input.email === undefined) throw new UsageError('--update-email needs --email <address>');
   return withAccountLease(input.server, deps, (leased) => registerLeased(input, leased));
 }
 
 async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<RegisterResult> {
-  // Read holding the lease: another run may have registered since the caller last looked.
-  const existing = await deps.accounts.getAccount(input.server);
+  // Read holding the lease: another run may have registered since the caller last looked. A deactivated account
+  // is as good as none (a new one replaces it); a key rollover left unfinished is finished first, or the old key
+  // would register a second account at a CA that took the new one.
+  const stored = activeAccount(await deps.accounts.getAccount(input.server));
+  const existing = stored === undefined ? undefined : await settleRollover(stored, deps);
   if (existing !== undefined && input.reuseStored === true) return { account: existing, created: false, contactChanged: false };
   if (existing === undefined && !input.agreeTos) {
     throw new UsageError('creating an account needs agreement to the CA terms of service', 'pass --agree-tos');
@@ -101,14 +102,12 @@ async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<
   const termsAgreed = input.agreeTos ? termsOf(await client.meta()) : existing?.termsAgreed;
   let email = existing?.email ?? input.email;
   let contactChanged = false;
-  if (existing !== undefined && input.email !== undefined && input.email !== existing.email) {
-    if (input.updateEmail) {
-      await client.updateContact(input.email);
-      email = input.email;
-      contactChanged = true;
-    } else {
-      deps.report.warn(`the account's contact is ${existing.email ?? '(none)'}; pass --update-email to change it to ${input.email}`);
-    }
+  if (existing !== undefined && input.updateEmail && input.email !== existing.email) {
+    await client.updateContact(input.email);
+    email = input.email;
+    contactChanged = true;
+  } else if (existing !== undefined && input.email !== undefined && input.email !== existing.email) {
+    deps.report.warn(`the account's contact is ${existing.email ?? '(none)'}; pass --update-email to change it to ${input.email}`);
   }
   const account: StoredAccount = {
     server: input.server,
@@ -135,13 +134,28 @@ export async function storeAccountIfNone(account: StoredAccount, deps: Omit<Acco
   });
 }
 
-/** The stored account for a server, or a usage error telling how to create one. */
+/** The stored account for a server, or a usage error telling how to create one (also for a deactivated one). */
 export async function requireAccount(accounts: AccountStore, server: string): Promise<StoredAccount> {
   const account = await accounts.getAccount(server);
   if (account === undefined) {
     throw new UsageError(`no account for ${server}`, 'run certman register --email <you@example.com> --agree-tos, or pass --email and --agree-tos');
   }
+  if (account.deactivatedAt !== undefined) throw deactivatedError(account);
   return account;
+}
+
+/** The account unless it was deactivated: a deactivated account is kept only to say so. */
+export function activeAccount(account: StoredAccount | undefined): StoredAccount | undefined {
+  return account?.deactivatedAt === undefined ? account : undefined;
+}
+
+/** What any command that would sign with a deactivated account says instead. */
+export function deactivatedError(account: StoredAccount): UsageError {
+  // The way on is in the message itself: renew shows one line per certificate, without hints.
+  return new UsageError(
+    `the account ${account.url} at ${account.server} was deactivated (${account.deactivatedAt ?? 'earlier'}); register a new one: certman register --agree-tos (--email <address> or --no-email)`,
+    'the CA accepts nothing from a deactivated account; certificates already issued stay valid, and issue and renew use the new account',
+  );
 }
 
 function termsOf(meta: DirectoryMeta): { url?: string } {

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { access, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CertmanError } from '../errors.js';
-import { makeDirs } from '../store/fs/atomic.js';
+import { errorCode, makeDirs, readTextIfPresent } from '../store/fs/atomic.js';
 import { BLOCK_BEGIN, CRON_D_FILE, replaceCrontabBlock, TIMER_NAME, type ScheduleFile, type SchedulePlan } from './render.js';
 
 export interface CommandOutcome {
@@ -68,7 +68,7 @@ export async function installSchedule(plan: SchedulePlan, deps: InstallDeps): Pr
 type FileOutcome = 'created' | 'replaced' | 'unchanged';
 
 async function installFile(file: ScheduleFile): Promise<FileOutcome> {
-  const current = await readIfExists(file.path);
+  const current = await readTextIfPresent(file.path);
   // A block goes into the file (a stand-in crontab under --dest), keeping its other lines.
   const next = file.block ? replaceCrontabBlock(current ?? '', file.content) : file.content;
   if (current === next) return 'unchanged';
@@ -155,20 +155,6 @@ function firstLine(stderr: string, code: number): string {
   return stderr.trim().split('\n')[0] || `exit code ${code}`;
 }
 
-function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
-  const code = (err as { code: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 /**
  * Replaces `file` with `data` in one step: a hidden temp file in the same folder (ignored by

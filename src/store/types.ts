@@ -79,6 +79,13 @@ export interface StoredAccount {
    * certman recorded it and for imported ones; certman re-registers a lost account only when it is set.
    */
   termsAgreed?: { url?: string };
+  /**
+   * The new key of an account key rollover (RFC 8555 §7.3.5) while it is not known whether the CA took it: saved
+   * before the keyChange is sent, promoted to `keyPem` once the CA is known to hold it (src/registration/rollover.ts).
+   */
+  pendingKeyPem?: string;
+  /** When the account was deactivated through certman (RFC 8555 §7.3.6): nothing is signed with it any more. */
+  deactivatedAt?: string;
 }
 
 export interface LeaseOptions {

@@ -115,6 +115,22 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
         assert.deepEqual(other.problemDetails(), []);
       });
 
+      test('the preferred chain is kept with the certificate and seen by another store object', async () => {
+        const { store, another } = await backend.create();
+        await saveLeased(store, newCert(NAME, { preferredChain: 'Example Root X2' }), pems('1'));
+        assert.equal((await (await another()).get(NAME))?.preferredChain, 'Example Root X2');
+      });
+
+      test("an account keeps a key rollover's pending key until it is saved without one, and its deactivation", async () => {
+        const { store, another } = await backend.create();
+        const account = { server: 'https://ca.test/dir', url: 'https://ca.test/acct/1', keyPem: pems('old').privkey, createdAt: '2025-01-01T00:00:00.000Z' };
+        await store.saveAccount({ ...account, pendingKeyPem: pems('new').privkey });
+        const other = await another();
+        assert.deepEqual(await other.getAccount(account.server), { ...account, pendingKeyPem: pems('new').privkey });
+        await other.saveAccount({ ...account, keyPem: pems('new').privkey, deactivatedAt: '2025-02-01T00:00:00.000Z' });
+        assert.deepEqual(await store.getAccount(account.server), { ...account, keyPem: pems('new').privkey, deactivatedAt: '2025-02-01T00:00:00.000Z' });
+      });
+
       test('serials are stored in one form: lowercase, no separators or leading zeros', async () => {
         const { store } = await backend.create();
         assert.equal((await saveLeased(store, newCert(NAME, { serial: '00:0A:BC' }), pems('1'))).serial, 'abc');

@@ -150,7 +150,8 @@ describe('--help, completions and man page agree', () => {
   }
 
   function longOptions(help: string): string[] {
-    return section(help, 'Options:').map((line) => /^ {2}(?:-\w, )?(--[\w-]+)/.exec(line)?.[1] ?? '').filter((o) => o !== '');
+    // Every long spelling in the flags column: an option may have two (`--no-email, --register-unsafely-without-email`).
+    return section(help, 'Options:').flatMap((line) => [...(/^ {2}(\S.*?)(?: {2,}|$)/.exec(line)?.[1] ?? '').matchAll(/(?<![\w-])--[\w-]+/g)].map((m) => m[0]));
   }
 
   it('every command and long option in --help is completed by bash, zsh and fish and documented in the man page', async () => {

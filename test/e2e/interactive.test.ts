@@ -58,7 +58,7 @@ describe('interactive issue at a terminal', () => {
       await term.answer(String(suite.pebble.httpPort));
       await term.waitFor(/Key type/);
       await term.press('Enter'); // ECDSA P-256, the default
-      await term.waitFor(/Email for expiry/);
+      await term.waitFor(/Email for security notices/);
       await term.answer('ask@example.com');
       await term.waitFor(/terms of service/);
       await term.answer('y');
@@ -95,7 +95,7 @@ describe('interactive issue at a terminal', () => {
       await term.waitFor(/wildcards need the DNS-01 challenge/);
       await answerNames(term, [name.toUpperCase()]);
       const summary = await term.waitFor(/Order this certificate now\?/);
-      assert.doesNotMatch(summary, /How should the CA|Key type|Email for expiry/);
+      assert.doesNotMatch(summary, /How should the CA|Key type|Email for security notices/);
       assert.match(summary, new RegExp(`names: +${name}`), 'names are normalized');
       assert.match(summary, /key: +RSA 2048/);
       assert.match(summary, /account: +existing, contact ops@example.com/);
@@ -133,7 +133,7 @@ describe('interactive issue at a terminal', () => {
       await answerNames(term, [uniqueName('no')]);
       await term.waitFor(/Key type/);
       await term.answer('RSA 3072');
-      await term.waitFor(/Email for expiry/);
+      await term.waitFor(/Email for security notices/);
       await term.answer('no@example.com');
       await term.waitFor(/terms of service/);
       await term.answer('y');

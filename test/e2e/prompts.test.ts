@@ -12,7 +12,7 @@ describe('prompts at a terminal', () => {
     const name = uniqueName('tty');
     const term = await openTerminal(['issue', '-d', name, ...suite.standalone()], certmanEnv(suite.pebble, dir));
     try {
-      await term.waitFor(/Email for expiry/);
+      await term.waitFor(/Email for security notices/);
       await term.answer('tty@example.com');
       await term.waitFor(/terms of service/);
       await term.answer('y');
@@ -23,6 +23,22 @@ describe('prompts at a terminal', () => {
     }
     const account = json(await suite.certman(dir, ['--json', 'account']));
     assert.equal((account.account as { email: string }).email, 'tty@example.com');
+  });
+
+  it('an empty email answer registers without a contact', async () => {
+    const dir = await tempDir('cfg');
+    const term = await openTerminal(['register'], certmanEnv(suite.pebble, dir));
+    try {
+      await term.waitFor(/Email for security notices \(Enter for none\)/);
+      await term.answer('');
+      await term.waitFor(/terms of service/);
+      await term.answer('y');
+      assert.equal(await term.exitCode(), 0, await term.screen());
+    } finally {
+      await term.close();
+    }
+    const account = json(await suite.certman(dir, ['--json', 'account']));
+    assert.equal((account.account as { email: string | null }).email, null);
   });
 
   it('declining the terms creates nothing and exits 2', async () => {
@@ -42,7 +58,7 @@ describe('prompts at a terminal', () => {
     const dir = await tempDir('cfg');
     const term = await openTerminal(['register'], certmanEnv(suite.pebble, dir));
     try {
-      await term.waitFor(/Email for expiry/);
+      await term.waitFor(/Email for security notices/);
       await term.press('C-c');
       assert.equal(await term.exitCode(), 130);
       assert.match(await term.screen(), /error: cancelled/);

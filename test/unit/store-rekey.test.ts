@@ -40,7 +40,8 @@ describe('store keys', () => {
     await saveLeased(before, newCert('a.example'), pems('a1'));
     await saveLeased(before, newCert('a.example'), pems('a2'));
     await saveLeased(before, newCert('b.example'), pems('b1'));
-    await before.saveAccount({ server: SERVER, url: 'https://ca.test/acct/1', keyPem: pems('acct').privkey, createdAt: '2025-01-01T00:00:00.000Z' });
+    // With a key rollover under way: its pending key is sealed like the key.
+    await before.saveAccount({ server: SERVER, url: 'https://ca.test/acct/1', keyPem: pems('acct').privkey, pendingKeyPem: pems('next').privkey, createdAt: '2025-01-01T00:00:00.000Z' });
     assert.deepEqual(new Set(await sealedUnder(prefix)), new Set([sealKey(k1).id]));
 
     const both = await open(prefix, [k2, k1]);
@@ -51,7 +52,7 @@ describe('store keys', () => {
     assert.equal(report.keyId, sealKey(k2).id);
     assert.equal(report.privateKeys.resealed + report.privateKeys.current, report.lineages === 3 ? 4 : 3);
     assert.ok(report.privateKeys.resealed >= 3);
-    assert.deepEqual(report.accounts, { resealed: 1, current: 0 });
+    assert.deepEqual(report.accounts, { resealed: 2, current: 0 });
     assert.deepEqual(report.keyCheck, { resealed: 1, current: 0 });
     assert.deepEqual(new Set(await sealedUnder(prefix)), new Set([sealKey(k2).id]));
 
@@ -60,6 +61,7 @@ describe('store keys', () => {
     assert.deepEqual(await after.readFiles('b.example'), pems('b1'));
     assert.deepEqual(await after.readFiles('c.example'), pems('c1'));
     assert.equal((await after.getAccount(SERVER))?.keyPem, pems('acct').privkey);
+    assert.equal((await after.getAccount(SERVER))?.pendingKeyPem, pems('next').privkey);
     assert.deepEqual((await after.accounts()).map((a) => a.server), [SERVER]);
 
     const snapshot = await snapshotKeys(prefix);

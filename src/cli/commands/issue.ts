@@ -6,7 +6,7 @@ import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
 import { methodOnThisNode } from '../../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
-import { accountForIssue, type AccountFlags } from '../account-setup.js';
+import { accountForIssue, noEmailOption, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
 import { thisNode } from '../node.js';
@@ -43,6 +43,7 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   wait?: boolean;
   profile?: string;
   allowPrivateIp?: boolean;
+  preferredChain?: string;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
@@ -65,6 +66,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook')
     .option('-m, --email <address>', 'register first if there is no account, with this contact', parseEmail)
+    .addOption(noEmailOption('register first if there is no account, without a contact'))
     .option('--agree-tos', "agree to the CA's terms of service when registering")
     .option('--eab-kid <kid>', 'external account binding key id, when registering')
     .option('--eab-hmac-key <key>', 'external account binding HMAC key, when registering')
@@ -74,6 +76,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
     .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
+    .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", nonEmpty('--preferred-chain'))
     .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',
@@ -160,7 +163,7 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
     [
       'account',
       account === undefined
-        ? `new, contact ${merged.email ?? ctx.settings.email ?? '(none)'}, terms of service agreed`
+        ? `new, contact ${(merged.registerUnsafelyWithoutEmail === true ? undefined : (merged.email ?? ctx.settings.email)) ?? '(none)'}, terms of service agreed`
         : `existing${account.email === undefined ? '' : `, contact ${account.email}`}`,
     ],
     ['CA', ctx.settings.server],
@@ -226,6 +229,7 @@ async function issueLocked(
         domains,
         key,
         reuseKey: options.reuseKey ?? previous?.reuseKey ?? false,
+        ...preferredChainOf(options, ctx, previous),
         method,
         server: ctx.settings.server,
         force: options.force === true,
@@ -264,6 +268,12 @@ async function issueLocked(
     }
   }
   return issueResult(outcome, ctx, hookRuns);
+}
+
+/** Flags > how this certificate was issued before > the config file. */
+function preferredChainOf(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): { preferredChain?: string } {
+  const preferredChain = options.preferredChain ?? previous?.preferredChain ?? ctx.settings.preferredChain;
+  return preferredChain === undefined ? {} : { preferredChain };
 }
 
 /** Flags win; then the config file's webroot; then how this certificate was issued before (see methodOnThisNode). */

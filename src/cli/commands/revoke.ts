@@ -51,8 +51,13 @@ async function revoke(options: RevokeOptions, ctx: CliContext): Promise<CommandR
 async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Store, lease: Lease | undefined): Promise<CommandResult> {
   const { lineage, certPem } = await target(options, store);
   const server = lineage?.server ?? ctx.settings.server;
-  const { requireAccount } = await import('../../registration/account.js');
-  const account = await requireAccount(store, server);
+  const [{ requireAccount }, { usableAccount }, { accountDeps }] = await Promise.all([
+    import('../../registration/account.js'),
+    import('../../registration/rollover.js'),
+    import('../account-setup.js'),
+  ]);
+  // An unfinished key rollover is settled first: the CA may hold the new key already.
+  const account = await usableAccount(await requireAccount(store, server), accountDeps(ctx, store));
   const { revokeCertificate } = await import('../../certificate/revoke.js');
   const result = await revokeCertificate(
     { certPem, reason: options.reason, server, ...(lineage === undefined ? {} : { lineage }) },

@@ -120,7 +120,8 @@ function commandLines(command: CommandSurface): string[] {
 function optionLine(option: OptionSurface, condition: string | undefined): string {
   const parts = ['complete -c certman'];
   if (condition !== undefined) parts.push(`-n ${quote(condition)}`);
-  if (option.short !== undefined) parts.push(`-s ${option.short.slice(1)}`);
+  // Commander keeps the first of two long spellings (`--no-email, --register-unsafely-without-email`) as `short`.
+  if (option.short !== undefined) parts.push(option.short.startsWith('--') ? `-l ${option.short.slice(2)}` : `-s ${option.short.slice(1)}`);
   if (option.long !== undefined) parts.push(`-l ${option.long.slice(2)}`);
   if (option.value !== undefined) parts.push(valueFlags(option.value));
   parts.push(`-d ${quote(oneLine(option.description))}`);

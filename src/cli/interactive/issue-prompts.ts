@@ -11,7 +11,7 @@ import type { CertificateMeta, ChallengeMethod, KeySpec } from '../../lineage/ty
 import type { CliContext } from '../context.js';
 import type { Styles } from '../output.js';
 import { cancelledError, type Interrupt } from '../interrupt.js';
-import { emailQuestion, termsUrl, tosQuestion } from '../account-setup.js';
+import { emailAnswer, emailQuestion, termsUrl, tosQuestion } from '../account-setup.js';
 
 type Prompts = typeof import('@inquirer/prompts');
 
@@ -26,6 +26,7 @@ export interface IssueQuestionFlags {
   ellipticCurve?: 'p256' | 'p384';
   rsaKeySize?: '2048' | '3072' | '4096';
   email?: string;
+  registerUnsafelyWithoutEmail?: boolean;
   agreeTos?: boolean;
 }
 
@@ -63,8 +64,9 @@ export async function askIssueQuestions(ctx: CliContext, flags: IssueQuestionFla
 
   if (!deps.hasAccount) {
     const email = flags.email ?? ctx.settings.email;
-    if (email === undefined) {
-      answers.email = await ask((p, context, theme) => p.input({ ...emailQuestion, theme }, context));
+    if (email === undefined && flags.registerUnsafelyWithoutEmail !== true) {
+      const answer = emailAnswer(await ask((p, context, theme) => p.input({ ...emailQuestion, theme }, context)));
+      Object.assign(answers, answer === undefined ? { registerUnsafelyWithoutEmail: true } : { email: answer });
     }
     if (flags.agreeTos !== true) {
       const tos = await deps.interrupt.race(termsUrl(ctx, ctx.settings.server));

@@ -2,11 +2,11 @@
  * ACME accounts of the filesystem store: accounts/<server-key>/{account.json,private_key.pem}, one per
  * ACME directory, in folders of mode 0700.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { StoredAccount } from '../types.js';
-import { ensureDir, errorCode, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
+import { ensureDir, errorCode, readTextIfPresent, removeAbandonedTemps, writeFileAtomic } from './atomic.js';
 import { DIR_SECRET, FILE_PUBLIC, FILE_SECRET, ioError, type FsLayout } from './layout.js';
 import { checkAccountToSave, parseAccount, serializeAccount } from './meta.js';
 import { sameServer, serverKey } from './names.js';
@@ -20,24 +20,30 @@ export async function readAccount(layout: FsLayout, server: string): Promise<Sto
     let keyPem: string;
     try {
       text = await readFile(jsonFile, 'utf8');
-      keyPem = await readFile(path.join(dir, 'private_key.pem'), 'utf8');
+      keyPem = await readFile(path.join(dir, KEY_FILE), 'utf8');
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return undefined;
       throw err;
     }
+    const pendingKeyPem = await readTextIfPresent(path.join(dir, PENDING_KEY_FILE));
     const data = parseAccount(text, jsonFile);
     // Two URLs that differ only in characters the key escapes share a folder: not our account then.
     if (!sameServer(data.server, server)) return undefined;
-    const account: StoredAccount = { server: data.server, url: data.url, keyPem, createdAt: data.createdAt };
-    if (data.email !== undefined) account.email = data.email;
-    if (data.termsAgreed !== undefined) account.termsAgreed = data.termsAgreed;
-    return account;
+    return { ...data, keyPem, ...(pendingKeyPem === undefined ? {} : { pendingKeyPem }) };
   } catch (err) {
     throw ioError(`cannot read the account in ${dir}`, err);
   }
 }
 
-/** Writes private_key.pem (0600) then account.json, each atomically, in folders of mode 0700. */
+const KEY_FILE = 'private_key.pem';
+/** A key rollover's new key until the CA is known to hold it (StoredAccount.pendingKeyPem). */
+const PENDING_KEY_FILE = 'private_key.pending.pem';
+
+/**
+ * Writes private_key.pem (0600), then the pending key (written, or removed when there is none), then account.json,
+ * each atomically, in folders of mode 0700. A crash between two steps leaves a pending key equal to the stored key
+ * at worst, which the rollover's settling step resolves like any other pending key.
+ */
 export async function writeAccount(layout: FsLayout, account: StoredAccount): Promise<void> {
   const key = serverKey(account.server);
   checkAccountToSave(account);
@@ -49,7 +55,9 @@ export async function writeAccount(layout: FsLayout, account: StoredAccount): Pr
       await ensureDir(dir, DIR_SECRET);
     }
     await removeAbandonedTemps(dir, await readdir(dir));
-    await writeFileAtomic(path.join(dir, 'private_key.pem'), account.keyPem, FILE_SECRET);
+    await writeFileAtomic(path.join(dir, KEY_FILE), account.keyPem, FILE_SECRET);
+    if (account.pendingKeyPem !== undefined) await writeFileAtomic(path.join(dir, PENDING_KEY_FILE), account.pendingKeyPem, FILE_SECRET);
+    else await rm(path.join(dir, PENDING_KEY_FILE), { force: true });
     await writeFileAtomic(path.join(dir, 'account.json'), serializeAccount(account), FILE_PUBLIC);
   } catch (err) {
     throw ioError(`cannot save the account in ${dir}`, err);

@@ -11,7 +11,7 @@
  * ({@link removeAbandonedTemps}) without any lock.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CertmanError } from '../../errors.js';
@@ -59,6 +59,16 @@ export function errorCode(err: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+/** A text file's content, or undefined when there is no such file (other errors are thrown). */
+export async function readTextIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** What to do about a failed filesystem call, for the errors that have an obvious cause. */

@@ -53,6 +53,7 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
   if (data.profile !== undefined && !isString(data.profile)) return '"profile" must be a string';
+  if (data.preferredChain !== undefined && !isString(data.preferredChain)) return '"preferredChain" must be a string';
   return undefined;
 }
 
@@ -145,6 +146,7 @@ export interface AccountFile {
   email?: string;
   createdAt: string;
   termsAgreed?: { url?: string };
+  deactivatedAt?: string;
 }
 
 /** Refuses an account no backend should store: without its URL or its key. */
@@ -159,6 +161,7 @@ export function serializeAccount(account: AccountFile): string {
   if (account.email !== undefined) out.email = account.email;
   out.createdAt = account.createdAt;
   if (account.termsAgreed !== undefined) out.termsAgreed = account.termsAgreed.url === undefined ? {} : { url: account.termsAgreed.url };
+  if (account.deactivatedAt !== undefined) out.deactivatedAt = account.deactivatedAt;
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
@@ -171,6 +174,10 @@ export function parseAccount(text: string, file: string): AccountFile {
   const account: AccountFile = { server: data.server, url: data.url, createdAt: data.createdAt };
   if (data.email !== undefined) account.email = data.email;
   if (data.termsAgreed !== undefined) account.termsAgreed = parseTermsAgreed(data.termsAgreed, file);
+  if (data.deactivatedAt !== undefined) {
+    if (!isString(data.deactivatedAt)) throw new CorruptFileError(file, '"deactivatedAt" must be a string');
+    account.deactivatedAt = data.deactivatedAt;
+  }
   return account;
 }
 

@@ -30,7 +30,7 @@ export function validateName(name: string): string {
 }
 
 /** File names the account folder uses; a path segment equal to one of them is escaped. */
-const RESERVED_SEGMENTS = new Set(['account.json', 'private_key.pem']);
+const RESERVED_SEGMENTS = new Set(['account.json', 'private_key.pem', 'private_key.pending.pem']);
 
 function safeSegment(raw: string): string {
   let seg = raw.replace(/[^A-Za-z0-9._-]/g, '_');

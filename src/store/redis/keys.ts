@@ -56,6 +56,11 @@ export class RedisKeys {
     return `${this.account(server)} key`;
   }
 
+  /** Where a key rollover's pending key is sealed for (StoredAccount.pendingKeyPem): it never opens as the key itself. */
+  accountPendingKeyPlace(server: string): string {
+    return `${this.account(server)} pendingKey`;
+  }
+
   /** SCAN pattern of every account hash (the prefix holds no glob characters: prefixProblem). */
   get accountPattern(): string {
     return `${this.prefix}account:*`;

@@ -7,7 +7,7 @@
  */
 import { seal, sealedKeyId, unseal, type SealKeys } from '../../crypto/seal.js';
 import { CertmanError } from '../../errors.js';
-import { redisAccountServers } from './accounts.js';
+import { PENDING_KEY_FIELD, redisAccountServers } from './accounts.js';
 import { runScript, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { COMPARE_AND_SET, HASH_FIELD_COMPARE_AND_SET } from './scripts.js';
@@ -99,6 +99,8 @@ export async function rekeyRedisStore(client: RedisClient, keys: RedisKeys, seal
   }
   for (const server of await redisAccountServers(client, keys)) {
     await visit(report.accounts, hashField(client, keys.account(server), 'key', keys.accountKeyPlace(server)));
+    // A key rollover's pending key, when one is under way (a missing field is passed over).
+    await visit(report.accounts, hashField(client, keys.account(server), PENDING_KEY_FIELD, keys.accountPendingKeyPlace(server)));
   }
   return report;
 }

@@ -78,3 +78,12 @@ export const HASH_FIELD_COMPARE_AND_SET = script(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1`);
+
+/**
+ * An account's write: its JSON ARGV[1] and sealed key ARGV[2] into the hash KEYS[1], and its sealed pending key
+ * ARGV[3] into field ARGV[4] (removed when ARGV[3] is empty), in one step: a reader sees the account before or after.
+ */
+export const WRITE_ACCOUNT = script(`
+redis.call('HSET', KEYS[1], 'account', ARGV[1], 'key', ARGV[2])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[4]) else redis.call('HSET', KEYS[1], ARGV[4], ARGV[3]) end
+return 1`);
