@@ -21,7 +21,7 @@ function __certman_command
             case account
                 echo account
                 return 0
-            case issue
+            case issue certonly
                 echo issue
                 return 0
             case certificates list
@@ -81,6 +81,7 @@ function __certman_commands
     printf '%s\t%s\n' register 'create the ACME account for the server, or reuse the stored one'
     printf '%s\t%s\n' account 'print the stored account for the server (same as register --show)'
     printf '%s\t%s\n' issue 'get a certificate for one or more names (HTTP-01)'
+    printf '%s\t%s\n' certonly 'get a certificate for one or more names (HTTP-01)'
     printf '%s\t%s\n' certificates 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' list 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' renew 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
@@ -128,12 +129,12 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
                 return 0
             end
         case renew
             switch $argv[2]
-            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir'
+            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--renew-hook'
                 return 0
             end
         case schedule
@@ -202,6 +203,7 @@ complete -c certman -f
 complete -c certman -n __certman_needs_command -a register -d 'create the ACME account for the server, or reuse the stored one'
 complete -c certman -n __certman_needs_command -a account -d 'print the stored account for the server (same as register --show)'
 complete -c certman -n __certman_needs_command -a issue -d 'get a certificate for one or more names (HTTP-01)'
+complete -c certman -n __certman_needs_command -a certonly -d 'get a certificate for one or more names (HTTP-01)'
 complete -c certman -n __certman_needs_command -a certificates -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a list -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a renew -d 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
@@ -246,31 +248,38 @@ complete -c certman -n '__certman_using_command register' -l show -d 'print the 
 # account
 
 # issue
-complete -c certman -n '__certman_using_command issue' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
-complete -c certman -n '__certman_using_command issue' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
-complete -c certman -n '__certman_using_command issue' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
-complete -c certman -n '__certman_using_command issue' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
-complete -c certman -n '__certman_using_command issue' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
-complete -c certman -n '__certman_using_command issue' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server'
-complete -c certman -n '__certman_using_command issue' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
-complete -c certman -n '__certman_using_command issue' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
-complete -c certman -n '__certman_using_command issue' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
-complete -c certman -n '__certman_using_command issue' -l http-address -x -d 'standalone server address (default: all)'
-complete -c certman -n '__certman_using_command issue' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'
-complete -c certman -n '__certman_using_command issue' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve (default p256)'
-complete -c certman -n '__certman_using_command issue' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA key size (default 2048)'
-complete -c certman -n '__certman_using_command issue' -l reuse-key -d 'keep the private key across renewals'
-complete -c certman -n '__certman_using_command issue' -l force -d 'order even if an unexpired certificate for these names is not due yet'
-complete -c certman -n '__certman_using_command issue' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
-complete -c certman -n '__certman_using_command issue' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
-complete -c certman -n '__certman_using_command issue' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
-complete -c certman -n '__certman_using_command issue' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
-complete -c certman -n '__certman_using_command issue' -s m -l email -x -d 'register first if there is no account, with this contact'
-complete -c certman -n '__certman_using_command issue' -l agree-tos -d 'agree to the CA\'s terms of service when registering'
-complete -c certman -n '__certman_using_command issue' -l eab-kid -x -d 'external account binding key id, when registering'
-complete -c certman -n '__certman_using_command issue' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
-complete -c certman -n '__certman_using_command issue' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
-complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
+complete -c certman -n '__certman_using_command issue certonly' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
+complete -c certman -n '__certman_using_command issue certonly' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
+complete -c certman -n '__certman_using_command issue certonly' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
+complete -c certman -n '__certman_using_command issue certonly' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
+complete -c certman -n '__certman_using_command issue certonly' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
+complete -c certman -n '__certman_using_command issue certonly' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server; with several -w, each -d uses the -w before it (as certbot)'
+complete -c certman -n '__certman_using_command issue certonly' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
+complete -c certman -n '__certman_using_command issue certonly' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
+complete -c certman -n '__certman_using_command issue certonly' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
+complete -c certman -n '__certman_using_command issue certonly' -l http-address -x -d 'standalone server address (default: all)'
+complete -c certman -n '__certman_using_command issue certonly' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'
+complete -c certman -n '__certman_using_command issue certonly' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve (default p256)'
+complete -c certman -n '__certman_using_command issue certonly' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA key size (default 2048)'
+complete -c certman -n '__certman_using_command issue certonly' -l reuse-key -d 'keep the private key across renewals'
+complete -c certman -n '__certman_using_command issue certonly' -l force -d 'order even if an unexpired certificate for these names is not due yet'
+complete -c certman -n '__certman_using_command issue certonly' -l keep-until-expiring -d 'certbot\'s spelling of the default: keep a certificate that is not due yet'
+complete -c certman -n '__certman_using_command issue certonly' -l keep -d 'same as --keep-until-expiring'
+complete -c certman -n '__certman_using_command issue certonly' -l expand -d 'certbot\'s flag for adding names to a certificate; certman replaces the certificate of --cert-name (default: the first name) anyway'
+complete -c certman -n '__certman_using_command issue certonly' -l test-cert -d 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA'
+complete -c certman -n '__certman_using_command issue certonly' -l staging -d 'same as --test-cert'
+complete -c certman -n '__certman_using_command issue certonly' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
+complete -c certman -n '__certman_using_command issue certonly' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
+complete -c certman -n '__certman_using_command issue certonly' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
+complete -c certman -n '__certman_using_command issue certonly' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
+complete -c certman -n '__certman_using_command issue certonly' -s m -l email -x -d 'register first if there is no account, with this contact'
+complete -c certman -n '__certman_using_command issue certonly' -l agree-tos -d 'agree to the CA\'s terms of service when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l eab-kid -x -d 'external account binding key id, when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
+complete -c certman -n '__certman_using_command issue certonly' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
+complete -c certman -n '__certman_using_command issue certonly' -l force-renewal -d 'certbot\'s spelling of --force'
+complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # certificates
 
@@ -293,6 +302,8 @@ complete -c certman -n '__certman_using_command renew' -l deploy-hook -x -d 'run
 complete -c certman -n '__certman_using_command renew' -l logs-dir -x -a '(__fish_complete_directories)' -d 'where each run\'s log goes (default <config-dir>/logs; the newest 30 are kept)'
 complete -c certman -n '__certman_using_command renew' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed'
 complete -c certman -n '__certman_using_command renew' -l allow-subset-of-names -d 'renew for the names that pass the DNS check, dropping the others'
+complete -c certman -n '__certman_using_command renew' -l force-renewal -d 'certbot\'s spelling of --force'
+complete -c certman -n '__certman_using_command renew' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # schedule
 complete -c certman -n '__certman_using_command schedule' -l cron -d 'a crontab entry (/etc/cron.d/certman, or your crontab with --user)'

@@ -36,7 +36,9 @@ export function methodOnThisNode(meta: Pick<CertificateMeta, 'name' | 'method'>,
     }
     case 'webroot': {
       const webroot = (shared ? undefined : stored.webroot) ?? node.webroot;
-      if (webroot !== undefined) return { kind: 'webroot', webroot };
+      // The per-name folders are as node-local as the folder: from a shared store only this host's webroot counts.
+      const webroots = shared ? undefined : stored.webroots;
+      if (webroot !== undefined) return { kind: 'webroot', webroot, ...(webroots === undefined ? {} : { webroots }) };
       throw new CertmanError(`${meta.name} answers challenges through a webroot, and this host has none: the store keeps no host's folders`, {
         hint: 'set "webroot" in this host\'s config file',
       });
@@ -50,7 +52,8 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
     case 'responder':
       return undefined;
     case 'webroot':
-      return value.webroot === undefined || (typeof value.webroot === 'string' && value.webroot !== '') ? undefined : '"method.webroot" must be a folder';
+      if (!(value.webroot === undefined || (typeof value.webroot === 'string' && value.webroot !== ''))) return '"method.webroot" must be a folder';
+      return value.webroots === undefined || isFolderMap(value.webroots) ? undefined : '"method.webroots" must map names to folders';
     case 'standalone': {
       const port = value.port;
       if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return '"method.port" must be a port number';
@@ -59,4 +62,8 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
     default:
       return '"method.kind" must be "webroot", "standalone" or "responder"';
   }
+}
+
+function isFolderMap(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && dir !== '');
 }

@@ -6,7 +6,7 @@ export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa';
 
 /** How this host publishes the HTTP-01 tokens of an order. */
 export type ChallengeMethod =
-  | { kind: 'webroot'; webroot: string }
+  | { kind: 'webroot'; webroot: string; webroots?: WebrootMap }
   | { kind: 'standalone'; port: number; address?: string }
   | { kind: 'responder' };
 
@@ -15,9 +15,12 @@ export type ChallengeMethod =
  * keeps only the kind: the folder, port and address are each host's own (src/lineage/node-local.ts).
  */
 export type StoredMethod =
-  | { kind: 'webroot'; webroot?: string }
+  | { kind: 'webroot'; webroot?: string; webroots?: WebrootMap }
   | { kind: 'standalone'; port?: number; address?: string }
   | { kind: 'responder' };
+
+/** certbot's several webroots in one order: the folder of each name that does not use the method's `webroot`. */
+export type WebrootMap = Record<string, string>;
 
 export interface HookCommands {
   pre?: string;

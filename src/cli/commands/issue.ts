@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -5,7 +6,7 @@ import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
 import { methodOnThisNode } from '../../lineage/node-local.js';
-import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
+import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec, WebrootMap } from '../../lineage/types.js';
 import { accountForIssue, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
@@ -16,10 +17,12 @@ import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
+import { addCertbotRenewalSpellings, deployHookOf, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
+import type { WebrootFlag } from '../../challenge/webroot-map.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface IssueOptions extends AccountFlags, SelfCheckFlags {
+interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
   domain: string[];
   certName?: string;
   webroot?: string;
@@ -38,14 +41,30 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   verifyDns?: boolean;
   allowSubsetOfNames?: boolean;
   wait?: boolean;
+  testCert?: boolean;
+  keepUntilExpiring?: boolean;
+  /** Every -w in order, with how many -d came before it (certbot's several webroots; see webroot-map.ts). */
+  webrootFlags?: WebrootFlag[];
+  /** What webrootFlags make of the -d names (issueFlow). */
+  webroots?: WebrootMap;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
-  addSelfCheckOptions(program.command('issue'))
+  // certbot's several webroots: which -d came after which -w (commander keeps no order across options).
+  const webrootFlags: WebrootFlag[] = [];
+  let domainFlags = 0;
+  const command = addSelfCheckOptions(program.command('issue').alias('certonly'))
     .description('get a certificate for one or more names (HTTP-01)')
-    .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', collect, [])
+    .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', (value: string, previous: string[]) => {
+      domainFlags += 1;
+      return collect(value, previous);
+    }, [])
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
-    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server', nonEmpty('--webroot'))
+    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server; with several -w, each -d uses the -w before it (as certbot)', (value: string) => {
+      const dir = resolve(nonEmpty('--webroot')(value));
+      webrootFlags.push({ dir, domainFlagsBefore: domainFlags });
+      return dir;
+    })
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
     .option('--responder', 'publish tokens to the store\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
@@ -55,6 +74,11 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
     .option('--reuse-key', 'keep the private key across renewals')
     .option('--force', 'order even if an unexpired certificate for these names is not due yet')
+    .option('--keep-until-expiring', "certbot's spelling of the default: keep a certificate that is not due yet")
+    .addOption(new Option('--keep', 'same as --keep-until-expiring').implies({ keepUntilExpiring: true }))
+    .option('--expand', "certbot's flag for adding names to a certificate; certman replaces the certificate of --cert-name (default: the first name) anyway")
+    .option('--test-cert', 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA')
+    .addOption(new Option('--staging', 'same as --test-cert').implies({ testCert: true }))
     .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
     .option('--pre-hook <cmd>', 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
@@ -70,10 +94,13 @@ export function defineIssue(program: Command, run: Runner): void {
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
     )
-    .action(run(issue));
+    .action(run((options: IssueOptions, ctx) => issue({ ...options, webrootFlags }, ctx)));
+  addCertbotRenewalSpellings(command);
 }
 
-async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
+async function issue(options: IssueOptions, given: CliContext): Promise<CommandResult> {
+  if (options.keepUntilExpiring === true && options.force === true) throw new UsageError('--keep-until-expiring and --force (--force-renewal) exclude each other');
+  const ctx = options.testCert === true ? { ...given, settings: { ...given.settings, server: testCertServer(given.settings) } } : given;
   const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interrupt.js'), import('../progress.js')]);
   // Ctrl-C (or SIGTERM, e.g. a cancelled CI job) from here on withdraws published tokens, saves nothing
   // and exits 130 (README: issue); the core does it, from the signal. Once the save is past its commit
@@ -103,6 +130,9 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
     options = answered;
   }
   const requested = normalizeDomains(options.domain);
+  const { webrootMap } = await import('../../challenge/webroot-map.js');
+  const webroots = webrootMap(options.domain, options.webrootFlags ?? [], (flag) => normalizeDomains([flag]));
+  if (webroots !== undefined) options = { ...options, webroots };
   assertHttp01Compatible(requested);
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
@@ -263,7 +293,10 @@ function challengeMethod(options: IssueOptions, ctx: CliContext, previous: Certi
   };
   if (options.standalone === true) return standalone();
   const webroot = options.webroot ?? ctx.settings.webroot;
-  if (webroot !== undefined) return { kind: 'webroot', webroot };
+  if (webroot !== undefined) {
+    const webroots = options.webroot === undefined ? undefined : options.webroots;
+    return { kind: 'webroot', webroot, ...(webroots === undefined ? {} : { webroots }) };
+  }
   if (previous !== undefined) {
     const { node, sharedStore } = thisNode(ctx.settings);
     return methodOnThisNode(previous, node, sharedStore);
@@ -292,7 +325,7 @@ function hookCommands(options: IssueOptions, ctx: CliContext, previous: Certific
   const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? stored?.[kind] ?? ctx.settings.hooks[kind];
   const pre = pick(options.preHook, 'pre');
   const post = pick(options.postHook, 'post');
-  const deploy = pick(options.deployHook, 'deploy');
+  const deploy = pick(deployHookOf(options), 'deploy');
   return { ...(pre === undefined ? {} : { pre }), ...(post === undefined ? {} : { post }), ...(deploy === undefined ? {} : { deploy }) };
 }
 

@@ -14,8 +14,9 @@ import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { addCertbotRenewalSpellings, deployHookOf, type CertbotHookFlags } from '../certbot-spellings.js';
 
-interface RenewOptions extends SelfCheckFlags {
+interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   certName: string[];
   force?: boolean;
   days?: number;
@@ -35,7 +36,7 @@ interface RenewOptions extends SelfCheckFlags {
 const KEEP_LOGS = 30;
 
 export function defineRenew(program: Command, run: Runner): void {
-  addSelfCheckOptions(program.command('renew'))
+  const command = addSelfCheckOptions(program.command('renew'))
     .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due')
@@ -59,6 +60,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .addHelpText('after', BUDGET_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
+  addCertbotRenewalSpellings(command);
 }
 
 function integer(value: string, flag: string): number {
@@ -78,6 +80,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       import('../../deploy/index.js'),
       import('../node.js'),
     ]);
+  const deployHook = deployHookOf(options);
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
@@ -125,7 +128,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
-          ...(options.deployHook === undefined ? {} : { deploy: options.deployHook }),
+          ...(deployHook === undefined ? {} : { deploy: deployHook }),
         },
         ...(options.dryRun === true ? { dryRun: { server: dryRunServer } } : {}),
         ...(gate === undefined ? {} : { dnsGate: renewalDnsGate(gate, options.allowSubsetOfNames === true, report) }),
