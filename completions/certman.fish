@@ -129,7 +129,7 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
                 return 0
             end
         case renew
@@ -253,7 +253,8 @@ complete -c certman -n '__certman_using_command issue certonly' -l validation-po
 complete -c certman -n '__certman_using_command issue certonly' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
 complete -c certman -n '__certman_using_command issue certonly' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
 complete -c certman -n '__certman_using_command issue certonly' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
-complete -c certman -n '__certman_using_command issue certonly' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server; with several -w, each -d uses the -w before it (as certbot)'
+complete -c certman -n '__certman_using_command issue certonly' -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)'
+complete -c certman -n '__certman_using_command issue certonly' -s w -l webroot-path -x -a '(__fish_complete_directories)' -d 'a webroot folder, certbot\'s spelling; with several -w, each -d uses the -w before it'
 complete -c certman -n '__certman_using_command issue certonly' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
 complete -c certman -n '__certman_using_command issue certonly' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
 complete -c certman -n '__certman_using_command issue certonly' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
@@ -269,6 +270,10 @@ complete -c certman -n '__certman_using_command issue certonly' -l expand -d 'ce
 complete -c certman -n '__certman_using_command issue certonly' -l test-cert -d 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA'
 complete -c certman -n '__certman_using_command issue certonly' -l staging -d 'same as --test-cert'
 complete -c certman -n '__certman_using_command issue certonly' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
+complete -c certman -n '__certman_using_command issue certonly' -l cert-path -r -F -d 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir'
+complete -c certman -n '__certman_using_command issue certonly' -l key-path -r -F -d 'also copy the private key here (mode 0600)'
+complete -c certman -n '__certman_using_command issue certonly' -l fullchain-path -r -F -d 'also copy the certificate and chain here'
+complete -c certman -n '__certman_using_command issue certonly' -l chain-path -r -F -d 'also copy the chain here'
 complete -c certman -n '__certman_using_command issue certonly' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
 complete -c certman -n '__certman_using_command issue certonly' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
 complete -c certman -n '__certman_using_command issue certonly' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
@@ -299,6 +304,7 @@ complete -c certman -n '__certman_using_command renew' -l wait -d 'wait for cert
 complete -c certman -n '__certman_using_command renew' -l pre-hook -x -d 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)'
 complete -c certman -n '__certman_using_command renew' -l post-hook -x -d 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS'
 complete -c certman -n '__certman_using_command renew' -l deploy-hook -x -d 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS'
+complete -c certman -n '__certman_using_command renew' -l no-directory-hooks -d 'do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/ (certbot\'s hook folders, run in name order before the hooks of the same kind)'
 complete -c certman -n '__certman_using_command renew' -l logs-dir -x -a '(__fish_complete_directories)' -d 'where each run\'s log goes (default <config-dir>/logs; the newest 30 are kept)'
 complete -c certman -n '__certman_using_command renew' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed'
 complete -c certman -n '__certman_using_command renew' -l allow-subset-of-names -d 'renew for the names that pass the DNS check, dropping the others'

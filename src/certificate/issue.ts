@@ -6,6 +6,7 @@ import { CertmanError } from '../errors.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
+import { copyToPaths } from '../deploy/to-paths.js';
 import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, NewCertificate } from '../lineage/types.js';
@@ -13,7 +14,7 @@ import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'copyTo'> & {
   /** How this host answers the order's challenges. */
   method: ChallengeMethod;
   /** Order even when an unexpired certificate for the same names is not due. */
@@ -137,6 +138,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     notAfter: info.notAfter.toISOString(),
     ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }),
     ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
+    ...(request.copyTo === undefined ? {} : { copyTo: request.copyTo }),
   };
   if (deps.dryRun === true) {
     report.step(`dry run: got serial ${info.serial} for ${request.name}, saved nothing`);
@@ -145,7 +147,9 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   }
   const meta = await store.save(deps.sharedStore === true ? withoutNodeLocal(fresh) : fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
-  return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }) };
+  const deployed = await deps.deployer.deploy(meta);
+  if (request.copyTo !== undefined) report.step(`copied to ${(await copyToPaths(files, request.copyTo)).join(', ')}`);
+  return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }) };
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

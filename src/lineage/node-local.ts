@@ -1,10 +1,10 @@
 /**
  * What each host decides for itself and a store other hosts may share never holds: the commands it runs (hooks)
- * and where it answers challenges (webroot folder, standalone port and address). Whoever can write a shared store
+ * and where it answers challenges (webroot folder, standalone port and address) or copies files (--cert-path…). Whoever can write a shared store
  * must not choose the commands or paths of every host, so for such a store these come from the host's own config.
  */
 import { CertmanError } from '../errors.js';
-import type { CertificateMeta, ChallengeMethod, HookCommands, NewCertificate } from './types.js';
+import type { CertificateMeta, ChallengeMethod, CopyPaths, HookCommands, NewCertificate } from './types.js';
 
 /** This host's own settings (its config file and flags). */
 export interface NodeSettings {
@@ -14,9 +14,9 @@ export interface NodeSettings {
   httpAddress?: string;
 }
 
-/** What may be stored of a new certificate in a shared store: no hooks, and of its method only the kind. */
+/** What may be stored of a new certificate in a shared store: no hooks, no copy paths, and of its method only the kind. */
 export function withoutNodeLocal(meta: NewCertificate): NewCertificate {
-  const { hooks: _hooks, ...rest } = meta;
+  const { hooks: _hooks, copyTo: _copyTo, ...rest } = meta;
   return { ...rest, method: { kind: meta.method.kind } };
 }
 
@@ -66,4 +66,9 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
 
 function isFolderMap(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && dir !== '');
+}
+
+/** Where this host copies a lineage's files: from its own config dir what was stored, from a shared store nothing. */
+export function copyPathsOnThisNode(meta: Pick<CertificateMeta, 'copyTo'>, shared: boolean): CopyPaths | undefined {
+  return shared ? undefined : meta.copyTo;
 }

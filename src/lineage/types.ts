@@ -22,6 +22,14 @@ export type StoredMethod =
 /** certbot's several webroots in one order: the folder of each name that does not use the method's `webroot`. */
 export type WebrootMap = Record<string, string>;
 
+/** Files each new version is copied to (absolute paths), besides live/. */
+export interface CopyPaths {
+  cert?: string;
+  key?: string;
+  fullchain?: string;
+  chain?: string;
+}
+
 export interface HookCommands {
   pre?: string;
   post?: string;
@@ -50,6 +58,8 @@ export interface CertificateMeta {
   /** Per-certificate override of the renewal window in days. */
   renewDays?: number;
   hooks?: HookCommands;
+  /** certbot's --cert-path etc.: where each saved version is also copied. Node-local: never in a shared store. */
+  copyTo?: CopyPaths;
   revoked?: { at: string; reason: string };
   /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
   ari?: AriState;

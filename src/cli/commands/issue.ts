@@ -42,6 +42,10 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
   allowSubsetOfNames?: boolean;
   wait?: boolean;
   testCert?: boolean;
+  certPath?: string;
+  keyPath?: string;
+  fullchainPath?: string;
+  chainPath?: string;
   keepUntilExpiring?: boolean;
   /** Every -w in order, with how many -d came before it (certbot's several webroots; see webroot-map.ts). */
   webrootFlags?: WebrootFlag[];
@@ -53,6 +57,11 @@ export function defineIssue(program: Command, run: Runner): void {
   // certbot's several webroots: which -d came after which -w (commander keeps no order across options).
   const webrootFlags: WebrootFlag[] = [];
   let domainFlags = 0;
+  const webrootFolder = (flag: string) => (value: string) => {
+    const dir = resolve(nonEmpty(flag)(value));
+    webrootFlags.push({ dir, domainFlagsBefore: domainFlags });
+    return dir;
+  };
   const command = addSelfCheckOptions(program.command('issue').alias('certonly'))
     .description('get a certificate for one or more names (HTTP-01)')
     .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', (value: string, previous: string[]) => {
@@ -60,11 +69,8 @@ export function defineIssue(program: Command, run: Runner): void {
       return collect(value, previous);
     }, [])
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
-    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server; with several -w, each -d uses the -w before it (as certbot)', (value: string) => {
-      const dir = resolve(nonEmpty('--webroot')(value));
-      webrootFlags.push({ dir, domainFlagsBefore: domainFlags });
-      return dir;
-    })
+    .option('--webroot [dir]', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)', webrootFolder('--webroot'))
+    .option('-w, --webroot-path <dir>', "a webroot folder, certbot's spelling; with several -w, each -d uses the -w before it", webrootFolder('-w'))
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
     .option('--responder', 'publish tokens to the store\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
@@ -80,6 +86,10 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--test-cert', 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA')
     .addOption(new Option('--staging', 'same as --test-cert').implies({ testCert: true }))
     .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--cert-path <file>', 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir')
+    .option('--key-path <file>', 'also copy the private key here (mode 0600)')
+    .option('--fullchain-path <file>', 'also copy the certificate and chain here')
+    .option('--chain-path <file>', 'also copy the chain here')
     .option('--pre-hook <cmd>', 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook')
@@ -94,8 +104,19 @@ export function defineIssue(program: Command, run: Runner): void {
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
     )
-    .action(run((options: IssueOptions, ctx) => issue({ ...options, webrootFlags }, ctx)));
+    .action(run((options: ParsedIssueOptions, ctx) => issue(withWebroots(options, webrootFlags, ctx), ctx)));
   addCertbotRenewalSpellings(command);
+}
+
+/** As commander parses them: certbot's `--webroot` alone only chooses the method, the folders come from -w. */
+type ParsedIssueOptions = Omit<IssueOptions, 'webroot'> & { webroot?: string | true; webrootPath?: string };
+
+/** The webroot folder (the last given; config webroot for a bare --webroot) and the -w order for the per-name map. */
+function withWebroots(parsed: ParsedIssueOptions, webrootFlags: WebrootFlag[], ctx: CliContext): IssueOptions {
+  const { webroot: given, webrootPath: _last, ...rest } = parsed;
+  const webroot = webrootFlags.at(-1)?.dir ?? (given === true ? ctx.settings.webroot : undefined);
+  if (given === true && webroot === undefined) throw new UsageError('--webroot needs a folder', 'pass --webroot <dir> or -w <dir>, or set "webroot" in the config file');
+  return { ...rest, webrootFlags, ...(webroot === undefined ? {} : { webroot }) };
 }
 
 async function issue(options: IssueOptions, given: CliContext): Promise<CommandResult> {
@@ -217,6 +238,10 @@ async function issueLocked(
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
+  const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
+  // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
+  const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
+  if (copyTo !== undefined) await checkCopyPaths(copyTo);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
@@ -245,6 +270,7 @@ async function issueLocked(
         server: ctx.settings.server,
         force: options.force === true,
         ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+        ...(copyTo === undefined ? {} : { copyTo }),
       },
       {
         store,

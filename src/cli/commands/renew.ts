@@ -29,6 +29,7 @@ interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   postHook?: string;
   deployHook?: string;
   logsDir?: string;
+  directoryHooks: boolean;
   verifyDns?: boolean;
   allowSubsetOfNames?: boolean;
 }
@@ -54,6 +55,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
+    .option('--no-directory-hooks', 'do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/ (certbot\'s hook folders, run in name order before the hooks of the same kind)')
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
@@ -130,6 +132,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
           ...(deployHook === undefined ? {} : { deploy: deployHook }),
         },
+        ...(options.directoryHooks ? { hookDirs: { configDir: ctx.settings.configDir, strict: process.getuid?.() === 0 } } : {}),
         ...(options.dryRun === true ? { dryRun: { server: dryRunServer } } : {}),
         ...(gate === undefined ? {} : { dnsGate: renewalDnsGate(gate, options.allowSubsetOfNames === true, report) }),
       },
