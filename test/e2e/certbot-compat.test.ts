@@ -133,6 +133,36 @@ describe('certbot compatibility', () => {
     assert.equal((await readFile(log, 'utf8')).split('\n').filter((l) => l.startsWith('post/')).length, 1);
   });
 
+  it("import-certbot carries certbot's renewal-hooks/ over, keeping the execute bit and what certman has", async () => {
+    const le = await tempDir('le');
+    const dir = await tempDir('cfg');
+    await mkdir(join(le, 'renewal'));
+    const put = async (root: string, rel: string, mode: number) => {
+      await mkdir(join(root, 'renewal-hooks', rel, '..'), { recursive: true });
+      await writeFile(join(root, 'renewal-hooks', rel), `#!/bin/sh\n# ${root}\n`);
+      await chmod(join(root, 'renewal-hooks', rel), mode);
+    };
+    await put(le, 'deploy/10-reload', 0o755);
+    await put(le, 'deploy/README', 0o644);
+    await put(le, 'pre/stop', 0o775);
+    await put(dir, 'pre/stop', 0o700);
+    const dry = await suite.certman(dir, ['--json', 'import-certbot', '--certbot-dir', le, '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const planned = json<{ hookDirs: { copied: { from: string; to: string }[]; existing: string[] } }>(dry).hookDirs;
+    assert.deepEqual(planned.copied, [{ from: join(le, 'renewal-hooks', 'deploy', '10-reload'), to: join(dir, 'renewal-hooks', 'deploy', '10-reload') }]);
+    assert.deepEqual(planned.existing, [join(dir, 'renewal-hooks', 'pre', 'stop')]);
+    await assert.rejects(stat(join(dir, 'renewal-hooks', 'deploy')), 'a dry run writes nothing');
+    const real = await suite.certman(dir, ['import-certbot', '--certbot-dir', le]);
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, /copied .*10-reload → /);
+    assert.match(real.stdout, /kept .*pre\/stop: certman has one of that name/);
+    const copied = join(dir, 'renewal-hooks', 'deploy', '10-reload');
+    assert.equal((await stat(copied)).mode & 0o777, 0o755);
+    assert.equal(await readFile(copied, 'utf8'), `#!/bin/sh\n# ${le}\n`);
+    assert.equal(await readFile(join(dir, 'renewal-hooks', 'pre', 'stop'), 'utf8'), `#!/bin/sh\n# ${dir}\n`, 'certman\'s own is kept');
+    assert.deepEqual(await readdir(join(dir, 'renewal-hooks', 'deploy')), ['10-reload'], 'not-executable files stay behind');
+  });
+
   it('refuses what certbot refuses, with one line and exit 2', async () => {
     const dir = await suite.registeredDir();
     const name = uniqueName('bad');
