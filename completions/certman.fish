@@ -129,7 +129,7 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
+            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
                 return 0
             end
         case renew
@@ -270,6 +270,7 @@ complete -c certman -n '__certman_using_command issue certonly' -l expand -d 'ce
 complete -c certman -n '__certman_using_command issue certonly' -l test-cert -d 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA'
 complete -c certman -n '__certman_using_command issue certonly' -l staging -d 'same as --test-cert'
 complete -c certman -n '__certman_using_command issue certonly' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
+complete -c certman -n '__certman_using_command issue certonly' -l csr -r -F -d 'order for this certificate signing request (PEM or DER) as certbot\'s certonly --csr: the names are the CSR\'s, no key and no certificate are stored; written to --cert-path/--chain-path/--fullchain-path, by default new ./NNNN_cert.pem and ./NNNN_chain.pem files'
 complete -c certman -n '__certman_using_command issue certonly' -l cert-path -r -F -d 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir'
 complete -c certman -n '__certman_using_command issue certonly' -l key-path -r -F -d 'also copy the private key here (mode 0600)'
 complete -c certman -n '__certman_using_command issue certonly' -l fullchain-path -r -F -d 'also copy the certificate and chain here'

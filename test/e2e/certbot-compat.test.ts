@@ -3,14 +3,16 @@
 // --cert-path & co., and the usage errors of certbot's spellings.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { certmanOnPath, cliEnv, startNginx, tempDir, uniqueName, type NginxServer } from '../harness/index.js';
+import { certmanEnv, certmanOnPath, cliEnv, runCli, startNginx, tempDir, uniqueName, type NginxServer } from '../harness/index.js';
 import { assertOneLineError, json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
+const execFileP = promisify(execFile);
 let nginx: NginxServer;
 let rootA: string;
 let rootB: string;
@@ -61,7 +63,7 @@ describe('certbot compatibility', () => {
       ROOT_B: rootB,
       OUT: out,
     });
-    const run = await promisify(execFile)('/bin/sh', [script], { env, timeout: 120_000 }).catch((err: { stdout: string; stderr: string; code: number }) => {
+    const run = await execFileP('/bin/sh', [script], { env, timeout: 120_000 }).catch((err: { stdout: string; stderr: string; code: number }) => {
       assert.fail(`script failed (exit ${err.code}):\n${err.stdout}\n${err.stderr}`);
     });
     assert.equal(await readFile(join(out, 'finished'), 'utf8'), 'done\n', run.stderr);
@@ -161,6 +163,45 @@ describe('certbot compatibility', () => {
     assert.equal(await readFile(copied, 'utf8'), `#!/bin/sh\n# ${le}\n`);
     assert.equal(await readFile(join(dir, 'renewal-hooks', 'pre', 'stop'), 'utf8'), `#!/bin/sh\n# ${dir}\n`, 'certman\'s own is kept');
     assert.deepEqual(await readdir(join(dir, 'renewal-hooks', 'deploy')), ['10-reload'], 'not-executable files stay behind');
+  });
+
+  it('issue --csr: names from the CSR, certbot\'s numbered files or the paths given, no key and no lineage stored', async () => {
+    const dir = await suite.registeredDir();
+    const out = await tempDir('csr');
+    const [a, wwwA] = [uniqueName('csr'), uniqueName('csrwww')];
+    const keyFile = join(out, 'key.pem');
+    await execFileP('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', keyFile, '-subj', `/CN=${a}`, '-addext', `subjectAltName=DNS:${a},DNS:${wwwA}`, '-out', join(out, 'req.pem')]);
+    await execFileP('openssl', ['req', '-in', join(out, 'req.pem'), '-outform', 'DER', '-out', join(out, 'req.der')]);
+    const inOut = (args: string[]) => runCli(args, { cwd: out, env: certmanEnv(suite.pebble, dir) });
+    for (const round of [0, 1]) {
+      const r = await inOut(['--json', 'certonly', '--csr', 'req.pem', '-w', rootA]);
+      assert.equal(r.code, 0, r.stderr);
+      const files = json<{ domains: string[]; files: Record<string, string> }>(r);
+      assert.deepEqual(files.domains, [a, wwwA]);
+      // certbot's defaults: cert.pem and chain.pem (the full chain's default too), numbered so nothing is overwritten.
+      assert.deepEqual(files.files, { cert: join(out, `000${round}_cert.pem`), chain: join(out, `000${round * 2}_chain.pem`), fullchain: join(out, `000${round * 2 + 1}_chain.pem`) });
+      const cert = new X509Certificate(await readFile(files.files.cert as string));
+      assert.ok(cert.checkPrivateKey(createPrivateKey(await readFile(keyFile))), 'issued for the CSR\'s key');
+      assert.ok((await readFile(files.files.fullchain as string, 'utf8')).startsWith(cert.toString().trim()));
+    }
+    const given = { cert: join(out, 'given-cert.pem'), fullchain: join(out, 'given-full.pem'), chain: join(out, 'given-chain.pem') };
+    const der = await inOut(['certonly', '--csr', 'req.der', '--webroot', rootA, '-d', wwwA, '-d', a, '--cert-path', given.cert, '--fullchain-path', given.fullchain, '--chain-path', given.chain]);
+    assert.equal(der.code, 0, der.stderr);
+    for (const file of Object.values(given)) assert.equal((await stat(file)).mode & 0o777, 0o644);
+    assert.equal((await readdir(dir)).includes('live'), false, 'no lineage');
+    assert.match((await suite.certman(dir, ['certificates'])).stdout, /No certificates/i);
+
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--cert-path', given.cert]), 2, /exists/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--key-type', 'rsa']), 2, /--csr and --key-type/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '-d', a]), 2, /differ from the CSR/);
+    const tampered = Buffer.from(await readFile(join(out, 'req.der')));
+    tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 1;
+    await writeFile(join(out, 'bad.der'), tampered);
+    assertOneLineError(await inOut(['certonly', '--csr', 'bad.der', '-w', rootA]), 2, /signature does not verify/);
+    await execFileP('openssl', ['req', '-new', '-newkey', 'ed25519', '-nodes', '-keyout', join(out, 'ed.key'), '-subj', `/CN=${a}`, '-out', join(out, 'ed.pem')]);
+    assertOneLineError(await inOut(['certonly', '--csr', 'ed.pem', '-w', rootA]), 2, /its key is ed25519/);
+    await writeFile(join(out, 'junk.pem'), 'hello');
+    assertOneLineError(await inOut(['certonly', '--csr', 'junk.pem', '-w', rootA]), 2, /not a PKCS#10/);
   });
 
   it('refuses what certbot refuses, with one line and exit 2', async () => {

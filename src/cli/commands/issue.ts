@@ -22,7 +22,7 @@ import type { WebrootFlag } from '../../challenge/webroot-map.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
+export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
   domain: string[];
   certName?: string;
   webroot?: string;
@@ -46,6 +46,7 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
   keyPath?: string;
   fullchainPath?: string;
   chainPath?: string;
+  csr?: string;
   keepUntilExpiring?: boolean;
   /** Every -w in order, with how many -d came before it (certbot's several webroots; see webroot-map.ts). */
   webrootFlags?: WebrootFlag[];
@@ -86,6 +87,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--test-cert', 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA')
     .addOption(new Option('--staging', 'same as --test-cert').implies({ testCert: true }))
     .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--csr <file>', "order for this certificate signing request (PEM or DER) as certbot's certonly --csr: the names are the CSR's, no key and no certificate are stored; written to --cert-path/--chain-path/--fullchain-path, by default new ./NNNN_cert.pem and ./NNNN_chain.pem files")
     .option('--cert-path <file>', 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir')
     .option('--key-path <file>', 'also copy the private key here (mode 0600)')
     .option('--fullchain-path <file>', 'also copy the certificate and chain here')
@@ -142,6 +144,10 @@ async function issue(options: IssueOptions, given: CliContext): Promise<CommandR
 }
 
 async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
+  if (given.csr !== undefined) {
+    const { issueFromCsr } = await import('./issue-csr.js');
+    return issueFromCsr({ ...given, csr: given.csr }, ctx, interrupt);
+  }
   const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
   let options = given;
   if (options.domain.length === 0 && ctx.interactive) {
@@ -307,7 +313,7 @@ async function issueLocked(
 }
 
 /** Flags win; then the config file's webroot; then how this certificate was issued before (see methodOnThisNode). */
-function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
+export function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
   const chosen = [options.webroot !== undefined && '--webroot', options.standalone === true && '--standalone', options.responder === true && '--responder'].filter(
     (flag): flag is string => flag !== false,
   );
@@ -346,7 +352,7 @@ function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMe
  * Flags > how this certificate was issued before > the config file's hooks. With a store apart from the config dir
  * (it may be shared), stored hooks are neither used nor saved: see RenewOptions.sharedStore.
  */
-function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
+export function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
   const stored = storedHooks ? previous?.hooks : undefined;
   const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? stored?.[kind] ?? ctx.settings.hooks[kind];
   const pre = pick(options.preHook, 'pre');
