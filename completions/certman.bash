@@ -32,9 +32,9 @@ _certman_options() {
     '') _certman_words='-V --version --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color -h --help' ;;
     register) _certman_words='-m --email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     account) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --cert-name --webroot -w --webroot-path --standalone --responder --http-port --http-address --key-type --elliptic-curve --rsa-key-size --reuse-key --force --keep-until-expiring --keep --expand --test-cert --staging --wait --csr --cert-path --key-path --fullchain-path --chain-path --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --domains --cert-name --webroot -w --webroot-path --standalone --responder --http-port --http-address --http-01-port --preferred-challenges --no-self-upgrade --key-type --elliptic-curve --rsa-key-size --reuse-key --force --keep-until-expiring --keep --expand --test-cert --staging --wait --csr --cert-path --key-path --fullchain-path --chain-path --pre-hook --post-hook --deploy-hook -m --email --agree-tos --eab-kid --eab-hmac-key --verify-dns --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     certificates) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --no-random-sleep-on-renew --no-self-upgrade --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     sync) _certman_words='--cert-name --watch --deploy-hook --full-sync-every -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -78,11 +78,14 @@ _certman_option_kind() {
           --validation-port) _certman_kind=text ;;
           --resolver) _certman_kind=text ;;
           -d|--domain) _certman_kind=text ;;
+          --domains) _certman_kind=text ;;
           --cert-name) _certman_kind=cert-name ;;
           --webroot) _certman_kind=directory ;;
           -w|--webroot-path) _certman_kind=directory ;;
           --http-port) _certman_kind=text ;;
           --http-address) _certman_kind=text ;;
+          --http-01-port) _certman_kind=text ;;
+          --preferred-challenges) _certman_kind=text ;;
           --key-type) _certman_kind='words ecdsa rsa' ;;
           --elliptic-curve) _certman_kind='words p256 p384' ;;
           --rsa-key-size) _certman_kind='words 2048 3072 4096' ;;

@@ -129,7 +129,7 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
+            case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--renew-hook'
                 return 0
             end
         case renew
@@ -252,6 +252,7 @@ complete -c certman -n '__certman_using_command issue certonly' -l no-self-check
 complete -c certman -n '__certman_using_command issue certonly' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
 complete -c certman -n '__certman_using_command issue certonly' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
 complete -c certman -n '__certman_using_command issue certonly' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
+complete -c certman -n '__certman_using_command issue certonly' -l domains -x -d 'certbot\'s spelling of -d'
 complete -c certman -n '__certman_using_command issue certonly' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
 complete -c certman -n '__certman_using_command issue certonly' -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)'
 complete -c certman -n '__certman_using_command issue certonly' -s w -l webroot-path -x -a '(__fish_complete_directories)' -d 'a webroot folder, certbot\'s spelling; with several -w, each -d uses the -w before it'
@@ -259,6 +260,9 @@ complete -c certman -n '__certman_using_command issue certonly' -l standalone -d
 complete -c certman -n '__certman_using_command issue certonly' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
 complete -c certman -n '__certman_using_command issue certonly' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
 complete -c certman -n '__certman_using_command issue certonly' -l http-address -x -d 'standalone server address (default: all)'
+complete -c certman -n '__certman_using_command issue certonly' -l http-01-port -x -d 'certbot\'s spelling of --http-port'
+complete -c certman -n '__certman_using_command issue certonly' -l preferred-challenges -x -d 'certbot\'s flag: certman answers HTTP-01 only, so the list must include http (exit 2 otherwise)'
+complete -c certman -n '__certman_using_command issue certonly' -l no-self-upgrade -d 'accepted for certbot-auto cron lines: certman never upgrades itself'
 complete -c certman -n '__certman_using_command issue certonly' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'
 complete -c certman -n '__certman_using_command issue certonly' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve (default p256)'
 complete -c certman -n '__certman_using_command issue certonly' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA key size (default 2048)'
@@ -301,6 +305,8 @@ complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'cer
 complete -c certman -n '__certman_using_command renew' -l max -x -d 'renew at most <n> certificates in this run; the rest wait for the next'
 complete -c certman -n '__certman_using_command renew' -l random-sleep -x -d 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)'
 complete -c certman -n '__certman_using_command renew' -l no-random-sleep -d 'do not sleep before renewing'
+complete -c certman -n '__certman_using_command renew' -l no-random-sleep-on-renew -d 'certbot\'s spelling of --no-random-sleep'
+complete -c certman -n '__certman_using_command renew' -l no-self-upgrade -d 'accepted for certbot-auto cron lines: certman never upgrades itself'
 complete -c certman -n '__certman_using_command renew' -l wait -d 'wait for certificates another run holds (renews or deletes) instead of reporting them held'
 complete -c certman -n '__certman_using_command renew' -l pre-hook -x -d 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)'
 complete -c certman -n '__certman_using_command renew' -l post-hook -x -d 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS'

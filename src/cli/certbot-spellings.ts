@@ -19,6 +19,13 @@ export function addCertbotRenewalSpellings(command: Command): Command {
     .option('--renew-hook <cmd>', "certbot's old name of --deploy-hook");
 }
 
+/** `--preferred-challenges http,dns`: fine as long as HTTP-01 is among them, the only type certman answers. */
+export function parsePreferredChallenges(value: string): true {
+  const types = value.split(',').map((t) => t.trim().toLowerCase());
+  if (types.some((t) => t === 'http' || t === 'http-01')) return true;
+  throw new UsageError(`--preferred-challenges ${value}: certman answers HTTP-01 challenges only`, 'include http, or leave the flag out');
+}
+
 /** The deploy hook from --deploy-hook or --renew-hook; both with different commands is a usage error. */
 export function deployHookOf(flags: CertbotHookFlags): string | undefined {
   const { deployHook, renewHook } = flags;

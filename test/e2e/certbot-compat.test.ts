@@ -42,10 +42,10 @@ describe('certbot compatibility', () => {
       [
         '#!/bin/sh',
         'set -e',
-        `certman certonly --webroot -w "$ROOT_A" -d ${a} -d ${wwwA} -w "$ROOT_B" -d ${namesB[0]} --non-interactive --agree-tos -m ops@example.com --test-cert \\`,
+        `certman certonly --webroot -w "$ROOT_A" -d ${a} -d ${wwwA} -w "$ROOT_B" -d ${namesB[0]} --non-interactive --agree-tos -m ops@example.com --test-cert --preferred-challenges http \\`,
         '  --cert-path "$OUT/cert.pem" --key-path "$OUT/key.pem" --fullchain-path "$OUT/fullchain.pem" --chain-path "$OUT/chain.pem"',
-        `certman renew --force-renewal --renew-hook 'echo "$RENEWED_DOMAINS" >> "$OUT/renewed"' -q --no-random-sleep`,
-        `certman certonly -n --keep-until-expiring --test-cert --webroot -w "$ROOT_A" -d ${a} -d ${wwwA} -w "$ROOT_B" -d ${namesB[0]} > "$OUT/keep.txt"`,
+        `certman renew --force-renewal --renew-hook 'echo "$RENEWED_DOMAINS" >> "$OUT/renewed"' --quiet --no-self-upgrade --no-random-sleep-on-renew`,
+        `certman certonly -n --keep-until-expiring --test-cert --webroot -w "$ROOT_A" --domains ${a},${wwwA} -w "$ROOT_B" -d ${namesB[0]} > "$OUT/keep.txt"`,
         'echo done > "$OUT/finished"',
         '',
       ].join('\n'),
@@ -210,6 +210,7 @@ describe('certbot compatibility', () => {
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--test-cert', '--server', 'https://ca.example/directory']), 2, /--test-cert/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--deploy-hook', 'true', '--renew-hook', 'false']), 2, /--renew-hook/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--keep', '--force-renewal']), 2, /exclude each other/);
+    assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--preferred-challenges', 'dns']), 2, /HTTP-01 challenges only/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(dir, 'missing', 'cert.pem')]), 2, /does not exist/);
     assert.equal((await suite.certman(dir, ['certificates'])).stdout.includes(name), false);
   });

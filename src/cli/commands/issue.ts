@@ -17,7 +17,7 @@ import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort } from '../parse.js';
-import { addCertbotRenewalSpellings, deployHookOf, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
+import { addCertbotRenewalSpellings, deployHookOf, parsePreferredChallenges, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
 import type { WebrootFlag } from '../../challenge/webroot-map.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
@@ -57,18 +57,23 @@ export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookF
 export function defineIssue(program: Command, run: Runner): void {
   // certbot's several webroots: which -d came after which -w (commander keeps no order across options).
   const webrootFlags: WebrootFlag[] = [];
-  let domainFlags = 0;
+  /** Every -d and --domains value in command-line order. */
+  const domainValues: string[] = [];
   const webrootFolder = (flag: string) => (value: string) => {
     const dir = resolve(nonEmpty(flag)(value));
-    webrootFlags.push({ dir, domainFlagsBefore: domainFlags });
+    webrootFlags.push({ dir, domainFlagsBefore: domainValues.length });
     return dir;
   };
   const command = addSelfCheckOptions(program.command('issue').alias('certonly'))
     .description('get a certificate for one or more names (HTTP-01)')
     .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', (value: string, previous: string[]) => {
-      domainFlags += 1;
+      domainValues.push(value);
       return collect(value, previous);
     }, [])
+    .option('--domains <names>', "certbot's spelling of -d", (value: string) => {
+      domainValues.push(value);
+      return value;
+    })
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
     .option('--webroot [dir]', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)', webrootFolder('--webroot'))
     .option('-w, --webroot-path <dir>', "a webroot folder, certbot's spelling; with several -w, each -d uses the -w before it", webrootFolder('-w'))
@@ -76,6 +81,9 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--responder', 'publish tokens to the store\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
     .option('--http-address <ip>', 'standalone server address (default: all)')
+    .option('--http-01-port <port>', "certbot's spelling of --http-port", (v) => parsePort(v, '--http-01-port'))
+    .option('--preferred-challenges <types>', "certbot's flag: certman answers HTTP-01 only, so the list must include http (exit 2 otherwise)", parsePreferredChallenges)
+    .option('--no-self-upgrade', 'accepted for certbot-auto cron lines: certman never upgrades itself')
     .addOption(new Option('--key-type <type>', 'private key type (default ecdsa)').choices(['ecdsa', 'rsa']))
     .addOption(new Option('--elliptic-curve <curve>', 'ECDSA curve (default p256)').choices(['p256', 'p384']))
     .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
@@ -106,19 +114,29 @@ export function defineIssue(program: Command, run: Runner): void {
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
     )
-    .action(run((options: ParsedIssueOptions, ctx) => issue(withWebroots(options, webrootFlags, ctx), ctx)));
+    .action(run((options: ParsedIssueOptions, ctx) => issue(withWebroots(options, { webrootFlags, domainValues }, ctx), ctx)));
   addCertbotRenewalSpellings(command);
 }
 
 /** As commander parses them: certbot's `--webroot` alone only chooses the method, the folders come from -w. */
-type ParsedIssueOptions = Omit<IssueOptions, 'webroot'> & { webroot?: string | true; webrootPath?: string };
+type ParsedIssueOptions = Omit<IssueOptions, 'webroot'> & { webroot?: string | true; webrootPath?: string; domains?: string; http01Port?: number; preferredChallenges?: true; selfUpgrade?: boolean };
 
-/** The webroot folder (the last given; config webroot for a bare --webroot) and the -w order for the per-name map. */
-function withWebroots(parsed: ParsedIssueOptions, webrootFlags: WebrootFlag[], ctx: CliContext): IssueOptions {
-  const { webroot: given, webrootPath: _last, ...rest } = parsed;
-  const webroot = webrootFlags.at(-1)?.dir ?? (given === true ? ctx.settings.webroot : undefined);
-  if (given === true && webroot === undefined) throw new UsageError('--webroot needs a folder', 'pass --webroot <dir> or -w <dir>, or set "webroot" in the config file');
-  return { ...rest, webrootFlags, ...(webroot === undefined ? {} : { webroot }) };
+/**
+ * certbot's spellings folded into certman's options: the names of -d and --domains in order, the webroot folder
+ * (the last given; config webroot for a bare --webroot), the -w order for the per-name map, --http-01-port.
+ */
+function withWebroots(parsed: ParsedIssueOptions, given: { webrootFlags: WebrootFlag[]; domainValues: string[] }, ctx: CliContext): IssueOptions {
+  const { webroot: webrootFlag, webrootPath: _last, domains: _domains, http01Port, preferredChallenges: _checked, selfUpgrade: _never, ...rest } = parsed;
+  const webroot = given.webrootFlags.at(-1)?.dir ?? (webrootFlag === true ? ctx.settings.webroot : undefined);
+  if (webrootFlag === true && webroot === undefined) throw new UsageError('--webroot needs a folder', 'pass --webroot <dir> or -w <dir>, or set "webroot" in the config file');
+  const httpPort = rest.httpPort ?? http01Port;
+  return {
+    ...rest,
+    domain: [...given.domainValues],
+    webrootFlags: given.webrootFlags,
+    ...(webroot === undefined ? {} : { webroot }),
+    ...(httpPort === undefined ? {} : { httpPort }),
+  };
 }
 
 async function issue(options: IssueOptions, given: CliContext): Promise<CommandResult> {

@@ -51,6 +51,8 @@ export function defineRenew(program: Command, run: Runner): void {
         .argParser((v) => parsePositive(v, '--random-sleep')),
     )
     .option('--no-random-sleep', 'do not sleep before renewing')
+    .addOption(new Option('--no-random-sleep-on-renew', "certbot's spelling of --no-random-sleep").implies({ randomSleep: false }))
+    .option('--no-self-upgrade', 'accepted for certbot-auto cron lines: certman never upgrades itself')
     .option('--wait', 'wait for certificates another run holds (renews or deletes) instead of reporting them held')
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
