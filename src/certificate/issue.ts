@@ -2,7 +2,7 @@ import type { AcmeConnector } from '../acme/index.js';
 import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
-import { CertmanError } from '../errors.js';
+import { CertmanError, messageOf } from '../errors.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
@@ -62,7 +62,8 @@ export interface IssueDeps {
 }
 
 export type IssueOutcome =
-  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta }
+  /** copyProblem: the version is saved and deployed, but a copy to --cert-path & co. failed (the caller reports it). */
+  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta; copyProblem?: string }
   | { status: 'not-due'; meta: CertificateMeta; deployed: DeployedLineage; dueAt: Date };
 
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
@@ -148,8 +149,12 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   const meta = await store.save(deps.sharedStore === true ? withoutNodeLocal(fresh) : fresh, files, { lease: deps.lease, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
   report.step(`saved ${request.name} (serial ${info.serial})`);
   const deployed = await deps.deployer.deploy(meta);
-  if (request.copyTo !== undefined) report.step(`copied to ${(await copyToPaths(files, request.copyTo)).join(', ')}`);
-  return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }) };
+  // Past the save the certificate exists: a failed copy is reported, it undoes nothing and stops no deploy hook.
+  const copyProblem = request.copyTo === undefined ? undefined : await copyToPaths(files, request.copyTo).then(
+    (written) => void report.step(`copied to ${written.join(', ')}`),
+    (err: unknown) => messageOf(err),
+  );
+  return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }), ...(copyProblem === undefined ? {} : { copyProblem }) };
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

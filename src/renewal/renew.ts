@@ -97,6 +97,8 @@ export interface RenewRun {
   sleptMs: number;
   /** The signal fired during the run (the CLI exits 130); what it stopped is `skipped` as interrupted. */
   interrupted: boolean;
+  /** Renewed certificates whose copies (--cert-path & co.) failed: reported like failed hooks. */
+  copyProblems: string[];
 }
 
 
@@ -123,7 +125,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
     results.set(meta.name, { name: meta.name, status: 'deferred', reason: `over --max ${options.max}: next run` });
   }
 
-  const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false };
+  const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false, copyProblems: [] };
   if (capped.length > 0) {
     if (options.randomSleepMs > 0) {
       run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
@@ -292,6 +294,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         signal,
       },
     );
+    if (outcome.status === 'issued' && outcome.copyProblem !== undefined) run.copyProblems.push(`${meta.name}: renewed, but ${outcome.copyProblem}`);
     if (options.dryRun === undefined) await runHookDir('deploy', deployHookEnv(outcome.deployed.dir, meta.domains), options, deps, run, meta.name);
     if (options.dryRun === undefined && hooks.deploy !== undefined) {
       const env = deployHookEnv(outcome.deployed.dir, meta.domains);
@@ -368,5 +371,5 @@ export async function selectCertificates(names: string[], store: CertificateStor
 }
 
 export function hookFailures(run: RenewRun): string[] {
-  return run.hooks.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
+  return [...run.copyProblems, ...run.hooks.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h))];
 }

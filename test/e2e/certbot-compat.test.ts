@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -202,6 +202,21 @@ describe('certbot compatibility', () => {
     assertOneLineError(await inOut(['certonly', '--csr', 'ed.pem', '-w', rootA]), 2, /its key is ed25519/);
     await writeFile(join(out, 'junk.pem'), 'hello');
     assertOneLineError(await inOut(['certonly', '--csr', 'junk.pem', '-w', rootA]), 2, /not a PKCS#10/);
+  });
+
+  it('a copy that fails after a renewal is reported (exit 1); the renewal and its deploy hook stand', async () => {
+    const dir = await suite.registeredDir();
+    const copies = await tempDir('copies');
+    const name = uniqueName('copy');
+    const issued = await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--key-path', join(copies, 'key.pem')]);
+    assert.equal(issued.code, 0, issued.stderr);
+    await rm(copies, { recursive: true });
+    const marker = join(dir, 'deployed');
+    const renewed = await suite.certman(dir, ['renew', '--no-random-sleep', '--force', '--deploy-hook', `touch ${marker}`]);
+    assert.equal(renewed.code, 1, renewed.stdout);
+    assert.match(renewed.stdout, /1 renewed/);
+    assert.match(renewed.stdout, new RegExp(`${name.replaceAll('.', '\\.')}: renewed, but --key-path .* does not exist`));
+    await stat(marker);
   });
 
   it('refuses what certbot refuses, with one line and exit 2', async () => {

@@ -380,7 +380,10 @@ export function hookCommands(options: IssueOptions, ctx: CliContext, previous: C
 }
 
 function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutcome & { kind: string })[]): CommandResult {
-  const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
+  const hookErrors = [
+    ...(outcome.status === 'issued' && outcome.copyProblem !== undefined ? [`saved, but ${outcome.copyProblem}`] : []),
+    ...hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h)),
+  ];
   const { meta, deployed } = outcome;
   const files = { cert: deployed.cert, chain: deployed.chain, fullchain: deployed.fullchain, privkey: deployed.privkey };
   const json = {
