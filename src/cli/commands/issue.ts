@@ -114,7 +114,7 @@ export function defineIssue(program: Command, run: Runner): void {
       'after',
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080',
     )
-    .action(run((options: ParsedIssueOptions, ctx) => issue(withWebroots(options, { webrootFlags, domainValues }, ctx), ctx)));
+    .action(run((options: ParsedIssueOptions, ctx) => issue(fromCertbotSpellings(options, { webrootFlags, domainValues }, ctx), ctx)));
   addCertbotRenewalSpellings(command);
 }
 
@@ -125,7 +125,7 @@ type ParsedIssueOptions = Omit<IssueOptions, 'webroot'> & { webroot?: string | t
  * certbot's spellings folded into certman's options: the names of -d and --domains in order, the webroot folder
  * (the last given; config webroot for a bare --webroot), the -w order for the per-name map, --http-01-port.
  */
-function withWebroots(parsed: ParsedIssueOptions, given: { webrootFlags: WebrootFlag[]; domainValues: string[] }, ctx: CliContext): IssueOptions {
+function fromCertbotSpellings(parsed: ParsedIssueOptions, given: { webrootFlags: WebrootFlag[]; domainValues: string[] }, ctx: CliContext): IssueOptions {
   const { webroot: webrootFlag, webrootPath: _last, domains: _domains, http01Port, preferredChallenges: _checked, selfUpgrade: _never, ...rest } = parsed;
   const webroot = given.webrootFlags.at(-1)?.dir ?? (webrootFlag === true ? ctx.settings.webroot : undefined);
   if (webrootFlag === true && webroot === undefined) throw new UsageError('--webroot needs a folder', 'pass --webroot <dir> or -w <dir>, or set "webroot" in the config file');
