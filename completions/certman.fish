@@ -21,7 +21,7 @@ function __certman_command
             case account
                 echo account
                 return 0
-            case issue
+            case issue certonly
                 echo issue
                 return 0
             case certificates list
@@ -81,6 +81,7 @@ function __certman_commands
     printf '%s\t%s\n' register 'create the ACME account for the server, or reuse the stored one'
     printf '%s\t%s\n' account 'the ACME account for the server: print the stored one (same as register --show); show, rollover, deactivate. show: print the stored account and the CA\'s view of it: status and contact (never the key); rollover: replace the account\'s key with a new one (RFC 8555 key change); the new key is stored once the CA took it; deactivate: deactivate the account at the CA for good (asks first at a terminal)'
     printf '%s\t%s\n' issue 'get a certificate for one or more names (HTTP-01)'
+    printf '%s\t%s\n' certonly 'get a certificate for one or more names (HTTP-01)'
     printf '%s\t%s\n' certificates 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' list 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' renew 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
@@ -133,12 +134,12 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--cert-name' '-w' '--webroot' '--http-port' '--http-address' '--key-type' '--elliptic-curve' '--rsa-key-size' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain'
+            case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain' '--renew-hook'
                 return 0
             end
         case renew
             switch $argv[2]
-            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname'
+            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname' '--renew-hook'
                 return 0
             end
         case schedule
@@ -207,6 +208,7 @@ complete -c certman -f
 complete -c certman -n __certman_needs_command -a register -d 'create the ACME account for the server, or reuse the stored one'
 complete -c certman -n __certman_needs_command -a account -d 'the ACME account for the server: print the stored one (same as register --show); show, rollover, deactivate. show: print the stored account and the CA\'s view of it: status and contact (never the key); rollover: replace the account\'s key with a new one (RFC 8555 key change); the new key is stored once the CA took it; deactivate: deactivate the account at the CA for good (asks first at a terminal)'
 complete -c certman -n __certman_needs_command -a issue -d 'get a certificate for one or more names (HTTP-01)'
+complete -c certman -n __certman_needs_command -a certonly -d 'get a certificate for one or more names (HTTP-01)'
 complete -c certman -n __certman_needs_command -a certificates -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a list -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a renew -d 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
@@ -257,37 +259,54 @@ complete -c certman -n '__certman_using_command account' -s y -l yes -d 'do not 
 complete -c certman -n '__certman_using_command account; and test (__certman_argument_count) -eq 0' -x -a 'show rollover deactivate' -d 'what to do with the store'
 
 # issue
-complete -c certman -n '__certman_using_command issue' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
-complete -c certman -n '__certman_using_command issue' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
-complete -c certman -n '__certman_using_command issue' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
-complete -c certman -n '__certman_using_command issue' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
-complete -c certman -n '__certman_using_command issue' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
-complete -c certman -n '__certman_using_command issue' -s w -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server'
-complete -c certman -n '__certman_using_command issue' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
-complete -c certman -n '__certman_using_command issue' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
-complete -c certman -n '__certman_using_command issue' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
-complete -c certman -n '__certman_using_command issue' -l http-address -x -d 'standalone server address (default: all)'
-complete -c certman -n '__certman_using_command issue' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'
-complete -c certman -n '__certman_using_command issue' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve (default p256)'
-complete -c certman -n '__certman_using_command issue' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA key size (default 2048)'
-complete -c certman -n '__certman_using_command issue' -l reuse-key -d 'keep the private key across renewals'
-complete -c certman -n '__certman_using_command issue' -l force -d 'order even if an unexpired certificate for these names is not due yet'
-complete -c certman -n '__certman_using_command issue' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
-complete -c certman -n '__certman_using_command issue' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
-complete -c certman -n '__certman_using_command issue' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
-complete -c certman -n '__certman_using_command issue' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
-complete -c certman -n '__certman_using_command issue' -s m -l email -x -d 'register first if there is no account, with this contact'
-complete -c certman -n '__certman_using_command issue' -l no-email -l register-unsafely-without-email -d 'register first if there is no account, without a contact'
-complete -c certman -n '__certman_using_command issue' -l agree-tos -d 'agree to the CA\'s terms of service when registering'
-complete -c certman -n '__certman_using_command issue' -l eab-kid -x -d 'external account binding key id, when registering'
-complete -c certman -n '__certman_using_command issue' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
-complete -c certman -n '__certman_using_command issue' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
-complete -c certman -n '__certman_using_command issue' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
-complete -c certman -n '__certman_using_command issue' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
-complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
-complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew'
-complete -c certman -n '__certman_using_command issue' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
-complete -c certman -n '__certman_using_command issue' -l preferred-chain -x -d 'of the CA\'s chains, take the one whose topmost certificate <name> issued (issuer common name, certbot\'s rule; default chain when none matches); saved for renew (config preferredChain)'
+complete -c certman -n '__certman_using_command issue certonly' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
+complete -c certman -n '__certman_using_command issue certonly' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
+complete -c certman -n '__certman_using_command issue certonly' -l resolver -x -d 'DNS server for the self-check and the DNS gate; repeatable (env CERTMAN_RESOLVER)'
+complete -c certman -n '__certman_using_command issue certonly' -s d -l domain -x -d 'a name to include; repeat or separate with commas (first one is the common name)'
+complete -c certman -n '__certman_using_command issue certonly' -l domains -x -d 'certbot\'s spelling of -d'
+complete -c certman -n '__certman_using_command issue certonly' -l cert-name -x -a '(__certman_cert_names)' -d 'the certificate\'s name under live/ (default: the first domain)'
+complete -c certman -n '__certman_using_command issue certonly' -l webroot -x -a '(__fish_complete_directories)' -d 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)'
+complete -c certman -n '__certman_using_command issue certonly' -s w -l webroot-path -x -a '(__fish_complete_directories)' -d 'a webroot folder, certbot\'s spelling; with several -w, each -d uses the -w before it'
+complete -c certman -n '__certman_using_command issue certonly' -l standalone -d 'answer challenges with a built-in HTTP server for the length of the order'
+complete -c certman -n '__certman_using_command issue certonly' -l responder -d 'publish tokens to the store\'s token store for a running `certman serve-challenge`'
+complete -c certman -n '__certman_using_command issue certonly' -l http-port -x -d 'standalone server port (default 80, config httpPort)'
+complete -c certman -n '__certman_using_command issue certonly' -l http-address -x -d 'standalone server address (default: all)'
+complete -c certman -n '__certman_using_command issue certonly' -l http-01-port -x -d 'certbot\'s spelling of --http-port'
+complete -c certman -n '__certman_using_command issue certonly' -l preferred-challenges -x -d 'certbot\'s flag: certman answers HTTP-01 only, so the list must include http (exit 2 otherwise)'
+complete -c certman -n '__certman_using_command issue certonly' -l no-self-upgrade -d 'accepted for certbot-auto cron lines: certman never upgrades itself'
+complete -c certman -n '__certman_using_command issue certonly' -l key-type -x -a 'ecdsa rsa' -d 'private key type (default ecdsa)'
+complete -c certman -n '__certman_using_command issue certonly' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve (default p256)'
+complete -c certman -n '__certman_using_command issue certonly' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA key size (default 2048)'
+complete -c certman -n '__certman_using_command issue certonly' -l reuse-key -d 'keep the private key across renewals'
+complete -c certman -n '__certman_using_command issue certonly' -l force -d 'order even if an unexpired certificate for these names is not due yet'
+complete -c certman -n '__certman_using_command issue certonly' -l keep-until-expiring -d 'certbot\'s spelling of the default: keep a certificate that is not due yet'
+complete -c certman -n '__certman_using_command issue certonly' -l keep -d 'same as --keep-until-expiring'
+complete -c certman -n '__certman_using_command issue certonly' -l expand -d 'certbot\'s flag for adding names to a certificate; certman replaces the certificate of --cert-name (default: the first name) anyway'
+complete -c certman -n '__certman_using_command issue certonly' -l test-cert -d 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA'
+complete -c certman -n '__certman_using_command issue certonly' -l staging -d 'same as --test-cert'
+complete -c certman -n '__certman_using_command issue certonly' -l wait -d 'wait for another running certman instead of exiting (exit 75)'
+complete -c certman -n '__certman_using_command issue certonly' -l csr -r -F -d 'order for this certificate signing request (PEM or DER) as certbot\'s certonly --csr: the names are the CSR\'s, no key and no certificate are stored; written to --cert-path/--chain-path/--fullchain-path, by default new ./NNNN_cert.pem and ./NNNN_chain.pem files'
+complete -c certman -n '__certman_using_command issue certonly' -l cert-path -r -F -d 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir'
+complete -c certman -n '__certman_using_command issue certonly' -l key-path -r -F -d 'also copy the private key here (mode 0600)'
+complete -c certman -n '__certman_using_command issue certonly' -l fullchain-path -r -F -d 'also copy the certificate and chain here'
+complete -c certman -n '__certman_using_command issue certonly' -l chain-path -r -F -d 'also copy the chain here'
+complete -c certman -n '__certman_using_command issue certonly' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
+complete -c certman -n '__certman_using_command issue certonly' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
+complete -c certman -n '__certman_using_command issue certonly' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
+complete -c certman -n '__certman_using_command issue certonly' -s m -l email -x -d 'register first if there is no account, with this contact'
+complete -c certman -n '__certman_using_command issue certonly' -l no-email -l register-unsafely-without-email -d 'register first if there is no account, without a contact'
+complete -c certman -n '__certman_using_command issue certonly' -l agree-tos -d 'agree to the CA\'s terms of service when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l eab-kid -x -d 'external account binding key id, when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l eab-hmac-key -x -d 'external account binding HMAC key, when registering'
+complete -c certman -n '__certman_using_command issue certonly' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); failing names are not sent to the CA'
+complete -c certman -n '__certman_using_command issue certonly' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
+complete -c certman -n '__certman_using_command issue certonly' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
+complete -c certman -n '__certman_using_command issue certonly' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
+complete -c certman -n '__certman_using_command issue certonly' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew'
+complete -c certman -n '__certman_using_command issue certonly' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
+complete -c certman -n '__certman_using_command issue certonly' -l preferred-chain -x -d 'of the CA\'s chains, take the one whose topmost certificate <name> issued (issuer common name, certbot\'s rule; default chain when none matches); saved for renew (config preferredChain)'
+complete -c certman -n '__certman_using_command issue certonly' -l force-renewal -d 'certbot\'s spelling of --force'
+complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # certificates
 
@@ -303,15 +322,20 @@ complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'cer
 complete -c certman -n '__certman_using_command renew' -l max -x -d 'renew at most <n> certificates in this run; the rest wait for the next'
 complete -c certman -n '__certman_using_command renew' -l random-sleep -x -d 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)'
 complete -c certman -n '__certman_using_command renew' -l no-random-sleep -d 'do not sleep before renewing'
+complete -c certman -n '__certman_using_command renew' -l no-random-sleep-on-renew -d 'certbot\'s spelling of --no-random-sleep'
+complete -c certman -n '__certman_using_command renew' -l no-self-upgrade -d 'accepted for certbot-auto cron lines: certman never upgrades itself'
 complete -c certman -n '__certman_using_command renew' -l wait -d 'wait for certificates another run holds (renews or deletes) instead of reporting them held'
 complete -c certman -n '__certman_using_command renew' -l pre-hook -x -d 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)'
 complete -c certman -n '__certman_using_command renew' -l post-hook -x -d 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS'
 complete -c certman -n '__certman_using_command renew' -l deploy-hook -x -d 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS'
+complete -c certman -n '__certman_using_command renew' -l no-directory-hooks -d 'do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/ (certbot\'s hook folders, run in name order before the hooks of the same kind)'
 complete -c certman -n '__certman_using_command renew' -l logs-dir -x -a '(__fish_complete_directories)' -d 'where each run\'s log goes (default <config-dir>/logs; the newest 30 are kept)'
 complete -c certman -n '__certman_using_command renew' -l verify-dns -d 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed'
 complete -c certman -n '__certman_using_command renew' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
 complete -c certman -n '__certman_using_command renew' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command renew' -l allow-subset-of-names -d 'renew for the names that pass the DNS check, dropping the others'
+complete -c certman -n '__certman_using_command renew' -l force-renewal -d 'certbot\'s spelling of --force'
+complete -c certman -n '__certman_using_command renew' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # schedule
 complete -c certman -n '__certman_using_command schedule' -l cron -d 'a crontab entry (/etc/cron.d/certman, or your crontab with --user)'

@@ -20,6 +20,7 @@ import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, 
 import { isValidName } from '../store/index.js';
 import { findCertbotAccount, readCertbotAccount, type CertbotAccount } from './account.js';
 import { ConfSyntaxError } from './configobj.js';
+import { carryHookDirs, type HookDirsReport } from './hook-dirs.js';
 import { CERTBOT_FILES, certbotServer, parseRenewalConf, renewBeforeExpiryDays, type CertbotFile, type CertbotRenewalConf } from './renewal-conf.js';
 
 /** Suffix given to renewal/<name>.conf with keepPaths: certbot only reads *.conf, so it stops renewing the lineage. */
@@ -39,6 +40,8 @@ export interface ImportOptions {
   /** How to answer HTTP-01 for lineages whose certbot authenticator certman cannot repeat (nginx, apache, manual, dns-…). */
   method?: ChallengeMethod;
   now: Date;
+  /** certman's config dir: certbot's renewal-hooks/ executables are copied into its renewal-hooks/. None when undefined. */
+  hookDirsInto?: string;
 }
 
 /** The parts of the store an import needs. */
@@ -99,8 +102,10 @@ export interface ImportReport {
   dryRun: boolean;
   lineages: LineageReport[];
   accounts: AccountReport[];
-  /** Things that concern the whole import (certbot's hook folders, certbot still renewing). */
+  /** Things that concern the whole import (certbot still renewing). */
   notes: string[];
+  /** certbot's renewal-hooks/ executables carried over (see ImportOptions.hookDirsInto). */
+  hookDirs?: HookDirsReport;
 }
 
 /** Everything about one lineage that will be saved. */
@@ -156,11 +161,13 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
   }
 
   const { accounts, accountUrls } = await resolveAccounts(plans, certbotDir, options, deps.target);
-  const notes = await globalNotes(certbotDir, plans.length > 0, options);
+  const notes = globalNotes(plans.length > 0, options);
+  const hookDirs = options.hookDirsInto === undefined ? undefined : await carryHookDirs(certbotDir, options.hookDirsInto, { dryRun: options.dryRun === true, report: deps.report });
+  const hooksReport = hookDirs === undefined ? {} : { hookDirs };
 
   if (options.dryRun === true) {
     for (const plan of plans) plan.report.status = 'would-import';
-    return { certbotDir, dryRun: true, lineages: reports, accounts, notes };
+    return { certbotDir, dryRun: true, lineages: reports, accounts, notes, ...hooksReport };
   }
 
   for (const account of accounts) {
@@ -198,7 +205,7 @@ export async function importCertbot(options: ImportOptions, deps: ImportDeps): P
       }
     }
   }
-  return { certbotDir, dryRun: false, lineages: reports, accounts, notes };
+  return { certbotDir, dryRun: false, lineages: reports, accounts, notes, ...hooksReport };
 }
 
 function skipped(name: string, skip: SkipKind, reason: string, extra: Partial<LineageReport> = {}): LineageReport {
@@ -378,8 +385,10 @@ export function methodFromConf(
     const unmapped = byName.filter((e) => e.dir === undefined).map((e) => e.name);
     if (unmapped.length > 0) return instead(`certbot recorded no webroot for ${unmapped.join(', ')}`);
     const dirs = [...new Set(byName.map((e) => e.dir as string))];
-    if (dirs.length === 1 && dirs[0] !== undefined) return { method: { kind: 'webroot', webroot: dirs[0] } };
-    return instead(`certbot validated it through several webroots (${byName.map((e) => `${e.name} → ${e.dir}`).join(', ')}), certman uses one per certificate`);
+    const webroot = fallback ?? (dirs.at(-1) as string);
+    if (dirs.length === 1) return { method: { kind: 'webroot', webroot: dirs[0] as string } };
+    // Several webroots: each name keeps certbot's folder, as `issue -w A -d a -w B -d b` stores them.
+    return { method: { kind: 'webroot', webroot, webroots: Object.fromEntries(byName.map((e) => [e.name, e.dir as string])) } };
   }
   if (auth === 'standalone') {
     return {
@@ -532,30 +541,9 @@ async function resolveAccounts(
   return { accounts, accountUrls };
 }
 
-/** certbot's renewal-hooks/ scripts (run around every certbot renewal), and who renews from now on. */
-async function globalNotes(certbotDir: string, importing: boolean, options: ImportOptions): Promise<string[]> {
+/** Who renews from now on. */
+function globalNotes(importing: boolean, options: ImportOptions): string[] {
   const notes: string[] = [];
-  const scripts: string[] = [];
-  for (const kind of ['pre', 'deploy', 'post']) {
-    const dir = path.join(certbotDir, 'renewal-hooks', kind);
-    let entries: string[] = [];
-    try {
-      entries = await readdir(dir);
-    } catch {
-      continue;
-    }
-    for (const entry of entries.sort()) {
-      try {
-        const s = await stat(path.join(dir, entry));
-        if (s.isFile() && (s.mode & 0o111) !== 0) scripts.push(path.join(dir, entry));
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  if (scripts.length > 0) {
-    notes.push(`certbot also runs ${scripts.join(', ')} around its renewals; certman does not: pass them to certman renew as --pre-hook, --deploy-hook or --post-hook (saved with each certificate's next renewal)`);
-  }
   if (!importing) return notes;
   if (options.keepPaths === true) {
     const dry = options.dryRun === true;

@@ -3,11 +3,12 @@ import { chooseProfile, offeredProfiles, type ProfileChoice } from '../acme/prof
 import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
-import { CertmanError } from '../errors.js';
+import { CertmanError, messageOf } from '../errors.js';
 import { isIpIdentifier } from '../dns/ip.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
+import { copyToPaths } from '../deploy/to-paths.js';
 import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, NewCertificate } from '../lineage/types.js';
@@ -15,7 +16,7 @@ import type { CaBudget } from '../renewal/ca-budget.js';
 import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain' | 'copyTo'> & {
   /** `profile` was given for this run (flag, config), not stored with the lineage: see ProfileRequest.given. */
   profileGiven?: boolean;
   /** How this host answers the order's challenges. */
@@ -65,7 +66,8 @@ export interface IssueDeps {
 }
 
 export type IssueOutcome =
-  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta; profileChosen?: boolean }
+  /** copyProblem: the version is saved and deployed, but a copy to --cert-path & co. failed (the caller reports it). */
+  | { status: 'issued'; meta: CertificateMeta; deployed: DeployedLineage; previous?: CertificateMeta; copyProblem?: string; profileChosen?: boolean }
   | { status: 'not-due'; meta: CertificateMeta; deployed: DeployedLineage; dueAt: Date };
 
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
@@ -147,6 +149,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     ...(request.hooks === undefined ? {} : { hooks: request.hooks }),
     ...(profile.profile === undefined ? {} : { profile: profile.profile }),
     ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
+    ...(request.copyTo === undefined ? {} : { copyTo: request.copyTo }),
   };
   const chosen = profile.auto ? { profileChosen: true } : {};
   if (deps.dryRun === true) {
@@ -158,7 +161,13 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   report.step(`saved ${request.name} (serial ${info.serial})`);
   // A success ends the backoff of earlier failed renewals (see renewal/backoff.ts).
   await deps.budget?.clearBackoff(request.name, report);
-  return { status: 'issued', meta, deployed: await deps.deployer.deploy(meta), ...(previous === undefined ? {} : { previous }), ...chosen };
+  const deployed = await deps.deployer.deploy(meta);
+  // Past the save the certificate exists: a failed copy is reported, it undoes nothing and stops no deploy hook.
+  const copyProblem = request.copyTo === undefined ? undefined : await copyToPaths(files, request.copyTo).then(
+    (written) => void report.step(`copied to ${written.join(', ')}`),
+    (err: unknown) => messageOf(err),
+  );
+  return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }), ...chosen, ...(copyProblem === undefined ? {} : { copyProblem }) };
 }
 
 /**

@@ -11,8 +11,10 @@ import type { Reporter } from '../report.js';
 export interface ObtainInput {
   client: AcmeClient;
   domains: string[];
-  /** The certificate's private key (PEM). */
-  keyPem: string;
+  /** The certificate's private key (PEM), for the CSR built here; not needed with csrDer. */
+  keyPem?: string;
+  /** A ready CSR (DER) to finalize with, as given (`issue --csr`): no key is seen or built. */
+  csrDer?: Buffer;
   /** The account key, whose thumbprint is part of every key authorization. */
   accountKeyPem: string;
   responder: Http01Responder;
@@ -59,7 +61,7 @@ export async function obtainCertificate(input: ObtainInput): Promise<string> {
   await validateAuthorizations(input, authorizations);
 
   step(input, 'finalizing the order');
-  order = await client.finalize(order, await createCsrDer(input.domains, input.keyPem));
+  order = await client.finalize(order, input.csrDer ?? (await createCsrDer(input.domains, keyOf(input))));
   order = await client.waitForOrder(order, input.signal);
   if (order.status !== 'valid' || order.certificate === undefined) {
     throw problemError(order.error, undefined, `the order ended as ${order.status}`);
@@ -71,6 +73,11 @@ export async function obtainCertificate(input: ObtainInput): Promise<string> {
   if (chosen.matched) input.report.step(chosen.note);
   else input.report.warn(chosen.note);
   return chosen.pem;
+}
+
+function keyOf(input: ObtainInput): string {
+  if (input.keyPem === undefined) throw new CertmanError('an order needs the certificate\'s key or a ready CSR, and got neither', { hint: 'this is a bug in certman' });
+  return input.keyPem;
 }
 
 /** Reports the order's next step, unless the run was interrupted: then it stops here. */

@@ -3,6 +3,7 @@ import type { TokenStore } from '../store/types.js';
 import { StandaloneResponder } from './standalone.js';
 import type { Http01Responder } from './types.js';
 import { WebrootResponder } from './webroot.js';
+import { webrootFor } from './webroot-map.js';
 import { CertmanError } from '../errors.js';
 
 export interface ResponderPoolOptions {
@@ -31,6 +32,7 @@ export class ResponderPool {
   constructor(private readonly options: ResponderPoolOptions = {}) {}
 
   async acquire(method: ChallengeMethod): Promise<Http01Responder> {
+    if (method.kind === 'webroot' && method.webroots !== undefined) return this.acquireWebroots(method);
     const key = poolKey(method);
     let entry = this.entries.get(key);
     if (entry === undefined) {
@@ -46,6 +48,33 @@ export class ResponderPool {
       throw err;
     });
     return this.lease(key, entry, shared);
+  }
+
+  /** Several webroots in one order: one pooled responder per folder, each token published where its name's folder is. */
+  private async acquireWebroots(method: Extract<ChallengeMethod, { kind: 'webroot' }>): Promise<Http01Responder> {
+    const opened = new Map<string, Http01Responder>();
+    try {
+      for (const dir of new Set([method.webroot, ...Object.values(method.webroots ?? {})])) opened.set(dir, await this.acquire({ kind: 'webroot', webroot: dir }));
+    } catch (err) {
+      await Promise.all([...opened.values()].map((responder) => responder.close()));
+      throw err;
+    }
+    const byToken = new Map<string, Http01Responder>();
+    return {
+      publish: async (domain, token, keyAuthorization) => {
+        const responder = opened.get(webrootFor(method, domain)) as Http01Responder;
+        byToken.set(token, responder);
+        await responder.publish(domain, token, keyAuthorization);
+      },
+      unpublish: async (token) => {
+        const responder = byToken.get(token);
+        byToken.delete(token);
+        await responder?.unpublish(token);
+      },
+      close: async () => {
+        await Promise.all([...opened.values()].map((responder) => responder.close()));
+      },
+    };
   }
 
   private lease(key: string, entry: Entry, shared: Http01Responder): Http01Responder {

@@ -12,13 +12,16 @@ export const SERVER_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   zerossl: 'https://acme.zerossl.com/v2/DV90',
 });
 
+/** Let's Encrypt's staging CA: `--test-cert` without config dryRunServer, and the dry runs of Let's Encrypt lineages. */
+export const LETSENCRYPT_STAGING = SERVER_ALIASES['letsencrypt-staging'] as string;
+
 /**
  * The staging CA that belongs to a CA, for `renew --dry-run`: Let's Encrypt's production and staging both dry-run
  * at staging. ZeroSSL has no staging CA; other CAs are unknown (config dryRunServer, else the CA itself).
  */
 const STAGING_OF: Readonly<Record<string, string>> = Object.freeze({
-  [SERVER_ALIASES['letsencrypt'] as string]: SERVER_ALIASES['letsencrypt-staging'] as string,
-  [SERVER_ALIASES['letsencrypt-staging'] as string]: SERVER_ALIASES['letsencrypt-staging'] as string,
+  [SERVER_ALIASES['letsencrypt'] as string]: LETSENCRYPT_STAGING,
+  [LETSENCRYPT_STAGING]: LETSENCRYPT_STAGING,
 });
 
 /**

@@ -114,6 +114,18 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
  * Resolves when the shell has exited (or could not be started); never rejects.
  */
 export function runHook(command: string, env: Record<string, string>, options: RunHookOptions = {}): Promise<HookOutcome> {
+  return runProcess(command, '/bin/sh', ['-c', command], env, options);
+}
+
+/**
+ * Runs the executable at `path` itself, no shell and no arguments (a hook from a renewal-hooks/ folder, as certbot
+ * runs them), with the same environment, timeout and outcome as runHook; `command` in the outcome is the path.
+ */
+export function runExecutable(path: string, env: Record<string, string>, options: RunHookOptions = {}): Promise<HookOutcome> {
+  return runProcess(path, path, [], env, options);
+}
+
+function runProcess(command: string, file: string, args: string[], env: Record<string, string>, options: RunHookOptions): Promise<HookOutcome> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
   const started = performance.now();
   const tail = new TailBuffer(HOOK_OUTPUT_LIMIT);
@@ -151,7 +163,7 @@ export function runHook(command: string, env: Record<string, string>, options: R
     };
 
     try {
-      child = spawn('/bin/sh', ['-c', command], {
+      child = spawn(file, args, {
         env: childEnv(env),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,

@@ -1,10 +1,10 @@
 /**
  * What each host decides for itself and a store other hosts may share never holds: the commands it runs (hooks)
- * and where it answers challenges (webroot folder, standalone port and address). Whoever can write a shared store
+ * and where it answers challenges (webroot folder, standalone port and address) or copies files (--cert-path…). Whoever can write a shared store
  * must not choose the commands or paths of every host, so for such a store these come from the host's own config.
  */
 import { CertmanError } from '../errors.js';
-import type { CertificateMeta, ChallengeMethod, HookCommands, NewCertificate } from './types.js';
+import type { CertificateMeta, ChallengeMethod, CopyPaths, HookCommands, NewCertificate } from './types.js';
 
 /** This host's own settings (its config file and flags). */
 export interface NodeSettings {
@@ -14,9 +14,9 @@ export interface NodeSettings {
   httpAddress?: string;
 }
 
-/** What may be stored of a new certificate in a shared store: no hooks, and of its method only the kind. */
+/** What may be stored of a new certificate in a shared store: no hooks, no copy paths, and of its method only the kind. */
 export function withoutNodeLocal(meta: NewCertificate): NewCertificate {
-  const { hooks: _hooks, ...rest } = meta;
+  const { hooks: _hooks, copyTo: _copyTo, ...rest } = meta;
   return { ...rest, method: { kind: meta.method.kind } };
 }
 
@@ -36,7 +36,9 @@ export function methodOnThisNode(meta: Pick<CertificateMeta, 'name' | 'method'>,
     }
     case 'webroot': {
       const webroot = (shared ? undefined : stored.webroot) ?? node.webroot;
-      if (webroot !== undefined) return { kind: 'webroot', webroot };
+      // The per-name folders are as node-local as the folder: from a shared store only this host's webroot counts.
+      const webroots = shared ? undefined : stored.webroots;
+      if (webroot !== undefined) return { kind: 'webroot', webroot, ...(webroots === undefined ? {} : { webroots }) };
       throw new CertmanError(`${meta.name} answers challenges through a webroot, and this host has none: the store keeps no host's folders`, {
         hint: 'set "webroot" in this host\'s config file',
       });
@@ -50,7 +52,8 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
     case 'responder':
       return undefined;
     case 'webroot':
-      return value.webroot === undefined || (typeof value.webroot === 'string' && value.webroot !== '') ? undefined : '"method.webroot" must be a folder';
+      if (!(value.webroot === undefined || (typeof value.webroot === 'string' && value.webroot !== ''))) return '"method.webroot" must be a folder';
+      return value.webroots === undefined || isFolderMap(value.webroots) ? undefined : '"method.webroots" must map names to folders';
     case 'standalone': {
       const port = value.port;
       if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return '"method.port" must be a port number';
@@ -59,4 +62,13 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
     default:
       return '"method.kind" must be "webroot", "standalone" or "responder"';
   }
+}
+
+function isFolderMap(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && dir !== '');
+}
+
+/** Where this host copies a lineage's files: from its own config dir what was stored, from a shared store nothing. */
+export function copyPathsOnThisNode(meta: Pick<CertificateMeta, 'copyTo'>, shared: boolean): CopyPaths | undefined {
+  return shared ? undefined : meta.copyTo;
 }

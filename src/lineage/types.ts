@@ -6,7 +6,7 @@ export type KeySpec = { type: 'ecdsa'; curve: 'p256' | 'p384' } | { type: 'rsa';
 
 /** How this host publishes the HTTP-01 tokens of an order. */
 export type ChallengeMethod =
-  | { kind: 'webroot'; webroot: string }
+  | { kind: 'webroot'; webroot: string; webroots?: WebrootMap }
   | { kind: 'standalone'; port: number; address?: string }
   | { kind: 'responder' };
 
@@ -15,9 +15,20 @@ export type ChallengeMethod =
  * keeps only the kind: the folder, port and address are each host's own (src/lineage/node-local.ts).
  */
 export type StoredMethod =
-  | { kind: 'webroot'; webroot?: string }
+  | { kind: 'webroot'; webroot?: string; webroots?: WebrootMap }
   | { kind: 'standalone'; port?: number; address?: string }
   | { kind: 'responder' };
+
+/** certbot's several webroots in one order: the folder of each name that does not use the method's `webroot`. */
+export type WebrootMap = Record<string, string>;
+
+/** Files each new version is copied to (absolute paths), besides live/. */
+export interface CopyPaths {
+  cert?: string;
+  key?: string;
+  fullchain?: string;
+  chain?: string;
+}
 
 export interface HookCommands {
   pre?: string;
@@ -50,6 +61,8 @@ export interface CertificateMeta {
   /** Per-certificate override of the renewal window in days. */
   renewDays?: number;
   hooks?: HookCommands;
+  /** certbot's --cert-path etc.: where each saved version is also copied. Node-local: never in a shared store. */
+  copyTo?: CopyPaths;
   revoked?: { at: string; reason: string };
   /** The CA's ARI renewal window (RFC 9773) and the time certman picked inside it. */
   ari?: AriState;

@@ -4,14 +4,14 @@ import { leaseLineage } from '../certificate/lease.js';
 import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
-import { deployHookEnv, hookFailureMessage, postHookEnv, runHook, type HookOutcome } from '../hooks/index.js';
+import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, messageOf, RateLimitPause, UsageError } from '../errors.js';
+import { deployHookEnv, hookDirOf, hookFailureMessage, listHookDir, postHookEnv, runExecutable, runHook, type HookDirKind, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
 import type { Deployer } from '../deploy/index.js';
 import type { AccountStore, CertificateStore, Lease, LeaseStore, StateStore, StoredAccount, StoreProblem } from '../store/types.js';
 import type { CertificateMeta, HookCommands } from '../lineage/types.js';
-import { methodOnThisNode, type NodeSettings } from '../lineage/node-local.js';
+import { copyPathsOnThisNode, methodOnThisNode, type NodeSettings } from '../lineage/node-local.js';
 import { ariCertId } from '../acme/ari.js';
 import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
 import { refreshAriStates } from './ari-refresh.js';
@@ -47,6 +47,11 @@ export interface RenewOptions extends CaBudgetOptions {
    * choose the commands and folders of hosts); `node` gives the rest, under the run's `hooks`.
    */
   sharedStore: boolean;
+  /**
+   * certbot's hook folders in this host's config dir (renewal-hooks/{pre,deploy,post}/), run before the hooks of
+   * the same kind; `strict` (root): folders and files others can change are refused. None when undefined.
+   */
+  hookDirs?: { configDir: string; strict: boolean };
   /**
    * Full orders, nothing saved, no deploy hooks: at the staging CA of each lineage's CA when one is known, else at
    * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor).
@@ -96,6 +101,8 @@ export interface RenewRun {
   sleptMs: number;
   /** The signal fired during the run (the CLI exits 130); what it stopped is `skipped` as interrupted. */
   interrupted: boolean;
+  /** Renewed certificates whose copies (--cert-path & co.) failed: reported like failed hooks. */
+  copyProblems: string[];
 }
 
 
@@ -122,7 +129,7 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
     results.set(meta.name, { name: meta.name, status: 'deferred', reason: `over --max ${options.max}: next run` });
   }
 
-  const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false };
+  const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false, copyProblems: [] };
   if (capped.length > 0) {
     if (options.randomSleepMs > 0) {
       run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
@@ -149,6 +156,7 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   let preHooks: Promise<void> | undefined;
   const beforeRenewal = (): Promise<void> =>
     (preHooks ??= (async () => {
+      await runHookDir('pre', {}, options, deps, run);
       for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
         run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
       }
@@ -163,6 +171,7 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
   if (preHooks === undefined) return outcomes; // nothing was attempted: no post-hooks either
+  await runHookDir('post', postHookEnv(domainsOf(renewed), domainsOf(failed)), options, deps, run);
   for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
     run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
   }
@@ -275,8 +284,10 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
     deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
+    const { copyTo: _stored, ...request } = meta;
+    const copyTo = copyPathsOnThisNode(meta, options.sharedStore);
     const outcome = await issueCertificate(
-      { ...meta, method: methodOnThisNode(meta, options.node, options.sharedStore), domains, server, force: true, ...(isEmpty(hooks) ? { hooks: undefined } : { hooks }) },
+      { ...request, ...(copyTo === undefined ? {} : { copyTo }), method: methodOnThisNode(meta, options.node, options.sharedStore), domains, server, force: true, ...(isEmpty(hooks) ? { hooks: undefined } : { hooks }) },
       {
         store: deps.store,
         deployer: deps.deployer,
@@ -294,6 +305,8 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         signal,
       },
     );
+    if (outcome.status === 'issued' && outcome.copyProblem !== undefined) run.copyProblems.push(`${meta.name}: renewed, but ${outcome.copyProblem}`);
+    if (options.dryRun === undefined) await runHookDir('deploy', deployHookEnv(outcome.deployed.dir, meta.domains), options, deps, run, meta.name);
     if (options.dryRun === undefined && hooks.deploy !== undefined) {
       const env = deployHookEnv(outcome.deployed.dir, meta.domains);
       run.hooks.push({ kind: 'deploy', certificate: meta.name, ...(await runHook(hooks.deploy, env)) });
@@ -317,6 +330,21 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     }
     return { name: meta.name, status: 'failed', error: err as Error };
   }
+}
+
+/** Runs the executables of one of certbot's hook folders in name order; a folder refused or unreadable is one failed hook. */
+async function runHookDir(kind: HookDirKind, env: Record<string, string>, options: RenewOptions, deps: RenewDeps, run: RenewRun, certificate?: string): Promise<void> {
+  if (options.hookDirs === undefined) return;
+  const dir = hookDirOf(options.hookDirs.configDir, kind);
+  const of = certificate === undefined ? {} : { certificate };
+  let paths: string[];
+  try {
+    paths = await listHookDir(dir, { strict: options.hookDirs.strict, report: deps.report });
+  } catch (err) {
+    run.hooks.push({ kind, ...of, command: dir, exitCode: null, signal: null, output: messageOf(err), durationMs: 0, ok: false });
+    return;
+  }
+  for (const path of paths) run.hooks.push({ kind, ...of, ...(await runExecutable(path, env)) });
 }
 
 /** The certificate's stored hooks (or this host's, see sharedStore), overridden by the ones given to this run. */
@@ -354,5 +382,5 @@ export async function selectCertificates(names: string[], store: CertificateStor
 }
 
 export function hookFailures(run: RenewRun): string[] {
-  return run.hooks.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
+  return [...run.copyProblems, ...run.hooks.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h))];
 }

@@ -203,12 +203,12 @@ describe('methodFromConf', () => {
     });
   });
 
-  it('uses the last webroot_path for names missing from the map, and refuses several webroots', () => {
+  it('uses the last webroot_path for names missing from the map, and keeps several webroots per name', () => {
     const conf = { ...base, authenticator: 'webroot', webrootPaths: ['/a', '/b'], webrootMap: new Map([['x.example', '/b']]) };
     assert.deepEqual(methodFromConf(conf, ['x.example', 'y.example']), { method: { kind: 'webroot', webroot: '/b' } });
-    const split = methodFromConf({ ...conf, webrootMap: new Map([['x.example', '/a']]) }, ['x.example', 'y.example']);
-    assert.ok('unsupported' in split);
-    assert.match(split.unsupported, /several webroots \(x\.example → \/a, y\.example → \/b\).*--webroot <dir>/);
+    assert.deepEqual(methodFromConf({ ...conf, webrootMap: new Map([['x.example', '/a']]) }, ['x.example', 'y.example']), {
+      method: { kind: 'webroot', webroot: '/b', webroots: { 'x.example': '/a', 'y.example': '/b' } },
+    });
   });
 
   it('says what to do for nginx, apache, manual and DNS plugins, and uses an override', () => {

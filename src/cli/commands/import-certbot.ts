@@ -124,6 +124,8 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     keepPaths: options.keepPaths === true,
     ...(method === undefined ? {} : { method }),
     now: ctx.now,
+    // certbot's hook folders come to this host's config dir (never a store): renew runs them the same way.
+    hookDirsInto: configDir,
   };
   let report: ImportReport;
   if (options.dryRun === true && !(await exists(configDir))) {
@@ -132,7 +134,8 @@ async function importCertbot(options: ImportCertbotOptions, ctx: CliContext): Pr
     const store = await ctx.openStore();
     report = await runImport(input, { target: await leasedTarget(store, configDir, leaseLength(ctx), thisNode(ctx.settings).sharedStore), report: ctx.report });
   }
-  const broken = report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed');
+  const broken =
+    report.lineages.some((l) => l.status === 'failed' || l.skip === 'invalid') || report.accounts.some((a) => a.status === 'failed') || (report.hookDirs?.failed.length ?? 0) > 0;
   return {
     exitCode: broken ? ExitCode.FAILURE : ExitCode.OK,
     json: reportJson(report, configDir),
@@ -161,6 +164,7 @@ function reportJson(report: ImportReport, configDir: string) {
     })),
     accounts: report.accounts,
     notes: report.notes,
+    ...(report.hookDirs === undefined ? {} : { hookDirs: report.hookDirs }),
   };
 }
 
@@ -228,12 +232,23 @@ function accountLine(a: AccountReport, s: Styles): string {
   }
 }
 
+function hookDirLines(report: ImportReport, s: Styles): string[] {
+  const hooks = report.hookDirs;
+  if (hooks === undefined) return [];
+  return [
+    ...hooks.copied.map(({ from, to }) => s.ok(`hook         ${report.dryRun ? 'would copy' : 'copied'} ${from} → ${to}`)),
+    ...hooks.existing.map((to) => s.warn(`hook         kept ${to}: certman has one of that name`)),
+    ...hooks.failed.map(({ from, reason }) => s.bad(`hook         failed to copy ${from}: ${reason}`)),
+  ];
+}
+
 function humanLines(report: ImportReport, configDir: string, s: Styles): string[] {
-  if (report.lineages.length === 0) return [`No certbot lineages in ${report.certbotDir}.`];
+  if (report.lineages.length === 0) return [`No certbot lineages in ${report.certbotDir}.`, ...hookDirLines(report, s)];
   const lines: string[] = [];
   if (report.dryRun) lines.push(s.dim(`Dry run: nothing is written. From ${report.certbotDir} into ${configDir}:`));
   for (const l of report.lineages) lines.push(...lineageLines(l, s));
   for (const a of report.accounts) lines.push(accountLine(a, s));
+  lines.push(...hookDirLines(report, s));
   for (const n of report.notes) lines.push(s.dim(`note: ${n}`));
   const count = (status: LineageReport['status']) => report.lineages.filter((l) => l.status === status).length;
   const done = report.dryRun ? `${count('would-import')} to import` : `${count('imported')} imported`;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -5,7 +6,7 @@ import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
 import { methodOnThisNode } from '../../lineage/node-local.js';
-import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec } from '../../lineage/types.js';
+import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec, WebrootMap } from '../../lineage/types.js';
 import { accountForIssue, noEmailOption, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
@@ -17,10 +18,12 @@ import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
+import { addCertbotRenewalSpellings, deployHookOf, parsePreferredChallenges, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
+import type { WebrootFlag } from '../../challenge/webroot-map.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 
-interface IssueOptions extends AccountFlags, SelfCheckFlags {
+export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookFlags {
   domain: string[];
   certName?: string;
   webroot?: string;
@@ -44,24 +47,65 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   profile?: string;
   allowPrivateIp?: boolean;
   preferredChain?: string;
+  testCert?: boolean;
+  certPath?: string;
+  keyPath?: string;
+  fullchainPath?: string;
+  chainPath?: string;
+  csr?: string;
+  keepUntilExpiring?: boolean;
+  /** Every -w in order, with how many -d came before it (certbot's several webroots; see webroot-map.ts). */
+  webrootFlags?: WebrootFlag[];
+  /** What webrootFlags make of the -d names (issueFlow). */
+  webroots?: WebrootMap;
 }
 
 export function defineIssue(program: Command, run: Runner): void {
-  addSelfCheckOptions(program.command('issue'))
+  // certbot's several webroots: which -d came after which -w (commander keeps no order across options).
+  const webrootFlags: WebrootFlag[] = [];
+  /** Every -d and --domains value in command-line order. */
+  const domainValues: string[] = [];
+  const webrootFolder = (flag: string) => (value: string) => {
+    const dir = resolve(nonEmpty(flag)(value));
+    webrootFlags.push({ dir, domainFlagsBefore: domainValues.length });
+    return dir;
+  };
+  const command = addSelfCheckOptions(program.command('issue').alias('certonly'))
     .description('get a certificate for one or more names (HTTP-01)')
-    .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', collect, [])
+    .option('-d, --domain <name>', 'a name to include; repeat or separate with commas (first one is the common name)', (value: string, previous: string[]) => {
+      domainValues.push(value);
+      return collect(value, previous);
+    }, [])
+    .option('--domains <names>', "certbot's spelling of -d", (value: string) => {
+      domainValues.push(value);
+      return value;
+    })
     .option('--cert-name <name>', 'the certificate\'s name under live/ (default: the first domain)')
-    .option('-w, --webroot <dir>', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server', nonEmpty('--webroot'))
+    .option('--webroot [dir]', 'publish tokens under <dir>/.well-known/acme-challenge/ for the running web server (without <dir>: the -w folders, or config webroot)', webrootFolder('--webroot'))
+    .option('-w, --webroot-path <dir>', "a webroot folder, certbot's spelling; with several -w, each -d uses the -w before it", webrootFolder('-w'))
     .option('--standalone', 'answer challenges with a built-in HTTP server for the length of the order')
     .option('--responder', 'publish tokens to the store\'s token store for a running `certman serve-challenge`')
     .option('--http-port <port>', 'standalone server port (default 80, config httpPort)', (v) => parsePort(v))
     .option('--http-address <ip>', 'standalone server address (default: all)')
+    .option('--http-01-port <port>', "certbot's spelling of --http-port", (v) => parsePort(v, '--http-01-port'))
+    .option('--preferred-challenges <types>', "certbot's flag: certman answers HTTP-01 only, so the list must include http (exit 2 otherwise)", parsePreferredChallenges)
+    .option('--no-self-upgrade', 'accepted for certbot-auto cron lines: certman never upgrades itself')
     .addOption(new Option('--key-type <type>', 'private key type (default ecdsa)').choices(['ecdsa', 'rsa']))
     .addOption(new Option('--elliptic-curve <curve>', 'ECDSA curve (default p256)').choices(['p256', 'p384']))
     .addOption(new Option('--rsa-key-size <bits>', 'RSA key size (default 2048)').choices(['2048', '3072', '4096']))
     .option('--reuse-key', 'keep the private key across renewals')
     .option('--force', 'order even if an unexpired certificate for these names is not due yet')
+    .option('--keep-until-expiring', "certbot's spelling of the default: keep a certificate that is not due yet")
+    .addOption(new Option('--keep', 'same as --keep-until-expiring').implies({ keepUntilExpiring: true }))
+    .option('--expand', "certbot's flag for adding names to a certificate; certman replaces the certificate of --cert-name (default: the first name) anyway")
+    .option('--test-cert', 'order at the staging CA (config dryRunServer, default letsencrypt-staging); exit 2 with a --server that is another CA')
+    .addOption(new Option('--staging', 'same as --test-cert').implies({ testCert: true }))
     .option('--wait', 'wait for another running certman instead of exiting (exit 75)')
+    .option('--csr <file>', "order for this certificate signing request (PEM or DER) as certbot's certonly --csr: the names are the CSR's, no key and no certificate are stored; written to --cert-path/--chain-path/--fullchain-path, by default new ./NNNN_cert.pem and ./NNNN_chain.pem files")
+    .option('--cert-path <file>', 'also copy the certificate here after saving (the folder must exist); saved for renew, like the three below, unless the store is apart from the config dir')
+    .option('--key-path <file>', 'also copy the private key here (mode 0600)')
+    .option('--fullchain-path <file>', 'also copy the certificate and chain here')
+    .option('--chain-path <file>', 'also copy the chain here')
     .option('--pre-hook <cmd>', 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook')
@@ -83,10 +127,34 @@ export function defineIssue(program: Command, run: Runner): void {
       '\nExamples:\n  certman issue -d example.com -d www.example.com --webroot /var/www/html\n  certman issue -d example.com --standalone --http-port 8080\n' +
         '  certman issue -d 203.0.113.7 -d 2001:db8::1 --standalone   # IP addresses (RFC 8738): shortlived when the CA offers it',
     )
-    .action(run(issue));
+    .action(run((options: ParsedIssueOptions, ctx) => issue(fromCertbotSpellings(options, { webrootFlags, domainValues }, ctx), ctx)));
+  addCertbotRenewalSpellings(command);
 }
 
-async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandResult> {
+/** As commander parses them: certbot's `--webroot` alone only chooses the method, the folders come from -w. */
+type ParsedIssueOptions = Omit<IssueOptions, 'webroot'> & { webroot?: string | true; webrootPath?: string; domains?: string; http01Port?: number; preferredChallenges?: true; selfUpgrade?: boolean };
+
+/**
+ * certbot's spellings folded into certman's options: the names of -d and --domains in order, the webroot folder
+ * (the last given; config webroot for a bare --webroot), the -w order for the per-name map, --http-01-port.
+ */
+function fromCertbotSpellings(parsed: ParsedIssueOptions, given: { webrootFlags: WebrootFlag[]; domainValues: string[] }, ctx: CliContext): IssueOptions {
+  const { webroot: webrootFlag, webrootPath: _last, domains: _domains, http01Port, preferredChallenges: _checked, selfUpgrade: _never, ...rest } = parsed;
+  const webroot = given.webrootFlags.at(-1)?.dir ?? (webrootFlag === true ? ctx.settings.webroot : undefined);
+  if (webrootFlag === true && webroot === undefined) throw new UsageError('--webroot needs a folder', 'pass --webroot <dir> or -w <dir>, or set "webroot" in the config file');
+  const httpPort = rest.httpPort ?? http01Port;
+  return {
+    ...rest,
+    domain: [...given.domainValues],
+    webrootFlags: given.webrootFlags,
+    ...(webroot === undefined ? {} : { webroot }),
+    ...(httpPort === undefined ? {} : { httpPort }),
+  };
+}
+
+async function issue(options: IssueOptions, given: CliContext): Promise<CommandResult> {
+  if (options.keepUntilExpiring === true && options.force === true) throw new UsageError('--keep-until-expiring and --force (--force-renewal) exclude each other');
+  const ctx = options.testCert === true ? { ...given, settings: { ...given.settings, server: testCertServer(given.settings) } } : given;
   const [{ Interrupt, isCancelled }, { liveProgress, wantsLiveProgress }] = await Promise.all([import('../interrupt.js'), import('../progress.js')]);
   // Ctrl-C (or SIGTERM, e.g. a cancelled CI job) from here on withdraws published tokens, saves nothing
   // and exits 130 (README: issue); the core does it, from the signal. Once the save is past its commit
@@ -107,6 +175,10 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
 }
 
 async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
+  if (given.csr !== undefined) {
+    const { issueFromCsr } = await import('./issue-csr.js');
+    return issueFromCsr({ ...given, csr: given.csr }, ctx, interrupt);
+  }
   const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
   let options = given;
   if (options.domain.length === 0 && ctx.interactive) {
@@ -116,6 +188,9 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
     options = answered;
   }
   const requested = normalizeDomains(options.domain);
+  const { webrootMap } = await import('../../challenge/webroot-map.js');
+  const webroots = webrootMap(options.domain, options.webrootFlags ?? [], (flag) => normalizeDomains([flag]));
+  if (webroots !== undefined) options = { ...options, webroots };
   assertHttp01Compatible(requested);
   const { assertReachableIps } = await import('../../dns/ip.js');
   assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
@@ -205,6 +280,10 @@ async function issueLocked(
   // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
   const givenProfile = options.profile ?? ctx.settings.profile;
   const profile = givenProfile ?? previous?.profile;
+  const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
+  // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
+  const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
+  if (copyTo !== undefined) await checkCopyPaths(copyTo);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
@@ -235,6 +314,7 @@ async function issueLocked(
         force: options.force === true,
         ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
         ...(profile === undefined ? {} : { profile, profileGiven: givenProfile !== undefined }),
+        ...(copyTo === undefined ? {} : { copyTo }),
       },
       {
         store,
@@ -277,7 +357,7 @@ function preferredChainOf(options: IssueOptions, ctx: CliContext, previous: Cert
 }
 
 /** Flags win; then the config file's webroot; then how this certificate was issued before (see methodOnThisNode). */
-function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
+export function challengeMethod(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined): ChallengeMethod {
   const chosen = [options.webroot !== undefined && '--webroot', options.standalone === true && '--standalone', options.responder === true && '--responder'].filter(
     (flag): flag is string => flag !== false,
   );
@@ -289,7 +369,10 @@ function challengeMethod(options: IssueOptions, ctx: CliContext, previous: Certi
   };
   if (options.standalone === true) return standalone();
   const webroot = options.webroot ?? ctx.settings.webroot;
-  if (webroot !== undefined) return { kind: 'webroot', webroot };
+  if (webroot !== undefined) {
+    const webroots = options.webroot === undefined ? undefined : options.webroots;
+    return { kind: 'webroot', webroot, ...(webroots === undefined ? {} : { webroots }) };
+  }
   if (previous !== undefined) {
     const { node, sharedStore } = thisNode(ctx.settings);
     return methodOnThisNode(previous, node, sharedStore);
@@ -313,17 +396,20 @@ function keySpec(options: IssueOptions, ctx: CliContext, previous: CertificateMe
  * Flags > how this certificate was issued before > the config file's hooks. With a store apart from the config dir
  * (it may be shared), stored hooks are neither used nor saved: see RenewOptions.sharedStore.
  */
-function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
+export function hookCommands(options: IssueOptions, ctx: CliContext, previous: CertificateMeta | undefined, storedHooks: boolean): HookCommands {
   const stored = storedHooks ? previous?.hooks : undefined;
   const pick = (flag: string | undefined, kind: keyof HookCommands) => flag ?? stored?.[kind] ?? ctx.settings.hooks[kind];
   const pre = pick(options.preHook, 'pre');
   const post = pick(options.postHook, 'post');
-  const deploy = pick(options.deployHook, 'deploy');
+  const deploy = pick(deployHookOf(options), 'deploy');
   return { ...(pre === undefined ? {} : { pre }), ...(post === undefined ? {} : { post }), ...(deploy === undefined ? {} : { deploy }) };
 }
 
 function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutcome & { kind: string })[]): CommandResult {
-  const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
+  const hookErrors = [
+    ...(outcome.status === 'issued' && outcome.copyProblem !== undefined ? [`saved, but ${outcome.copyProblem}`] : []),
+    ...hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h)),
+  ];
   const { meta, deployed } = outcome;
   const files = { cert: deployed.cert, chain: deployed.chain, fullchain: deployed.fullchain, privkey: deployed.privkey };
   const json = {

@@ -15,8 +15,9 @@ import { collect, nonEmpty, parsePositive } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { addCertbotRenewalSpellings, deployHookOf, type CertbotHookFlags } from '../certbot-spellings.js';
 
-interface RenewOptions extends SelfCheckFlags {
+interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   certName: string[];
   force?: boolean;
   days?: number;
@@ -29,6 +30,7 @@ interface RenewOptions extends SelfCheckFlags {
   postHook?: string;
   deployHook?: string;
   logsDir?: string;
+  directoryHooks: boolean;
   verifyDns?: boolean;
   expectIp: string[];
   expectCname: string[];
@@ -43,7 +45,7 @@ const BACKOFF_HELP =
   'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.';
 
 export function defineRenew(program: Command, run: Runner): void {
-  addSelfCheckOptions(program.command('renew'))
+  const command = addSelfCheckOptions(program.command('renew'))
     .description('renew every certificate that is due, the way it was issued (safe to run from cron every hour)')
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due, or backing off after failed renewals')
@@ -57,10 +59,13 @@ export function defineRenew(program: Command, run: Runner): void {
         .argParser((v) => parsePositive(v, '--random-sleep')),
     )
     .option('--no-random-sleep', 'do not sleep before renewing')
+    .addOption(new Option('--no-random-sleep-on-renew', "certbot's spelling of --no-random-sleep").implies({ randomSleep: false }))
+    .option('--no-self-upgrade', 'accepted for certbot-auto cron lines: certman never upgrades itself')
     .option('--wait', 'wait for certificates another run holds (renews or deletes) instead of reporting them held')
     .option('--pre-hook <cmd>', 'run once before the first renewal, only if something is due (saved with the certificates, unless the store is apart from the config dir)')
     .option('--post-hook <cmd>', 'run once at the end if a renewal was attempted; gets RENEWED_DOMAINS, FAILED_DOMAINS')
     .option('--deploy-hook <cmd>', 'run per renewed certificate; gets RENEWED_LINEAGE, RENEWED_DOMAINS')
+    .option('--no-directory-hooks', 'do not run the executables in <config-dir>/renewal-hooks/{pre,deploy,post}/ (certbot\'s hook folders, run in name order before the hooks of the same kind)')
     .option('--logs-dir <dir>', `where each run's log goes (default <config-dir>/logs; the newest ${KEEP_LOGS} are kept)`, nonEmpty('--logs-dir'))
     .option('--verify-dns', 'check DNS and CAA first (always on when config expectIp/expectCname is set); a failing certificate is not renewed')
     .addOption(expectIpOption())
@@ -70,6 +75,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .addHelpText('after', BACKOFF_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
+  addCertbotRenewalSpellings(command);
 }
 
 function integer(value: string, flag: string): number {
@@ -89,6 +95,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
       import('../../deploy/index.js'),
       import('../node.js'),
     ]);
+  const deployHook = deployHookOf(options);
   const store = await ctx.openStore();
   // A bad or unknown --cert-name is bad input: say so before anything is locked or logged.
   if (options.certName.length > 0) await selectCertificates(options.certName, store);
@@ -136,8 +143,9 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         hooks: {
           ...(options.preHook === undefined ? {} : { pre: options.preHook }),
           ...(options.postHook === undefined ? {} : { post: options.postHook }),
-          ...(options.deployHook === undefined ? {} : { deploy: options.deployHook }),
+          ...(deployHook === undefined ? {} : { deploy: deployHook }),
         },
+        ...(options.directoryHooks ? { hookDirs: { configDir: ctx.settings.configDir, strict: process.getuid?.() === 0 } } : {}),
         ...(options.dryRun === true ? { dryRun: ctx.settings.dryRunServer === undefined ? {} : { server: ctx.settings.dryRunServer } } : {}),
         ...(gate === undefined ? {} : { dnsGate: renewalDnsGate(gate, options.allowSubsetOfNames === true, report) }),
       },

@@ -89,8 +89,9 @@ function optionSpecs(option: OptionSurface, exclusive = false): string[] {
   const names = [option.short, option.long].filter((n): n is string => n !== undefined);
   const spelled = names.map((name) => {
     if (option.value === undefined) return name;
-    // -d+: the value may be attached or the next word; --domain=: after "=" or the next word.
-    if (option.value.optional) return name.startsWith('--') ? `${name}=-` : `${name}-`;
+    // -d+: the value may be attached or the next word; --domain=: after "=" or the next word (commander takes an
+    // optional value from the next word too, unless it starts with "-"); -x-: an optional short value is attached.
+    if (option.value.optional && !name.startsWith('--')) return `${name}-`;
     return name.startsWith('--') ? `${name}=` : `${name}+`;
   });
   const exclusion = exclusive ? "'(- *)'" : option.repeatable ? "'*'" : names.length > 1 ? quote(`(${names.join(' ')})`) : '';

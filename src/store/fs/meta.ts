@@ -51,6 +51,9 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (methodProblem !== undefined) return methodProblem;
   if (data.renewDays !== undefined && typeof data.renewDays !== 'number') return '"renewDays" must be a number';
   if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
+  if (data.copyTo !== undefined && !(isRecord(data.copyTo) && Object.values(data.copyTo).every((path) => isString(path) && path.startsWith('/')))) {
+    return '"copyTo" must map file kinds to absolute paths';
+  }
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
   if (data.profile !== undefined && !isString(data.profile)) return '"profile" must be a string';
   if (data.preferredChain !== undefined && !isString(data.preferredChain)) return '"preferredChain" must be a string';

@@ -1,0 +1,109 @@
+/**
+ * `certman issue --csr FILE` (certbot's `certonly --csr`): the names come from the CSR, the certificate goes to the
+ * files the user names (or certbot's numbered defaults in the current folder); nothing is stored but the account.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ExitCode, messageOf, UsageError } from '../../errors.js';
+import type { HookOutcome } from '../../hooks/index.js';
+import { hookFailureMessage } from '../../hooks/message.js';
+import { accountForIssue } from '../account-setup.js';
+import { budgetOptions } from '../budget-options.js';
+import type { CliContext } from '../context.js';
+import type { Interrupt } from '../interrupt.js';
+import { portLocks } from '../lease.js';
+import { formatDate } from '../format.js';
+import { selfCheckFor } from '../self-check.js';
+import type { CommandResult } from '../result.js';
+import { challengeMethod, hookCommands, type IssueOptions } from './issue.js';
+
+/** What a CSR fixes (or leaves out) and the flags that would say otherwise. */
+const NOT_WITH_CSR: [keyof IssueOptions, string][] = [
+  ['keyType', '--key-type'],
+  ['ellipticCurve', '--elliptic-curve'],
+  ['rsaKeySize', '--rsa-key-size'],
+  ['reuseKey', '--reuse-key'],
+  ['certName', '--cert-name'],
+  ['keyPath', '--key-path'],
+];
+
+export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
+  const conflicting = NOT_WITH_CSR.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
+  if (conflicting.length > 0) throw new UsageError(`--csr and ${conflicting.join(', ')} exclude each other: the CSR holds the key and names, and no certificate is stored`);
+  const [{ readCsr }, { assertHttp01Compatible, normalizeDomains }, { checkCsrPaths, writeCsrFiles }] = await Promise.all([
+    import('../../crypto/csr-file.js'),
+    import('../../dns/names.js'),
+    import('../../deploy/csr-files.js'),
+  ]);
+  const bytes = await readFile(options.csr).catch((err: unknown) => {
+    throw new UsageError(`cannot read --csr ${options.csr}: ${messageOf(err)}`);
+  });
+  const csr = await readCsr(bytes, options.csr);
+  const domains = normalizeDomains(csr.names);
+  assertHttp01Compatible(domains);
+  if (options.domain.length > 0 && [...normalizeDomains(options.domain)].sort().join(',') !== [...domains].sort().join(',')) {
+    throw new UsageError(`-d names differ from the CSR's (${domains.join(', ')})`, 'leave out -d with --csr, or give exactly the CSR\'s names');
+  }
+  const paths = {
+    ...(options.certPath === undefined ? {} : { cert: resolve(options.certPath) }),
+    ...(options.chainPath === undefined ? {} : { chain: resolve(options.chainPath) }),
+    ...(options.fullchainPath === undefined ? {} : { fullchain: resolve(options.fullchainPath) }),
+  };
+  await checkCsrPaths(paths);
+
+  const store = await ctx.openStore();
+  const method = challengeMethod(options, ctx, undefined);
+  const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
+  const hooks = hookCommands(options, ctx, undefined, false);
+  const [{ orderFromCsr }, { runHook, postHookEnv }, { ResponderPool }, { CaBudget }] = await Promise.all([
+    import('../../certificate/csr-order.js'),
+    import('../../hooks/index.js'),
+    import('../../challenge/pool.js'),
+    import('../../renewal/ca-budget.js'),
+  ]);
+  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), new Date());
+  for (const problem of budget.problems) ctx.report.warn(problem);
+  const hookRuns: (HookOutcome & { kind: string })[] = [];
+  let ordered = false;
+  let ok = false;
+  let certificate;
+  // As for any order: pre before it, post after it whatever happened. No deploy hook: there is no lineage.
+  try {
+    const selfCheck = selfCheckFor(ctx, options);
+    certificate = await orderFromCsr(
+      { domains, csrDer: csr.der, publicKeyDer: csr.publicKeyDer, method, server: ctx.settings.server },
+      {
+        account,
+        connect: ctx.connect,
+        report: ctx.report,
+        budget,
+        responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
+        ...(selfCheck === undefined ? {} : { selfCheck }),
+        signal: interrupt.signal,
+        beforeOrder: async () => {
+          ordered = true;
+          if (hooks.pre !== undefined) hookRuns.push({ kind: 'pre', ...(await runHook(hooks.pre, {})) });
+        },
+      },
+    );
+    ok = true;
+  } finally {
+    await budget.saveFailures(ctx.report);
+    if (ordered && hooks.post !== undefined) hookRuns.push({ kind: 'post', ...(await runHook(hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains))) });
+  }
+  const files = await writeCsrFiles(certificate, paths, process.cwd());
+  const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
+  return {
+    exitCode: hookErrors.length > 0 ? ExitCode.FAILURE : ExitCode.OK,
+    json: { status: 'issued', csr: true, domains, serial: certificate.serial, notAfter: certificate.notAfter.toISOString(), files, hooks: hookRuns },
+    human: (s) => [
+      `${s.ok('Certificate issued')} for ${domains.join(', ')} from ${options.csr} (not stored: renew it by running this again)`,
+      `  serial:    ${certificate.serial}`,
+      `  expires:   ${formatDate(certificate.notAfter.toISOString())}`,
+      `  cert:      ${files.cert}`,
+      `  chain:     ${files.chain}`,
+      `  fullchain: ${files.fullchain}`,
+      ...hookErrors.map((e) => s.bad(e)),
+    ],
+  };
+}

@@ -1,0 +1,107 @@
+// certbot's rules, as pure logic: webroots per -d, hook folder listing, node-local copies and maps, the spellings.
+import assert from 'node:assert/strict';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { webrootFor, webrootMap, webrootPerDomainFlag } from '../../src/challenge/webroot-map.js';
+import { deployHookOf, testCertServer } from '../../src/cli/certbot-spellings.js';
+import { DEFAULT_SERVER } from '../../src/config/defaults.js';
+import { UsageError } from '../../src/errors.js';
+import { listHookDir } from '../../src/hooks/dirs.js';
+import { copyPathsOnThisNode, methodOnThisNode, storedMethodProblem, withoutNodeLocal } from '../../src/lineage/node-local.js';
+import type { NewCertificate } from '../../src/lineage/types.js';
+import { tempDir } from '../harness/index.js';
+
+const w = (dir: string, domainFlagsBefore: number) => ({ dir, domainFlagsBefore });
+
+describe('several webroots (certbot -w/-d order)', () => {
+  it('each -d takes the -w before it', () => {
+    assert.deepEqual(webrootPerDomainFlag(3, [w('/a', 0), w('/b', 2)]), ['/a', '/a', '/b']);
+    assert.deepEqual(webrootPerDomainFlag(2, [w('/a', 0)]), ['/a', '/a']);
+    assert.equal(webrootPerDomainFlag(2, []), undefined);
+  });
+  it('names before the only -w take it; with several -w one must come first', () => {
+    assert.deepEqual(webrootPerDomainFlag(2, [w('/a', 1)]), ['/a', '/a']);
+    assert.throws(() => webrootPerDomainFlag(2, [w('/a', 1), w('/b', 1)]), UsageError);
+  });
+  it('a map only when the folders differ, keyed by normalized name; a name given twice keeps its first folder', () => {
+    const names = (flag: string) => flag.split(',').map((n) => n.toLowerCase());
+    assert.equal(webrootMap(['a.test', 'b.test'], [w('/a', 0)], names), undefined);
+    assert.deepEqual(webrootMap(['A.test,www.a.test', 'b.test', 'a.test'], [w('/a', 0), w('/b', 1)], names), { 'a.test': '/a', 'www.a.test': '/a', 'b.test': '/b' });
+    assert.equal(webrootFor({ webroot: '/b', webroots: { 'a.test': '/a' } }, 'a.test'), '/a');
+    assert.equal(webrootFor({ webroot: '/b', webroots: { 'a.test': '/a' } }, 'other.test'), '/b');
+  });
+});
+
+describe('node-local: webroot maps and copy paths', () => {
+  const fresh: NewCertificate = {
+    name: 'a.test',
+    domains: ['a.test', 'b.test'],
+    key: { type: 'ecdsa', curve: 'p256' },
+    reuseKey: false,
+    method: { kind: 'webroot', webroot: '/b', webroots: { 'a.test': '/a' } },
+    server: 'https://ca.example/dir',
+    accountUrl: 'https://ca.example/acct/1',
+    serial: '01',
+    notBefore: '2026-01-01T00:00:00.000Z',
+    notAfter: '2026-04-01T00:00:00.000Z',
+    copyTo: { key: '/etc/app/key.pem' },
+  };
+  it('a shared store keeps neither', () => {
+    const shared = withoutNodeLocal(fresh);
+    assert.deepEqual(shared.method, { kind: 'webroot' });
+    assert.equal('copyTo' in shared, false);
+  });
+  it('this host uses its own store\'s, never a shared store\'s', () => {
+    const node = { hooks: {}, webroot: '/srv/www', httpPort: 80 };
+    assert.deepEqual(methodOnThisNode(fresh, node, false), { kind: 'webroot', webroot: '/b', webroots: { 'a.test': '/a' } });
+    assert.deepEqual(methodOnThisNode(fresh, node, true), { kind: 'webroot', webroot: '/srv/www' });
+    assert.deepEqual(copyPathsOnThisNode(fresh, false), { key: '/etc/app/key.pem' });
+    assert.equal(copyPathsOnThisNode(fresh, true), undefined);
+  });
+  it('a stored map must map names to folders', () => {
+    assert.equal(storedMethodProblem({ kind: 'webroot', webroots: { 'a.test': '/a' } }), undefined);
+    assert.match(storedMethodProblem({ kind: 'webroot', webroots: { 'a.test': 3 } }) ?? '', /webroots/);
+    assert.match(storedMethodProblem({ kind: 'webroot', webroots: ['/a'] }) ?? '', /webroots/);
+  });
+});
+
+describe('renewal-hooks/ folders', () => {
+  const debug: string[] = [];
+  const report = { debug: (m: string) => debug.push(m) };
+  it('lists executables in code point order, skipping the rest with a debug line; a missing folder has none', async () => {
+    const dir = await tempDir('hookdir');
+    for (const [name, mode] of [['b', 0o755], ['B', 0o700], ['a', 0o750], ['plain', 0o644], ['old~', 0o755]] as const) {
+      await writeFile(join(dir, name), '#!/bin/sh\n');
+      await chmod(join(dir, name), mode);
+    }
+    await mkdir(join(dir, 'sub'));
+    await symlink(join(dir, 'gone'), join(dir, 'dangling'));
+    assert.deepEqual(await listHookDir(dir, { strict: false, report }), ['B', 'a', 'b'].map((n) => join(dir, n)));
+    assert.deepEqual(debug.map((m) => m.replace(/^.*skipped /, '')).sort(), ['dangling (not a file)', 'old~ (an editor backup)', 'plain (not executable)', 'sub (not a file)']);
+    assert.deepEqual(await listHookDir(join(dir, 'missing'), { strict: false, report }), []);
+  });
+  it('strict (root): a folder or file others can write is refused', async () => {
+    const dir = await tempDir('hookdir');
+    await writeFile(join(dir, 'x'), '#!/bin/sh\n');
+    await chmod(join(dir, 'x'), 0o775);
+    await assert.rejects(listHookDir(dir, { strict: true, report }), /writable by its group/);
+    await chmod(join(dir, 'x'), 0o755);
+    await chmod(dir, 0o777);
+    await assert.rejects(listHookDir(dir, { strict: true, report }), /writable by/);
+  });
+});
+
+describe("certbot's spellings", () => {
+  const staging = 'https://staging.example/dir';
+  it('--test-cert goes to the staging CA unless another CA was chosen', () => {
+    assert.equal(testCertServer({ server: DEFAULT_SERVER, dryRunServer: staging }), staging);
+    assert.equal(testCertServer({ server: staging, dryRunServer: staging }), staging);
+    assert.throws(() => testCertServer({ server: 'https://other.example/dir', dryRunServer: staging }), UsageError);
+  });
+  it('--renew-hook is --deploy-hook; two different commands are refused', () => {
+    assert.equal(deployHookOf({ renewHook: 'x' }), 'x');
+    assert.equal(deployHookOf({ deployHook: 'x', renewHook: 'x' }), 'x');
+    assert.throws(() => deployHookOf({ deployHook: 'x', renewHook: 'y' }), UsageError);
+  });
+});
