@@ -15,6 +15,14 @@ import { CertmanError, UsageError } from '../errors.js';
  */
 const TRUSTED_SUBDIRS = ['renewal', '.pending'];
 
+/** What a refusal says certman refuses, and the rule its hint states; callers other than the config pass their own. */
+export interface TrustRule {
+  refuses: string;
+  rule: string;
+}
+
+const CONFIG_RULE: TrustRule = { refuses: 'config that other users can change', rule: 'config dir and config file must be writable by root only' };
+
 const GROUP_OR_OTHER_WRITE = 0o022;
 const STICKY = 0o1000;
 
@@ -40,7 +48,7 @@ async function checkTrustedFolders(dir: string, what: string): Promise<void> {
  * itself never passes that way. Both the path as given and its real path (symlinks resolved) are walked
  * up to /. Parts that do not exist yet are skipped (certman creates them, owned by root, mode 0755/0700).
  */
-export async function checkOnlyRootCanWrite(path: string, what: string): Promise<void> {
+export async function checkOnlyRootCanWrite(path: string, what: string, rule: TrustRule = CONFIG_RULE): Promise<void> {
   const given = resolve(path);
   const checked = new Set<string>();
   for (const start of [given, await realPathSoFar(given)]) {
@@ -49,7 +57,7 @@ export async function checkOnlyRootCanWrite(path: string, what: string): Promise
         checked.add(current);
         const info = await statIfExists(current);
         const problem = info === undefined ? undefined : othersCanChange(info, { isTarget });
-        if (problem !== undefined) throw refusal(`${what} ${given}`, given, current, problem);
+        if (problem !== undefined) throw refusal(`${what} ${given}`, given, current, problem, rule);
       }
       const parent = dirname(current);
       if (parent === current) break;
@@ -72,9 +80,9 @@ export function othersCanChange(st: Stats, { owner = 0, isTarget = true }: { own
   return `is writable by ${who} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
 }
 
-function refusal(subject: string, given: string, culprit: string, problem: string): UsageError {
+function refusal(subject: string, given: string, culprit: string, problem: string, rule: TrustRule): UsageError {
   const where = culprit === given ? subject : `${subject}: ${culprit}`;
-  return new UsageError(`${where} ${problem}; as root, certman refuses config that other users can change`, `${fixFor(problem, culprit)} (config dir and config file must be writable by root only)`);
+  return new UsageError(`${where} ${problem}; as root, certman refuses ${rule.refuses}`, `${fixFor(problem, culprit)} (${rule.rule})`);
 }
 
 /** The command that ends `problem` (from othersCanChange) for `path`. */

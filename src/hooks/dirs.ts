@@ -10,6 +10,9 @@ import { checkOnlyRootCanWrite } from '../config/permissions.js';
 import { CertmanError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 
+/** As root: what a refusal of a hook folder or hook says. */
+export const HOOK_RULE = { refuses: 'hooks that other users can change', rule: 'hook folders and hooks must be writable by root only' };
+
 export const HOOK_DIR_KINDS = ['pre', 'deploy', 'post'] as const;
 export type HookDirKind = (typeof HOOK_DIR_KINDS)[number];
 
@@ -31,7 +34,7 @@ export async function listHookDir(dir: string, options: { strict: boolean; repor
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new CertmanError(`cannot read the hook folder ${dir}: ${messageOf(err)}`, { cause: err });
   }
-  if (options.strict) await checkOnlyRootCanWrite(dir, 'hook folder');
+  if (options.strict) await checkOnlyRootCanWrite(dir, 'hook folder', HOOK_RULE);
   const hooks: string[] = [];
   for (const name of entries.map((e) => e.name).sort(byCodePoint)) {
     const path = join(dir, name);
@@ -41,7 +44,7 @@ export async function listHookDir(dir: string, options: { strict: boolean; repor
       options.report.debug(`hook folder ${dir}: skipped ${name} (${skip})`);
       continue;
     }
-    if (options.strict) await checkOnlyRootCanWrite(path, 'hook');
+    if (options.strict) await checkOnlyRootCanWrite(path, 'hook', HOOK_RULE);
     hooks.push(path);
   }
   return hooks;

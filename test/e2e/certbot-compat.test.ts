@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -163,6 +163,35 @@ describe('certbot compatibility', () => {
     assert.equal(await readFile(copied, 'utf8'), `#!/bin/sh\n# ${le}\n`);
     assert.equal(await readFile(join(dir, 'renewal-hooks', 'pre', 'stop'), 'utf8'), `#!/bin/sh\n# ${dir}\n`, 'certman\'s own is kept');
     assert.deepEqual(await readdir(join(dir, 'renewal-hooks', 'deploy')), ['10-reload'], 'not-executable files stay behind');
+  });
+
+  it("as root, import-certbot refuses certbot hooks others can change or that are symlinks (exit 1, nothing copied)", async () => {
+    const le = await tempDir('le');
+    const dir = await tempDir('cfg');
+    const user = await tempDir('user');
+    await mkdir(join(le, 'renewal'));
+    await mkdir(join(le, 'renewal-hooks', 'deploy'), { recursive: true });
+    await mkdir(join(le, 'renewal-hooks', 'post'), { recursive: true });
+    const groupWritable = join(le, 'renewal-hooks', 'deploy', 'group-writable');
+    await writeFile(groupWritable, '#!/bin/sh\n');
+    await chmod(groupWritable, 0o775);
+    const userFile = join(user, 'hook');
+    await writeFile(userFile, '#!/bin/sh\n');
+    await chmod(userFile, 0o755);
+    await chown(userFile, 65534, 65534);
+    await symlink(userFile, join(le, 'renewal-hooks', 'post', 'linked'));
+    const run = await suite.certman(dir, ['--json', 'import-certbot', '--certbot-dir', le]);
+    assert.equal(run.code, 1, run.stdout);
+    const report = json<{ hookDirs: { copied: unknown[]; failed: { from: string; reason: string }[] } }>(run).hookDirs;
+    assert.deepEqual(report.copied, []);
+    assert.deepEqual(
+      report.failed.map((f) => f.from),
+      [groupWritable, join(le, 'renewal-hooks', 'post', 'linked')],
+    );
+    assert.match(report.failed[0]?.reason ?? '', /writable by its group/);
+    assert.match(report.failed[1]?.reason ?? '', /symlink/);
+    await assert.rejects(stat(join(dir, 'renewal-hooks', 'deploy', 'group-writable')));
+    await assert.rejects(stat(join(dir, 'renewal-hooks', 'post', 'linked')));
   });
 
   it('issue --csr: names from the CSR, certbot\'s numbered files or the paths given, no key and no lineage stored', async () => {
