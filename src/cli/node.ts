@@ -1,4 +1,4 @@
-import { storeIsConfigDir } from '../config/store-location.js';
+import { isNetworkStore, storeIsConfigDir } from '../config/store-location.js';
 import type { Settings } from '../config/types.js';
 import type { NodeSettings } from '../lineage/node-local.js';
 
@@ -13,4 +13,9 @@ export function thisNode(settings: Settings): { node: NodeSettings; sharedStore:
     },
     sharedStore: !storeIsConfigDir(settings),
   };
+}
+
+/** The folders whose files and links certman manages itself (config dir, store folder): no copy may be written there. */
+export function managedFolders(settings: Settings): string[] {
+  return isNetworkStore(settings.store) ? [settings.configDir] : [settings.configDir, settings.store];
 }

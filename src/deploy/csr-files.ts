@@ -4,28 +4,28 @@
  * certbot's defaults in the current folder, numbered so nothing is overwritten: cert.pem → 0000_cert.pem,
  * chain.pem → 0000_chain.pem, and the full chain, whose default is chain.pem too, → 0001_chain.pem.
  */
-import { lstat, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CertmanError, messageOf, UsageError } from '../errors.js';
 import { createFileAtomic, errorCode } from '../store/fs/atomic.js';
+import { checkCopyPaths, PATH_FLAGS } from './to-paths.js';
 
 export type CsrFileKind = 'cert' | 'chain' | 'fullchain';
 export type CsrPaths = Partial<Record<CsrFileKind, string>>;
 
-const FLAGS: Record<CsrFileKind, string> = { cert: '--cert-path', chain: '--chain-path', fullchain: '--fullchain-path' };
 const DEFAULT_NAMES: Record<CsrFileKind, string> = { cert: 'cert.pem', chain: 'chain.pem', fullchain: 'chain.pem' };
 const KINDS: CsrFileKind[] = ['cert', 'chain', 'fullchain'];
 /** certbot numbers 0000 to 9999. */
 const MAX_NUMBERED = 10_000;
 
-/** Before the order: a path given must be new, in a folder that exists. */
-export async function checkCsrPaths(paths: CsrPaths): Promise<void> {
+/** Before the order: a path given must be new, and pass the copies' checks (see checkCopyPaths). */
+export async function checkCsrPaths(paths: CsrPaths, keepOut: readonly string[]): Promise<void> {
   for (const kind of KINDS) {
     const path = paths[kind];
     if (path === undefined) continue;
-    if (await lstat(path).then(() => true, () => false)) throw new UsageError(`${FLAGS[kind]} ${path} exists; with --csr certman writes only new files`, 'choose another path or move the old file away');
-    if ((await stat(dirname(path)).catch(() => undefined))?.isDirectory() !== true) throw new UsageError(`${FLAGS[kind]} ${path}: the folder ${dirname(path)} does not exist`);
+    if (await lstat(path).then(() => true, () => false)) throw new UsageError(`${PATH_FLAGS[kind]} ${path} exists; with --csr certman writes only new files`, 'choose another path or move the old file away');
   }
+  await checkCopyPaths(paths, keepOut);
 }
 
 /** Writes the three files (0644) and returns where each went. */

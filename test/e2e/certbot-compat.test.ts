@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -221,6 +221,17 @@ describe('certbot compatibility', () => {
     assert.match((await suite.certman(dir, ['certificates'])).stdout, /No certificates/i);
 
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--cert-path', given.cert]), 2, /exists/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--cert-path', 'same.pem', '--fullchain-path', 'same.pem']), 2, /--cert-path and --fullchain-path name the same file/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--cert-path', join(dir, 'cert.pem')]), 2, /lies in .*which certman manages itself/);
+    const shared = await tempDir('group');
+    await chmod(shared, 0o775);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--cert-path', join(shared, 'cert.pem')]), 2, /certman refuses to write into a folder that other users can change/);
+    // Several -w: each CSR name's token in the folder given before it (namesB[1] is served from rootB only).
+    const mapped = join(out, 'mapped');
+    await execFileP('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(out, 'm.key'), '-subj', `/CN=${a}`, '-addext', `subjectAltName=DNS:${a},DNS:${namesB[1] as string}`, '-out', mapped]);
+    const map = await inOut(['certonly', '--csr', mapped, '--webroot', '-w', rootA, '-d', a, '-w', rootB, '-d', namesB[1] as string, '--cert-path', join(out, 'mapped-cert.pem')]);
+    assert.equal(map.code, 0, map.stderr);
+    await stat(join(out, 'mapped-cert.pem'));
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--key-type', 'rsa']), 2, /--csr and --key-type/);
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '-d', a]), 2, /differ from the CSR/);
     const tampered = Buffer.from(await readFile(join(out, 'req.der')));
@@ -248,6 +259,19 @@ describe('certbot compatibility', () => {
     await stat(marker);
   });
 
+  it('a symlink at a copy target is replaced, never followed', async () => {
+    const dir = await suite.registeredDir();
+    const copies = await tempDir('copies');
+    const victim = join(await tempDir('victim'), 'passwd');
+    await writeFile(victim, 'untouched\n');
+    await symlink(victim, join(copies, 'cert.pem'));
+    const issued = await suite.certman(dir, ['certonly', '-d', uniqueName('link'), '-w', rootA, '--cert-path', join(copies, 'cert.pem')]);
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.equal(await readFile(victim, 'utf8'), 'untouched\n');
+    assert.ok((await lstat(join(copies, 'cert.pem'))).isFile());
+    assert.match(await readFile(join(copies, 'cert.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+  });
+
   it('refuses what certbot refuses, with one line and exit 2', async () => {
     const dir = await suite.registeredDir();
     const name = uniqueName('bad');
@@ -256,6 +280,12 @@ describe('certbot compatibility', () => {
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--keep', '--force-renewal']), 2, /exclude each other/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--preferred-challenges', 'dns']), 2, /HTTP-01 challenges only/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(dir, 'missing', 'cert.pem')]), 2, /does not exist/);
+    const elsewhere = await tempDir('copies');
+    assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(elsewhere, 'x.pem'), '--chain-path', join(elsewhere, 'sub', '..', 'x.pem')]), 2, /--cert-path and --chain-path name the same file/);
+    assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(dir, 'cert.pem')]), 2, /lies in .*which certman manages itself/);
+    const groupWritable = await tempDir('group');
+    await chmod(groupWritable, 0o775);
+    assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--key-path', join(groupWritable, 'key.pem')]), 2, /--key-path folder .* is writable by its group .*refuses to write into a folder/);
     assert.equal((await suite.certman(dir, ['certificates'])).stdout.includes(name), false);
   });
 });

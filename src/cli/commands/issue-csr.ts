@@ -12,6 +12,7 @@ import { budgetOptions } from '../budget-options.js';
 import type { CliContext } from '../context.js';
 import type { Interrupt } from '../interrupt.js';
 import { portLocks } from '../lease.js';
+import { managedFolders } from '../node.js';
 import { formatDate } from '../format.js';
 import { selfCheckFor } from '../self-check.js';
 import type { CommandResult } from '../result.js';
@@ -49,7 +50,7 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
     ...(options.chainPath === undefined ? {} : { chain: resolve(options.chainPath) }),
     ...(options.fullchainPath === undefined ? {} : { fullchain: resolve(options.fullchainPath) }),
   };
-  await checkCsrPaths(paths);
+  await checkCsrPaths(paths, managedFolders(ctx.settings));
 
   const store = await ctx.openStore();
   const method = challengeMethod(options, ctx, undefined);

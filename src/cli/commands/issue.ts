@@ -10,7 +10,7 @@ import type { CertificateMeta, ChallengeMethod, HookCommands, KeySpec, WebrootMa
 import { accountForIssue, noEmailOption, type AccountFlags } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import { leaseLength, portLocks } from '../lease.js';
-import { thisNode } from '../node.js';
+import { managedFolders, thisNode } from '../node.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
 import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
@@ -175,11 +175,11 @@ async function issue(options: IssueOptions, given: CliContext): Promise<CommandR
 }
 
 async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
+  const [{ assertHttp01Compatible, defaultCertName, normalizeDomains }, { webrootMap }] = await Promise.all([import('../../dns/names.js'), import('../../challenge/webroot-map.js')]);
   if (given.csr !== undefined) {
     const { issueFromCsr } = await import('./issue-csr.js');
-    return issueFromCsr({ ...given, csr: given.csr }, ctx, interrupt);
+    return issueFromCsr({ ...withWebrootMap(given, webrootMap, normalizeDomains), csr: given.csr }, ctx, interrupt);
   }
-  const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
   let options = given;
   if (options.domain.length === 0 && ctx.interactive) {
     // No -d at a terminal: ask for what the flags left open, show the order, and go on only with a yes.
@@ -188,9 +188,7 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
     options = answered;
   }
   const requested = normalizeDomains(options.domain);
-  const { webrootMap } = await import('../../challenge/webroot-map.js');
-  const webroots = webrootMap(options.domain, options.webrootFlags ?? [], (flag) => normalizeDomains([flag]));
-  if (webroots !== undefined) options = { ...options, webroots };
+  options = withWebrootMap(options, webrootMap, normalizeDomains);
   assertHttp01Compatible(requested);
   const { assertReachableIps } = await import('../../dns/ip.js');
   assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
@@ -209,6 +207,12 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   } finally {
     await lease.release();
   }
+}
+
+/** The options with each name's webroot when several -w were given (certbot's rule: a -w serves the -d after it). */
+function withWebrootMap(options: IssueOptions, map: typeof import('../../challenge/webroot-map.js').webrootMap, normalize: (names: string[]) => string[]): IssueOptions {
+  const webroots = map(options.domain, options.webrootFlags ?? [], (flag) => normalize([flag]));
+  return webroots === undefined ? options : { ...options, webroots };
 }
 
 /** The questions and the summary: the options with the answers, or undefined when the order is declined. */
@@ -283,7 +287,7 @@ async function issueLocked(
   const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
   // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
   const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
-  if (copyTo !== undefined) await checkCopyPaths(copyTo);
+  if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
