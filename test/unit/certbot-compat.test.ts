@@ -1,6 +1,6 @@
 // certbot's rules, as pure logic: webroots per -d, hook folder listing, node-local copies and maps, the spellings.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { webrootFor, webrootMap, webrootPerDomainFlag } from '../../src/challenge/webroot-map.js';
@@ -81,7 +81,9 @@ describe('renewal-hooks/ folders', () => {
     assert.deepEqual(debug.map((m) => m.replace(/^.*skipped /, '')).sort(), ['dangling (not a file)', 'old~ (an editor backup)', 'plain (not executable)', 'sub (not a file)']);
     assert.deepEqual(await listHookDir(join(dir, 'missing'), { strict: false, report }), []);
   });
-  it('strict (root): a folder or file others can write is refused', async () => {
+  // The rule is root's (owner 0): as another user every file would be refused for its owner. CI runs as root.
+  const asRoot = { skip: process.getuid?.() === 0 ? false : 'the root-only rule needs root' };
+  it('strict (root): a folder or file others can write is refused', asRoot, async () => {
     const dir = await tempDir('hookdir');
     await writeFile(join(dir, 'x'), '#!/bin/sh\n');
     await chmod(join(dir, 'x'), 0o775);
@@ -89,6 +91,20 @@ describe('renewal-hooks/ folders', () => {
     await chmod(join(dir, 'x'), 0o755);
     await chmod(dir, 0o777);
     await assert.rejects(listHookDir(dir, { strict: true, report }), /writable by/);
+  });
+  it('strict (root): a symlink to a file, or a folder that is a symlink to a folder, another user owns is refused', asRoot, async () => {
+    const user = await tempDir('user');
+    await writeFile(join(user, 'hook'), '#!/bin/sh\n');
+    await chmod(join(user, 'hook'), 0o755);
+    await chown(join(user, 'hook'), 65534, 65534);
+    const dir = await tempDir('hookdir');
+    await symlink(join(user, 'hook'), join(dir, 'linked'));
+    await assert.rejects(listHookDir(dir, { strict: true, report }), /hook .*linked.* is owned by uid 65534.*refuses hooks that other users can change/);
+    await chown(user, 65534, 65534);
+    await rm(join(user, 'hook'));
+    const linkedDir = join(await tempDir('hooks'), 'deploy');
+    await symlink(user, linkedDir);
+    await assert.rejects(listHookDir(linkedDir, { strict: true, report }), /hook folder .* is owned by uid 65534/);
   });
 });
 
