@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { checkOnlyRootCanWrite } from '../config/permissions.js';
 import { CertmanError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
+import { runExecutable, type HookOutcome } from './run.js';
 
 /** As root: what a refusal of a hook folder or hook says. */
 export const HOOK_RULE = { refuses: 'hooks that other users can change', rule: 'hook folders and hooks must be writable by root only' };
@@ -48,6 +49,22 @@ export async function listHookDir(dir: string, options: { strict: boolean; repor
     hooks.push(path);
   }
   return hooks;
+}
+
+/**
+ * Runs the folder's executables in name order with `env`; a folder refused or unreadable is one failed run.
+ * `ran` lists the paths run: like certbot, a --pre/--deploy/--post-hook naming one of them does not run it again.
+ */
+export async function runHookFolder(dir: string, env: Record<string, string>, options: { strict: boolean; report: Pick<Reporter, 'debug'> }): Promise<{ outcomes: HookOutcome[]; ran: string[] }> {
+  let ran: string[];
+  try {
+    ran = await listHookDir(dir, options);
+  } catch (err) {
+    return { outcomes: [{ command: dir, exitCode: null, signal: null, output: messageOf(err), durationMs: 0, ok: false }], ran: [] };
+  }
+  const outcomes: HookOutcome[] = [];
+  for (const path of ran) outcomes.push(await runExecutable(path, env));
+  return { outcomes, ran };
 }
 
 function byCodePoint(a: string, b: string): number {

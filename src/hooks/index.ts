@@ -4,4 +4,4 @@
 export { DEFAULT_HOOK_TIMEOUT_MS, HOOK_OUTPUT_LIMIT, runExecutable, runHook, type HookOutcome, type RunHookOptions } from './run.js';
 export { deployHookEnv, postHookEnv } from './env.js';
 export { hookFailureMessage } from './message.js';
-export { hookDirOf, listHookDir, HOOK_DIR_KINDS, type HookDirKind } from './dirs.js';
+export { hookDirOf, listHookDir, runHookFolder, HOOK_DIR_KINDS, type HookDirKind } from './dirs.js';

@@ -4,8 +4,8 @@ import { leaseLineage } from '../certificate/lease.js';
 import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, messageOf, RateLimitPause, UsageError } from '../errors.js';
-import { deployHookEnv, hookDirOf, hookFailureMessage, listHookDir, postHookEnv, runExecutable, runHook, type HookDirKind, type HookOutcome } from '../hooks/index.js';
+import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
+import { deployHookEnv, hookDirOf, hookFailureMessage, postHookEnv, runHook, runHookFolder, type HookDirKind, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
 import type { Deployer } from '../deploy/index.js';
@@ -156,8 +156,8 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   let preHooks: Promise<void> | undefined;
   const beforeRenewal = (): Promise<void> =>
     (preHooks ??= (async () => {
-      await runHookDir('pre', {}, options, deps, run);
-      for (const command of distinct(capped.map((meta) => hooksOf(meta, options).pre))) {
+      const ran = await runHookDir('pre', {}, options, deps, run);
+      for (const command of notRun(capped.map((meta) => hooksOf(meta, options).pre), ran)) {
         run.hooks.push({ kind: 'pre', ...(await runHook(command, {})) });
       }
     })());
@@ -171,9 +171,10 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
   const failed = outcomes.filter((r) => r.status === 'failed');
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
   if (preHooks === undefined) return outcomes; // nothing was attempted: no post-hooks either
-  await runHookDir('post', postHookEnv(domainsOf(renewed), domainsOf(failed)), options, deps, run);
-  for (const command of distinct(capped.map((meta) => hooksOf(meta, options).post))) {
-    run.hooks.push({ kind: 'post', ...(await runHook(command, postHookEnv(domainsOf(renewed), domainsOf(failed)))) });
+  const postEnv = postHookEnv(domainsOf(renewed), domainsOf(failed));
+  const ran = await runHookDir('post', postEnv, options, deps, run);
+  for (const command of notRun(capped.map((meta) => hooksOf(meta, options).post), ran)) {
+    run.hooks.push({ kind: 'post', ...(await runHook(command, postEnv)) });
   }
   return outcomes;
 }
@@ -306,10 +307,11 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
       },
     );
     if (outcome.status === 'issued' && outcome.copyProblem !== undefined) run.copyProblems.push(`${meta.name}: renewed, but ${outcome.copyProblem}`);
-    if (options.dryRun === undefined) await runHookDir('deploy', deployHookEnv(outcome.deployed.dir, meta.domains), options, deps, run, meta.name);
-    if (options.dryRun === undefined && hooks.deploy !== undefined) {
-      const env = deployHookEnv(outcome.deployed.dir, meta.domains);
-      run.hooks.push({ kind: 'deploy', certificate: meta.name, ...(await runHook(hooks.deploy, env)) });
+    if (options.dryRun === undefined) {
+      // The names of the certificate just issued (a renewal may have changed them).
+      const env = deployHookEnv(outcome.deployed.dir, outcome.meta.domains);
+      const ran = await runHookDir('deploy', env, options, deps, run, meta.name);
+      if (hooks.deploy !== undefined && !ran.includes(hooks.deploy)) run.hooks.push({ kind: 'deploy', certificate: meta.name, ...(await runHook(hooks.deploy, env)) });
     }
     return { name: meta.name, status: 'renewed', meta: outcome.meta, previousSerial: meta.serial, dryRun: options.dryRun !== undefined };
   } catch (err) {
@@ -332,19 +334,18 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
   }
 }
 
-/** Runs the executables of one of certbot's hook folders in name order; a folder refused or unreadable is one failed hook. */
-async function runHookDir(kind: HookDirKind, env: Record<string, string>, options: RenewOptions, deps: RenewDeps, run: RenewRun, certificate?: string): Promise<void> {
-  if (options.hookDirs === undefined) return;
-  const dir = hookDirOf(options.hookDirs.configDir, kind);
+/** Runs one of certbot's hook folders (see runHookFolder) into the run's hooks; returns the paths run. */
+async function runHookDir(kind: HookDirKind, env: Record<string, string>, options: RenewOptions, deps: RenewDeps, run: RenewRun, certificate?: string): Promise<string[]> {
+  if (options.hookDirs === undefined) return [];
   const of = certificate === undefined ? {} : { certificate };
-  let paths: string[];
-  try {
-    paths = await listHookDir(dir, { strict: options.hookDirs.strict, report: deps.report });
-  } catch (err) {
-    run.hooks.push({ kind, ...of, command: dir, exitCode: null, signal: null, output: messageOf(err), durationMs: 0, ok: false });
-    return;
-  }
-  for (const path of paths) run.hooks.push({ kind, ...of, ...(await runExecutable(path, env)) });
+  const { outcomes, ran } = await runHookFolder(hookDirOf(options.hookDirs.configDir, kind), env, { strict: options.hookDirs.strict, report: deps.report });
+  for (const outcome of outcomes) run.hooks.push({ kind, ...of, ...outcome });
+  return ran;
+}
+
+/** The distinct commands, less those a hook folder ran already. */
+function notRun(commands: (string | undefined)[], ran: readonly string[]): string[] {
+  return distinct(commands).filter((command) => !ran.includes(command));
 }
 
 /** The certificate's stored hooks (or this host's, see sharedStore), overridden by the ones given to this run. */

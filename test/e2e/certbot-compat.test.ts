@@ -126,6 +126,11 @@ describe('certbot compatibility', () => {
     const off = await suite.certman(dir, ['renew', '--no-random-sleep', '--force', '--no-directory-hooks']);
     assert.equal(off.code, 0, off.stderr);
     assert.equal((await readFile(log, 'utf8')).trim().split('\n').length, 4);
+    // certonly renewing a certificate runs the deploy folder too (certbot's renew_cert), and a --deploy-hook naming
+    // a folder hook already run does not run it twice.
+    const again = await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--force-renewal', '--deploy-hook', join(hooks, 'deploy', 'reload')]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual((await readFile(log, 'utf8')).trim().split('\n').slice(4), [`deploy/reload ${name} lineage`]);
     // As root, a hook others can change is refused: the renewal stands, the run reports it (exit 1), nothing of that folder runs.
     await chmod(join(hooks, 'post', 'done'), 0o777);
     const refused = await suite.certman(dir, ['renew', '--no-random-sleep', '--force']);

@@ -289,7 +289,7 @@ async function issueLocked(
   const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
   if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
+  const [{ issueCertificate }, { runHook, runHookFolder, hookDirOf, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
     import('../../deploy/index.js'),
@@ -341,8 +341,12 @@ async function issueLocked(
         },
       },
     );
-    if (outcome.status === 'issued' && hooks.deploy !== undefined) {
-      await hook('deploy', hooks.deploy, deployHookEnv(outcome.deployed.dir, outcome.meta.domains));
+    if (outcome.status === 'issued') {
+      const env = deployHookEnv(outcome.deployed.dir, outcome.meta.domains);
+      // certbot runs renewal-hooks/deploy/ whenever a lineage is renewed, also by certonly; not for a new one.
+      const folder = previous === undefined ? undefined : await runHookFolder(hookDirOf(ctx.settings.configDir, 'deploy'), env, { strict: process.getuid?.() === 0, report: ctx.report });
+      for (const run of folder?.outcomes ?? []) hookRuns.push({ kind: 'deploy', ...run });
+      if (hooks.deploy !== undefined && folder?.ran.includes(hooks.deploy) !== true) await hook('deploy', hooks.deploy, env);
     }
   } finally {
     await budget.saveFailures(ctx.report);
