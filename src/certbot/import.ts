@@ -384,6 +384,8 @@ export function methodFromConf(
     const byName = domains.map((d) => ({ name: d, dir: conf.webrootMap.get(d) ?? fallback }));
     const unmapped = byName.filter((e) => e.dir === undefined).map((e) => e.name);
     if (unmapped.length > 0) return instead(`certbot recorded no webroot for ${unmapped.join(', ')}`);
+    const relative = byName.filter((e) => !path.isAbsolute(e.dir as string)).map((e) => e.name);
+    if (relative.length > 0) return instead(`certbot recorded a webroot that is not an absolute path for ${relative.join(', ')}`);
     const dirs = [...new Set(byName.map((e) => e.dir as string))];
     const webroot = fallback ?? (dirs.at(-1) as string);
     if (dirs.length === 1) return { method: { kind: 'webroot', webroot: dirs[0] as string } };

@@ -3,6 +3,7 @@
  * and where it answers challenges (webroot folder, standalone port and address) or copies files (--cert-path…). Whoever can write a shared store
  * must not choose the commands or paths of every host, so for such a store these come from the host's own config.
  */
+import { isAbsolute } from 'node:path';
 import { CertmanError } from '../errors.js';
 import type { CertificateMeta, ChallengeMethod, CopyPaths, HookCommands, NewCertificate } from './types.js';
 
@@ -53,7 +54,7 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
       return undefined;
     case 'webroot':
       if (!(value.webroot === undefined || (typeof value.webroot === 'string' && value.webroot !== ''))) return '"method.webroot" must be a folder';
-      return value.webroots === undefined || isFolderMap(value.webroots) ? undefined : '"method.webroots" must map names to folders';
+      return value.webroots === undefined || isFolderMap(value.webroots) ? undefined : '"method.webroots" must map names to absolute folders';
     case 'standalone': {
       const port = value.port;
       if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return '"method.port" must be a port number';
@@ -65,7 +66,7 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
 }
 
 function isFolderMap(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && dir !== '');
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && isAbsolute(dir));
 }
 
 /** Where this host copies a lineage's files: from its own config dir what was stored, from a shared store nothing. */

@@ -63,6 +63,7 @@ describe('node-local: webroot maps and copy paths', () => {
     assert.equal(storedMethodProblem({ kind: 'webroot', webroots: { 'a.test': '/a' } }), undefined);
     assert.match(storedMethodProblem({ kind: 'webroot', webroots: { 'a.test': 3 } }) ?? '', /webroots/);
     assert.match(storedMethodProblem({ kind: 'webroot', webroots: ['/a'] }) ?? '', /webroots/);
+    assert.match(storedMethodProblem({ kind: 'webroot', webroots: { 'a.test': 'relative' } }) ?? '', /absolute folders/);
   });
 });
 

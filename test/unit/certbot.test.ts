@@ -209,6 +209,9 @@ describe('methodFromConf', () => {
     assert.deepEqual(methodFromConf({ ...conf, webrootMap: new Map([['x.example', '/a']]) }, ['x.example', 'y.example']), {
       method: { kind: 'webroot', webroot: '/b', webroots: { 'x.example': '/a', 'y.example': '/b' } },
     });
+    const relative = methodFromConf({ ...conf, webrootMap: new Map([['x.example', 'www']]) }, ['x.example', 'y.example']);
+    assert.ok('unsupported' in relative);
+    assert.match(relative.unsupported, /not an absolute path for x\.example/);
   });
 
   it('says what to do for nginx, apache, manual and DNS plugins, and uses an override', () => {
