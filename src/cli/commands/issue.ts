@@ -276,6 +276,16 @@ async function issueLocked(
   const { sharedStore } = thisNode(ctx.settings);
   const method = challengeMethod(options, ctx, previous);
   const key = keySpec(options, ctx, previous);
+  const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
+  // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
+  const givenCopies = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath });
+  // A store other hosts share keeps no paths (node-local.ts) and renew takes no --cert-path: the copies would be made
+  // once and then go stale unseen, so refuse before ordering and point at what each host's renew does run.
+  if (givenCopies !== undefined && sharedStore) {
+    throw new UsageError('--cert-path, --key-path, --fullchain-path and --chain-path need the store in the config dir: a shared store keeps no paths, so renewals would not copy', "copy from a deploy hook in each host's config file instead (it gets RENEWED_LINEAGE)");
+  }
+  const copyTo = givenCopies ?? (sharedStore ? undefined : previous?.copyTo);
+  if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
   // race(): the account questions and registration take no signal; abandoned, at worst an account exists at
   // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
@@ -284,10 +294,6 @@ async function issueLocked(
   // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
   const givenProfile = options.profile ?? ctx.settings.profile;
   const profile = givenProfile ?? previous?.profile;
-  const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
-  // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
-  const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
-  if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, runHookFolder, hookDirOf, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
