@@ -1,10 +1,8 @@
-import type { AcmeClient, AcmeConnector } from '../acme/index.js';
-import { chooseProfile, offeredProfiles, type ProfileChoice } from '../acme/profiles.js';
+import type { AcmeConnector } from '../acme/index.js';
 import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError, messageOf } from '../errors.js';
-import { isIpIdentifier } from '../dns/ip.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
 import type { Deployer, DeployedLineage } from '../deploy/index.js';
@@ -13,7 +11,8 @@ import type { CertificateStore, Lease, StoredAccount } from '../store/types.js';
 import { withoutNodeLocal } from '../lineage/node-local.js';
 import type { CertificateMeta, ChallengeMethod, NewCertificate } from '../lineage/types.js';
 import type { CaBudget } from '../renewal/ca-budget.js';
-import { failedValidations, obtainCertificate, type ObtainInput } from './obtain.js';
+import type { ObtainInput } from './obtain.js';
+import { placeOrder } from './order-step.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
 export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain' | 'copyTo'> & {
@@ -80,56 +79,9 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     }
   }
 
-  deps.signal?.throwIfAborted();
-  // From what was read: no pre-hook runs for an order the budget refuses.
-  deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
-  const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
-  // Before the pre-hook: a profile the CA does not offer is the caller's mistake, and costs nothing.
-  const profile = await orderProfile(client, request, report);
-  await deps.beforeOrder?.();
-  const keyPem = await chooseKey(request, previous, deps);
-  // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
-  const responder = await (deps.responders ?? new ResponderPool()).acquire(request.method);
-  let fullchainPem: string;
-  let accountUrl = deps.account.url;
-  try {
-    const order = async (): Promise<string> => {
-      const account = client.account ?? deps.account.url;
-      // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
-      await deps.budget?.takeOrder(account, new Date(), report);
-      try {
-        return await obtainCertificate({
-          client,
-          domains: request.domains,
-          keyPem,
-          accountKeyPem: deps.account.keyPem,
-          responder,
-          report,
-          ...(deps.replaces === undefined ? {} : { replaces: deps.replaces }),
-          ...(profile.profile === undefined ? {} : { profile: profile.profile }),
-          ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
-          ...(deps.selfCheck === undefined ? {} : { selfCheck: deps.selfCheck }),
-          ...(deps.signal === undefined ? {} : { signal: deps.signal }),
-        });
-      } catch (err) {
-        deps.budget?.failures.recordFailures(account, failedValidations(err), new Date());
-        throw err;
-      }
-    };
-    const signedAs = client.account;
-    try {
-      fullchainPem = await order();
-    } catch (err) {
-      // The CA was reset during the order: the account was registered again, and the order died with the old one.
-      // (A verdict on a name is no lost order, even when a concurrent renewal re-registered meanwhile.)
-      if (client.account === signedAs || deps.signal?.aborted === true || failedValidations(err).length > 0) throw err;
-      report.warn(`the CA lost the order for ${request.name} with the account; ordering again`);
-      fullchainPem = await order();
-    }
-    accountUrl = client.account ?? accountUrl;
-  } finally {
-    await responder.close();
-  }
+  const placed = await placeOrder(request, deps, async () => ({ keyPem: await chooseKey(request, previous, deps) }));
+  const { fullchainPem, accountUrl, profile } = placed;
+  const { keyPem } = placed.finalizer;
 
   const files = { ...splitFullchain(fullchainPem), privkey: keyPem };
   if (!certificateMatchesKey(files.cert, keyPem)) throw new CertmanError('the CA returned a certificate for a different key; nothing was saved');
@@ -168,21 +120,6 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     (err: unknown) => messageOf(err),
   );
   return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }), ...chosen, ...(copyProblem === undefined ? {} : { copyProblem }) };
-}
-
-/**
- * The profile the order names. The directory is read only when a profile is wanted or an address is ordered:
- * otherwise the order is exactly what it was before profiles existed.
- */
-async function orderProfile(client: AcmeClient, request: IssueRequest, report: Reporter): Promise<ProfileChoice> {
-  const hasIp = request.domains.some(isIpIdentifier);
-  if (request.profile === undefined && !hasIp) return { auto: false };
-  const choice = chooseProfile(
-    { name: request.name, server: request.server, given: request.profileGiven === true, hasIp, ...(request.profile === undefined ? {} : { wanted: request.profile }) },
-    offeredProfiles(await client.meta()),
-  );
-  if (choice.auto) report.step(`ordering ${request.name} with the CA's "${choice.profile ?? ''}" profile: it has an IP address (--profile picks another)`);
-  return choice;
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

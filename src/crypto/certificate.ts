@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalIp } from '../dns/nameserver.js';
 
 /** How Node's X509Certificate#subjectAltName writes an iPAddress name (IPv6 uncompressed). */
@@ -50,4 +50,10 @@ export function readCertificateInfo(pem: string): CertificateInfo {
 /** True when the certificate's public key belongs to the private key. */
 export function certificateMatchesKey(certPem: string, keyPem: string): boolean {
   return new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+}
+
+/** Whether the certificate carries this public key (SPKI DER), as a CSR names it: no private key at hand. */
+export function certificateHasPublicKey(certPem: string, spkiDer: Buffer): boolean {
+  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+  return spki(new X509Certificate(certPem).publicKey).equals(spki(createPublicKey({ key: spkiDer, format: 'der', type: 'spki' })));
 }

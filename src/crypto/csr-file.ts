@@ -28,8 +28,8 @@ export async function readCsr(bytes: Buffer, file: string): Promise<CsrRequest> 
   }
   if (!(await csr.verify().catch(() => false))) throw bad('its signature does not verify');
   const san = csr.extensions.find((e) => e instanceof x509.SubjectAlternativeNameExtension);
-  const others = (san?.names.items ?? []).filter((n) => n.type !== 'dns');
-  if (others.length > 0) throw bad(`certman orders DNS names only, and it also asks for ${others.map((n) => `${n.type} ${n.value}`).join(', ')}`);
+  const others = (san?.names.items ?? []).filter((n) => n.type !== 'dns' && n.type !== 'ip');
+  if (others.length > 0) throw bad(`certman orders DNS names and IP addresses only, and it also asks for ${others.map((n) => `${n.type} ${n.value}`).join(', ')}`);
   const cn = csr.subjectName.getField('CN');
   const names = [...new Set([...cn, ...(san?.names.items ?? []).map((n) => n.value)])];
   if (names.length === 0) throw bad('it names no domain (no CN, no DNS subjectAltName)');

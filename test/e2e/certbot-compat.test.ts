@@ -238,6 +238,13 @@ describe('certbot compatibility', () => {
     assert.equal(map.code, 0, map.stderr);
     await stat(join(out, 'mapped-cert.pem'));
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--key-type', 'rsa']), 2, /--csr and --key-type/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--renew-hook', 'true', '--expect-ip', '192.0.2.1']), 2, /--csr and --renew-hook, --expect-ip exclude each other/);
+    // An IP address in the CSR is ordered as an IP identifier (RFC 8738), like `issue -d 127.0.0.1`.
+    await execFileP('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(out, 'ip.key'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-out', join(out, 'ip.pem')]);
+    const ip = await inOut(['--json', 'certonly', '--csr', 'ip.pem', '-w', rootA, '--cert-path', join(out, 'ip-cert.pem')]);
+    assert.equal(ip.code, 0, ip.stderr);
+    assert.deepEqual(json<{ domains: string[] }>(ip).domains, ['127.0.0.1']);
+    assert.match(new X509Certificate(await readFile(join(out, 'ip-cert.pem'))).subjectAltName ?? '', /IP Address:127\.0\.0\.1/);
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '-d', a]), 2, /differ from the CSR/);
     const tampered = Buffer.from(await readFile(join(out, 'req.der')));
     tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 1;
@@ -288,6 +295,8 @@ describe('certbot compatibility', () => {
     const elsewhere = await tempDir('copies');
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(elsewhere, 'x.pem'), '--chain-path', join(elsewhere, 'sub', '..', 'x.pem')]), 2, /--cert-path and --chain-path name the same file/);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--cert-path', join(dir, 'cert.pem')]), 2, /lies in .*which certman manages itself/);
+    const store = await tempDir('store');
+    assertOneLineError(await suite.certman(dir, ['--store', store, 'certonly', '-d', name, '-w', rootA, '--cert-path', join(elsewhere, 'c.pem')]), 2, /need the store in the config dir/);
     const groupWritable = await tempDir('group');
     await chmod(groupWritable, 0o775);
     assertOneLineError(await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--key-path', join(groupWritable, 'key.pem')]), 2, /--key-path folder .* is writable by its group .*refuses to write into a folder/);

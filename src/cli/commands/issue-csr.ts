@@ -18,7 +18,11 @@ import { selfCheckFor } from '../self-check.js';
 import type { CommandResult } from '../result.js';
 import { challengeMethod, hookCommands, type IssueOptions } from './issue.js';
 
-/** What a CSR fixes (or leaves out) and the flags that would say otherwise. */
+/**
+ * What a CSR fixes (key, names), what needs a stored certificate (deploy hook, lease, keep), and the DNS checks
+ * this order skips: the flags that would say otherwise are refused, never dropped unseen. (--force is what every
+ * --csr run does anyway.)
+ */
 const NOT_WITH_CSR: [keyof IssueOptions, string][] = [
   ['keyType', '--key-type'],
   ['ellipticCurve', '--elliptic-curve'],
@@ -26,22 +30,34 @@ const NOT_WITH_CSR: [keyof IssueOptions, string][] = [
   ['reuseKey', '--reuse-key'],
   ['certName', '--cert-name'],
   ['keyPath', '--key-path'],
+  ['deployHook', '--deploy-hook'],
+  ['renewHook', '--renew-hook'],
+  ['keepUntilExpiring', '--keep-until-expiring'],
+  ['wait', '--wait'],
+  ['verifyDns', '--verify-dns'],
+  ['allowSubsetOfNames', '--allow-subset-of-names'],
 ];
 
 export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
-  const conflicting = NOT_WITH_CSR.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
-  if (conflicting.length > 0) throw new UsageError(`--csr and ${conflicting.join(', ')} exclude each other: the CSR holds the key and names, and no certificate is stored`);
+  const conflicting = [
+    ...NOT_WITH_CSR.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag),
+    ...(options.expectIp.length > 0 ? ['--expect-ip'] : []),
+    ...(options.expectCname.length > 0 ? ['--expect-cname'] : []),
+  ];
+  if (conflicting.length > 0) throw new UsageError(`--csr and ${conflicting.join(', ')} exclude each other: the CSR holds the key and names, no certificate is stored, and no DNS check runs`);
   const [{ readCsr }, { assertHttp01Compatible, normalizeDomains }, { checkCsrPaths, writeCsrFiles }] = await Promise.all([
     import('../../crypto/csr-file.js'),
     import('../../dns/names.js'),
     import('../../deploy/csr-files.js'),
   ]);
+  const { assertReachableIps } = await import('../../dns/ip.js');
   const bytes = await readFile(options.csr).catch((err: unknown) => {
     throw new UsageError(`cannot read --csr ${options.csr}: ${messageOf(err)}`);
   });
   const csr = await readCsr(bytes, options.csr);
   const domains = normalizeDomains(csr.names);
   assertHttp01Compatible(domains);
+  assertReachableIps(domains, ctx.settings.server, options.allowPrivateIp === true);
   if (options.domain.length > 0 && [...normalizeDomains(options.domain)].sort().join(',') !== [...domains].sort().join(',')) {
     throw new UsageError(`-d names differ from the CSR's (${domains.join(', ')})`, 'leave out -d with --csr, or give exactly the CSR\'s names');
   }
@@ -54,6 +70,8 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
 
   const store = await ctx.openStore();
   const method = challengeMethod(options, ctx, undefined);
+  const profile = options.profile ?? ctx.settings.profile;
+  const preferredChain = options.preferredChain ?? ctx.settings.preferredChain;
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
   const hooks = hookCommands(options, ctx, undefined, false);
   const [{ orderFromCsr }, { runHook, postHookEnv }, { ResponderPool }, { CaBudget }] = await Promise.all([
@@ -72,7 +90,15 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
   try {
     const selfCheck = selfCheckFor(ctx, options);
     certificate = await orderFromCsr(
-      { domains, csrDer: csr.der, publicKeyDer: csr.publicKeyDer, method, server: ctx.settings.server },
+      {
+        domains,
+        csrDer: csr.der,
+        publicKeyDer: csr.publicKeyDer,
+        method,
+        server: ctx.settings.server,
+        ...(profile === undefined ? {} : { profile, profileGiven: true }),
+        ...(preferredChain === undefined ? {} : { preferredChain }),
+      },
       {
         account,
         connect: ctx.connect,
