@@ -1,12 +1,13 @@
 // certbot's rules, as pure logic: webroots per -d, hook folder listing, node-local copies and maps, the spellings.
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { webrootFor, webrootMap, webrootPerDomainFlag } from '../../src/challenge/webroot-map.js';
 import { deployHookOf, testCertServer } from '../../src/cli/certbot-spellings.js';
 import { DEFAULT_SERVER } from '../../src/config/defaults.js';
 import { UsageError } from '../../src/errors.js';
+import { writeCsrFiles } from '../../src/deploy/csr-files.js';
 import { listHookDir } from '../../src/hooks/dirs.js';
 import { copyPathsOnThisNode, methodOnThisNode, storedMethodProblem, withoutNodeLocal } from '../../src/lineage/node-local.js';
 import type { NewCertificate } from '../../src/lineage/types.js';
@@ -120,5 +121,20 @@ describe("certbot's spellings", () => {
     assert.equal(deployHookOf({ renewHook: 'x' }), 'x');
     assert.equal(deployHookOf({ deployHook: 'x', renewHook: 'x' }), 'x');
     assert.throws(() => deployHookOf({ deployHook: 'x', renewHook: 'y' }), UsageError);
+  });
+});
+
+describe('--csr files', () => {
+  it('a failed write says what was written and keeps the full chain rather than lose the certificate', async () => {
+    const dir = await tempDir('csr-out');
+    const pems = { cert: 'CERT\n', chain: 'CHAIN\n', fullchain: 'CERT\nCHAIN\n' };
+    const error = await writeCsrFiles(pems, { cert: join(dir, 'cert.pem'), chain: join(dir, 'gone', 'chain.pem') }, dir).then(
+      () => assert.fail('the chain cannot be written'),
+      (err: Error) => err.message,
+    );
+    assert.match(error, /could not write the chain to .*gone.*written: the certificate to .*cert\.pem, the full chain \(certificate and chain\) to (\S+)$/);
+    const rescued = /to (\S+)$/.exec(error)?.[1] ?? '';
+    assert.equal(await readFile(rescued, 'utf8'), pems.fullchain);
+    await rm(join(rescued, '..'), { recursive: true });
   });
 });
