@@ -5,14 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, messageOf, UsageError } from '../../errors.js';
-import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import { accountForIssue } from '../account-setup.js';
-import { budgetOptions } from '../budget-options.js';
 import type { CliContext } from '../context.js';
 import type { Interrupt } from '../interrupt.js';
 import { portLocks } from '../lease.js';
 import { managedFolders } from '../node.js';
+import type { HookRun } from '../order-hooks.js';
 import { formatDate } from '../format.js';
 import { selfCheckFor } from '../self-check.js';
 import type { CommandResult } from '../result.js';
@@ -74,22 +73,16 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
   const preferredChain = options.preferredChain ?? ctx.settings.preferredChain;
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
   const hooks = hookCommands(options, ctx, undefined, false);
-  const [{ orderFromCsr }, { runHook, postHookEnv }, { ResponderPool }, { CaBudget }] = await Promise.all([
+  const [{ orderFromCsr }, { ResponderPool }, { withOrderHooks }] = await Promise.all([
     import('../../certificate/csr-order.js'),
-    import('../../hooks/index.js'),
     import('../../challenge/pool.js'),
-    import('../../renewal/ca-budget.js'),
+    import('../order-hooks.js'),
   ]);
-  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), new Date());
-  for (const problem of budget.problems) ctx.report.warn(problem);
-  const hookRuns: (HookOutcome & { kind: string })[] = [];
-  let ordered = false;
-  let ok = false;
-  let certificate;
+  const hookRuns: HookRun[] = [];
+  const selfCheck = selfCheckFor(ctx, options);
   // As for any order: pre before it, post after it whatever happened. No deploy hook: there is no lineage.
-  try {
-    const selfCheck = selfCheckFor(ctx, options);
-    certificate = await orderFromCsr(
+  const certificate = await withOrderHooks(ctx, store, { ...hooks, domains, hookRuns }, async ({ budget, beforeOrder, issued }) => {
+    const certificate = await orderFromCsr(
       {
         domains,
         csrDer: csr.der,
@@ -107,17 +100,12 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         ...(selfCheck === undefined ? {} : { selfCheck }),
         signal: interrupt.signal,
-        beforeOrder: async () => {
-          ordered = true;
-          if (hooks.pre !== undefined) hookRuns.push({ kind: 'pre', ...(await runHook(hooks.pre, {})) });
-        },
+        beforeOrder,
       },
     );
-    ok = true;
-  } finally {
-    await budget.saveFailures(ctx.report);
-    if (ordered && hooks.post !== undefined) hookRuns.push({ kind: 'post', ...(await runHook(hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains))) });
-  }
+    issued();
+    return certificate;
+  });
   const files = await writeCsrFiles(certificate, paths, process.cwd());
   const hookErrors = hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h));
   return {

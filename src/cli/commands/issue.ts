@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import type { HookOutcome } from '../../hooks/index.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
 import { methodOnThisNode } from '../../lineage/node-local.js';
@@ -13,7 +12,8 @@ import { leaseLength, portLocks } from '../lease.js';
 import { managedFolders, thisNode } from '../node.js';
 import type { Interrupt } from '../interrupt.js';
 import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-check.js';
-import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
+import { BUDGET_HELP } from '../budget-options.js';
+import type { HookRun } from '../order-hooks.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
@@ -295,24 +295,17 @@ async function issueLocked(
   const givenProfile = options.profile ?? ctx.settings.profile;
   const profile = givenProfile ?? previous?.profile;
   const selfCheck = selfCheckFor(ctx, options);
-  const [{ issueCertificate }, { runHook, runHookFolder, hookDirOf, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
+  const [{ issueCertificate }, { runHookFolder, hookDirOf, deployHookEnv }, { deployerFor }, { ResponderPool }, { withOrderHooks }] = await Promise.all([
     import('../../certificate/issue.js'),
     import('../../hooks/index.js'),
     import('../../deploy/index.js'),
     import('../../challenge/pool.js'),
-    import('../../renewal/ca-budget.js'),
+    import('../order-hooks.js'),
   ]);
-  // The fleet's CA budget: a name or account it holds back fails before the pre-hook, with the time it may go.
-  const budget = await CaBudget.load(store, budgetOptions(ctx.settings), new Date());
-  for (const problem of budget.problems) ctx.report.warn(problem);
-  const hookRuns: (HookOutcome & { kind: string })[] = [];
-  const hook = async (kind: string, command: string, env: Record<string, string>) => hookRuns.push({ kind, ...(await runHook(command, env)) });
-  let ordered = false;
-  let outcome: IssueOutcome | undefined;
-  // certbot's order: pre before the order, deploy on success, post whenever an order was attempted
-  // (also after Ctrl-C: a pre-hook that stopped the web server gets it started again).
-  try {
-    outcome = await issueCertificate(
+  const hookRuns: HookRun[] = [];
+  // certbot's order: pre before the order, deploy on success, post whenever an order was attempted.
+  const outcome = await withOrderHooks(ctx, store, { ...hooks, domains, hookRuns }, async ({ budget, beforeOrder, issued, hook }) => {
+    const outcome = await issueCertificate(
       {
         name,
         domains,
@@ -341,26 +334,19 @@ async function issueLocked(
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
         // A lost lease stops the order like Ctrl-C (and the save refuses): another run may be at work on it.
         signal: AbortSignal.any([interrupt.signal, lease.signal]),
-        beforeOrder: async () => {
-          ordered = true;
-          if (hooks.pre !== undefined) await hook('pre', hooks.pre, {});
-        },
+        beforeOrder,
       },
     );
     if (outcome.status === 'issued') {
+      issued();
       const env = deployHookEnv(outcome.deployed.dir, outcome.meta.domains);
       // certbot runs renewal-hooks/deploy/ whenever a lineage is renewed, also by certonly; not for a new one.
       const folder = previous === undefined ? undefined : await runHookFolder(hookDirOf(ctx.settings.configDir, 'deploy'), env, { strict: process.getuid?.() === 0, report: ctx.report });
       for (const run of folder?.outcomes ?? []) hookRuns.push({ kind: 'deploy', ...run });
       if (hooks.deploy !== undefined && folder?.ran.includes(hooks.deploy) !== true) await hook('deploy', hooks.deploy, env);
     }
-  } finally {
-    await budget.saveFailures(ctx.report);
-    if (ordered && hooks.post !== undefined) {
-      const ok = outcome?.status === 'issued';
-      await hook('post', hooks.post, postHookEnv(ok ? domains : [], ok ? [] : domains));
-    }
-  }
+    return outcome;
+  });
   return issueResult(outcome, ctx, hookRuns);
 }
 
@@ -419,7 +405,7 @@ export function hookCommands(options: IssueOptions, ctx: CliContext, previous: C
   return { ...(pre === undefined ? {} : { pre }), ...(post === undefined ? {} : { post }), ...(deploy === undefined ? {} : { deploy }) };
 }
 
-function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: (HookOutcome & { kind: string })[]): CommandResult {
+function issueResult(outcome: IssueOutcome, ctx: CliContext, hookRuns: HookRun[]): CommandResult {
   const hookErrors = [
     ...(outcome.status === 'issued' && outcome.copyProblem !== undefined ? [`saved, but ${outcome.copyProblem}`] : []),
     ...hookRuns.filter((h) => !h.ok).map((h) => hookFailureMessage(h.kind, h)),
