@@ -293,6 +293,7 @@ complete -c certman -n '__certman_using_command issue certonly' -l chain-path -r
 complete -c certman -n '__certman_using_command issue certonly' -l pre-hook -x -d 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)'
 complete -c certman -n '__certman_using_command issue certonly' -l post-hook -x -d 'run after the order, success or not; saved for renew like --pre-hook'
 complete -c certman -n '__certman_using_command issue certonly' -l deploy-hook -x -d 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook'
+complete -c certman -n '__certman_using_command issue certonly' -l no-directory-hooks -d 'when this renews an existing certificate, do not run <config-dir>/renewal-hooks/deploy/ (certbot runs it then)'
 complete -c certman -n '__certman_using_command issue certonly' -s m -l email -x -d 'register first if there is no account, with this contact'
 complete -c certman -n '__certman_using_command issue certonly' -l no-email -l register-unsafely-without-email -d 'register first if there is no account, without a contact'
 complete -c certman -n '__certman_using_command issue certonly' -l agree-tos -d 'agree to the CA\'s terms of service when registering'

@@ -131,6 +131,10 @@ describe('certbot compatibility', () => {
     const again = await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--force-renewal', '--deploy-hook', join(hooks, 'deploy', 'reload')]);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual((await readFile(log, 'utf8')).trim().split('\n').slice(4), [`deploy/reload ${name} lineage`]);
+    // (--deploy-hook true replaces the stored one, which names deploy/reload.)
+    const quiet = await suite.certman(dir, ['certonly', '-d', name, '-w', rootA, '--force-renewal', '--no-directory-hooks', '--deploy-hook', 'true']);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal((await readFile(log, 'utf8')).trim().split('\n').length, 5);
     // As root, a hook others can change is refused: the renewal stands, the run reports it (exit 1), nothing of that folder runs.
     await chmod(join(hooks, 'post', 'done'), 0o777);
     const refused = await suite.certman(dir, ['renew', '--no-random-sleep', '--force']);

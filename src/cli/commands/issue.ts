@@ -39,6 +39,8 @@ export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookF
   preHook?: string;
   postHook?: string;
   deployHook?: string;
+  /** false with --no-directory-hooks (commander's default is true). */
+  directoryHooks?: boolean;
   verifyDns?: boolean;
   expectIp: string[];
   expectCname: string[];
@@ -109,6 +111,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--pre-hook <cmd>', 'run before ordering; saved for renew (not in a store apart from the config dir: there each host\'s config file gives hooks)')
     .option('--post-hook <cmd>', 'run after the order, success or not; saved for renew like --pre-hook')
     .option('--deploy-hook <cmd>', 'run after the certificate is saved (RENEWED_LINEAGE, RENEWED_DOMAINS); saved for renew like --pre-hook')
+    .option('--no-directory-hooks', 'when this renews an existing certificate, do not run <config-dir>/renewal-hooks/deploy/ (certbot runs it then)')
     .option('-m, --email <address>', 'register first if there is no account, with this contact', parseEmail)
     .addOption(noEmailOption('register first if there is no account, without a contact'))
     .option('--agree-tos', "agree to the CA's terms of service when registering")
@@ -341,7 +344,7 @@ async function issueLocked(
       issued();
       const env = deployHookEnv(outcome.deployed.dir, outcome.meta.domains);
       // certbot runs renewal-hooks/deploy/ whenever a lineage is renewed, also by certonly; not for a new one.
-      const folder = previous === undefined ? undefined : await runHookFolder(hookDirOf(ctx.settings.configDir, 'deploy'), env, { strict: process.getuid?.() === 0, report: ctx.report });
+      const folder = previous === undefined || options.directoryHooks === false ? undefined : await runHookFolder(hookDirOf(ctx.settings.configDir, 'deploy'), env, { strict: process.getuid?.() === 0, report: ctx.report });
       for (const run of folder?.outcomes ?? []) hookRuns.push({ kind: 'deploy', ...run });
       if (hooks.deploy !== undefined && folder?.ran.includes(hooks.deploy) !== true) await hook('deploy', hooks.deploy, env);
     }
