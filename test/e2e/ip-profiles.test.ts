@@ -196,6 +196,47 @@ describe('profiles', () => {
     assert.deepEqual(lastOrder(), { identifiers: [{ type: 'dns', value: name }] });
   });
 
+  it('issue re-uses the stored profile; another --profile orders now even when not due (an unknown one is exit 2); --no-profile clears it', async () => {
+    proxy.setProfiles(PROFILES);
+    const dir = await registeredAtProxy();
+    const name = uniqueName('chg');
+    const metaProfile = async (): Promise<string | undefined> => (JSON.parse(await readFile(join(dir, 'renewal', `${name}.json`), 'utf8')) as { profile?: string }).profile;
+    const issue = async (...args: string[]) => suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), ...args], at);
+    assert.equal((await issue('--profile', 'classic')).code, 0);
+    let orders = proxy.newOrderPayloads().length;
+    const notDue = await issue();
+    assert.equal(notDue.code, 0, notDue.stderr);
+    assert.equal(proxy.newOrderPayloads().length, orders, 'not due: nothing ordered');
+    const same = await issue('--profile', 'classic');
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(proxy.newOrderPayloads().length, orders, 'the stored profile again is no change');
+    const again = await issue('--force');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(lastOrder().profile, 'classic', 'issue without --profile re-uses the stored one');
+
+    orders = proxy.newOrderPayloads().length;
+    assertOneLineError(await issue('--profile', 'bogus'), 2, /has no profile "bogus"/);
+    assert.equal(proxy.newOrderPayloads().length, orders);
+    const changed = await issue('--profile', 'tlsserver');
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(lastOrder().profile, 'tlsserver', 'a different profile orders although not due');
+    assert.equal(await metaProfile(), 'tlsserver');
+
+    // The CA withdraws it: the hint's command (with the names and --no-profile) works in a script.
+    proxy.setProfiles({ classic: PROFILES.classic });
+    const withdrawn = await issue('--force');
+    assert.equal(withdrawn.code, 1, withdrawn.stderr);
+    const hint = /hint: .*: certman (issue --cert-name \S+ -d \S+ --force) --profile <profile> \(or --no-profile\)/.exec(withdrawn.stderr);
+    assert.ok(hint?.[1] !== undefined, withdrawn.stderr);
+    const cleared = await suite.certman(dir, [...hint[1].split(' '), '--no-profile'], at);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.deepEqual(lastOrder(), { identifiers: [{ type: 'dns', value: name }] });
+    assert.equal(await metaProfile(), undefined);
+    const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep'], at);
+    assert.equal(renewed.code, 0, renewed.stderr);
+    assert.equal(lastOrder().profile, undefined);
+  });
+
   it('an IP order without --profile gets shortlived when the CA offers it, says so, stores it, and renew (with replaces) keeps it', async () => {
     proxy.setProfiles(PROFILES);
     const dir = await registeredAtProxy();

@@ -110,7 +110,7 @@ describe('CSR for IP addresses', () => {
 
 describe('profiles', () => {
   const offered = { classic: 'The same profile as ever', shortlived: 'Six days', tlsserver: 'TLS server only' };
-  const base = { name: 'example.com', server: 'https://ca.test/dir', given: true, hasIp: false };
+  const base = { name: 'example.com', domains: ['example.com', 'www.example.com'], server: 'https://ca.test/dir', given: true, hasIp: false };
 
   it('reads meta.profiles, leaving out names certman could not show or send', () => {
     assert.equal(offeredProfiles({}), undefined);
@@ -138,16 +138,33 @@ describe('profiles', () => {
     usageError(() => chooseProfile({ ...base, wanted: 'classic' }, undefined), 'the CA https://ca.test/dir has no profile "classic": it offers no profiles');
   });
 
-  it('a stored profile no longer offered fails (exit 1), naming the certificate and what to do', () => {
-    let caught: unknown;
+  /** The exit-1 failure of a stored profile the CA does not offer. */
+  const storedFailure = (request: Partial<Parameters<typeof chooseProfile>[0]>): CertmanError => {
     try {
-      chooseProfile({ ...base, given: false, wanted: 'tlsserver' }, { classic: '' });
+      chooseProfile({ ...base, given: false, wanted: 'tlsserver', ...request }, { classic: '' });
     } catch (err) {
-      caught = err;
+      assert.ok(err instanceof CertmanError && !(err instanceof UsageError));
+      assert.equal(err.exitCode, 1);
+      return err;
     }
-    assert.ok(caught instanceof CertmanError && !(caught instanceof UsageError));
-    assert.equal(caught.exitCode, 1);
+    assert.fail('no failure');
+  };
+
+  it('a stored profile no longer offered fails (exit 1), naming the certificate and a command that works', () => {
+    const caught = storedFailure({});
     assert.equal(caught.message, 'example.com was issued with the profile "tlsserver", which the CA https://ca.test/dir no longer offers: it offers classic');
-    assert.match(caught.hint ?? '', /certman issue --cert-name example.com --profile <name> --force/);
+    assert.match(caught.hint ?? '', /: certman issue --cert-name example\.com -d example\.com -d www\.example\.com --force --profile <profile> \(or --no-profile\)$/);
+    assert.equal(storedFailure({ storedAt: 'https://ca.test/dir' }).message, caught.message);
+  });
+
+  it('at a CA other than the one it was issued at (issue --server, a dry run) it says that CA does not offer it', () => {
+    assert.equal(
+      storedFailure({ storedAt: 'https://other.test/dir' }).message,
+      'example.com: the CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
+    );
+    assert.equal(
+      storedFailure({ storedAt: 'https://other.test/dir', dryRun: true }).message,
+      'example.com: the dry-run CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
+    );
   });
 });

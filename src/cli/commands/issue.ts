@@ -41,7 +41,8 @@ interface IssueOptions extends AccountFlags, SelfCheckFlags {
   expectCname: string[];
   allowSubsetOfNames?: boolean;
   wait?: boolean;
-  profile?: string;
+  /** false: --no-profile. */
+  profile?: string | false;
   allowPrivateIp?: boolean;
 }
 
@@ -72,7 +73,8 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(expectIpOption())
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
-    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
+    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew; one that differs from the saved one orders now", parseProfile)
+    .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
     .addHelpText('after', BUDGET_HELP)
     .addHelpText(
@@ -199,9 +201,9 @@ async function issueLocked(
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
-  // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
-  const givenProfile = options.profile ?? ctx.settings.profile;
-  const profile = givenProfile ?? previous?.profile;
+  // Given now (flag, config) or as it was issued before: see ProfileRequest.given. --no-profile: none of them.
+  const givenProfile = options.profile === false ? undefined : (options.profile ?? ctx.settings.profile);
+  const profile = options.profile === false ? undefined : (givenProfile ?? previous?.profile);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHook, deployHookEnv, postHookEnv }, { deployerFor }, { ResponderPool }, { CaBudget }] = await Promise.all([
     import('../../certificate/issue.js'),
