@@ -5,6 +5,7 @@ import { createCsrDer } from '../../src/crypto/csr.js';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { assertReachableIps, ipLineageName, isTestCa, nonPublicReason } from '../../src/dns/ip.js';
 import { defaultCertName, normalizeDomains } from '../../src/dns/names.js';
+import { metaProblem } from '../../src/store/fs/meta.js';
 import { isValidName } from '../../src/store/index.js';
 import { CertmanError, UsageError } from '../../src/errors.js';
 import { usageError } from './assertions.js';
@@ -166,5 +167,19 @@ describe('profiles', () => {
       storedFailure({ storedAt: 'https://other.test/dir', dryRun: true }).message,
       'example.com: the dry-run CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
     );
+  });
+});
+
+describe('a stored profile', () => {
+  const meta = {
+    name: 'a.test', domains: ['a.test'], version: 1, server: 'https://ca.test/dir', accountUrl: 'https://ca.test/acct/1', serial: '01',
+    notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-04-01T00:00:00.000Z', reuseKey: false, key: { type: 'ecdsa', curve: 'P-256' }, method: { kind: 'standalone' },
+  };
+
+  it('read from a store (files or Redis) must be a profile name: nothing with escapes reaches a terminal', () => {
+    assert.equal(metaProblem({ ...meta, profile: 'tlsserver' }, 'a.test'), undefined);
+    for (const bad of ['\u001b[31mred', 'two words', '', 3]) {
+      assert.match(metaProblem({ ...meta, profile: bad }, 'a.test') ?? '', /^"profile" must be a profile name/, String(bad));
+    }
   });
 });

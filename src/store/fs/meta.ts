@@ -2,6 +2,7 @@
  * (De)serialisation of renewal/<name>.json, the journal entries and accounts/…/account.json,
  * with enough validation that a damaged file is reported instead of crashing a caller later.
  */
+import { PROFILE_NAME_RULE, profileNameProblem } from '../../acme/profiles.js';
 import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
@@ -52,7 +53,8 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (data.renewDays !== undefined && typeof data.renewDays !== 'number') return '"renewDays" must be a number';
   if (data.hooks !== undefined && !isRecord(data.hooks)) return '"hooks" must be an object';
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
-  if (data.profile !== undefined && !isString(data.profile)) return '"profile" must be a string';
+  // The Redis store parses with this too: whoever can write it must not reach a terminal with escapes.
+  if (data.profile !== undefined && !(isString(data.profile) && profileNameProblem(data.profile) === undefined)) return `"profile" must be a profile name (${PROFILE_NAME_RULE})`;
   return undefined;
 }
 
