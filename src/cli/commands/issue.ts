@@ -106,7 +106,7 @@ async function issue(options: IssueOptions, ctx: CliContext): Promise<CommandRes
 }
 
 async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
-  const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
+  const [{ assertHttp01Compatible, defaultCertName, normalizeDomains }, { assertReachableIps }] = await Promise.all([import('../../dns/names.js'), import('../../dns/ip.js')]);
   let options = given;
   if (options.domain.length === 0 && ctx.interactive) {
     // No -d at a terminal: ask for what the flags left open, show the order, and go on only with a yes.
@@ -116,7 +116,6 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   }
   const requested = normalizeDomains(options.domain);
   assertHttp01Compatible(requested);
-  const { assertReachableIps } = await import('../../dns/ip.js');
   assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
