@@ -273,7 +273,7 @@ complete -c certman -n '__certman_using_command issue' -l verify-dns -d 'check D
 complete -c certman -n '__certman_using_command issue' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
 complete -c certman -n '__certman_using_command issue' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command issue' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
-complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile); saved for renew; one that differs from the saved one orders now'
+complete -c certman -n '__certman_using_command issue' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now'
 complete -c certman -n '__certman_using_command issue' -l no-profile -d 'no profile: the CA\'s default (an IP address still gets shortlived when offered); forgets a saved profile and config profile'
 complete -c certman -n '__certman_using_command issue' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
 

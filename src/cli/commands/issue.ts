@@ -73,7 +73,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(expectIpOption())
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
-    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew; one that differs from the saved one orders now", parseProfile)
+    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now", parseProfile)
     .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
     .addHelpText('after', BUDGET_HELP)
