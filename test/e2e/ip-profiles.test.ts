@@ -240,6 +240,22 @@ describe('profiles', () => {
     assert.equal(lastOrder().profile, undefined);
   });
 
+  it('at a CA other than the one it was issued at (a dry run elsewhere, issue --server) the stored profile is named as that CA lacking it', async () => {
+    proxy.setProfiles(PROFILES);
+    const dir = await registeredAtProxy();
+    const name = uniqueName('else');
+    assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), '--profile', 'tlsserver'], at)).code, 0);
+    const pebble = suite.pebble.directoryUrl;
+    const quoted = pebble.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const dry = await suite.certman(dir, ['--json', 'renew', '--dry-run', '--force', '--no-random-sleep'], { ...at, CERTMAN_DRY_RUN_SERVER: pebble });
+    const failed = json<{ results: { status: string; error: { message: string } }[] }>(dry).results[0];
+    assert.equal(failed?.status, 'failed', dry.stderr);
+    assert.equal(failed?.error.message, `${name}: the dry-run CA ${pebble} does not offer the profile "tlsserver" this certificate was issued with: it offers no profiles`);
+    const moved = await suite.certman(dir, ['--server', pebble, 'issue', '-d', name, '--force', '--email', 'ops@example.com', '--agree-tos'], at);
+    assert.equal(moved.code, 1, moved.stderr);
+    assert.match(moved.stderr, new RegExp(`^error: ${name.replace(/\./g, '\\.')}: the CA ${quoted} does not offer the profile "tlsserver" this certificate was issued with: it offers no profiles`, 'm'));
+  });
+
   it('an IP order without --profile gets shortlived when the CA offers it, says so, stores it, and renew (with replaces) keeps it', async () => {
     proxy.setProfiles(PROFILES);
     const dir = await registeredAtProxy();
