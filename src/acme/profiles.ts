@@ -71,13 +71,18 @@ export function chooseProfile(request: ProfileRequest, offered: Record<string, s
 
 function failStored(request: ProfileRequest, wanted: string, offers: string): never {
   const ca = `the ${request.dryRun === true ? 'dry-run ' : ''}CA ${request.server}`;
-  const message =
-    request.storedAt === undefined || request.storedAt === request.server
-      ? `${request.name} was issued with the profile "${wanted}", which ${ca} no longer offers: ${offers}`
-      : `${request.name}: ${ca} does not offer the profile "${wanted}" this certificate was issued with: ${offers}`;
+  const elsewhere = request.storedAt !== undefined && request.storedAt !== request.server;
+  const message = elsewhere
+    ? `${request.name}: ${ca} does not offer the profile "${wanted}" this certificate was issued with: ${offers}`
+    : `${request.name} was issued with the profile "${wanted}", which ${ca} no longer offers: ${offers}`;
   // The names in the command: without -d, issue asks for them (or exits 2 in a script).
   const again = ['certman issue --cert-name', request.name, ...request.domains.flatMap((d) => ['-d', d]), '--force'].join(' ');
-  throw new CertmanError(message, { hint: `issue it again with another profile or with the CA's default: ${again} --profile <profile> (or --no-profile)` });
+  const reissue = `${again} --profile <profile> (or --no-profile)`;
+  const hint =
+    elsewhere && request.dryRun === true
+      ? `config dryRunServer names a CA for dry runs; or issue it again with another profile: ${reissue}`
+      : `issue it again with another profile or with the CA's default: ${reissue}`;
+  throw new CertmanError(message, { hint });
 }
 
 /** `classic (…), shortlived (…)`: names in the CA's order with their descriptions, for messages. */

@@ -176,10 +176,9 @@ describe('profiles', () => {
       storedFailure({ storedAt: 'https://other.test/dir' }).message,
       'example.com: the CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
     );
-    assert.equal(
-      storedFailure({ storedAt: 'https://other.test/dir', dryRun: true }).message,
-      'example.com: the dry-run CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
-    );
+    const dry = storedFailure({ storedAt: 'https://other.test/dir', dryRun: true });
+    assert.equal(dry.message, 'example.com: the dry-run CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic');
+    assert.match(dry.hint ?? '', /^config dryRunServer names a CA for dry runs; or issue it again with another profile: certman issue /);
   });
 });
 
