@@ -73,7 +73,8 @@ export type IssueOutcome =
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
   const { store, report } = deps;
   const previous = await store.get(request.name);
-  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
+  // A profile other than the stored one is a change, like other names: it orders now.
+  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains) && previous.profile === request.profile) {
     const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
     if (certificateStatus(previous, deps.now, policy) === 'valid') {
       return { status: 'not-due', meta: previous, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
@@ -85,7 +86,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
   const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
   // Before the pre-hook: a profile the CA does not offer is the caller's mistake, and costs nothing.
-  const profile = await orderProfile(client, request, report);
+  const profile = await orderProfile(client, request, { report, ...(previous === undefined ? {} : { storedAt: previous.server }), dryRun: deps.dryRun === true });
   await deps.beforeOrder?.();
   const keyPem = await chooseKey(request, previous, deps);
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -174,11 +175,21 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
  * The profile the order names. The directory is read only when a profile is wanted or an address is ordered:
  * otherwise the order is exactly what it was before profiles existed.
  */
-async function orderProfile(client: AcmeClient, request: IssueRequest, report: Reporter): Promise<ProfileChoice> {
+async function orderProfile(client: AcmeClient, request: IssueRequest, context: { report: Reporter; storedAt?: string; dryRun: boolean }): Promise<ProfileChoice> {
+  const { report } = context;
   const hasIp = request.domains.some(isIpIdentifier);
   if (request.profile === undefined && !hasIp) return { auto: false };
   const choice = chooseProfile(
-    { name: request.name, server: request.server, given: request.profileGiven === true, hasIp, ...(request.profile === undefined ? {} : { wanted: request.profile }) },
+    {
+      name: request.name,
+      domains: request.domains,
+      server: request.server,
+      given: request.profileGiven === true,
+      hasIp,
+      dryRun: context.dryRun,
+      ...(request.profile === undefined ? {} : { wanted: request.profile }),
+      ...(context.storedAt === undefined ? {} : { storedAt: context.storedAt }),
+    },
     offeredProfiles(await client.meta()),
   );
   if (choice.auto) report.step(`ordering ${request.name} with the CA's "${choice.profile ?? ''}" profile: it has an IP address (--profile picks another)`);

@@ -2,6 +2,7 @@
  * Hand-written, table-driven validation of a parsed config file.
  * Every error is a one-line UsageError: `config file <file>: <what is wrong with which key>`.
  */
+import { isIP } from 'node:net';
 import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import type { HookCommands } from '../lineage/types.js';
@@ -169,9 +170,12 @@ function listOf(expectation: string, problem: (item: string) => string | undefin
   };
 }
 
-/** Letters, digits, hyphens (and underscores), at least two labels; one trailing dot allowed. */
+/**
+ * Letters, digits, hyphens (and underscores), at least two labels; one trailing dot allowed. Not an address
+ * (`192.0.2.10` fits the pattern): it is never a CNAME target or a CAA issuer domain.
+ */
 const hostNameProblem = (item: string): string | undefined =>
-  /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i.test(item) ? undefined : 'not a DNS name';
+  /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i.test(item) && isIP(item) === 0 ? undefined : 'not a DNS name';
 
 const hostName: Parser<string> = (value, key) =>
   typeof value === 'string' && hostNameProblem(value.trim()) === undefined ? ok(value.trim().toLowerCase()) : fail(key, 'must be a DNS name', value);

@@ -44,7 +44,8 @@ export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookF
   expectCname: string[];
   allowSubsetOfNames?: boolean;
   wait?: boolean;
-  profile?: string;
+  /** false: --no-profile. */
+  profile?: string | false;
   allowPrivateIp?: boolean;
   preferredChain?: string;
   testCert?: boolean;
@@ -118,7 +119,8 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(expectIpOption())
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
-    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
+    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now", parseProfile)
+    .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
     .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", nonEmpty('--preferred-chain'))
     .addHelpText('after', BUDGET_HELP)
@@ -179,7 +181,7 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
     const { issueFromCsr } = await import('./issue-csr.js');
     return issueFromCsr({ ...given, csr: given.csr }, ctx, interrupt);
   }
-  const { assertHttp01Compatible, defaultCertName, normalizeDomains } = await import('../../dns/names.js');
+  const [{ assertHttp01Compatible, defaultCertName, normalizeDomains }, { assertReachableIps }] = await Promise.all([import('../../dns/names.js'), import('../../dns/ip.js')]);
   let options = given;
   if (options.domain.length === 0 && ctx.interactive) {
     // No -d at a terminal: ask for what the flags left open, show the order, and go on only with a yes.
@@ -192,7 +194,6 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const webroots = webrootMap(options.domain, options.webrootFlags ?? [], (flag) => normalizeDomains([flag]));
   if (webroots !== undefined) options = { ...options, webroots };
   assertHttp01Compatible(requested);
-  const { assertReachableIps } = await import('../../dns/ip.js');
   assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
@@ -277,9 +278,9 @@ async function issueLocked(
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
-  // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
-  const givenProfile = options.profile ?? ctx.settings.profile;
-  const profile = givenProfile ?? previous?.profile;
+  // Given now (flag, config) or as it was issued before: see ProfileRequest.given. --no-profile: none of them.
+  const givenProfile = options.profile === false ? undefined : (options.profile ?? ctx.settings.profile);
+  const profile = options.profile === false ? undefined : (givenProfile ?? previous?.profile);
   const { copyPathsFrom, checkCopyPaths } = await import('../../deploy/to-paths.js');
   // Flags, else where this certificate was copied before (from this host's own store only, like hooks).
   const copyTo = copyPathsFrom({ cert: options.certPath, key: options.keyPath, fullchain: options.fullchainPath, chain: options.chainPath }) ?? (sharedStore ? undefined : previous?.copyTo);
