@@ -194,4 +194,11 @@ describe('a stored profile', () => {
       assert.match(metaProblem({ ...meta, profile: bad }, 'a.test') ?? '', /^"profile" must be a profile name/, String(bad));
     }
   });
+
+  it('and a stored preferred chain a common name without control characters', () => {
+    assert.equal(metaProblem({ ...meta, preferredChain: 'ISRG Root X1' }, 'a.test'), undefined);
+    for (const bad of ['\u001b]8;;http://x\u0007Root', 'Root\nX1', 7]) {
+      assert.match(metaProblem({ ...meta, preferredChain: bad }, 'a.test') ?? '', /^"preferredChain" must be a common name/, String(bad));
+    }
+  });
 });

@@ -58,7 +58,11 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
   // The Redis store parses with this too: whoever can write it must not reach a terminal with escapes.
   if (data.profile !== undefined && !(isString(data.profile) && profileNameProblem(data.profile) === undefined)) return `"profile" must be a profile name (${PROFILE_NAME_RULE})`;
-  if (data.preferredChain !== undefined && !isString(data.preferredChain)) return '"preferredChain" must be a string';
+  // Shown in warnings: a name from a shared store must not carry terminal escapes either.
+  // eslint-disable-next-line no-control-regex
+  if (data.preferredChain !== undefined && !(isString(data.preferredChain) && !/[\x00-\x1f\x7f-\x9f]/.test(data.preferredChain))) {
+    return '"preferredChain" must be a common name without control characters';
+  }
   return undefined;
 }
 
