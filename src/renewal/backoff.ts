@@ -16,6 +16,7 @@ import { AcmeProblemError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
 import type { StateStore } from '../store/types.js';
+import { printableLine } from '../text.js';
 
 export const RENEWAL_BACKOFF_KEY = 'renewal-backoff';
 
@@ -57,7 +58,11 @@ export function caTimeOf(err: unknown, now: Date): Date | undefined {
   return err instanceof AcmeProblemError ? err.retryAfter : undefined;
 }
 
-/** Reads the stored document leniently: entries that are not well formed are dropped. */
+/**
+ * Reads the stored document leniently: entries that are not well formed are dropped. Whoever can write the store
+ * (any fleet member) writes this text, and it is printed: times are rewritten from the instant they name (V8 parses
+ * "2026-01-01 (<escape sequence>)" too) and the error loses its control characters.
+ */
 export function parseBackoff(value: unknown): Map<string, BackoffEntry> {
   const result = new Map<string, BackoffEntry>();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return result;
@@ -65,11 +70,24 @@ export function parseBackoff(value: unknown): Map<string, BackoffEntry> {
     const e = raw as Partial<Record<keyof BackoffEntry, unknown>> | null;
     if (e === null || typeof e !== 'object') continue;
     if (typeof e.failures !== 'number' || !Number.isSafeInteger(e.failures) || e.failures < 1) continue;
-    if (typeof e.lastFailure !== 'string' || !Number.isFinite(Date.parse(e.lastFailure))) continue;
-    if (typeof e.nextAttempt !== 'string' || !Number.isFinite(Date.parse(e.nextAttempt))) continue;
-    result.set(name, { failures: e.failures, lastFailure: e.lastFailure, nextAttempt: e.nextAttempt, error: typeof e.error === 'string' ? e.error : '' });
+    const lastFailure = isoTime(e.lastFailure);
+    const nextAttempt = isoTime(e.nextAttempt);
+    if (lastFailure === undefined || nextAttempt === undefined) continue;
+    result.set(name, { failures: e.failures, lastFailure, nextAttempt, error: typeof e.error === 'string' ? oneLineError(e.error) : '' });
   }
   return result;
+}
+
+/** The instant a stored time names, as certman writes it; undefined when it names none. */
+function isoTime(value: unknown): string | undefined {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+/** An error as stored and shown: one printable line, cut when long (the run's log has it whole). */
+function oneLineError(error: string): string {
+  const line = printableLine(error);
+  return line.length > MAX_ERROR_LENGTH ? `${line.slice(0, MAX_ERROR_LENGTH)}…` : line;
 }
 
 function serialize(entries: Map<string, BackoffEntry>): Record<string, BackoffEntry> {
@@ -114,8 +132,7 @@ export class RenewalBackoff {
     await this.state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
       const stored = parseBackoff(current);
       const failures = (stored.get(name)?.failures ?? 0) + 1;
-      const said = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH)}…` : error;
-      recorded = { failures, lastFailure: now.toISOString(), nextAttempt: nextAttemptAfter(failures, now, caTime).toISOString(), error: said };
+      recorded = { failures, lastFailure: now.toISOString(), nextAttempt: nextAttemptAfter(failures, now, caTime).toISOString(), error: oneLineError(error) };
       stored.set(name, recorded);
       this.entries = stored;
       return serialize(stored);

@@ -106,3 +106,16 @@ describe('CaBudget.certificateDeferral', () => {
     assert.deepEqual(warnings, ['the failed renewal of a was not recorded: disk full']);
   });
 });
+
+describe('stored backoff text is printed', () => {
+  test('times are rewritten from the instant they name, control characters leave the error (parsing and recording)', async () => {
+    const parsed = parseBackoff({
+      a: { failures: 1, lastFailure: '2026-12-03 (\x1b[31mX)', nextAttempt: `${at(MIN).toISOString()}`, error: 'bad\x1b[2J\r\nnews\x9b' },
+    });
+    assert.deepEqual(parsed.get('a'), { failures: 1, lastFailure: new Date('2026-12-03').toISOString(), nextAttempt: at(MIN).toISOString(), error: 'bad [2J news' });
+    const state = new MemoryState();
+    const recorded = await (await RenewalBackoff.load(state)).recordFailure('a', 'CA says\x1b]0;owned\x07no', NOW);
+    assert.equal(recorded.error, 'CA says ]0;owned no');
+    assert.equal(state.doc<Record<string, BackoffEntry>>(RENEWAL_BACKOFF_KEY)?.['a']?.error, 'CA says ]0;owned no');
+  });
+});
