@@ -112,6 +112,17 @@ export class RenewalBackoff {
     }
   }
 
+  /**
+   * Reads the stored document again (one read): a run decides under a certificate's lease from what is stored
+   * then, so the failures of an overlapping run or another host since load() count. Damaged counts as empty.
+   */
+  async reload(): Promise<void> {
+    this.entries = await this.state.getState<unknown>(RENEWAL_BACKOFF_KEY).then(parseBackoff, (err: unknown) => {
+      if (!(err instanceof CorruptFileError)) throw err;
+      return new Map<string, BackoffEntry>();
+    });
+  }
+
   /** The certificate's failures as last read or written, if it has any. */
   entry(name: string): BackoffEntry | undefined {
     return this.entries.get(name);

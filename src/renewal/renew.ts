@@ -188,9 +188,12 @@ function serverOf(meta: CertificateMeta, options: RenewOptions): string {
  * or while its own renewal backs off after failing (not for --force, and a dry run neither reads nor writes it).
  */
 function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget, options: RenewOptions): RenewResult | undefined {
-  const ignoreBackoff = options.force || options.dryRun !== undefined;
-  const deferral = budget.certificateDeferral(meta.name, server, account, meta.domains, new Date(), ignoreBackoff);
+  const deferral = budget.certificateDeferral(meta.name, server, account, meta.domains, new Date(), ignoresBackoff(options));
   return deferral === undefined ? undefined : deferredBy(meta, deferral);
+}
+
+function ignoresBackoff(options: RenewOptions): boolean {
+  return options.force || options.dryRun !== undefined;
 }
 
 /** The URL of the account that renews with `server`; undefined before a dry-run server's first registration. */
@@ -244,6 +247,8 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
       return { name: meta.name, status: 'skipped', reason: `renewed by another run since this one started (serial ${current.serial})` };
     }
     const server = serverOf(current, options);
+    // Another run (or host) may have failed it since this run read the backoff, before its random sleep.
+    if (!ignoresBackoff(options)) await budget.backoff.reload();
     const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget, options);
     if (decided !== undefined) return decided;
     await beforeRenewal();

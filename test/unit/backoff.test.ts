@@ -58,6 +58,20 @@ describe('RenewalBackoff', () => {
     assert.equal(state.puts, puts, 'clearing what is not stored writes nothing');
   });
 
+  test('reload() sees a failure another run or host recorded after this one loaded (one read)', async () => {
+    const state = new MemoryState();
+    const mine = await RenewalBackoff.load(state);
+    await (await RenewalBackoff.load(state)).recordFailure('a', 'failed on the other host', NOW);
+    assert.equal(mine.waiting('a', NOW), undefined, 'the copy read before');
+    const gets = state.gets;
+    await mine.reload();
+    assert.equal(state.gets, gets + 1);
+    assert.equal(mine.waiting('a', NOW)?.error, 'failed on the other host');
+    state.set(RENEWAL_BACKOFF_KEY, 'damaged');
+    await mine.reload();
+    assert.equal(mine.waiting('a', NOW), undefined, 'a document that is not an object counts as empty');
+  });
+
   test('a damaged entry is dropped, the rest is kept', () => {
     const good = { failures: 2, lastFailure: NOW.toISOString(), nextAttempt: at(10 * MIN).toISOString(), error: 'x' };
     const parsed = parseBackoff({ good, zero: { ...good, failures: 0 }, date: { ...good, nextAttempt: 'soon' }, list: [1], text: 'x' });
