@@ -11,7 +11,7 @@
  * A damaged document is treated as empty and replaced by the next write: it only spaces out retries, and must not
  * stop every renewal; {@link RenewalBackoff.problem} says why.
  */
-import { isRateLimited, rateLimitedUntil } from '../acme/rate-limited.js';
+import { isRateLimited, MAX_RATE_LIMIT_PAUSE_MS, rateLimitedUntil } from '../acme/rate-limited.js';
 import { AcmeProblemError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
@@ -25,8 +25,13 @@ const MINUTE = 60_000;
 export const BACKOFF_STEPS_MS: readonly number[] = [MINUTE, 10 * MINUTE, 100 * MINUTE, 24 * 60 * MINUTE];
 /** Longer last errors (a CA's detail on many names) are cut: the document stays small, the run's log has it whole. */
 const MAX_ERROR_LENGTH = 500;
-/** A CA's time further out counts as a week (as a rateLimited pause does), so a wrong header cannot stop renewals for good. */
-const MAX_CA_WAIT_MS = 7 * 24 * 60 * MINUTE;
+/**
+ * The longest a failure holds a certificate back: a CA's time further out counts as a week (as a rateLimited pause
+ * does), and so does a stored time further out (a host with a wrong clock wrote it), so renewals never stop for good.
+ */
+const MAX_WAIT_MS = MAX_RATE_LIMIT_PAUSE_MS;
+/** A failure stored as this much later than now came from a host whose clock is ahead: it is ignored. */
+const CLOCK_SLACK_MS = 5 * MINUTE;
 
 export interface BackoffEntry {
   /** Failed renewals in a row. */
@@ -48,8 +53,10 @@ export function backoffStepMs(failures: number): number {
 /** The next attempt after the `failures`-th failure at `at`: the step, or the CA's time when later (capped at a week). */
 export function nextAttemptAfter(failures: number, at: Date, caTime?: Date): Date {
   const step = at.getTime() + backoffStepMs(failures);
-  const ca = caTime === undefined ? step : Math.min(caTime.getTime(), at.getTime() + MAX_CA_WAIT_MS);
-  return new Date(Math.max(step, ca));
+  const latest = at.getTime() + MAX_WAIT_MS;
+  // An invalid time (a Retry-After beyond what a Date holds) counts as the longest wait.
+  const asked = caTime === undefined ? step : caTime.getTime();
+  return new Date(Math.max(step, Number.isFinite(asked) ? Math.min(asked, latest) : latest));
 }
 
 /** When the CA said to ask again, if `err` is its answer and says: rateLimited (an hour when it names no time), Retry-After. */
@@ -123,14 +130,22 @@ export class RenewalBackoff {
     });
   }
 
-  /** The certificate's failures as last read or written, if it has any. */
-  entry(name: string): BackoffEntry | undefined {
-    return this.entries.get(name);
+  /**
+   * The certificate's failures as last read or written, if it has any, as they count at `now`: a failure dated
+   * in the future (a clock ahead) counts not at all, and none holds it back more than a week after it happened.
+   */
+  entry(name: string, now: Date): BackoffEntry | undefined {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return undefined;
+    const failedAt = Date.parse(entry.lastFailure);
+    if (failedAt > now.getTime() + CLOCK_SLACK_MS) return undefined;
+    const nextAttempt = Math.min(Date.parse(entry.nextAttempt), failedAt + MAX_WAIT_MS);
+    return { ...entry, nextAttempt: new Date(nextAttempt).toISOString() };
   }
 
   /** The entry while it still holds the certificate back at `now`. */
   waiting(name: string, now: Date): BackoffEntry | undefined {
-    const entry = this.entries.get(name);
+    const entry = this.entry(name, now);
     return entry !== undefined && Date.parse(entry.nextAttempt) > now.getTime() ? entry : undefined;
   }
 

@@ -52,7 +52,7 @@ describe('RenewalBackoff', () => {
     await backoff.recordFailure('b', 'other', NOW);
     await backoff.clear('a');
     assert.deepEqual(Object.keys(state.doc<object>(RENEWAL_BACKOFF_KEY) ?? {}), ['b']);
-    assert.equal(backoff.entry('a'), undefined);
+    assert.equal(backoff.entry('a', NOW), undefined);
     const puts = state.puts;
     await backoff.clear('a');
     assert.equal(state.puts, puts, 'clearing what is not stored writes nothing');
@@ -70,6 +70,25 @@ describe('RenewalBackoff', () => {
     state.set(RENEWAL_BACKOFF_KEY, 'damaged');
     await mine.reload();
     assert.equal(mine.waiting('a', NOW), undefined, 'a document that is not an object counts as empty');
+  });
+
+  test('a wrong clock cannot stop renewals: a failure dated ahead is ignored, none holds back over a week', async () => {
+    const state = new MemoryState();
+    const entry = { failures: 4, error: 'x' };
+    state.set(RENEWAL_BACKOFF_KEY, {
+      ahead: { ...entry, lastFailure: at(DAY).toISOString(), nextAttempt: at(2 * DAY).toISOString() },
+      slack: { ...entry, lastFailure: at(4 * MIN).toISOString(), nextAttempt: at(DAY).toISOString() },
+      far: { ...entry, lastFailure: NOW.toISOString(), nextAttempt: at(1000 * DAY).toISOString() },
+    });
+    const backoff = await RenewalBackoff.load(state);
+    assert.equal(backoff.waiting('ahead', NOW), undefined);
+    assert.equal(backoff.waiting('slack', NOW)?.nextAttempt, at(DAY).toISOString(), 'a few minutes ahead still count');
+    assert.equal(backoff.waiting('far', NOW)?.nextAttempt, at(7 * DAY).toISOString());
+    assert.equal(backoff.waiting('far', at(7 * DAY)), undefined, 'the cap does not slide along with now');
+  });
+
+  test('a Retry-After beyond what a Date holds counts as a week', () => {
+    assert.deepEqual(nextAttemptAfter(1, NOW, new Date(NaN)), at(7 * DAY));
   });
 
   test('a damaged entry is dropped, the rest is kept', () => {
@@ -108,7 +127,7 @@ describe('CaBudget.certificateDeferral', () => {
     const budget = await CaBudget.load(new MemoryState(), {}, NOW);
     const err = new AcmeProblemError({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'slow down', retryAfter: at(45 * MIN) });
     await budget.recordRenewalFailure('a', err, NOW, silent);
-    assert.equal(budget.backoff.entry('a')?.nextAttempt, at(45 * MIN).toISOString());
+    assert.equal(budget.backoff.entry('a', NOW)?.nextAttempt, at(45 * MIN).toISOString());
   });
 
   test('a store that cannot take the record is a warning', async () => {

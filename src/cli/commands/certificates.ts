@@ -35,7 +35,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
       const policy = duePolicy(meta, dueOptions(ctx.settings));
       const window = renewalWindow(meta, policy);
       const deferred = budget.certificateDeferral(meta.name, meta.server, meta.accountUrl, meta.domains, ctx.now);
-      const backoff = budget.backoff.entry(meta.name);
+      const backoff = budget.backoff.entry(meta.name, ctx.now);
       return {
         name: meta.name,
         domains: meta.domains,
