@@ -13,6 +13,7 @@
  */
 import { isRateLimited, MAX_RATE_LIMIT_PAUSE_MS, rateLimitedUntil } from '../acme/rate-limited.js';
 import { AcmeProblemError, messageOf } from '../errors.js';
+import type { CertificateMeta } from '../lineage/types.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
 import type { StateStore } from '../store/types.js';
@@ -42,6 +43,19 @@ export interface BackoffEntry {
   nextAttempt: string;
   /** What the last failure said (its one-line message). */
   error: string;
+}
+
+/** The certificate a backoff holds back. */
+export type BackedOff = Pick<CertificateMeta, 'name' | 'notBefore' | 'notAfter'>;
+
+/**
+ * The latest a backoff may hold `cert` back: before it expires by a tenth of its lifetime (a short-lived
+ * certificate's retries must still come before its end), at most a day. From then on every run tries it.
+ */
+export function backoffDeadline(cert: BackedOff): Date {
+  const notAfter = Date.parse(cert.notAfter);
+  const lifetime = Math.max(0, notAfter - Date.parse(cert.notBefore));
+  return new Date(notAfter - Math.min(BACKOFF_STEPS_MS.at(-1) as number, lifetime / 10));
 }
 
 /** The wait after `failures` failed renewals in a row (1 → 1 minute … 4 and more → 1 day). */
@@ -131,21 +145,23 @@ export class RenewalBackoff {
   }
 
   /**
-   * The certificate's failures as last read or written, if it has any, as they count at `now`: a failure dated
-   * in the future (a clock ahead) counts not at all, and none holds it back more than a week after it happened.
+   * The failures of `cert` as last read or written, if it has any, as they count at `now`: a failure dated in
+   * the future (a clock ahead) counts not at all, none holds it back more than a week after it happened, nor past
+   * its backoffDeadline (then `beforeExpiry`).
    */
-  entry(name: string, now: Date): BackoffEntry | undefined {
-    const entry = this.entries.get(name);
+  entry(cert: BackedOff, now: Date): (BackoffEntry & { beforeExpiry: boolean }) | undefined {
+    const entry = this.entries.get(cert.name);
     if (entry === undefined) return undefined;
     const failedAt = Date.parse(entry.lastFailure);
     if (failedAt > now.getTime() + CLOCK_SLACK_MS) return undefined;
-    const nextAttempt = Math.min(Date.parse(entry.nextAttempt), failedAt + MAX_WAIT_MS);
-    return { ...entry, nextAttempt: new Date(nextAttempt).toISOString() };
+    const deadline = backoffDeadline(cert).getTime();
+    const wanted = Math.min(Date.parse(entry.nextAttempt), failedAt + MAX_WAIT_MS);
+    return { ...entry, nextAttempt: new Date(Math.min(wanted, deadline)).toISOString(), beforeExpiry: wanted > deadline };
   }
 
-  /** The entry while it still holds the certificate back at `now`. */
-  waiting(name: string, now: Date): BackoffEntry | undefined {
-    const entry = this.entry(name, now);
+  /** The entry while it still holds `cert` back at `now`. */
+  waiting(cert: BackedOff, now: Date): (BackoffEntry & { beforeExpiry: boolean }) | undefined {
+    const entry = this.entry(cert, now);
     return entry !== undefined && Date.parse(entry.nextAttempt) > now.getTime() ? entry : undefined;
   }
 
@@ -199,7 +215,15 @@ export async function clearBackoff(backoff: RenewalBackoff | Promise<RenewalBack
 }
 
 /** The `deferred` reason of a certificate `entry` holds back: how often it failed, until when, and the last error. */
-export function backoffReason(entry: BackoffEntry): string {
+export function backoffReason(entry: BackoffEntry & { beforeExpiry: boolean }): string {
   const times = entry.failures === 1 ? 'once' : `${entry.failures} times in a row`;
-  return `renewal failed ${times} (last: ${entry.error}); backing off: next attempt after ${entry.nextAttempt} (renew --force tries now)`;
+  const expiry = entry.beforeExpiry ? ', brought forward before the certificate expires' : '';
+  return `renewal failed ${times} (last: ${entry.error}); backing off: next attempt after ${entry.nextAttempt}${expiry} (renew --force tries now)`;
+}
+
+/** Said when a failure's backoff would pass `cert`'s deadline: from then on every run tries it. */
+export function expiryWarning(cert: BackedOff, entry: BackoffEntry): string | undefined {
+  const deadline = backoffDeadline(cert);
+  if (Date.parse(entry.nextAttempt) <= deadline.getTime()) return undefined;
+  return `${cert.name} expires at ${cert.notAfter}: its renewal is tried again by ${deadline.toISOString()} (every run from then on), not held back until ${entry.nextAttempt}`;
 }

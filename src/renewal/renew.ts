@@ -188,7 +188,7 @@ function serverOf(meta: CertificateMeta, options: RenewOptions): string {
  * or while its own renewal backs off after failing (not for --force, and a dry run neither reads nor writes it).
  */
 function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget, options: RenewOptions): RenewResult | undefined {
-  const deferral = budget.certificateDeferral(meta.name, server, account, meta.domains, new Date(), ignoresBackoff(options));
+  const deferral = budget.certificateDeferral(meta, server, account, new Date(), ignoresBackoff(options));
   return deferral === undefined ? undefined : deferredBy(meta, deferral);
 }
 
@@ -255,7 +255,7 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
     const outcome = await renewOne(current, options, deps, budget, run, lease);
     // A failed attempt backs the next one off (a lost lease is another run's business, not a failure of this one).
     if (outcome.status === 'failed' && options.dryRun === undefined && !(outcome.error instanceof LeaseLostError)) {
-      await budget.recordRenewalFailure(current.name, outcome.error, new Date(), deps.report);
+      await budget.recordRenewalFailure(current, outcome.error, new Date(), deps.report);
     }
     return outcome;
   } catch (err) {

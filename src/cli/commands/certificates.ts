@@ -34,8 +34,8 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
     .map((meta: CertificateMeta): ListedRow => {
       const policy = duePolicy(meta, dueOptions(ctx.settings));
       const window = renewalWindow(meta, policy);
-      const deferred = budget.certificateDeferral(meta.name, meta.server, meta.accountUrl, meta.domains, ctx.now);
-      const backoff = budget.backoff.entry(meta.name, ctx.now);
+      const deferred = budget.certificateDeferral(meta, meta.server, meta.accountUrl, ctx.now);
+      const backoff = budget.backoff.entry(meta, ctx.now);
       return {
         name: meta.name,
         domains: meta.domains,
