@@ -2,7 +2,9 @@
  * Failed-renewal backoff, per certificate, as Let's Encrypt's integration guide asks: after a failed renewal the
  * next attempt waits at least 1 minute, after the second 10 minutes, after the third 100 minutes, then a day after
  * each further one. A CA that named a time (rateLimited, Retry-After) pushes the next attempt to that time when it
- * is later. A success clears it; `renew --force` and `issue` ignore it.
+ * is later. A success clears it; `renew --force`, dry runs and `issue` ignore it. Only failures that reached the
+ * CA count (see renew.ts backsOff): a host's own mistake fails every run instead. None lasts more than a week, nor
+ * past a tenth of the lifetime (at most a day) before expiry.
  *
  * Persisted in the state store under `renewal-backoff` as
  * { "<certificate name>": { failures, lastFailure, nextAttempt, error } }, next to the CA budget's documents:

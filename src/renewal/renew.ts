@@ -4,7 +4,7 @@ import { leaseLineage } from '../certificate/lease.js';
 import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, messageOf, RateLimitPause, UsageError } from '../errors.js';
+import { AcmeProblemError, BudgetDeferral, CertmanError, LeaseLostError, LockedError, messageOf, NetworkError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookDirOf, hookFailureMessage, listHookDir, postHookEnv, runExecutable, runHook, type HookDirKind, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
@@ -252,9 +252,9 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
     const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget, options);
     if (decided !== undefined) return decided;
     await beforeRenewal();
-    const outcome = await renewOne(current, options, deps, budget, run, lease);
-    // A failed attempt backs the next one off (a lost lease is another run's business, not a failure of this one).
-    if (outcome.status === 'failed' && options.dryRun === undefined && !(outcome.error instanceof LeaseLostError)) {
+    const sent = { order: false };
+    const outcome = await renewOne(current, options, deps, budget, run, lease, sent);
+    if (outcome.status === 'failed' && options.dryRun === undefined && backsOff(outcome.error, sent.order)) {
       await budget.recordRenewalFailure(current, outcome.error, new Date(), deps.report);
     }
     return outcome;
@@ -265,7 +265,19 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   }
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease): Promise<RenewResult> {
+/**
+ * Whether a failed renewal backs the next one off: when its order went to the CA, or the CA answered or could not
+ * be reached before. A failure of this host (DNS check or --expect-ip refusing, a busy port, a missing webroot)
+ * sent nothing: it fails every run until fixed, unslowed, and must not hold back the fleet's other hosts. A lost
+ * lease is another run's business, not a failure of this one.
+ */
+function backsOff(err: Error, orderSent: boolean): boolean {
+  if (err instanceof LeaseLostError) return false;
+  return orderSent || err instanceof AcmeProblemError || err instanceof NetworkError;
+}
+
+/** `sent.order` is set once the order goes to the CA. */
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease, sent: { order: boolean }): Promise<RenewResult> {
   // A lost lease stops this certificate's order like an interrupt, and its save refuses.
   const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
@@ -308,6 +320,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         ...(replaces === undefined ? {} : { replaces }),
         budget,
         signal,
+        orderSent: () => {
+          sent.order = true;
+        },
       },
     );
     if (outcome.status === 'issued' && outcome.copyProblem !== undefined) run.copyProblems.push(`${meta.name}: renewed, but ${outcome.copyProblem}`);

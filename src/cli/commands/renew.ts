@@ -42,7 +42,9 @@ const KEEP_LOGS = 30;
 const BACKOFF_HELP =
   '\nBackoff (Let\'s Encrypt\'s integration guide): after a failed renewal a certificate is tried again no sooner than\n' +
   '1 minute later, then 10 minutes, 100 minutes, then once a day (later when the CA said so: rateLimited, Retry-After),\n' +
-  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.';
+  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.\n' +
+  'Only failures that reached the CA count: one of this host (DNS check, --expect-ip, a busy port, a missing webroot)\n' +
+  'fails every run until fixed. The backoff never lasts past a day before expiry (a tenth of a short lifetime).';
 
 export function defineRenew(program: Command, run: Runner): void {
   const command = addSelfCheckOptions(program.command('renew'))
