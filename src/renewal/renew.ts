@@ -18,7 +18,7 @@ import { refreshAriStates } from './ari-refresh.js';
 import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason } from './rate-limits.js';
-import { dryRunServerFor } from '../config/defaults.js';
+import { dryRunIsReal, dryRunServerFor } from '../config/defaults.js';
 
 export interface RenewOptions extends CaBudgetOptions {
   /** Only these lineages; all when empty. */
@@ -54,7 +54,8 @@ export interface RenewOptions extends CaBudgetOptions {
   hookDirs?: { configDir: string; strict: boolean };
   /**
    * Full orders, nothing saved, no deploy hooks: at the staging CA of each lineage's CA when one is known, else at
-   * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor).
+   * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor): a real
+   * certificate then, which the run warns about once per CA.
    */
   dryRun?: { server?: string };
   /**
@@ -130,6 +131,9 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   }
 
   const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false, copyProblems: [] };
+  // Said once per CA, before anything is ordered: a dry run without a staging CA is a real order.
+  const realDryRuns = capped.filter((meta) => options.dryRun !== undefined && dryRunIsReal(meta.server, serverOf(meta, options)));
+  for (const server of distinct(realDryRuns.map((meta) => meta.server))) report.warn(`dry run at ${server} itself: a real certificate, counted by its rate limits`);
   if (capped.length > 0) {
     if (options.randomSleepMs > 0) {
       run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
@@ -300,7 +304,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     if (deferral !== undefined) return deferredBy(meta, deferral);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
-    deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
+    deps.report.step(options.dryRun === undefined ? `renewing ${meta.name}` : `dry run for ${meta.name} at ${server}`);
     const { copyTo: _stored, ...request } = meta;
     const copyTo = copyPathsOnThisNode(meta, options.sharedStore);
     const outcome = await issueCertificate(

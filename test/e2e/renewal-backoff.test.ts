@@ -55,7 +55,7 @@ async function renew(dir: string, extra: string[] = [], ca: FaultProxy = proxy, 
   const r = await certman(dir, ['--json', 'renew', '--no-random-sleep', '--days', '100000', ...extra], ca, env);
   const result = json<RenewJson>(r).results[0];
   assert.ok(result !== undefined, r.stdout);
-  return { code: r.code, result };
+  return { code: r.code, result, stderr: r.stderr };
 }
 
 async function row(dir: string, name: string): Promise<Row> {
@@ -222,11 +222,13 @@ describe('failed renewals back off', () => {
       const own = await renew(dir, ['--dry-run'], proxy);
       assert.deepEqual([own.code, own.result.status, own.result.dryRun], [0, 'renewed', true]);
       assert.deepEqual([other.seen('newOrder'), other.seen('newAccount'), proxy.seen('newOrder')], [1, 0, 0], 'at the CA it was issued by, with its account');
+      assert.equal(own.stderr.split(`dry run at ${other.directoryUrl} itself: a real certificate, counted by its rate limits`).length, 2, own.stderr);
 
       // With dryRunServer configured (the lineage's CA has no known staging CA): there, under an account of its own.
       other.clear();
       const configured = await renew(dir, ['--dry-run'], other, { CERTMAN_DRY_RUN_SERVER: proxy.directoryUrl });
       assert.deepEqual([configured.code, configured.result.status], [0, 'renewed']);
+      assert.doesNotMatch(configured.stderr, /a real certificate/);
       assert.deepEqual([proxy.seen('newAccount'), proxy.seen('newOrder'), other.seen('newOrder')], [1, 1, 0]);
 
       // A dry run that fails records no backoff, and one backing off is dry-run anyway.

@@ -52,7 +52,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due, or backing off after failed renewals')
     .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)', (v) => parsePositive(v, '--days'))
-    .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's), else at config dryRunServer, else at the certificate's own CA; save nothing")
+    .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's, Buypass's, Google's), else at config dryRunServer, else at the certificate's own CA (a real certificate, counted by its rate limits: warned); save nothing")
     .option('--concurrency <n>', 'certificates renewed at the same time', (v) => integer(v, '--concurrency'), 4)
     .option('--max <n>', 'renew at most <n> certificates in this run; the rest wait for the next', (v) => integer(v, '--max'))
     .addOption(
