@@ -186,31 +186,37 @@ export class RenewalBackoff {
 
   /** Forgets the failures of `name` (it was just issued or renewed); writes nothing when the store holds none. */
   async clear(name: string): Promise<void> {
-    let damaged = false;
-    const stored = await this.state.getState<unknown>(RENEWAL_BACKOFF_KEY).catch((err: unknown) => {
-      if (!(err instanceof CorruptFileError)) throw err;
-      damaged = true;
-    });
-    if (!damaged && !parseBackoff(stored).has(name)) {
-      this.entries.delete(name);
-      return;
-    }
-    await this.state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
-      const next = parseBackoff(current);
-      next.delete(name);
-      this.entries = next;
-      return serialize(next);
-    });
+    this.entries.delete(name);
+    const left = await clearStored(this.state, name);
+    if (left !== undefined) this.entries = left;
   }
 }
 
+/** Removes `name` from the stored document; the entries left, or undefined when there was nothing to remove (no write). */
+async function clearStored(state: StateStore, name: string): Promise<Map<string, BackoffEntry> | undefined> {
+  let damaged = false;
+  const stored = await state.getState<unknown>(RENEWAL_BACKOFF_KEY).catch((err: unknown) => {
+    if (!(err instanceof CorruptFileError)) throw err;
+    damaged = true;
+  });
+  if (!damaged && !parseBackoff(stored).has(name)) return undefined;
+  let left = new Map<string, BackoffEntry>();
+  await state.updateState<unknown>(RENEWAL_BACKOFF_KEY, (current) => {
+    left = parseBackoff(current);
+    left.delete(name);
+    return serialize(left);
+  });
+  return left;
+}
+
 /**
- * Forgets the failed renewals of `name` (issued, renewed or deleted); a store that cannot read or write the document
- * is a warning: what happened to the certificate itself is the outcome that counts.
+ * Forgets the failed renewals of `name` (issued, renewed or deleted), in `backoff` as read and in the store, or only
+ * in `state`; a store that cannot read or write the document is a warning: what happened to the certificate
+ * itself is the outcome that counts.
  */
-export async function clearBackoff(backoff: RenewalBackoff | Promise<RenewalBackoff>, name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
+export async function clearBackoff(from: RenewalBackoff | StateStore, name: string, report: Pick<Reporter, 'warn'>): Promise<void> {
   try {
-    await (await backoff).clear(name);
+    await (from instanceof RenewalBackoff ? from.clear(name) : clearStored(from, name));
   } catch (err) {
     report.warn(`the failed renewals of ${name} were not cleared: ${messageOf(err)}`);
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { AcmeProblemError } from '../../src/errors.js';
-import { backoffDeadline, backoffReason, backoffStepMs, caTimeOf, nextAttemptAfter, parseBackoff, RENEWAL_BACKOFF_KEY, RenewalBackoff, type BackoffEntry } from '../../src/renewal/backoff.js';
+import { backoffDeadline, backoffReason, clearBackoff, backoffStepMs, caTimeOf, nextAttemptAfter, parseBackoff, RENEWAL_BACKOFF_KEY, RenewalBackoff, type BackoffEntry } from '../../src/renewal/backoff.js';
 import { CaBudget } from '../../src/renewal/ca-budget.js';
 import { RATE_LIMITS_KEY } from '../../src/renewal/rate-limits.js';
 import { MemoryState } from './memory-state.js';
@@ -91,6 +91,17 @@ describe('RenewalBackoff', () => {
 
   test('a Retry-After beyond what a Date holds counts as a week', () => {
     assert.deepEqual(nextAttemptAfter(1, NOW, new Date(NaN)), at(7 * DAY));
+  });
+
+  test('delete and revoke --delete forget from the store alone: one read, one write, none when nothing is stored', async () => {
+    const state = new MemoryState();
+    await (await RenewalBackoff.load(state)).recordFailure('a', 'boom', NOW);
+    const [gets, puts] = [state.gets, state.puts];
+    await clearBackoff(state, 'a', silent);
+    assert.deepEqual(state.doc(RENEWAL_BACKOFF_KEY), {});
+    assert.deepEqual([state.gets - gets, state.puts - puts], [2, 1], 'the check, then the update (which reads in it)');
+    await clearBackoff(state, 'a', silent);
+    assert.equal(state.puts, puts + 1);
   });
 
   test('a damaged entry is dropped, the rest is kept', () => {
