@@ -224,9 +224,14 @@ export async function clearBackoff(from: RenewalBackoff | StateStore, name: stri
 
 /** The `deferred` reason of a certificate `entry` holds back: how often it failed, until when, and the last error. */
 export function backoffReason(entry: BackoffEntry & { beforeExpiry: boolean }): string {
-  const times = entry.failures === 1 ? 'once' : `${entry.failures} times in a row`;
+  const times = failedTimes(entry.failures);
   const expiry = entry.beforeExpiry ? ', brought forward before the certificate expires' : '';
   return `renewal failed ${times} (last: ${entry.error}); backing off: next attempt after ${entry.nextAttempt}${expiry} (renew --force tries now)`;
+}
+
+/** `once`, `3 times in a row`: how often a renewal failed, as renew and `certificates` say it. */
+export function failedTimes(failures: number): string {
+  return failures === 1 ? 'once' : `${failures} times in a row`;
 }
 
 /** Said when a failure's backoff would pass `cert`'s deadline: from then on every run tries it. */

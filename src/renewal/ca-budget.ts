@@ -34,7 +34,7 @@ export class CaBudget {
     readonly backoff: RenewalBackoff,
   ) {}
 
-  /** Reads the three documents; only reads (`certificates` opens the store read-only). */
+  /** Reads the four documents; only reads (`certificates` opens the store read-only). */
   static async load(state: StateStore, options: CaBudgetOptions, now: Date): Promise<CaBudget> {
     const [failures, orders, rateLimits, backoff] = await Promise.all([
       FailureBudget.load(state, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit }),
@@ -72,8 +72,8 @@ export class CaBudget {
   }
 
   /**
-   * What holds certificate `name` (of `names`, renewed with `account` of `server`) back at `now`: the account's
-   * budget or, unless `ignoreBackoff` (renew --force), its backoff after failed renewals; the one lasting longer.
+   * What holds certificate `cert` (renewed with `account` of `server`) back at `now`: the account's
+   * budget or, unless `ignoreBackoff` (renew --force, dry runs), its backoff after failed renewals; the one lasting longer.
    */
   certificateDeferral(cert: BackedOff & { domains: readonly string[] }, server: string, account: string | undefined, now: Date, ignoreBackoff = false): Deferral | undefined {
     const waiting = ignoreBackoff ? undefined : this.backoff.waiting(cert, now);

@@ -138,6 +138,8 @@ describe('failed renewals back off', () => {
     // Once the step has passed a plain renew tries again, and its success clears the backoff.
     proxy.clear();
     await stepPassed(dir, name);
+    const passed = await certman(dir, ['certificates']);
+    assert.match(passed.stdout, new RegExp(`backoff ${name.replace(/\./g, '\\.')}: renewal failed 2 times in a row, may be retried now`));
     const renewed = await renew(dir);
     assert.deepEqual([renewed.code, renewed.result.status], [0, 'renewed']);
     assert.deepEqual(await entries(dir), {});
