@@ -4,7 +4,8 @@
 // cannot (a refused order, 429 rateLimited with Retry-After, 503 with Retry-After).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startRedis, tempDir, uniqueName, type FaultProxy, type RunResult } from '../harness/index.js';
@@ -145,6 +146,30 @@ describe('failed renewals back off', () => {
     assert.deepEqual(await entries(dir), {});
     const after = await row(dir, name);
     assert.deepEqual([after.failedRenewals, after.nextAttemptAt, after.deferredUntil], [undefined, undefined, undefined]);
+  });
+
+  it('a run that read the backoff before another run failed the certificate sees that failure under the lease', async () => {
+    const { dir, name } = await issued('bo-overlap');
+    proxy.clear();
+    // Run B holds the certificate's lease, stopped at its first request to the CA; its order is then refused.
+    const held = proxy.hold('newNonce');
+    proxy.inject('newOrder', { kind: 'status', status: 403, detail: 'refused while A waited' }, 1);
+    const runB = renew(dir, ['--force', '--cert-name', name]);
+    await held.arrived;
+    // Run A reads the backoff document (a FIFO: the read ends when the test writes it, so A has read it before
+    // B fails), finds nothing, and waits for B's lease.
+    const doc = backoffFile(dir);
+    execFileSync('mkfifo', [doc]);
+    const runA = renew(dir, ['--wait', '--cert-name', name]);
+    await writeFile(doc, '{}');
+    await unlink(doc);
+    held.release();
+    const b = await runB;
+    assert.deepEqual([b.code, b.result.status], [1, 'failed']);
+    const a = await runA;
+    assert.deepEqual([a.code, a.result.status], [0, 'deferred'], JSON.stringify(a.result));
+    assert.match(a.result.reason ?? '', /renewal failed once \(last: .*refused while A waited\)/);
+    assert.equal(proxy.seen('newOrder'), 1, 'A sent nothing');
   });
 
   it('after the third failure 100 minutes, after the fourth a day; delete forgets them', async () => {
