@@ -318,7 +318,7 @@ complete -c certman -n '__certman_using_command renew' -l resolver -x -d 'DNS se
 complete -c certman -n '__certman_using_command renew' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'
 complete -c certman -n '__certman_using_command renew' -l force -d 'renew even if not due, or backing off after failed renewals'
 complete -c certman -n '__certman_using_command renew' -l days -x -d 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)'
-complete -c certman -n '__certman_using_command renew' -l dry-run -d 'order at the CA\'s staging CA (Let\'s Encrypt\'s), else at config dryRunServer, else at the certificate\'s own CA; save nothing'
+complete -c certman -n '__certman_using_command renew' -l dry-run -d 'order at the CA\'s staging CA (Let\'s Encrypt\'s, Buypass\'s, Google\'s), else at config dryRunServer, else at the certificate\'s own CA (a real certificate, counted by its rate limits: warned); save nothing'
 complete -c certman -n '__certman_using_command renew' -l concurrency -x -d 'certificates renewed at the same time'
 complete -c certman -n '__certman_using_command renew' -l max -x -d 'renew at most <n> certificates in this run; the rest wait for the next'
 complete -c certman -n '__certman_using_command renew' -l random-sleep -x -d 'off a terminal, sleep a random 1..<seconds> before the first renewal (spreads fleets)'

@@ -9,7 +9,7 @@ import { applyHttpPolicy, DEFAULT_MAX_RETRY_AFTER_SECONDS, DEFAULT_REQUESTS_PER_
 import { acmeIdentifier } from '../dns/ip.js';
 import { linksOf } from './link.js';
 import { pollUntil } from './poll.js';
-import { problemError } from './problem.js';
+import { problemError, retryAfterTime } from './problem.js';
 import { isRateLimited, rateLimitedUntil } from './rate-limited.js';
 import { REVOCATION_REASONS, type Account, type Authorization, type DirectoryMeta, type Order, type RevocationReason } from './types.js';
 
@@ -356,5 +356,5 @@ export class AcmeClient {
 
 function problemOf(res: AxiosResponse, url: string): AcmeProblemError {
   const wait = retryAfterMs(res.headers['retry-after']);
-  return problemError(res.data, res.status, `HTTP ${res.status} from ${url}`, wait === undefined ? undefined : new Date(Date.now() + wait));
+  return problemError(res.data, res.status, `HTTP ${res.status} from ${url}`, wait === undefined ? undefined : retryAfterTime(wait, Date.now()));
 }

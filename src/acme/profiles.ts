@@ -4,6 +4,7 @@
  */
 import { CertmanError, UsageError } from '../errors.js';
 import type { DirectoryMeta } from './types.js';
+import { printableLine } from '../text.js';
 
 /** Let's Encrypt issues IP address certificates only under this profile. */
 export const SHORTLIVED = 'shortlived';
@@ -94,7 +95,6 @@ export function describeOffered(offered: Record<string, string>): string {
 
 /** A description from the CA shown on one line, without control characters, at most 80 characters. */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim();
+  const clean = printableLine(text);
   return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
 }

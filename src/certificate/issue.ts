@@ -56,6 +56,8 @@ export interface IssueDeps {
   budget?: CaBudget;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
+  /** Called as the new order goes to the CA, past every local check (renew's backoff counts only such failures). */
+  orderSent?: () => void;
   /**
    * Ctrl-C or SIGTERM: nothing is ordered once it has fired; an order under way stops at its next step or wait
    * (see ObtainInput.signal), its responder is closed (tokens withdrawn), and the call rejects with the signal's
@@ -98,6 +100,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
       const account = client.account ?? deps.account.url;
       // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
       await deps.budget?.takeOrder(account, new Date(), report);
+      deps.orderSent?.();
       try {
         return await obtainCertificate({
           client,

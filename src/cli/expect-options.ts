@@ -36,7 +36,7 @@ export function splitValues(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-export function badValue(flag: string, value: string, why: string): never {
+function badValue(flag: string, value: string, why: string): never {
   throw new UsageError(`${flag}: ${JSON.stringify(value)} is ${why}`);
 }
 
