@@ -10,6 +10,7 @@ import { PROFILE_NAME_RULE, profileNameProblem } from '../acme/profiles.js';
 import { serverProblem } from './defaults.js';
 import { storeLocationProblem } from './store-location.js';
 import { prefixProblem } from '../store/redis/keys.js';
+import { printableLine } from '../text.js';
 import type { FileConfig } from './types.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -53,6 +54,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 const nonEmptyString: Parser<string> = (value, key) =>
   typeof value === 'string' && value.trim() !== '' ? ok(value) : fail(key, 'must be a non-empty string', value);
+
+/** A common name stored with certificates and shown in warnings: printable, on one line. */
+const commonName: Parser<string> = (value, key) =>
+  typeof value === 'string' && value.trim() !== '' && printableLine(value) === value ? ok(value) : fail(key, 'must be a common name on one line, without control characters', value);
 
 /** A folder or URL; a bad one is not quoted back (a URL may carry a password). */
 const storeLocation: Parser<string> = (value, key) => {
@@ -215,7 +220,7 @@ const PARSERS = {
   webroot: nonEmptyString,
   httpPort: port,
   httpAddress: nonEmptyString,
-  preferredChain: nonEmptyString,
+  preferredChain: commonName,
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,

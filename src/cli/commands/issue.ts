@@ -16,7 +16,7 @@ import { addSelfCheckOptions, selfCheckFor, type SelfCheckFlags } from '../self-
 import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
-import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
+import { collect, nonEmpty, parseEmail, parsePort, parsePreferredChain, parseProfile } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import { addCertbotRenewalSpellings, deployHookOf, parsePreferredChallenges, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
 import type { WebrootFlag } from '../../challenge/webroot-map.js';
@@ -122,7 +122,7 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now", parseProfile)
     .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
-    .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", nonEmpty('--preferred-chain'))
+    .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", parsePreferredChain)
     .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',

@@ -9,6 +9,7 @@ import type { CertificateMeta } from '../../lineage/types.js';
 import { storedMethodProblem } from '../../lineage/node-local.js';
 import type { StoreProblem } from '../types.js';
 import { isRecord, parseJsonOrUndefined } from '../json.js';
+import { printableLine } from '../../text.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
@@ -59,8 +60,7 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   // The Redis store parses with this too: whoever can write it must not reach a terminal with escapes.
   if (data.profile !== undefined && !(isString(data.profile) && profileNameProblem(data.profile) === undefined)) return `"profile" must be a profile name (${PROFILE_NAME_RULE})`;
   // Shown in warnings: a name from a shared store must not carry terminal escapes either.
-  // eslint-disable-next-line no-control-regex
-  if (data.preferredChain !== undefined && !(isString(data.preferredChain) && !/[\x00-\x1f\x7f-\x9f]/.test(data.preferredChain))) {
+  if (data.preferredChain !== undefined && !(isString(data.preferredChain) && printableLine(data.preferredChain) === data.preferredChain)) {
     return '"preferredChain" must be a common name without control characters';
   }
   return undefined;
