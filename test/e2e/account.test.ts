@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { adminClient } from '../harness/redis.js';
-import { certmanEnv, openTerminal, runCli, startRedis, tempDir, uniqueName, type RedisServer, type RunResult } from '../harness/index.js';
+import { certmanEnv, openTerminal, runCli, startFaultProxy, startRedis, tempDir, uniqueName, type FaultProxy, type RedisServer, type RunResult } from '../harness/index.js';
 import { assertOneLineError, json, pebbleSuite } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -164,6 +164,52 @@ describe('account rollover', () => {
     assert.match(settled.stderr, /finished an earlier key rollover/);
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
     assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
+  });
+
+  describe('behind a CA whose answer to the key change is lost', () => {
+    let proxy: FaultProxy;
+    before(async () => {
+      proxy = await startFaultProxy(suite.pebble);
+    });
+    after(async () => {
+      await proxy?.stop();
+    });
+
+    it('a change the CA carried out is kept whatever came back; a refusal keeps the old key', async () => {
+      const dir = await tempDir('lost-answer');
+      const certman = (args: string[]): Promise<RunResult> => suite.certman(dir, args, { CERTMAN_SERVER: proxy.directoryUrl });
+      assert.equal((await certman(['register', '--no-email', '--agree-tos'])).code, 0);
+      const folder = await accountFolder(dir);
+      const keyNow = (): Promise<string> => readFile(join(folder, 'private_key.pem'), 'utf8');
+      const worksWithStoredKey = async (label: string): Promise<void> => {
+        const r = await certman(['--json', 'account', 'show']);
+        assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+        assert.equal(json<{ account: AccountJson }>(r).account.status, 'valid', label);
+        assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'), `${label}: no pending key left`);
+      };
+      // Pebble takes the new key, certman gets a 503 (sent again: badNonce, signed again by the old key, refused)
+      // or a dropped connection (sent again the same way): the CA is asked, and the new key stays.
+      for (const fault of [
+        { kind: 'status', status: 503, afterPebble: true },
+        { kind: 'drop', afterPebble: true },
+      ] as const) {
+        const before = await keyNow();
+        proxy.inject('keyChange', fault, 1);
+        const r = await certman(['account', 'rollover']);
+        assert.equal(r.code, 0, `${fault.kind}: ${r.stderr}`);
+        assert.match(r.stderr, /answer to the key change was lost.*holds the new key/);
+        assert.notEqual(await keyNow(), before, `${fault.kind}: the new key is stored`);
+        await worksWithStoredKey(fault.kind);
+      }
+      // A refusal (Pebble never sees it): the old key stays, the pending one goes.
+      const before = await keyNow();
+      proxy.inject('keyChange', { kind: 'status', status: 403, detail: 'no key changes today' }, 1);
+      const refused = await certman(['account', 'rollover']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /no key changes today/);
+      assert.equal(await keyNow(), before);
+      await worksWithStoredKey('refused');
+    });
   });
 
   describe('in a Redis store', () => {
