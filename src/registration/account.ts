@@ -123,12 +123,12 @@ async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<
 }
 
 /**
- * Stores an account made elsewhere (import-certbot) unless the server has one by the time the account lease
- * is held (another run registered meanwhile): that one is kept, and false returned.
+ * Stores an account made elsewhere (import-certbot) unless the server has an active one by the time the account
+ * lease is held (another run registered meanwhile): that one is kept, and false returned. A deactivated one is replaced.
  */
 export async function storeAccountIfNone(account: StoredAccount, deps: Omit<AccountDeps, 'connect' | 'report'>): Promise<boolean> {
   return withAccountLease(account.server, deps, async ({ accounts }) => {
-    if ((await accounts.getAccount(account.server)) !== undefined) return false;
+    if (activeAccount(await accounts.getAccount(account.server)) !== undefined) return false;
     await accounts.saveAccount(account);
     return true;
   });
