@@ -100,6 +100,10 @@ describe('registration without an email', () => {
     assert.equal(account.email, 'new@example.com');
     assert.deepEqual(account.caContact, ['mailto:new@example.com']);
     assertOneLineError(await suite.certman(dir, ['register', '--update-email']), 2, /--update-email needs the new contact/);
+    // The new contact may come from the environment.
+    const fromEnv = await suite.certman(dir, ['register', '--update-email'], { CERTMAN_EMAIL: 'env@example.com' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.deepEqual((await shown(dir)).caContact, ['mailto:env@example.com']);
   });
 });
 
@@ -267,6 +271,8 @@ describe('account deactivate', () => {
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
     assert.match(refused.stderr, /register a new one: certman register --agree-tos/);
     assertOneLineError(await suite.certman(dir, ['account', 'rollover']), 2, /was deactivated/);
+    // Changing the contact of a deactivated account does not quietly make a new one.
+    assertOneLineError(await suite.certman(dir, ['register', '--update-email', '--email', 'x@example.com', '--agree-tos']), 2, /was deactivated/);
 
     const again = await suite.certman(dir, ['--json', 'register', '--no-email', '--agree-tos']);
     assert.equal(again.code, 0, again.stderr);
