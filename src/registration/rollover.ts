@@ -63,7 +63,7 @@ async function keyHeldByCa(account: StoredAccount & { pendingKeyPem: string }, d
   if (byPending === account.url) return 'pending';
   if (byPending !== undefined) {
     throw new CertmanError(`the pending key of an unfinished key rollover of ${account.url} belongs to another account (${byPending}) at ${account.server}`, {
-      hint: 'nothing was changed; see the stored account with certman account',
+      hint: 'nothing was changed; see the stored account with certman account, drop that key with certman account rollover --discard-pending',
     });
   }
   const byStored = await urlOf(account.keyPem);
@@ -90,6 +90,28 @@ export async function settleRollover(account: StoredAccount, deps: Pick<AccountD
       : `finished an earlier key rollover of ${account.url}: the CA had taken the new key`,
   );
   return settled;
+}
+
+/**
+ * Drops the pending key of an unfinished rollover without using it (`account rollover --discard-pending`: for one
+ * that cannot be settled, e.g. the key of another account), only once the CA confirms it knows the account by the
+ * stored key, so the key the CA holds is never the one dropped. Undefined when there was no pending key.
+ */
+export async function discardPendingKey(server: string, deps: AccountDeps): Promise<StoredAccount | undefined> {
+  return withAccountLease(server, deps, async (leased) => {
+    const account = await requireAccount(leased.accounts, server);
+    if (account.pendingKeyPem === undefined) return undefined;
+    const client = await deps.connect({ server, accountKeyPem: account.keyPem });
+    const url = await client.accountOfKey();
+    if (url !== account.url) {
+      throw new CertmanError(`the CA at ${server} does not know account ${account.url} by its stored key${url === undefined ? '' : ` (that key is ${url}'s)`}; the pending key is kept`, {
+        hint: 'the pending key may be the one the CA holds: run certman account show to settle it',
+      });
+    }
+    const kept = withoutPending(account);
+    await leased.accounts.saveAccount(kept);
+    return kept;
+  });
 }
 
 /**

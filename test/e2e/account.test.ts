@@ -168,6 +168,20 @@ describe('account rollover', () => {
     assert.match(settled.stderr, /finished an earlier key rollover/);
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
     assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
+
+    // A pending key that cannot be settled (another account's): refused, nothing changed, and a way to drop it.
+    const other = await readFile(join(await accountFolder(await suite.registeredDir()), 'private_key.pem'), 'utf8');
+    await writeFile(join(folder, 'private_key.pending.pem'), other, { mode: 0o600 });
+    const stuck = await suite.certman(dir, ['account', 'show']);
+    assertOneLineError(stuck, 1, /belongs to another account/);
+    assert.match(stuck.stderr, /certman account rollover --discard-pending/);
+    assert.equal(await readFile(join(folder, 'private_key.pending.pem'), 'utf8'), other);
+    const discarded = await suite.certman(dir, ['--json', 'account', 'rollover', '--discard-pending']);
+    assert.equal(discarded.code, 0, discarded.stderr);
+    assert.equal(json<{ status: string }>(discarded).status, 'discarded');
+    assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
+    assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
+    assert.equal((await shown(dir)).status, 'valid');
   });
 
   describe('behind a CA whose answer to the key change is lost', () => {
