@@ -20,7 +20,7 @@ interface AccountJson {
   keyType: string;
   deactivatedAt?: string;
   status?: string;
-  caContact?: string[];
+  caContact?: string[] | null;
 }
 
 /** The folder of the config dir's one account (accounts/<server-key>/). */
@@ -279,6 +279,7 @@ describe('account deactivate', () => {
     assert.equal(deactivated.status, 'deactivated');
     const account = await shown(dir);
     assert.equal(account.status, 'deactivated');
+    assert.equal(account.caContact, null, 'not asked: the CA refuses a deactivated account');
 
     const refused = await issue(dir, 'after-deactivation');
     assertOneLineError(refused, 2, /was deactivated/);
