@@ -16,7 +16,7 @@ import { describeKeySpec, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError, UsageError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
-import { activeAccount } from '../registration/account.js';
+import { activeAccount } from '../registration/stored-account.js';
 import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate } from '../lineage/types.js';
 import { isValidName } from '../store/index.js';
 import { findCertbotAccount, readCertbotAccount, type CertbotAccount } from './account.js';

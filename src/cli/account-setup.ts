@@ -28,7 +28,7 @@ export function noEmailOption(what: string): Option {
  * an error naming the flag everywhere else. `reuseStored`: see RegisterInput.
  */
 export async function setUpAccount(ctx: CliContext, accounts: AccountStore & LeaseStore, server: string, flags: AccountFlags, reuseStored = false): Promise<RegisterResult> {
-  const { activeAccount, deactivatedError, registerAccount } = await import('../registration/account.js');
+  const [{ registerAccount }, { activeAccount, deactivatedError }] = await Promise.all([import('../registration/account.js'), import('../registration/stored-account.js')]);
   const stored = await accounts.getAccount(server);
   // Updating a deactivated account's contact would silently make a new account instead: say what happened.
   if (flags.updateEmail === true && stored?.deactivatedAt !== undefined) throw deactivatedError(stored);

@@ -14,10 +14,7 @@ import { signJwsWithJwk } from '../crypto/jws.js';
 import { generatePrivateKey, keySpecOfPem } from '../crypto/keys.js';
 import type { KeySpec } from '../lineage/types.js';
 import type { StoredAccount } from '../store/types.js';
-import { deactivatedError, requireAccount, withAccountLease, type AccountDeps } from './account.js';
-
-/** The account key of a new account; a rollover keeps the old key's type unless told otherwise. */
-export const ACCOUNT_KEY: KeySpec = { type: 'ecdsa', curve: 'p256' };
+import { ACCOUNT_KEY, deactivatedError, requireAccount, withAccountLease, type AccountDeps } from './stored-account.js';
 
 export interface RolloverResult {
   account: StoredAccount;

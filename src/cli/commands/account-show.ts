@@ -50,7 +50,7 @@ async function storedAccount(ctx: CliContext): Promise<StoredAccount> {
   const store = await ctx.openStore();
   const account = await store.getAccount(ctx.settings.server);
   if (account?.deactivatedAt !== undefined) return account;
-  const { requireAccount } = await import('../../registration/account.js');
+  const { requireAccount } = await import('../../registration/stored-account.js');
   return requireAccount(store, ctx.settings.server);
 }
 
