@@ -147,7 +147,8 @@ describe('account rollover', () => {
     const folder = await accountFolder(dir);
     const key = await readFile(join(folder, 'private_key.pem'), 'utf8');
     await writeFile(join(folder, 'private_key.pending.pem'), await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }), { mode: 0o600 });
-    const unsent = await issue(dir, 'unsent');
+    const unsentName = uniqueName('unsent');
+    const unsent = await suite.certman(dir, ['issue', '-d', unsentName, ...suite.standalone()]);
     assert.equal(unsent.code, 0, unsent.stderr);
     assert.match(unsent.stderr, /did not reach the CA/);
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), key);
@@ -182,6 +183,13 @@ describe('account rollover', () => {
     assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
     assert.equal((await shown(dir)).status, 'valid');
+
+    // revoke settles a pending key first too (one the CA never saw) and signs with the key the CA holds.
+    await writeFile(join(folder, 'private_key.pending.pem'), await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }), { mode: 0o600 });
+    const revoked = await suite.certman(dir, ['revoke', '--cert-name', unsentName]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stderr, /did not reach the CA/);
+    assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
   });
 
   describe('behind a CA whose answer to the key change is lost', () => {
@@ -269,7 +277,7 @@ describe('account rollover', () => {
 
 describe('account deactivate', () => {
   it('needs --yes without a terminal, deactivates with it, and later commands say how to go on', async () => {
-    const dir = await suite.registeredDir();
+    const { dir, names } = await suite.issued(1, 'deact');
     assertOneLineError(await suite.certman(dir, ['account', 'deactivate']), 2, /needs --yes without a terminal/);
     assert.equal((await shown(dir)).status, 'valid', 'still valid');
 
@@ -286,6 +294,10 @@ describe('account deactivate', () => {
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
     assert.match(refused.stderr, /register a new one: certman register --agree-tos/);
     assertOneLineError(await suite.certman(dir, ['account', 'rollover']), 2, /was deactivated/);
+    const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep']);
+    assert.notEqual(renewed.code, 0, renewed.stderr);
+    assert.match(renewed.stdout + renewed.stderr, /was deactivated.*register a new one/);
+    assertOneLineError(await suite.certman(dir, ['revoke', '--cert-name', names[0] ?? '']), 2, /was deactivated/);
     // Changing the contact of a deactivated account does not quietly make a new one.
     assertOneLineError(await suite.certman(dir, ['register', '--update-email', '--email', 'x@example.com', '--agree-tos']), 2, /was deactivated/);
 
