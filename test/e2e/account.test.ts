@@ -236,6 +236,31 @@ describe('account rollover', () => {
       assert.equal(await keyNow(), before);
       await worksWithStoredKey('refused');
     });
+
+    it('when the CA cannot tell which key it holds, the pending key stays (Redis store) and the next command settles it', async () => {
+      const redis = await startRedis();
+      try {
+        const host = await tempDir('uncertain');
+        const env = { CERTMAN_SERVER: proxy.directoryUrl, CERTMAN_STORE: redis.url, CERTMAN_STORE_KEY: randomBytes(32).toString('hex') };
+        const onHost = (args: string[]): Promise<RunResult> => suite.certman(host, args, env);
+        assert.equal((await onHost(['register', '--no-email', '--agree-tos'])).code, 0);
+        // Pebble takes the new key, the answer is lost, and the questions to the CA fail too.
+        proxy.inject('keyChange', { kind: 'drop', afterPebble: true }, 1);
+        proxy.inject('newAccount', { kind: 'status', status: 400, detail: 'not now' });
+        const lost = await onHost(['account', 'rollover']);
+        assert.equal(lost.code, 1, lost.stderr);
+        assert.equal(json<{ account: AccountJson & { rolloverPending?: boolean } }>(await onHost(['--json', 'account'])).account.rolloverPending, true);
+        proxy.clear();
+        const settled = await onHost(['--json', 'account', 'show']);
+        assert.equal(settled.code, 0, settled.stderr);
+        assert.match(settled.stderr, /finished an earlier key rollover/);
+        const account = json<{ account: AccountJson & { rolloverPending?: boolean } }>(settled).account;
+        assert.equal(account.status, 'valid');
+        assert.equal(account.rolloverPending, undefined);
+      } finally {
+        await redis.stop();
+      }
+    });
   });
 
   describe('in a Redis store', () => {
