@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { adminClient } from '../harness/redis.js';
-import { certmanEnv, openTerminal, runCli, startFaultProxy, startRedis, tempDir, uniqueName, type FaultProxy, type RedisServer, type RunResult } from '../harness/index.js';
-import { assertOneLineError, json, pebbleSuite } from './fixture.js';
+import { certmanEnv, openTerminal, runCli, startRedis, tempDir, uniqueName, type RedisServer, type RunResult } from '../harness/index.js';
+import { assertOneLineError, json, pebbleSuite, withFaultProxy } from './fixture.js';
 
 const suite = pebbleSuite();
 
@@ -193,15 +193,10 @@ describe('account rollover', () => {
   });
 
   describe('behind a CA whose answer to the key change is lost', () => {
-    let proxy: FaultProxy;
-    before(async () => {
-      proxy = await startFaultProxy(suite.pebble);
-    });
-    after(async () => {
-      await proxy?.stop();
-    });
+    const faulty = withFaultProxy(suite);
 
     it('a change the CA carried out is kept whatever came back; a refusal keeps the old key', async () => {
+      const proxy = faulty();
       const dir = await tempDir('lost-answer');
       const certman = (args: string[]): Promise<RunResult> => suite.certman(dir, args, { CERTMAN_SERVER: proxy.directoryUrl });
       assert.equal((await certman(['register', '--no-email', '--agree-tos'])).code, 0);
@@ -238,6 +233,7 @@ describe('account rollover', () => {
     });
 
     it('when the CA cannot tell which key it holds, the pending key stays (Redis store) and the next command settles it', async () => {
+      const proxy = faulty();
       const redis = await startRedis();
       try {
         const host = await tempDir('uncertain');

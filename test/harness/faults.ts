@@ -4,10 +4,11 @@
 // order's finalize and certificate URLs), so nothing here knows Pebble's paths.
 import type { ServerResponse } from 'node:http';
 
+import { linksOf } from '../../src/acme/link.js';
 import type { PebbleEnv } from './pebble.js';
 import { copyHeaders, freshNonce, relay, sendJson, startReverseProxy, type Forward, type ProxiedRequest, type UpstreamAnswer } from './reverse-proxy.js';
 
-export type Endpoint = 'directory' | 'newNonce' | 'newAccount' | 'newOrder' | 'revokeCert' | 'keyChange' | 'finalize' | 'certificate' | 'other';
+export type Endpoint = 'directory' | 'newNonce' | 'newAccount' | 'newOrder' | 'revokeCert' | 'keyChange' | 'finalize' | 'certificate' | 'alternate' | 'other';
 
 export type Fault =
   /**
@@ -60,13 +61,14 @@ const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
   const armed = new Map<Endpoint, Armed[]>();
   const counts = new Map<Endpoint, number>();
-  const learned = { finalize: new Set<string>(), certificate: new Set<string>() };
+  const learned = { finalize: new Set<string>(), certificate: new Set<string>(), alternate: new Set<string>() };
   const releases = new Set<() => void>();
   let paths: Map<string, Endpoint> = new Map();
 
   const endpointOf = (req: ProxiedRequest): Endpoint => {
     if (learned.finalize.has(req.pathname)) return 'finalize';
     if (learned.certificate.has(req.pathname)) return 'certificate';
+    if (learned.alternate.has(req.pathname)) return 'alternate';
     return paths.get(req.pathname) ?? 'other';
   };
 
@@ -80,8 +82,14 @@ export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
     return next;
   };
 
-  /** Remembers each order's finalize and certificate URLs from the JSON Pebble answers with. */
+  /**
+   * Remembers each order's finalize and certificate URLs from the JSON Pebble answers with, and the alternate
+   * chains' URLs from the Link headers of a certificate download.
+   */
   const learn = (answer: UpstreamAnswer): void => {
+    // Only the paths count: the links name the proxy's origin, not this base.
+    const { urls, refused } = linksOf(answer.headers.link, 'alternate', 'https://pebble.test/');
+    for (const target of [...urls, ...refused]) if (URL.canParse(target, 'https://pebble.test/')) learned.alternate.add(new URL(target, 'https://pebble.test/').pathname);
     if (!String(answer.headers['content-type'] ?? '').includes('json')) return;
     try {
       const body = JSON.parse(answer.body.toString('utf8')) as { finalize?: unknown; certificate?: unknown };
