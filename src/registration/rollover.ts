@@ -39,6 +39,7 @@ export async function rolloverAccountKey(server: string, key: KeySpec | undefine
       const held = await keyHeldByCa({ ...account, pendingKeyPem: newKeyPem }, leased).catch(() => undefined);
       if (held !== 'pending') {
         if (held === 'stored') await leased.accounts.saveAccount(withoutPending(account));
+        else deps.report.warn(`whether the CA took the new key of ${account.url} is not known yet: both keys are kept, and the next command that uses the account settles it`);
         throw err;
       }
       deps.report.warn(`the CA's answer to the key change was lost (${(err as Error).message}), but it holds the new key`);

@@ -245,6 +245,7 @@ describe('account rollover', () => {
         proxy.inject('newAccount', { kind: 'status', status: 400, detail: 'not now' });
         const lost = await onHost(['account', 'rollover']);
         assert.equal(lost.code, 1, lost.stderr);
+        assert.match(lost.stderr, /not known yet: both keys are kept/);
         assert.equal(json<{ account: AccountJson & { rolloverPending?: boolean } }>(await onHost(['--json', 'account'])).account.rolloverPending, true);
         proxy.clear();
         const settled = await onHost(['--json', 'account', 'show']);
