@@ -255,6 +255,7 @@ complete -c certman -n '__certman_using_command register' -l show -d 'print the 
 complete -c certman -n '__certman_using_command account' -l key-type -x -a 'ecdsa rsa' -d 'type of the new key (default: that of the old one)'
 complete -c certman -n '__certman_using_command account' -l elliptic-curve -x -a 'p256 p384' -d 'ECDSA curve of the new key'
 complete -c certman -n '__certman_using_command account' -l rsa-key-size -x -a '2048 3072 4096' -d 'RSA size of the new key'
+complete -c certman -n '__certman_using_command account' -l discard-pending -d 'no new key: drop the pending key of an unfinished rollover, once the CA confirms it holds the stored key'
 complete -c certman -n '__certman_using_command account' -s y -l yes -d 'do not ask (scripts); without a terminal it is required'
 complete -c certman -n '__certman_using_command account; and test (__certman_argument_count) -eq 0' -x -a 'show rollover deactivate' -d 'what to do with the store'
 

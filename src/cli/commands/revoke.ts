@@ -53,7 +53,7 @@ async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Stor
   const { lineage, certPem } = await target(options, store);
   const server = lineage?.server ?? ctx.settings.server;
   const [{ requireAccount }, { usableAccount }, { accountDeps }] = await Promise.all([
-    import('../../registration/account.js'),
+    import('../../registration/stored-account.js'),
     import('../../registration/rollover.js'),
     import('../account-setup.js'),
   ]);
