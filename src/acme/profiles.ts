@@ -89,12 +89,7 @@ function failStored(request: ProfileRequest, wanted: string, offers: string): ne
 /** `classic (…), shortlived (…)`: names in the CA's order with their descriptions, for messages. */
 export function describeOffered(offered: Record<string, string>): string {
   return Object.entries(offered)
-    .map(([name, about]) => (about === '' ? name : `${name} (${oneLine(about)})`))
+    .map(([name, about]) => (about === '' ? name : `${name} (${printableLine(about, 80)})`))
     .join(', ');
 }
 
-/** A description from the CA shown on one line, without control characters, at most 80 characters. */
-function oneLine(text: string): string {
-  const clean = printableLine(text);
-  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
-}

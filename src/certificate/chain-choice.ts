@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { AcmeClient } from '../acme/client.js';
 import { splitPemBundle } from '../crypto/certificate.js';
-import { caText } from '../text/ca-text.js';
+import { printableLine } from '../text.js';
 
 export interface ChainChoice {
   pem: string;
@@ -31,7 +31,7 @@ export const MAX_ALTERNATES = 10;
  */
 export async function downloadPreferredChain(source: ChainSource, url: string, issuerName: string, warn: (message: string) => void): Promise<ChainChoice> {
   const { pem, urls, refused } = await source.downloadCertificateWithAlternates(url);
-  for (const target of refused) warn(`skipped an alternate chain link that is not https on the CA's origin: ${caText(target)}`);
+  for (const target of refused) warn(`skipped an alternate chain link that is not https on the CA's origin: ${printableLine(target, 200)}`);
   const offered = [topmostIssuer(pem)];
   if (offered[0] === issuerName) return { pem, matched: true, note: `preferred chain "${issuerName}": took the default chain` };
   if (urls.length > MAX_ALTERNATES) warn(`the CA offers ${urls.length} alternate chains; looked at the first ${MAX_ALTERNATES}`);
@@ -53,7 +53,7 @@ export async function downloadPreferredChain(source: ChainSource, url: string, i
     if (issuer === issuerName) return { pem: chain, matched: true, note: `preferred chain "${issuerName}": took ${which}` };
     offered.push(issuer);
   }
-  const names = offered.map((name) => (name === undefined ? '(no common name)' : caText(name))).join('; ');
+  const names = offered.map((name) => (name === undefined ? '(no common name)' : printableLine(name, 200))).join('; ');
   return { pem, matched: false, note: `no chain of the CA ends at a certificate issued by "${issuerName}" (offered: ${names}); kept the default chain` };
 }
 

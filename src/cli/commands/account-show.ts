@@ -1,7 +1,7 @@
 import { describeKeySpec, keySpecOfPem } from '../../crypto/keys.js';
 import type { Account } from '../../acme/types.js';
 import type { StoredAccount } from '../../store/types.js';
-import { caText } from '../../text/ca-text.js';
+import { printableLine } from '../../text.js';
 import { accountDeps } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import type { CommandResult } from '../result.js';
@@ -40,8 +40,8 @@ export async function showAccount(_options: object, ctx: CliContext): Promise<Co
 export function caView(atCa: Account): { status: string; contact: string[] } {
   const { status, contact } = atCa as { status?: unknown; contact?: unknown };
   return {
-    status: typeof status === 'string' ? caText(status, 40) : 'unknown',
-    contact: Array.isArray(contact) ? contact.filter((c): c is string => typeof c === 'string').map((c) => caText(c)) : [],
+    status: typeof status === 'string' ? printableLine(status, 40) : 'unknown',
+    contact: Array.isArray(contact) ? contact.filter((c): c is string => typeof c === 'string').map((c) => printableLine(c, 200)) : [],
   };
 }
 
