@@ -10,6 +10,7 @@ import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
+import { printableLine } from '../../text.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
@@ -187,7 +188,7 @@ function summaryLine(r: RenewResult): string {
     case 'held':
       return `held     ${r.name}: ${r.reason}`;
     case 'failed':
-      return `failed   ${r.name}: ${r.error.message}`;
+      return `failed   ${r.name}: ${printableLine(r.error.message)}`;
   }
 }
 
