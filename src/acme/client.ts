@@ -7,9 +7,9 @@ import { AcmeProblemError, CertmanError, RateLimitPause } from '../errors.js';
 import { parseRenewalInfo, renewalInfoRequestUrl, type RenewalInfo } from './ari.js';
 import { applyHttpPolicy, DEFAULT_MAX_RETRY_AFTER_SECONDS, DEFAULT_REQUESTS_PER_SECOND, retryAfterMs } from './http-policy.js';
 import { acmeIdentifier } from '../dns/ip.js';
-import { linksOf } from './link.js';
+import { linksOf, type Links } from './link.js';
 import { pollUntil } from './poll.js';
-import { problemError } from './problem.js';
+import { problemError, retryAfterTime } from './problem.js';
 import { isRateLimited, rateLimitedUntil } from './rate-limited.js';
 import { REVOCATION_REASONS, type Account, type Authorization, type DirectoryMeta, type Order, type RevocationReason } from './types.js';
 
@@ -275,25 +275,25 @@ export class AcmeClient {
     return { ...body, url: order.url };
   }
 
-  /** The PEM chain (leaf first) of an issued order. */
+  /** The PEM chain (leaf first) of an issued order, or one of its alternates. */
   async downloadCertificate(url: string): Promise<string> {
-    return (await this.downloadChain(url)).pem;
+    return (await this.downloadPem(url)).pem;
   }
 
   /**
-   * Every chain the CA offers for an issued order, its default first, then the alternates its `Link: rel="alternate"`
-   * headers name (RFC 8555 §7.4.2), in the CA's order.
+   * The default chain of an issued order and the alternates its `Link: rel="alternate"` headers name (RFC 8555
+   * §7.4.2), in the CA's order, not downloaded; links elsewhere than https on the certificate URL's origin are
+   * refused (see linksOf).
    */
-  async downloadCertificateChains(url: string): Promise<string[]> {
-    const { pem, alternates } = await this.downloadChain(url);
-    const others = await Promise.all(alternates.map(async (alternate) => (await this.downloadChain(alternate)).pem));
-    return [pem, ...others];
+  async downloadCertificateWithAlternates(url: string): Promise<{ pem: string } & Links> {
+    const { pem, link } = await this.downloadPem(url);
+    return { pem, ...linksOf(link, 'alternate', url) };
   }
 
-  private async downloadChain(url: string): Promise<{ pem: string; alternates: string[] }> {
+  private async downloadPem(url: string): Promise<{ pem: string; link: unknown }> {
     const res = await this.post<unknown>(url, null);
     if (typeof res.body !== 'string') throw new CertmanError('the CA returned a certificate that is not PEM text');
-    return { pem: res.body, alternates: linksOf(res.link, 'alternate', url) };
+    return { pem: res.body, link: res.link };
   }
 
   async revoke(certDer: Buffer, reason: RevocationReason): Promise<void> {
@@ -356,5 +356,5 @@ export class AcmeClient {
 
 function problemOf(res: AxiosResponse, url: string): AcmeProblemError {
   const wait = retryAfterMs(res.headers['retry-after']);
-  return problemError(res.data, res.status, `HTTP ${res.status} from ${url}`, wait === undefined ? undefined : new Date(Date.now() + wait));
+  return problemError(res.data, res.status, `HTTP ${res.status} from ${url}`, wait === undefined ? undefined : retryAfterTime(wait, Date.now()));
 }

@@ -1,4 +1,5 @@
 import { AcmeProblemError, type Subproblem } from '../errors.js';
+import { MAX_RATE_LIMIT_PAUSE_MS } from './rate-limited.js';
 
 interface RawProblem {
   type?: unknown;
@@ -31,6 +32,14 @@ export function problemError(body: unknown, status: number | undefined, fallback
   const detail = typeof raw.detail === 'string' ? raw.detail : fallback;
   const subproblems = Array.isArray(raw.subproblems) ? raw.subproblems.map(toSubproblem) : [];
   return new AcmeProblemError({ type, detail, status, subproblems, ...(retryAfter === undefined ? {} : { retryAfter }) }, hintFor(type, retryAfter));
+}
+
+/**
+ * When a Retry-After of `waitMs` from `now` ends. Longer counts as a week, as everywhere in certman: a header of
+ * 14 digits would make no valid Date, and the error carrying it could not even be reported.
+ */
+export function retryAfterTime(waitMs: number, now: number): Date {
+  return new Date(now + Math.min(waitMs, MAX_RATE_LIMIT_PAUSE_MS));
 }
 
 export function hintFor(type: string, retryAfter?: Date): string | undefined {

@@ -4,6 +4,7 @@
  */
 import { CertmanError, UsageError } from '../errors.js';
 import type { DirectoryMeta } from './types.js';
+import { printableLine } from '../text.js';
 
 /** Let's Encrypt issues IP address certificates only under this profile. */
 export const SHORTLIVED = 'shortlived';
@@ -30,9 +31,14 @@ export function offeredProfiles(meta: DirectoryMeta): Record<string, string> | u
 }
 
 export interface ProfileRequest {
-  /** The lineage name, for messages. */
+  /** The lineage name and its names, for messages and the hint's command. */
   name: string;
+  domains: string[];
   server: string;
+  /** The CA a stored profile was issued at, when it is not `server` (issue --server, a dry run elsewhere). */
+  storedAt?: string;
+  /** The order is a dry run (`server` is the dry-run CA). */
+  dryRun?: boolean;
   /** The profile asked for: given now (flag, config) or stored with the lineage. */
   wanted?: string;
   /** True when `wanted` was given for this run: a wrong one is then a usage error (exit 2), not a failure (exit 1). */
@@ -58,28 +64,32 @@ export function chooseProfile(request: ProfileRequest, offered: Record<string, s
   if (request.given) {
     throw new UsageError(
       `the CA ${request.server} has no profile "${wanted}": ${offers}`,
-      offered === undefined ? 'leave out --profile (and config profile) for this CA' : 'pick one of those with --profile',
+      offered === undefined ? 'use --no-profile for this CA' : "pick one of those with --profile, or --no-profile for the CA's default",
     );
   }
   return failStored(request, wanted, offers);
 }
 
 function failStored(request: ProfileRequest, wanted: string, offers: string): never {
-  throw new CertmanError(`${request.name} was issued with the profile "${wanted}", which the CA ${request.server} no longer offers: ${offers}`, {
-    hint: `issue it again with another: certman issue --cert-name ${request.name} --profile <name> --force`,
-  });
+  const ca = `the ${request.dryRun === true ? 'dry-run ' : ''}CA ${request.server}`;
+  const elsewhere = request.storedAt !== undefined && request.storedAt !== request.server;
+  const message = elsewhere
+    ? `${request.name}: ${ca} does not offer the profile "${wanted}" this certificate was issued with: ${offers}`
+    : `${request.name} was issued with the profile "${wanted}", which ${ca} no longer offers: ${offers}`;
+  // The names in the command: without -d, issue asks for them (or exits 2 in a script).
+  const again = ['certman issue --cert-name', request.name, ...request.domains.flatMap((d) => ['-d', d]), '--force'].join(' ');
+  const reissue = `${again} --profile <profile> (or --no-profile)`;
+  const hint =
+    elsewhere && request.dryRun === true
+      ? `config dryRunServer names a CA for dry runs; or issue it again with another profile: ${reissue}`
+      : `issue it again with another profile or with the CA's default: ${reissue}`;
+  throw new CertmanError(message, { hint });
 }
 
 /** `classic (…), shortlived (…)`: names in the CA's order with their descriptions, for messages. */
 export function describeOffered(offered: Record<string, string>): string {
   return Object.entries(offered)
-    .map(([name, about]) => (about === '' ? name : `${name} (${oneLine(about)})`))
+    .map(([name, about]) => (about === '' ? name : `${name} (${printableLine(about, 80)})`))
     .join(', ');
 }
 
-/** A description from the CA shown on one line, without control characters, at most 80 characters. */
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim();
-  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
-}

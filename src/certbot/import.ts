@@ -16,6 +16,7 @@ import { describeKeySpec, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
 import { CertmanError, UsageError, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { AccountStore, StoredAccount } from '../store/types.js';
+import { activeAccount } from '../registration/stored-account.js';
 import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate } from '../lineage/types.js';
 import { isValidName } from '../store/index.js';
 import { findCertbotAccount, readCertbotAccount, type CertbotAccount } from './account.js';
@@ -501,7 +502,8 @@ async function resolveAccounts(
       }
     }
 
-    const existing = await target.getAccount(server);
+    // A deactivated account is as good as none: certbot's replaces it.
+    const existing = activeAccount(await target.getAccount(server));
     if (existing !== undefined) {
       const same = found.find((a) => a.url === existing.url);
       const report: AccountReport = { server, status: same === undefined ? 'kept' : 'present', url: existing.url };

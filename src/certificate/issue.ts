@@ -55,6 +55,8 @@ export interface IssueDeps {
   budget?: CaBudget;
   /** Called once an order will really be placed (not for a certificate that is not due): the pre-hook. */
   beforeOrder?: () => Promise<void>;
+  /** Called as the new order goes to the CA, past every local check (renew's backoff counts only such failures). */
+  orderSent?: () => void;
   /**
    * Ctrl-C or SIGTERM: nothing is ordered once it has fired; an order under way stops at its next step or wait
    * (see ObtainInput.signal), its responder is closed (tokens withdrawn), and the call rejects with the signal's
@@ -72,14 +74,15 @@ export type IssueOutcome =
 export async function issueCertificate(request: IssueRequest, deps: IssueDeps): Promise<IssueOutcome> {
   const { store, report } = deps;
   const previous = await store.get(request.name);
-  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains)) {
+  // A profile other than the stored one is a change, like other names: it orders now.
+  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains) && previous.profile === request.profile) {
     const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
     if (certificateStatus(previous, deps.now, policy) === 'valid') {
       return { status: 'not-due', meta: previous, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
     }
   }
 
-  const placed = await placeOrder(request, deps, async () => ({ keyPem: await chooseKey(request, previous, deps) }));
+  const placed = await placeOrder({ ...request, ...(previous === undefined ? {} : { storedAt: previous.server }) }, deps, async () => ({ keyPem: await chooseKey(request, previous, deps) }));
   const { fullchainPem, accountUrl, profile } = placed;
   const { keyPem } = placed.finalizer;
 

@@ -3,7 +3,7 @@ import { hintFor, problemError, toSubproblem } from '../acme/problem.js';
 import type { Authorization, Challenge } from '../acme/types.js';
 import type { Http01Responder } from '../challenge/types.js';
 import { createCsrDer } from '../crypto/csr.js';
-import { choosePreferredChain } from './chain-choice.js';
+import { downloadPreferredChain } from './chain-choice.js';
 import { jwkThumbprint, keyAuthorization } from '../crypto/jwk.js';
 import { AcmeProblemError, CertmanError, type Subproblem } from '../errors.js';
 import type { Reporter } from '../report.js';
@@ -68,7 +68,7 @@ export async function obtainCertificate(input: ObtainInput): Promise<string> {
   }
   step(input, 'downloading the certificate');
   if (input.preferredChain === undefined) return client.downloadCertificate(order.certificate);
-  const chosen = choosePreferredChain(await client.downloadCertificateChains(order.certificate), input.preferredChain);
+  const chosen = await downloadPreferredChain(client, order.certificate, input.preferredChain, (message) => input.report.warn(message));
   // No matching chain is no failure (certbot's rule): the default chain is kept, and the run says so.
   if (chosen.matched) input.report.step(chosen.note);
   else input.report.warn(chosen.note);

@@ -23,6 +23,8 @@ export interface OrderRequest {
   /** `profile` was given for this run (flag, config), not stored with the lineage: see ProfileRequest.given. */
   profileGiven?: boolean;
   preferredChain?: string;
+  /** The CA the lineage's profile was stored for, when there is a lineage (see ProfileRequest.storedAt). */
+  storedAt?: string;
 }
 
 /** See IssueDeps for each. */
@@ -35,6 +37,8 @@ export interface OrderDeps {
   replaces?: string;
   budget?: CaBudget;
   beforeOrder?: () => Promise<void>;
+  orderSent?: () => void;
+  dryRun?: boolean;
   signal?: AbortSignal;
 }
 
@@ -57,7 +61,7 @@ export async function placeOrder<F extends Finalizer>(request: OrderRequest, dep
   deps.budget?.check(request.server, deps.account.url, request.domains, new Date());
   const client = await deps.connect({ server: request.server, accountKeyPem: deps.account.keyPem, accountUrl: deps.account.url });
   // Before the pre-hook: a profile the CA does not offer is the caller's mistake, and costs nothing.
-  const profile = await orderProfile(client, request, report);
+  const profile = await orderProfile(client, request, { report, dryRun: deps.dryRun === true });
   await deps.beforeOrder?.();
   const finalizer = await finalizeWith();
   // Bind ports and check folders before the CA hears of the order: a local mistake costs nothing there.
@@ -67,6 +71,7 @@ export async function placeOrder<F extends Finalizer>(request: OrderRequest, dep
       const account = client.account ?? deps.account.url;
       // Counted as it is sent, whatever the CA answers: a busy port or a missing webroot costs nothing.
       await deps.budget?.takeOrder(account, new Date(), report);
+      deps.orderSent?.();
       try {
         return await obtainCertificate({
           client,
@@ -107,11 +112,21 @@ export async function placeOrder<F extends Finalizer>(request: OrderRequest, dep
  * The profile the order names. The directory is read only when a profile is wanted or an address is ordered:
  * otherwise the order is exactly what it was before profiles existed.
  */
-async function orderProfile(client: AcmeClient, request: OrderRequest, report: Reporter): Promise<ProfileChoice> {
+async function orderProfile(client: AcmeClient, request: OrderRequest, context: { report: Reporter; dryRun: boolean }): Promise<ProfileChoice> {
+  const { report } = context;
   const hasIp = request.domains.some(isIpIdentifier);
   if (request.profile === undefined && !hasIp) return { auto: false };
   const choice = chooseProfile(
-    { name: request.name, server: request.server, given: request.profileGiven === true, hasIp, ...(request.profile === undefined ? {} : { wanted: request.profile }) },
+    {
+      name: request.name,
+      domains: request.domains,
+      server: request.server,
+      given: request.profileGiven === true,
+      hasIp,
+      dryRun: context.dryRun,
+      ...(request.profile === undefined ? {} : { wanted: request.profile }),
+      ...(request.storedAt === undefined ? {} : { storedAt: request.storedAt }),
+    },
     offeredProfiles(await client.meta()),
   );
   if (choice.auto) report.step(`ordering ${request.name} with the CA's "${choice.profile ?? ''}" profile: it has an IP address (--profile picks another)`);

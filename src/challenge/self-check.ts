@@ -65,7 +65,7 @@ interface Answer {
 function fetchOnce(url: URL, address: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Answer | string> {
   const https = url.protocol === 'https:';
   const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
-  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const where = `${urlHost(address)}:${port}`;
   return new Promise((resolve) => {
     const options = {
       host: address,

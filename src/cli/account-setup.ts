@@ -28,10 +28,14 @@ export function noEmailOption(what: string): Option {
  * an error naming the flag everywhere else. `reuseStored`: see RegisterInput.
  */
 export async function setUpAccount(ctx: CliContext, accounts: AccountStore & LeaseStore, server: string, flags: AccountFlags, reuseStored = false): Promise<RegisterResult> {
-  const { activeAccount, registerAccount } = await import('../registration/account.js');
-  const existing = activeAccount(await accounts.getAccount(server));
+  const [{ registerAccount }, { activeAccount, deactivatedError }] = await Promise.all([import('../registration/account.js'), import('../registration/stored-account.js')]);
+  const stored = await accounts.getAccount(server);
+  // Updating a deactivated account's contact would silently make a new account instead: say what happened.
+  if (flags.updateEmail === true && stored?.deactivatedAt !== undefined) throw deactivatedError(stored);
+  const existing = activeAccount(stored);
   const noEmail = flags.registerUnsafelyWithoutEmail === true;
-  if (flags.updateEmail === true && flags.email === undefined && !noEmail) {
+  // The new contact may come from CERTMAN_EMAIL or the config file too.
+  if (flags.updateEmail === true && (flags.email ?? ctx.settings.email) === undefined && !noEmail) {
     throw new UsageError('--update-email needs the new contact', 'pass --email <address>, or --no-email to remove the contact');
   }
   if (noEmail && flags.updateEmail !== true && existing?.email !== undefined) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { AcmeClient, AcmeConnector } from '../acme/index.js';
@@ -105,8 +106,9 @@ export async function createContext(command: Command): Promise<CliContext> {
       await Promise.race([closing, delay(CLOSE_WAIT_MS, undefined, { ref: false })]);
     },
     connect: (options) => {
-      // One client per server and account for the whole run: concurrent renewals share its directory and nonces.
-      const key = `${options.server} ${options.accountUrl ?? options.accountKeyPem}`;
+      // One client per server, account and key for the whole run: concurrent renewals share its directory and nonces.
+      // The key counts too: a rollover settled during the run makes the same account sign with another key.
+      const key = `${options.server} ${options.accountUrl ?? ''} ${createHash('sha256').update(options.accountKeyPem).digest('base64url')}`;
       let client = clients.get(key);
       if (client === undefined) {
         client = import('../acme/index.js').then(({ connectAcme }) =>

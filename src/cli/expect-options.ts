@@ -3,6 +3,7 @@
  * the DNS gate of issue and renew. Given on the command line, they replace the configured ones (both kinds together).
  */
 import { Option } from 'commander';
+import { isIpIdentifier } from '../dns/ip.js';
 import type { Expectations } from '../dns/verify.js';
 import { UsageError } from '../errors.js';
 import { collect } from './parse.js';
@@ -35,11 +36,11 @@ export function splitValues(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-export function badValue(flag: string, value: string, why: string): never {
+function badValue(flag: string, value: string, why: string): never {
   throw new UsageError(`${flag}: ${JSON.stringify(value)} is ${why}`);
 }
 
-/** One DNS name given to `flag`, normalized like -d (lowercase, punycode); a bad one names the flag. */
+/** One DNS name given to `flag`, normalized like -d (lowercase, punycode); a bad one (or an address) names the flag. */
 export function flagName(flag: string, value: string, normalize: (input: string[]) => string[]): string {
   let names: string[];
   try {
@@ -49,5 +50,8 @@ export function flagName(flag: string, value: string, normalize: (input: string[
     throw err;
   }
   if (names.length !== 1) badValue(flag, value, 'not one DNS name');
-  return names[0] as string;
+  const name = names[0] as string;
+  // -d takes addresses (RFC 8738); a CNAME target or a CAA issuer domain never is one.
+  if (isIpIdentifier(name)) badValue(flag, value, 'an IP address, not a DNS name');
+  return name;
 }

@@ -1,5 +1,6 @@
 import { AcmeProblemError, CertmanError, ExitCode, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
+import { printableLine } from '../text.js';
 
 export interface OutputFlags {
   json: boolean;
@@ -62,16 +63,17 @@ export function errorJson(err: unknown): Record<string, unknown> {
 export function errorLines(err: unknown, style: Styles, verbose: boolean): string[] {
   const lines = [`${style.bad('error:')} ${errorMessage(err)}`];
   if (err instanceof AcmeProblemError) {
-    for (const sub of err.subproblems) lines.push(`  ${sub.identifier ?? '?'}: ${sub.detail}`);
+    for (const sub of err.subproblems) lines.push(`  ${printableLine(sub.identifier ?? '?')}: ${printableLine(sub.detail)}`);
   }
   if (err instanceof CertmanError && err.hint !== undefined) lines.push(`${style.dim('hint:')} ${err.hint}`);
   if (verbose && err instanceof Error && err.stack !== undefined) lines.push(style.dim(err.stack));
   return lines;
 }
 
+/** One line, whatever the CA sent: its problem documents are text from outside (see printableLine). */
 function errorMessage(err: unknown): string {
   if (err instanceof AcmeProblemError) {
-    return `${err.type.replace('urn:ietf:params:acme:error:', '')}: ${err.detail}`;
+    return printableLine(`${err.type.replace('urn:ietf:params:acme:error:', '')}: ${err.detail}`);
   }
   return messageOf(err);
 }

@@ -2,6 +2,7 @@
 import { checkEmail } from '../config/validate.js';
 import { profileNameProblem } from '../acme/profiles.js';
 import { UsageError } from '../errors.js';
+import { printableLine } from '../text.js';
 
 export function parsePort(value: string, flag = '--http-port'): number {
   const n = Number(value);
@@ -31,6 +32,14 @@ export function nonEmpty(flag: string): (value: string) => string {
     if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
     return value;
   };
+}
+
+/** `--preferred-chain`: a common name, stored as given and shown in warnings, so printable and on one line. */
+export function parsePreferredChain(value: string): string {
+  if (value.trim() === '' || printableLine(value) !== value) {
+    throw new UsageError(`--preferred-chain ${JSON.stringify(value)}: give the issuer's common name on one line, without control characters or surrounding spaces`);
+  }
+  return value;
 }
 
 /** `--profile`: a name the CA's directory could list (checked against it before ordering). */

@@ -280,6 +280,10 @@ export const MAN_FILES: readonly (readonly [string, string])[] = [
   ['archive/<name>/{cert,chain,fullchain,privkey}<N>.pem', 'Every version, never reused; keys 0600, folder 0700.'],
   ['renewal/<name>.json', 'How to renew the certificate: names, key type, method, webroot or port, server, hooks, dates, ARI window. As root, a file not owned by root or writable by group or others is not used: `renew` reports that certificate as failed and runs none of its hooks, `certificates` lists it as damaged with the reason.'],
   ['accounts/<server>/account.json, private_key.pem', 'One ACME account per directory URL; the key is 0600.'],
+  [
+    'accounts/<server>/private_key.pending.pem',
+    'The new key of an `account rollover` the CA may not have taken yet (0600). The next command that uses the account asks the CA which key it holds and keeps that one; `account rollover --discard-pending` drops a pending key that cannot be settled.',
+  ],
   ['challenges/<token>.json', 'Tokens published by `issue --responder` and `renew` for `certman serve-challenge` to answer.'],
   ['.pending/<name>', 'Journal of a switch of live/ in progress; finished or rolled back when the store is next opened. As root, a journal not owned by root or writable by group or others is not applied.'],
   ['.locks/', 'Leases: a run working on a certificate holds cert.<name>.lock (a registration, account.<hash>.lock), so another run on it reports it held (status 75) or waits with `--wait`, while runs on other certificates go on. Port locks of standalone servers (port-<n>.lock) stay in the config dir. Between hosts sharing the store a lease lasts leaseSeconds (60) unless its holder extends it.'],

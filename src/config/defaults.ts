@@ -15,14 +15,20 @@ export const SERVER_ALIASES: Readonly<Record<string, string>> = Object.freeze({
 /** Let's Encrypt's staging CA: `--test-cert` without config dryRunServer, and the dry runs of Let's Encrypt lineages. */
 export const LETSENCRYPT_STAGING = SERVER_ALIASES['letsencrypt-staging'] as string;
 
+/** Production CAs with a staging CA of their own (directory URLs, normalized). */
+const STAGING_PAIRS: readonly (readonly [string, string])[] = [
+  [SERVER_ALIASES['letsencrypt'] as string, LETSENCRYPT_STAGING],
+  ['https://api.buypass.com/acme/directory', 'https://api.test4.buypass.com/acme/directory'],
+  ['https://dv.acme-v02.api.pki.goog/directory', 'https://dv.acme-v02.test-api.pki.goog/directory'],
+];
+
 /**
- * The staging CA that belongs to a CA, for `renew --dry-run`: Let's Encrypt's production and staging both dry-run
- * at staging. ZeroSSL has no staging CA; other CAs are unknown (config dryRunServer, else the CA itself).
+ * The staging CA that belongs to a CA, for `renew --dry-run`: a production CA and its staging CA both dry-run at
+ * staging. ZeroSSL has no staging CA; other CAs are unknown (config dryRunServer, else the CA itself).
  */
-const STAGING_OF: Readonly<Record<string, string>> = Object.freeze({
-  [SERVER_ALIASES['letsencrypt'] as string]: LETSENCRYPT_STAGING,
-  [LETSENCRYPT_STAGING]: LETSENCRYPT_STAGING,
-});
+const STAGING_OF: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(STAGING_PAIRS.flatMap(([production, staging]) => [[production, staging], [staging, staging]])),
+);
 
 /**
  * Where `renew --dry-run` orders for a lineage of `server` (both normalized URLs): the staging CA known to
@@ -30,6 +36,14 @@ const STAGING_OF: Readonly<Record<string, string>> = Object.freeze({
  */
 export function dryRunServerFor(server: string, configured: string | undefined): string {
   return (Object.hasOwn(STAGING_OF, server) ? STAGING_OF[server] : undefined) ?? configured ?? server;
+}
+
+/**
+ * Whether a dry run at `dryRunServer` (from dryRunServerFor) for a lineage of `server` gets a real certificate:
+ * no staging CA was at hand, so it orders at a production CA itself, counted by that CA's rate limits.
+ */
+export function dryRunIsReal(server: string, dryRunServer: string): boolean {
+  return dryRunServer === server && STAGING_OF[server] !== server;
 }
 
 /** The alias used when no server is configured anywhere. */

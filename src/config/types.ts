@@ -51,7 +51,7 @@ export interface FileConfig {
   expectCname?: string[];
   /** The CA's CAA issuer domain name (default letsencrypt.org). */
   caIdentity?: string;
-  /** The ACME profile `issue` orders (one of the CA's meta.profiles), unless --profile says otherwise. */
+  /** The ACME profile `issue` orders (one of the CA's meta.profiles), unless --profile/--no-profile say otherwise; renew never reads it (it orders the saved one). */
   profile?: string;
 }
 

@@ -2,6 +2,7 @@
  * Hand-written, table-driven validation of a parsed config file.
  * Every error is a one-line UsageError: `config file <file>: <what is wrong with which key>`.
  */
+import { isIP } from 'node:net';
 import { canonicalIp, nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
 import type { HookCommands } from '../lineage/types.js';
@@ -9,6 +10,7 @@ import { PROFILE_NAME_RULE, profileNameProblem } from '../acme/profiles.js';
 import { serverProblem } from './defaults.js';
 import { storeLocationProblem } from './store-location.js';
 import { prefixProblem } from '../store/redis/keys.js';
+import { printableLine } from '../text.js';
 import type { FileConfig } from './types.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -52,6 +54,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 const nonEmptyString: Parser<string> = (value, key) =>
   typeof value === 'string' && value.trim() !== '' ? ok(value) : fail(key, 'must be a non-empty string', value);
+
+/** A common name stored with certificates and shown in warnings: printable, on one line. */
+const commonName: Parser<string> = (value, key) =>
+  typeof value === 'string' && value.trim() !== '' && printableLine(value) === value ? ok(value) : fail(key, 'must be a common name on one line, without control characters', value);
 
 /** A folder or URL; a bad one is not quoted back (a URL may carry a password). */
 const storeLocation: Parser<string> = (value, key) => {
@@ -169,9 +175,12 @@ function listOf(expectation: string, problem: (item: string) => string | undefin
   };
 }
 
-/** Letters, digits, hyphens (and underscores), at least two labels; one trailing dot allowed. */
+/**
+ * Letters, digits, hyphens (and underscores), at least two labels; one trailing dot allowed. Not an address
+ * (`192.0.2.10` fits the pattern): it is never a CNAME target or a CAA issuer domain.
+ */
 const hostNameProblem = (item: string): string | undefined =>
-  /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i.test(item) ? undefined : 'not a DNS name';
+  /^(?=.{1,253}\.?$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\.?$/i.test(item) && isIP(item) === 0 ? undefined : 'not a DNS name';
 
 const hostName: Parser<string> = (value, key) =>
   typeof value === 'string' && hostNameProblem(value.trim()) === undefined ? ok(value.trim().toLowerCase()) : fail(key, 'must be a DNS name', value);
@@ -211,7 +220,7 @@ const PARSERS = {
   webroot: nonEmptyString,
   httpPort: port,
   httpAddress: nonEmptyString,
-  preferredChain: nonEmptyString,
+  preferredChain: commonName,
   renewDays: positiveNumber,
   renewalSpread: fraction,
   requestsPerSecond: positiveNumber,

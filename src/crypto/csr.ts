@@ -9,6 +9,7 @@ export async function createCsrDer(domains: string[], keyPem: string): Promise<B
   const { crypto } = await import('acme-client');
   const firstName = domains.find((name) => !isIpIdentifier(name));
   const commonName = firstName !== undefined && firstName.length <= 64 ? firstName : undefined;
+  // A copy: acme-client's createCsr puts a CN missing from altNames into the list it is given (unshift).
   const [, csrPem] = await crypto.createCsr({ ...(commonName === undefined ? {} : { commonName }), altNames: [...domains] }, keyPem);
   return pemBodyToDer(csrPem.toString());
 }

@@ -35,56 +35,84 @@ export function urlHost(name: string): string {
   return isIP(name) === 6 ? `[${name}]` : name;
 }
 
-/** Ranges no public CA can reach, with the word a message uses for each. */
-const NON_PUBLIC: [range: string, prefix: number, family: 'ipv4' | 'ipv6', what: string][] = [
-  ['0.0.0.0', 8, 'ipv4', 'unspecified ("this network")'],
-  ['10.0.0.0', 8, 'ipv4', 'private (RFC 1918)'],
-  ['100.64.0.0', 10, 'ipv4', 'shared carrier-grade NAT (RFC 6598)'],
-  ['127.0.0.0', 8, 'ipv4', 'loopback'],
-  ['169.254.0.0', 16, 'ipv4', 'link-local'],
-  ['172.16.0.0', 12, 'ipv4', 'private (RFC 1918)'],
-  ['192.168.0.0', 16, 'ipv4', 'private (RFC 1918)'],
-  ['224.0.0.0', 4, 'ipv4', 'multicast'],
-  ['240.0.0.0', 4, 'ipv4', 'reserved or broadcast'],
-  ['::', 128, 'ipv6', 'unspecified'],
-  ['::1', 128, 'ipv6', 'loopback'],
-  ['::ffff:0:0', 96, 'ipv6', 'IPv4-mapped (give the IPv4 address itself)'],
-  ['fc00::', 7, 'ipv6', 'unique local (RFC 4193)'],
-  ['fe80::', 10, 'ipv6', 'link-local'],
-  ['fec0::', 10, 'ipv6', 'site-local (deprecated)'],
-  ['ff00::', 8, 'ipv6', 'multicast'],
+/** What a range no public CA can reach is, for decisions (isTestCa, the hint) rather than the message's words. */
+export type RangeKind =
+  | 'unspecified'
+  | 'private'
+  | 'shared'
+  | 'loopback'
+  | 'link-local'
+  | 'multicast'
+  | 'reserved'
+  | 'ipv4-mapped'
+  | 'ipv4-compatible'
+  | 'unique-local'
+  | 'site-local';
+
+/** Ranges no public CA can reach, with the words a message uses for each; the first that holds an address wins. */
+const NON_PUBLIC: [range: string, prefix: number, family: 'ipv4' | 'ipv6', kind: RangeKind, what: string][] = [
+  ['0.0.0.0', 8, 'ipv4', 'unspecified', 'unspecified, "this network"'],
+  ['10.0.0.0', 8, 'ipv4', 'private', 'private, RFC 1918'],
+  ['100.64.0.0', 10, 'ipv4', 'shared', 'shared carrier-grade NAT, RFC 6598'],
+  ['127.0.0.0', 8, 'ipv4', 'loopback', 'loopback'],
+  ['169.254.0.0', 16, 'ipv4', 'link-local', 'link-local'],
+  ['172.16.0.0', 12, 'ipv4', 'private', 'private, RFC 1918'],
+  ['192.168.0.0', 16, 'ipv4', 'private', 'private, RFC 1918'],
+  ['224.0.0.0', 4, 'ipv4', 'multicast', 'multicast'],
+  ['240.0.0.0', 4, 'ipv4', 'reserved', 'reserved or broadcast'],
+  ['::', 128, 'ipv6', 'unspecified', 'unspecified'],
+  ['::1', 128, 'ipv6', 'loopback', 'loopback'],
+  // After :: and ::1, which it holds too.
+  ['::', 96, 'ipv6', 'ipv4-compatible', 'IPv4-compatible, deprecated by RFC 4291'],
+  ['::ffff:0:0', 96, 'ipv6', 'ipv4-mapped', 'IPv4-mapped'],
+  ['fc00::', 7, 'ipv6', 'unique-local', 'unique local, RFC 4193'],
+  ['fe80::', 10, 'ipv6', 'link-local', 'link-local'],
+  ['fec0::', 10, 'ipv6', 'site-local', 'site-local, deprecated'],
+  ['ff00::', 8, 'ipv6', 'multicast', 'multicast'],
 ];
 
-const RANGES = NON_PUBLIC.map(([range, prefix, family, what]) => {
+export interface NonPublicRange {
+  kind: RangeKind;
+  /** `10.0.0.0/8` */
+  cidr: string;
+  /** `private, RFC 1918` */
+  what: string;
+}
+
+const RANGES = NON_PUBLIC.map(([range, prefix, family, kind, what]) => {
   const list = new BlockList();
   list.addSubnet(range, prefix, family);
-  return { list, family, what, cidr: `${range}/${prefix}` };
+  return { list, family, range: { kind, what, cidr: `${range}/${prefix}` } };
 });
 
 /**
- * Why a public CA could never validate this normalized address (private, loopback, link-local, unique local,
- * unspecified, multicast …), or undefined. Documentation ranges (192.0.2.0/24, 2001:db8::/32 …) pass: the CA
- * refuses them itself, and they are what examples use.
+ * The range of a normalized address that a public CA could never validate (private, loopback, link-local, unique
+ * local, unspecified, multicast …), or undefined. Documentation ranges (192.0.2.0/24, 2001:db8::/32 …) pass: the
+ * CA refuses them itself, and they are what examples use.
  */
-export function nonPublicReason(ip: string): string | undefined {
+export function nonPublicRange(ip: string): NonPublicRange | undefined {
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  const hit = RANGES.find((r) => r.family === family && r.list.check(ip, family));
-  return hit === undefined ? undefined : `${hit.what}, ${hit.cidr}`;
+  return RANGES.find((r) => r.family === family && r.list.check(ip, family))?.range;
+}
+
+/** A URL's host (brackets allowed) is this machine: `localhost` or a loopback address. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || (isIP(bare) !== 0 && nonPublicRange(canonicalIp(bare) ?? bare)?.kind === 'loopback');
 }
 
 /**
- * A test CA runs on this machine (its directory URL's host is loopback or `localhost`): it validates by
- * connecting here, so loopback and private addresses are what it is meant to be given.
+ * A test CA runs on this machine (its directory URL's host is loopback, `localhost` or `*.localhost`): it
+ * validates by connecting here, so loopback and private addresses are what it is meant to be given.
  */
 export function isTestCa(server: string): boolean {
   let host: string;
   try {
-    host = new URL(server).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    host = new URL(server).hostname.toLowerCase();
   } catch {
     return false;
   }
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  return isIP(host) !== 0 && nonPublicReason(host)?.startsWith('loopback') === true;
+  return isLoopbackHost(host) || host.endsWith('.localhost');
 }
 
 /**
@@ -94,11 +122,18 @@ export function isTestCa(server: string): boolean {
 export function assertReachableIps(names: string[], server: string, allowPrivate: boolean): void {
   if (allowPrivate || isTestCa(server)) return;
   for (const name of names) {
-    const reason = isIpIdentifier(name) ? nonPublicReason(name) : undefined;
-    if (reason !== undefined) {
-      throw new UsageError(`${name} is a ${reason} address: no public CA can validate it`, 'give a public address, or --allow-private-ip for a CA inside your network');
+    const range = isIpIdentifier(name) ? nonPublicRange(name) : undefined;
+    if (range !== undefined) {
+      const embedded = range.kind === 'ipv4-mapped' || range.kind === 'ipv4-compatible' ? `give the IPv4 address itself (${embeddedIpv4(name)}), ` : 'give a public address, ';
+      throw new UsageError(`${name} is in ${range.cidr} (${range.what}): no public CA can validate it`, `${embedded}or --allow-private-ip for a CA inside your network`);
     }
   }
+}
+
+/** The IPv4 address in the last 32 bits of a normalized IPv6 address (`::ffff:7f00:1` → `127.0.0.1`). */
+function embeddedIpv4(ip: string): string {
+  const [high = 0, low = 0] = ip.split(':').slice(-2).map((group) => Number.parseInt(group === '' ? '0' : group, 16));
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
 /**

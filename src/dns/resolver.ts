@@ -11,8 +11,9 @@ import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { connect, isIP } from 'node:net';
+import { connect } from 'node:net';
 import { UsageError } from '../errors.js';
+import { isLoopbackHost } from './ip.js';
 import { formatNameserver, parseNameserver, parseResolvConf, type Nameserver } from './nameserver.js';
 
 export type QueryType = 'A' | 'AAAA' | 'CNAME' | 'CAA';
@@ -97,9 +98,7 @@ export function parseDohUrl(value: string): URL {
   } catch {
     throw new UsageError(`invalid --doh URL ${JSON.stringify(value)}`, 'e.g. --doh https://cloudflare-dns.com/dns-query');
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url;
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url;
   throw new UsageError(`invalid --doh URL ${JSON.stringify(value)}: DNS over HTTPS needs an https:// URL`, 'e.g. --doh https://dns.google/dns-query');
 }
 

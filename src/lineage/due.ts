@@ -28,7 +28,15 @@ export interface DuePolicy {
    * per-certificate amount (a hash of its name), so certificates issued together come due apart.
    */
   spreadFraction?: number;
+  /**
+   * `renewDays` is the certificate's or the configured one (not `--days` for one run): it asks for at most
+   * MAX_DAYS_FRACTION of the lifetime, so a config renewDays of 30 does not make a 6-day certificate due on every run.
+   */
+  capDays?: boolean;
 }
+
+/** A stored or configured renewDays is due no earlier than a third into the lifetime (see DuePolicy.capDays). */
+const MAX_DAYS_FRACTION = 2 / 3;
 
 /** The default spread when the CA gives no ARI window: 10% of the lifetime. */
 export const DEFAULT_SPREAD_FRACTION = 0.1;
@@ -51,7 +59,8 @@ export function duePolicy(
   options: DueOptions,
 ): DuePolicy {
   const renewDays = options.days ?? meta.renewDays ?? options.defaultDays;
-  return { spreadFraction: options.spreadFraction ?? DEFAULT_SPREAD_FRACTION, ...(renewDays === undefined ? {} : { renewDays }) };
+  const capDays = renewDays !== undefined && options.days === undefined;
+  return { spreadFraction: options.spreadFraction ?? DEFAULT_SPREAD_FRACTION, ...(renewDays === undefined ? {} : { renewDays }), ...(capDays ? { capDays } : {}) };
 }
 
 /**
@@ -59,7 +68,8 @@ export function duePolicy(
  * remains (a 90-day certificate at 60 days, i.e. 30 days before expiry), or less than half
  * for lifetimes of 10 days or less (a 6-day certificate 3 days before expiry), moved earlier by
  * the certificate's spread. With `renewDays`: due `renewDays` days before notAfter (possibly
- * before notBefore, i.e. always due, when it exceeds the lifetime). An ARI time that comes
+ * before notBefore, i.e. always due, when it exceeds the lifetime: `--days`), at most two thirds of the lifetime
+ * before it when `capDays` (a stored or configured renewDays). An ARI time that comes
  * earlier wins (RFC 9773: the CA may ask for early renewal, e.g. before a mass revocation).
  *
  * Throws CertmanError for unparsable timestamps and UsageError for a renewDays that is not
@@ -81,7 +91,8 @@ function baseWindow(meta: Pick<CertificateMeta, 'notBefore'> & { name?: string }
     if (!Number.isFinite(renewDays) || renewDays <= 0) {
       throw new UsageError(`renewDays must be a positive number (got ${renewDays})`);
     }
-    return { dueAt: new Date(notAfter - renewDays * DAY_MS), reason: 'days' };
+    const most = policy.capDays === true ? MAX_DAYS_FRACTION * (notAfter - parseTime(meta.notBefore, 'notBefore')) : Number.POSITIVE_INFINITY;
+    return { dueAt: new Date(notAfter - Math.min(renewDays * DAY_MS, most)), reason: 'days' };
   }
   const notBefore = parseTime(meta.notBefore, 'notBefore');
   const lifetime = notAfter - notBefore;

@@ -1,10 +1,10 @@
-import type { AcmeClient, AcmeConnector } from '../acme/index.js';
+import type { AcmeClient } from '../acme/index.js';
 import type { DirectoryMeta } from '../acme/types.js';
 import { generatePrivateKey } from '../crypto/keys.js';
 import { CertmanError, UsageError } from '../errors.js';
-import type { Reporter } from '../report.js';
-import type { AccountStore, LeaseStore, StoredAccount } from '../store/types.js';
-import { ACCOUNT_KEY, settleRollover } from './rollover.js';
+import type { StoredAccount } from '../store/types.js';
+import { settleRollover } from './rollover.js';
+import { ACCOUNT_KEY, activeAccount, withAccountLease, type AccountDeps } from './stored-account.js';
 
 export interface RegisterInput {
   server: string;
@@ -24,45 +24,6 @@ export interface RegisterResult {
   account: StoredAccount;
   created: boolean;
   contactChanged: boolean;
-}
-
-export interface AccountDeps {
-  accounts: AccountStore & LeaseStore;
-  connect: AcmeConnector;
-  report: Reporter;
-  /** Length of the account lease (see LeaseOptions.leaseMs); the store's default otherwise. */
-  leaseMs?: number;
-  /** Ends a wait for another run's account lease. */
-  signal?: AbortSignal;
-}
-
-/** How long a registration waits for another run's at the same CA (a registration takes seconds). */
-const ACCOUNT_LEASE_WAIT_MS = 120_000;
-
-/**
- * Runs `work` holding the lease on the account at `server`, so two runs never register (or change) the
- * account at one CA at the same time: the second waits, then finds what the first stored.
- */
-export async function withAccountLease<D extends Omit<AccountDeps, 'connect' | 'report'>, T>(server: string, deps: D, work: (leased: D) => Promise<T>): Promise<T> {
-  const lease = await deps.accounts.lease(
-    { account: server },
-    { wait: true, timeoutMs: ACCOUNT_LEASE_WAIT_MS, ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }), ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
-  );
-  const { accounts } = deps;
-  // A run that stalled past its lease must not write over what the run that took over stored.
-  const guarded: AccountStore & LeaseStore = {
-    getAccount: (s) => accounts.getAccount(s),
-    saveAccount: async (account) => {
-      await lease.assertHeld();
-      await accounts.saveAccount(account);
-    },
-    lease: (target, options) => accounts.lease(target, options),
-  };
-  try {
-    return await work({ ...deps, accounts: guarded });
-  } finally {
-    await lease.release();
-  }
 }
 
 /**
@@ -123,39 +84,15 @@ async function registerLeased(input: RegisterInput, deps: AccountDeps): Promise<
 }
 
 /**
- * Stores an account made elsewhere (import-certbot) unless the server has one by the time the account lease
- * is held (another run registered meanwhile): that one is kept, and false returned.
+ * Stores an account made elsewhere (import-certbot) unless the server has an active one by the time the account
+ * lease is held (another run registered meanwhile): that one is kept, and false returned. A deactivated one is replaced.
  */
 export async function storeAccountIfNone(account: StoredAccount, deps: Omit<AccountDeps, 'connect' | 'report'>): Promise<boolean> {
   return withAccountLease(account.server, deps, async ({ accounts }) => {
-    if ((await accounts.getAccount(account.server)) !== undefined) return false;
+    if (activeAccount(await accounts.getAccount(account.server)) !== undefined) return false;
     await accounts.saveAccount(account);
     return true;
   });
-}
-
-/** The stored account for a server, or a usage error telling how to create one (also for a deactivated one). */
-export async function requireAccount(accounts: AccountStore, server: string): Promise<StoredAccount> {
-  const account = await accounts.getAccount(server);
-  if (account === undefined) {
-    throw new UsageError(`no account for ${server}`, 'run certman register --email <you@example.com> --agree-tos, or pass --email and --agree-tos');
-  }
-  if (account.deactivatedAt !== undefined) throw deactivatedError(account);
-  return account;
-}
-
-/** The account unless it was deactivated: a deactivated account is kept only to say so. */
-export function activeAccount(account: StoredAccount | undefined): StoredAccount | undefined {
-  return account?.deactivatedAt === undefined ? account : undefined;
-}
-
-/** What any command that would sign with a deactivated account says instead. */
-export function deactivatedError(account: StoredAccount): UsageError {
-  // The way on is in the message itself: renew shows one line per certificate, without hints.
-  return new UsageError(
-    `the account ${account.url} at ${account.server} was deactivated (${account.deactivatedAt ?? 'earlier'}); register a new one: certman register --agree-tos (--email <address> or --no-email)`,
-    'the CA accepts nothing from a deactivated account; certificates already issued stay valid, and issue and renew use the new account',
-  );
 }
 
 function termsOf(meta: DirectoryMeta): { url?: string } {

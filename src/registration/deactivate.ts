@@ -5,7 +5,7 @@
  */
 import { AcmeProblemError } from '../errors.js';
 import type { StoredAccount } from '../store/types.js';
-import { requireAccount, withAccountLease, type AccountDeps } from './account.js';
+import { requireAccount, withAccountLease, type AccountDeps } from './stored-account.js';
 import { settleRollover } from './rollover.js';
 
 const UNAUTHORIZED = 'urn:ietf:params:acme:error:unauthorized';

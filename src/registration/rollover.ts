@@ -1,22 +1,20 @@
 /**
- * Account key rollover (RFC 8555 §7.3.5), safe against a crash at any point. The new key is saved as the account's
- * pending key before the CA hears of it, and becomes the account's key only once the CA is known to hold it:
- * - the CA refused the change: the pending key is dropped at once;
- * - no answer (network, timeout, a crash after the CA took it but before the save): the pending key stays, and the
- *   next run that needs the account settles it (settleRollover): one newAccount request with onlyReturnExisting,
- *   signed by the pending key, tells whether the CA holds it.
+ * Account key rollover (RFC 8555 §7.3.5), safe against a crash and a lost answer at any point. The new key is saved
+ * as the account's pending key before the CA hears of it, and replaces the stored key only once the CA is known to
+ * hold it. No error of the keyChange request tells that: the HTTP layer sends a request again after a 5xx or a
+ * reset connection, and acme-client signs it again with the old key after badNonce, so a change the CA carried out
+ * (whose answer was lost) comes back as a refusal. After any error, and in the next run that finds a pending key,
+ * the CA itself is asked (keyHeldByCa): the pending key is dropped only when the CA knows no account by it AND still
+ * knows the account by the stored key; when that cannot be told, the pending key stays.
  * So whatever happened, the stored key and the pending key together always include the one the CA holds.
  */
-import { AcmeProblemError, CertmanError } from '../errors.js';
+import { CertmanError } from '../errors.js';
 import { publicJwk } from '../crypto/jwk.js';
 import { signJwsWithJwk } from '../crypto/jws.js';
 import { generatePrivateKey, keySpecOfPem } from '../crypto/keys.js';
 import type { KeySpec } from '../lineage/types.js';
 import type { StoredAccount } from '../store/types.js';
-import { deactivatedError, requireAccount, withAccountLease, type AccountDeps } from './account.js';
-
-/** The account key of a new account; a rollover keeps the old key's type unless told otherwise. */
-export const ACCOUNT_KEY: KeySpec = { type: 'ecdsa', curve: 'p256' };
+import { ACCOUNT_KEY, deactivatedError, requireAccount, withAccountLease, type AccountDeps } from './stored-account.js';
 
 export interface RolloverResult {
   account: StoredAccount;
@@ -37,9 +35,14 @@ export async function rolloverAccountKey(server: string, key: KeySpec | undefine
       // The inner JWS, signed by the new key, names the account and the old key (RFC 8555 §7.3.5).
       await client.changeKey((url, accountUrl) => signJwsWithJwk(newKeyPem, url, { account: accountUrl, oldKey: publicJwk(account.keyPem) }));
     } catch (err) {
-      // An answer from the CA is a refusal: it still holds the old key. Without one, the pending key stays.
-      if (err instanceof AcmeProblemError) await leased.accounts.saveAccount(withoutPending(account));
-      throw err;
+      // A refusal and a change whose answer was lost look alike: the CA tells which key it holds (or the pending key stays).
+      const held = await keyHeldByCa({ ...account, pendingKeyPem: newKeyPem }, leased).catch(() => undefined);
+      if (held !== 'pending') {
+        if (held === 'stored') await leased.accounts.saveAccount(withoutPending(account));
+        else deps.report.warn(`whether the CA took the new key of ${account.url} is not known yet: both keys are kept, and the next command that uses the account settles it`);
+        throw err;
+      }
+      deps.report.warn(`the CA's answer to the key change was lost (${(err as Error).message}), but it holds the new key`);
     }
     const rolled = { ...withoutPending(account), keyPem: newKeyPem };
     await leased.accounts.saveAccount(rolled);
@@ -48,27 +51,65 @@ export async function rolloverAccountKey(server: string, key: KeySpec | undefine
 }
 
 /**
+ * Which of an account's two keys the CA holds, asked with newAccount `onlyReturnExisting` (RFC 8555 §7.3.1, creates
+ * nothing) signed by each: 'pending' when the CA knows the account by the pending key, 'stored' only when it knows no
+ * account by the pending key AND still knows the account by the stored key. Anything else throws (nothing known).
+ */
+async function keyHeldByCa(account: StoredAccount & { pendingKeyPem: string }, deps: Pick<AccountDeps, 'connect'>): Promise<'pending' | 'stored'> {
+  const urlOf = async (keyPem: string): Promise<string | undefined> => (await deps.connect({ server: account.server, accountKeyPem: keyPem })).accountOfKey();
+  const byPending = await urlOf(account.pendingKeyPem);
+  if (byPending === account.url) return 'pending';
+  if (byPending !== undefined) {
+    throw new CertmanError(`the pending key of an unfinished key rollover of ${account.url} belongs to another account (${byPending}) at ${account.server}`, {
+      hint: 'nothing was changed; see the stored account with certman account, drop that key with certman account rollover --discard-pending',
+    });
+  }
+  const byStored = await urlOf(account.keyPem);
+  if (byStored === account.url) return 'stored';
+  throw new CertmanError(`the CA at ${account.server} knows account ${account.url} by neither its stored key nor the pending key of an unfinished rollover`, {
+    hint: 'nothing was changed; both keys are kept, run the command again later',
+  });
+}
+
+/**
  * The account as the CA holds it when a rollover was left unfinished: the pending key promoted when the CA knows
- * it, dropped when the CA knows no account by it. Call holding the account lease (the result is saved).
+ * it, dropped when the CA is known to hold the stored key (keyHeldByCa); otherwise an error and nothing changed.
+ * Call holding the account lease (the result is saved).
  */
 export async function settleRollover(account: StoredAccount, deps: Pick<AccountDeps, 'accounts' | 'connect' | 'report'>): Promise<StoredAccount> {
   const pending = account.pendingKeyPem;
   if (pending === undefined) return account;
-  const client = await deps.connect({ server: account.server, accountKeyPem: pending });
-  const url = await client.accountOfKey();
-  if (url !== undefined && url !== account.url) {
-    throw new CertmanError(`the pending key of an unfinished key rollover of ${account.url} belongs to another account (${url}) at ${account.server}`, {
-      hint: 'nothing was changed; check the store with certman account show',
-    });
-  }
-  const settled = url === undefined ? withoutPending(account) : { ...withoutPending(account), keyPem: pending };
+  const held = await keyHeldByCa({ ...account, pendingKeyPem: pending }, deps);
+  const settled = held === 'stored' ? withoutPending(account) : { ...withoutPending(account), keyPem: pending };
   await deps.accounts.saveAccount(settled);
   deps.report.warn(
-    url === undefined
+    held === 'stored'
       ? `an earlier key rollover of ${account.url} did not reach the CA; the account keeps its key`
       : `finished an earlier key rollover of ${account.url}: the CA had taken the new key`,
   );
   return settled;
+}
+
+/**
+ * Drops the pending key of an unfinished rollover without using it (`account rollover --discard-pending`: for one
+ * that cannot be settled, e.g. the key of another account), only once the CA confirms it knows the account by the
+ * stored key, so the key the CA holds is never the one dropped. Undefined when there was no pending key.
+ */
+export async function discardPendingKey(server: string, deps: AccountDeps): Promise<StoredAccount | undefined> {
+  return withAccountLease(server, deps, async (leased) => {
+    const account = await requireAccount(leased.accounts, server);
+    if (account.pendingKeyPem === undefined) return undefined;
+    const client = await deps.connect({ server, accountKeyPem: account.keyPem });
+    const url = await client.accountOfKey();
+    if (url !== account.url) {
+      throw new CertmanError(`the CA at ${server} does not know account ${account.url} by its stored key${url === undefined ? '' : ` (that key is ${url}'s)`}; the pending key is kept`, {
+        hint: 'the pending key may be the one the CA holds: run certman account show to settle it',
+      });
+    }
+    const kept = withoutPending(account);
+    await leased.accounts.saveAccount(kept);
+    return kept;
+  });
 }
 
 /**

@@ -8,7 +8,7 @@
 import { BudgetDeferral, messageOf } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { StateStore } from '../store/types.js';
-import { backoffReason, caTimeOf, clearBackoff, RenewalBackoff } from './backoff.js';
+import { backoffReason, caTimeOf, clearBackoff, expiryWarning, RenewalBackoff, type BackedOff } from './backoff.js';
 import { FailureBudget } from './budget.js';
 import { OrderBudget } from './order-budget.js';
 import { pausedReason, RateLimitRecords } from './rate-limits.js';
@@ -34,7 +34,7 @@ export class CaBudget {
     readonly backoff: RenewalBackoff,
   ) {}
 
-  /** Reads the three documents; only reads (`certificates` opens the store read-only). */
+  /** Reads the four documents; only reads (`certificates` opens the store read-only). */
   static async load(state: StateStore, options: CaBudgetOptions, now: Date): Promise<CaBudget> {
     const [failures, orders, rateLimits, backoff] = await Promise.all([
       FailureBudget.load(state, options.failedValidationLimit === undefined ? {} : { limit: options.failedValidationLimit }),
@@ -72,13 +72,13 @@ export class CaBudget {
   }
 
   /**
-   * What holds certificate `name` (of `names`, renewed with `account` of `server`) back at `now`: the account's
-   * budget or, unless `ignoreBackoff` (renew --force), its backoff after failed renewals; the one lasting longer.
+   * What holds certificate `cert` (renewed with `account` of `server`) back at `now`: the account's
+   * budget or, unless `ignoreBackoff` (renew --force, dry runs), its backoff after failed renewals; the one lasting longer.
    */
-  certificateDeferral(name: string, server: string, account: string | undefined, names: readonly string[], now: Date, ignoreBackoff = false): Deferral | undefined {
-    const waiting = ignoreBackoff ? undefined : this.backoff.waiting(name, now);
+  certificateDeferral(cert: BackedOff & { domains: readonly string[] }, server: string, account: string | undefined, now: Date, ignoreBackoff = false): Deferral | undefined {
+    const waiting = ignoreBackoff ? undefined : this.backoff.waiting(cert, now);
     const backoff = waiting === undefined ? undefined : { reason: backoffReason(waiting), until: new Date(waiting.nextAttempt) };
-    const budget = account === undefined ? undefined : this.deferral(server, account, names, now);
+    const budget = account === undefined ? undefined : this.deferral(server, account, cert.domains, now);
     if (backoff === undefined || budget === undefined) return backoff ?? budget;
     return backoff.until > budget.until ? backoff : budget;
   }
@@ -87,10 +87,14 @@ export class CaBudget {
    * Counts a failed renewal of `name` for its backoff, at the CA's time when `err` named a later one. A store that
    * cannot take it is a warning: the renewal's own failure is what the run reports.
    */
-  async recordRenewalFailure(name: string, err: unknown, now: Date, report: Pick<Reporter, 'warn'>): Promise<void> {
-    await this.backoff
-      .recordFailure(name, messageOf(err), now, caTimeOf(err, now))
-      .catch((saveErr: unknown) => report.warn(`the failed renewal of ${name} was not recorded: ${messageOf(saveErr)}`));
+  async recordRenewalFailure(cert: BackedOff, err: unknown, now: Date, report: Pick<Reporter, 'warn'>): Promise<void> {
+    try {
+      const recorded = await this.backoff.recordFailure(cert.name, messageOf(err), now, caTimeOf(err, now));
+      const nearExpiry = expiryWarning(cert, recorded);
+      if (nearExpiry !== undefined) report.warn(nearExpiry);
+    } catch (saveErr) {
+      report.warn(`the failed renewal of ${cert.name} was not recorded: ${messageOf(saveErr)}`);
+    }
   }
 
   /** Forgets the failed renewals of `name` after it was issued or renewed; a store that cannot is a warning. */

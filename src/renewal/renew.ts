@@ -4,7 +4,7 @@ import { leaseLineage } from '../certificate/lease.js';
 import type { ObtainInput } from '../certificate/obtain.js';
 import { ResponderPool } from '../challenge/index.js';
 import { mapLimit } from '../concurrency.js';
-import { BudgetDeferral, CertmanError, LeaseLostError, LockedError, RateLimitPause, UsageError } from '../errors.js';
+import { AcmeProblemError, BudgetDeferral, CertmanError, LeaseLostError, LockedError, NetworkError, RateLimitPause, UsageError } from '../errors.js';
 import { deployHookEnv, hookDirOf, hookFailureMessage, postHookEnv, runHook, runHookFolder, type HookDirKind, type HookOutcome } from '../hooks/index.js';
 import type { Reporter } from '../report.js';
 import { CorruptFileError } from '../store/index.js';
@@ -18,7 +18,7 @@ import { refreshAriStates } from './ari-refresh.js';
 import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason } from './rate-limits.js';
-import { dryRunServerFor } from '../config/defaults.js';
+import { dryRunIsReal, dryRunServerFor } from '../config/defaults.js';
 
 export interface RenewOptions extends CaBudgetOptions {
   /** Only these lineages; all when empty. */
@@ -54,7 +54,8 @@ export interface RenewOptions extends CaBudgetOptions {
   hookDirs?: { configDir: string; strict: boolean };
   /**
    * Full orders, nothing saved, no deploy hooks: at the staging CA of each lineage's CA when one is known, else at
-   * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor).
+   * `server` (config dryRunServer) when given, else at the lineage's own CA (see dryRunServerFor): a real
+   * certificate then, which the run warns about once per CA.
    */
   dryRun?: { server?: string };
   /**
@@ -130,6 +131,9 @@ export async function renewCertificates(options: RenewOptions, deps: RenewDeps):
   }
 
   const run: RenewRun = { results: [], hooks: [], sleptMs: 0, interrupted: false, copyProblems: [] };
+  // Said once per CA, before anything is ordered: a dry run without a staging CA is a real order.
+  const realDryRuns = capped.filter((meta) => options.dryRun !== undefined && dryRunIsReal(meta.server, serverOf(meta, options)));
+  for (const server of distinct(realDryRuns.map((meta) => meta.server))) report.warn(`dry run at ${server} itself: a real certificate, counted by its rate limits`);
   if (capped.length > 0) {
     if (options.randomSleepMs > 0) {
       run.sleptMs = Math.max(1, Math.round(deps.random() * options.randomSleepMs));
@@ -189,9 +193,12 @@ function serverOf(meta: CertificateMeta, options: RenewOptions): string {
  * or while its own renewal backs off after failing (not for --force, and a dry run neither reads nor writes it).
  */
 function budgetDeferral(meta: CertificateMeta, server: string, account: string | undefined, budget: CaBudget, options: RenewOptions): RenewResult | undefined {
-  const ignoreBackoff = options.force || options.dryRun !== undefined;
-  const deferral = budget.certificateDeferral(meta.name, server, account, meta.domains, new Date(), ignoreBackoff);
+  const deferral = budget.certificateDeferral(meta, server, account, new Date(), ignoresBackoff(options));
   return deferral === undefined ? undefined : deferredBy(meta, deferral);
+}
+
+function ignoresBackoff(options: RenewOptions): boolean {
+  return options.force || options.dryRun !== undefined;
 }
 
 /** The URL of the account that renews with `server`; undefined before a dry-run server's first registration. */
@@ -245,13 +252,15 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
       return { name: meta.name, status: 'skipped', reason: `renewed by another run since this one started (serial ${current.serial})` };
     }
     const server = serverOf(current, options);
+    // Another run (or host) may have failed it since this run read the backoff, before its random sleep.
+    if (!ignoresBackoff(options)) await budget.backoff.reload();
     const decided = decide(current, options) ?? budgetDeferral(current, server, await accountUrl(server, deps.store), budget, options);
     if (decided !== undefined) return decided;
     await beforeRenewal();
-    const outcome = await renewOne(current, options, deps, budget, run, lease);
-    // A failed attempt backs the next one off (a lost lease is another run's business, not a failure of this one).
-    if (outcome.status === 'failed' && options.dryRun === undefined && !(outcome.error instanceof LeaseLostError)) {
-      await budget.recordRenewalFailure(current.name, outcome.error, new Date(), deps.report);
+    const sent = { order: false };
+    const outcome = await renewOne(current, options, deps, budget, run, lease, sent);
+    if (outcome.status === 'failed' && options.dryRun === undefined && backsOff(outcome.error, sent.order)) {
+      await budget.recordRenewalFailure(current, outcome.error, new Date(), deps.report);
     }
     return outcome;
   } catch (err) {
@@ -261,7 +270,19 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
   }
 }
 
-async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease): Promise<RenewResult> {
+/**
+ * Whether a failed renewal backs the next one off: when its order went to the CA, or the CA answered or could not
+ * be reached before. A failure of this host (DNS check or --expect-ip refusing, a busy port, a missing webroot)
+ * sent nothing: it fails every run until fixed, unslowed, and must not hold back the fleet's other hosts. A lost
+ * lease is another run's business, not a failure of this one.
+ */
+function backsOff(err: Error, orderSent: boolean): boolean {
+  if (err instanceof LeaseLostError) return false;
+  return orderSent || err instanceof AcmeProblemError || err instanceof NetworkError;
+}
+
+/** `sent.order` is set once the order goes to the CA. */
+async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunDeps, budget: CaBudget, run: RenewRun, lease: Lease, sent: { order: boolean }): Promise<RenewResult> {
   // A lost lease stops this certificate's order like an interrupt, and its save refuses.
   const signal = deps.signal === undefined ? lease.signal : AbortSignal.any([deps.signal, lease.signal]);
   const server = serverOf(meta, options);
@@ -284,7 +305,7 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
     if (deferral !== undefined) return deferredBy(meta, deferral);
     // RFC 9773 §5: tell an ARI-speaking CA which certificate this order replaces.
     const replaces = meta.ari !== undefined && options.dryRun === undefined ? await ariCertId((await deps.store.readFiles(meta.name)).cert) : undefined;
-    deps.report.step(`${options.dryRun === undefined ? 'renewing' : 'dry run for'} ${meta.name}`);
+    deps.report.step(options.dryRun === undefined ? `renewing ${meta.name}` : `dry run for ${meta.name} at ${server}`);
     const { copyTo: _stored, ...request } = meta;
     const copyTo = copyPathsOnThisNode(meta, options.sharedStore);
     const outcome = await issueCertificate(
@@ -304,6 +325,9 @@ async function renewOne(meta: CertificateMeta, options: RenewOptions, deps: RunD
         ...(replaces === undefined ? {} : { replaces }),
         budget,
         signal,
+        orderSent: () => {
+          sent.order = true;
+        },
       },
     );
     if (outcome.status === 'issued' && outcome.copyProblem !== undefined) run.copyProblems.push(`${meta.name}: renewed, but ${outcome.copyProblem}`);

@@ -155,7 +155,6 @@ function firstLine(stderr: string, code: number): string {
   return stderr.trim().split('\n')[0] || `exit code ${code}`;
 }
 
-
 /**
  * Replaces `file` with `data` in one step: a hidden temp file in the same folder (ignored by
  * cron and systemd), written, fsynced, then renamed over the target. Readers see the old or the

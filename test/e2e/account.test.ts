@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { adminClient } from '../harness/redis.js';
 import { certmanEnv, openTerminal, runCli, startRedis, tempDir, uniqueName, type RedisServer, type RunResult } from '../harness/index.js';
-import { assertOneLineError, json, pebbleSuite } from './fixture.js';
+import { assertOneLineError, json, pebbleSuite, withFaultProxy } from './fixture.js';
 
 const suite = pebbleSuite();
 
@@ -20,7 +20,7 @@ interface AccountJson {
   keyType: string;
   deactivatedAt?: string;
   status?: string;
-  caContact?: string[];
+  caContact?: string[] | null;
 }
 
 /** The folder of the config dir's one account (accounts/<server-key>/). */
@@ -100,6 +100,10 @@ describe('registration without an email', () => {
     assert.equal(account.email, 'new@example.com');
     assert.deepEqual(account.caContact, ['mailto:new@example.com']);
     assertOneLineError(await suite.certman(dir, ['register', '--update-email']), 2, /--update-email needs the new contact/);
+    // The new contact may come from the environment.
+    const fromEnv = await suite.certman(dir, ['register', '--update-email'], { CERTMAN_EMAIL: 'env@example.com' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.deepEqual((await shown(dir)).caContact, ['mailto:env@example.com']);
   });
 });
 
@@ -143,7 +147,8 @@ describe('account rollover', () => {
     const folder = await accountFolder(dir);
     const key = await readFile(join(folder, 'private_key.pem'), 'utf8');
     await writeFile(join(folder, 'private_key.pending.pem'), await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }), { mode: 0o600 });
-    const unsent = await issue(dir, 'unsent');
+    const unsentName = uniqueName('unsent');
+    const unsent = await suite.certman(dir, ['issue', '-d', unsentName, ...suite.standalone()]);
     assert.equal(unsent.code, 0, unsent.stderr);
     assert.match(unsent.stderr, /did not reach the CA/);
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), key);
@@ -156,11 +161,103 @@ describe('account rollover', () => {
     assert.equal((await suite.certman(copy, ['account', 'rollover'])).code, 0);
     const taken = await readFile(join(await accountFolder(copy), 'private_key.pem'), 'utf8');
     await writeFile(join(folder, 'private_key.pending.pem'), taken, { mode: 0o600 });
-    const settled = await issue(dir, 'settled');
+    // renew: its ARI check connects with the stored key before the pending one is found taken; the renewal
+    // itself must sign with the new key (one ACME client per account AND key).
+    const settled = await suite.certman(dir, ['--json', 'renew', '--force', '--no-random-sleep']);
     assert.equal(settled.code, 0, settled.stderr);
+    assert.equal(json<{ summary: { renewed: number } }>(settled).summary.renewed, 1);
     assert.match(settled.stderr, /finished an earlier key rollover/);
     assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
     assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
+
+    // A pending key that cannot be settled (another account's): refused, nothing changed, and a way to drop it.
+    const other = await readFile(join(await accountFolder(await suite.registeredDir()), 'private_key.pem'), 'utf8');
+    await writeFile(join(folder, 'private_key.pending.pem'), other, { mode: 0o600 });
+    const stuck = await suite.certman(dir, ['account', 'show']);
+    assertOneLineError(stuck, 1, /belongs to another account/);
+    assert.match(stuck.stderr, /certman account rollover --discard-pending/);
+    assert.equal(await readFile(join(folder, 'private_key.pending.pem'), 'utf8'), other);
+    const discarded = await suite.certman(dir, ['--json', 'account', 'rollover', '--discard-pending']);
+    assert.equal(discarded.code, 0, discarded.stderr);
+    assert.equal(json<{ status: string }>(discarded).status, 'discarded');
+    assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'));
+    assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
+    assert.equal((await shown(dir)).status, 'valid');
+
+    // revoke settles a pending key first too (one the CA never saw) and signs with the key the CA holds.
+    await writeFile(join(folder, 'private_key.pending.pem'), await generatePrivateKey({ type: 'ecdsa', curve: 'p256' }), { mode: 0o600 });
+    const revoked = await suite.certman(dir, ['revoke', '--cert-name', unsentName]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stderr, /did not reach the CA/);
+    assert.equal(await readFile(join(folder, 'private_key.pem'), 'utf8'), taken);
+  });
+
+  describe('behind a CA whose answer to the key change is lost', () => {
+    const faulty = withFaultProxy(suite);
+
+    it('a change the CA carried out is kept whatever came back; a refusal keeps the old key', async () => {
+      const proxy = faulty();
+      const dir = await tempDir('lost-answer');
+      const certman = (args: string[]): Promise<RunResult> => suite.certman(dir, args, { CERTMAN_SERVER: proxy.directoryUrl });
+      assert.equal((await certman(['register', '--no-email', '--agree-tos'])).code, 0);
+      const folder = await accountFolder(dir);
+      const keyNow = (): Promise<string> => readFile(join(folder, 'private_key.pem'), 'utf8');
+      const worksWithStoredKey = async (label: string): Promise<void> => {
+        const r = await certman(['--json', 'account', 'show']);
+        assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+        assert.equal(json<{ account: AccountJson }>(r).account.status, 'valid', label);
+        assert.ok(!(await readdir(folder)).includes('private_key.pending.pem'), `${label}: no pending key left`);
+      };
+      // Pebble takes the new key, certman gets a 503 (sent again: badNonce, signed again by the old key, refused)
+      // or a dropped connection (sent again the same way): the CA is asked, and the new key stays.
+      for (const fault of [
+        { kind: 'status', status: 503, afterPebble: true },
+        { kind: 'drop', afterPebble: true },
+      ] as const) {
+        const before = await keyNow();
+        proxy.inject('keyChange', fault, 1);
+        const r = await certman(['account', 'rollover']);
+        assert.equal(r.code, 0, `${fault.kind}: ${r.stderr}`);
+        assert.match(r.stderr, /answer to the key change was lost.*holds the new key/);
+        assert.notEqual(await keyNow(), before, `${fault.kind}: the new key is stored`);
+        await worksWithStoredKey(fault.kind);
+      }
+      // A refusal (Pebble never sees it): the old key stays, the pending one goes.
+      const before = await keyNow();
+      proxy.inject('keyChange', { kind: 'status', status: 403, detail: 'no key changes today' }, 1);
+      const refused = await certman(['account', 'rollover']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /no key changes today/);
+      assert.equal(await keyNow(), before);
+      await worksWithStoredKey('refused');
+    });
+
+    it('when the CA cannot tell which key it holds, the pending key stays (Redis store) and the next command settles it', async () => {
+      const proxy = faulty();
+      const redis = await startRedis();
+      try {
+        const host = await tempDir('uncertain');
+        const env = { CERTMAN_SERVER: proxy.directoryUrl, CERTMAN_STORE: redis.url, CERTMAN_STORE_KEY: randomBytes(32).toString('hex') };
+        const onHost = (args: string[]): Promise<RunResult> => suite.certman(host, args, env);
+        assert.equal((await onHost(['register', '--no-email', '--agree-tos'])).code, 0);
+        // Pebble takes the new key, the answer is lost, and the questions to the CA fail too.
+        proxy.inject('keyChange', { kind: 'drop', afterPebble: true }, 1);
+        proxy.inject('newAccount', { kind: 'status', status: 400, detail: 'not now' });
+        const lost = await onHost(['account', 'rollover']);
+        assert.equal(lost.code, 1, lost.stderr);
+        assert.match(lost.stderr, /not known yet: both keys are kept/);
+        assert.equal(json<{ account: AccountJson & { rolloverPending?: boolean } }>(await onHost(['--json', 'account'])).account.rolloverPending, true);
+        proxy.clear();
+        const settled = await onHost(['--json', 'account', 'show']);
+        assert.equal(settled.code, 0, settled.stderr);
+        assert.match(settled.stderr, /finished an earlier key rollover/);
+        const account = json<{ account: AccountJson & { rolloverPending?: boolean } }>(settled).account;
+        assert.equal(account.status, 'valid');
+        assert.equal(account.rolloverPending, undefined);
+      } finally {
+        await redis.stop();
+      }
+    });
   });
 
   describe('in a Redis store', () => {
@@ -202,7 +299,7 @@ describe('account rollover', () => {
 
 describe('account deactivate', () => {
   it('needs --yes without a terminal, deactivates with it, and later commands say how to go on', async () => {
-    const dir = await suite.registeredDir();
+    const { dir, names } = await suite.issued(1, 'deact');
     assertOneLineError(await suite.certman(dir, ['account', 'deactivate']), 2, /needs --yes without a terminal/);
     assert.equal((await shown(dir)).status, 'valid', 'still valid');
 
@@ -212,12 +309,19 @@ describe('account deactivate', () => {
     assert.equal(deactivated.status, 'deactivated');
     const account = await shown(dir);
     assert.equal(account.status, 'deactivated');
+    assert.equal(account.caContact, null, 'not asked: the CA refuses a deactivated account');
 
     const refused = await issue(dir, 'after-deactivation');
     assertOneLineError(refused, 2, /was deactivated/);
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
     assert.match(refused.stderr, /register a new one: certman register --agree-tos/);
     assertOneLineError(await suite.certman(dir, ['account', 'rollover']), 2, /was deactivated/);
+    const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep']);
+    assert.notEqual(renewed.code, 0, renewed.stderr);
+    assert.match(renewed.stdout + renewed.stderr, /was deactivated.*register a new one/);
+    assertOneLineError(await suite.certman(dir, ['revoke', '--cert-name', names[0] ?? '']), 2, /was deactivated/);
+    // Changing the contact of a deactivated account does not quietly make a new one.
+    assertOneLineError(await suite.certman(dir, ['register', '--update-email', '--email', 'x@example.com', '--agree-tos']), 2, /was deactivated/);
 
     const again = await suite.certman(dir, ['--json', 'register', '--no-email', '--agree-tos']);
     assert.equal(again.code, 0, again.stderr);

@@ -56,7 +56,7 @@ describe('--expect-ip and --expect-cname on issue and renew', () => {
     }
   });
 
-  it('renew --expect-ip / --expect-cname: a certificate whose names point elsewhere is not renewed; the flag beats config', async () => {
+  it('renew --expect-ip / --expect-cname: a certificate whose names point elsewhere is not renewed (and not backed off); the flag beats config', async () => {
     const { dir, names } = await suite.issued(1, 'exp-renew');
     const name = names[0] ?? '';
     const renew = (extra: string[], global: string[] = []) => suite.certman(dir, ['--json', ...global, 'renew', '--no-random-sleep', '--force', ...extra]);
@@ -69,6 +69,9 @@ describe('--expect-ip and --expect-cname on issue and renew', () => {
     assert.equal(result?.status, 'failed');
     assert.match(result?.error?.message ?? '', new RegExp(`^DNS check failed, nothing was sent to the CA: ${escaped(name)}: resolves to 127\\.0\\.0\\.1`));
     assert.equal(suite.pebble.validationsFor(name), validated, 'nothing validated');
+    // A failure of this host's own (nothing went to the CA) fails each run, without a backoff for the fleet.
+    const listed = json<{ name: string; failedRenewals?: number }[]>(await suite.certman(dir, ['--json', 'certificates']));
+    assert.equal(listed.find((row) => row.name === name)?.failedRenewals, undefined);
 
     const byFlag = await renew(['--expect-ip', '127.0.0.1'], ['--config', await wrongConfig()]);
     assert.equal(byFlag.code, 0, byFlag.stderr);

@@ -59,6 +59,24 @@ export function pebbleSuite(options: PebbleOptions = {}): Suite {
 }
 
 /**
+ * One fault-injecting proxy in front of the suite's Pebble (test/harness/faults.ts), started by the calling
+ * describe and stopped after it; the returned function gives it to the tests.
+ */
+export function withFaultProxy(suite: Suite): () => FaultProxy {
+  let proxy: FaultProxy | undefined;
+  before(async () => {
+    proxy = await startFaultProxy(suite.pebble);
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+  return () => {
+    assert.ok(proxy !== undefined, 'the fault proxy starts in the describe\'s before hook');
+    return proxy;
+  };
+}
+
+/**
  * Two fault-injecting proxies in front of the suite's Pebble (test/harness/faults.ts): each has its own URLs, so
  * certman sees two CAs. Started by the calling describe (after the fixture's root-level hook has started Pebble),
  * handed to `use`, cleared before each test, stopped after the describe.

@@ -118,6 +118,10 @@ describe('hostile input', () => {
       ['--cert-name and --cert-path', () => ['revoke', '--cert-name', 'x.example.test', '--cert-path', '/tmp/x.pem'], /exactly one of --cert-name or --cert-path/],
       ['--redirect-https and --proxy-to', () => ['serve-challenge', '--redirect-https', '--proxy-to', 'http://127.0.0.1:1'], /exclude each other/],
       ['--resolver and --doh', () => ['verify-dns', '-d', 'a.example.test', '--resolver', '127.0.0.1', '--doh', 'https://127.0.0.1/q'], /exclude each other/],
+      ['verify-dns --expect-cname an address', () => ['verify-dns', '-d', 'a.example.test', '--expect-cname', '192.0.2.1'], /--expect-cname: "192\.0\.2\.1" is an IP address, not a DNS name/],
+      ['verify-dns --ca-identity an address', () => ['verify-dns', '-d', 'a.example.test', '--ca-identity', '[2001:db8::1]'], /--ca-identity: "\[2001:db8::1\]" is an IP address, not a DNS name/],
+      ['issue --expect-cname an address', () => issue('-d', 'a.example.test', '--expect-cname', '2001:db8::1'), /--expect-cname: "2001:db8::1" is an IP address, not a DNS name/],
+      ['--preferred-chain with an escape', () => issue('-d', 'a.example.test', '--preferred-chain', 'Root\u001b[31m'), /--preferred-chain "Root\\u001b\[31m": give the issuer's common name on one line/],
       ['--cron and --systemd', () => ['schedule', '--cron', '--systemd'], /exactly one of --cron or --systemd/],
       ['--eab-kid alone', () => ['register', '--eab-kid', 'kid', '--email', 'a@example.com', '--agree-tos'], /--eab-kid and --eab-hmac-key go together/],
       // unknown flags and commands

@@ -319,6 +319,21 @@ describe('import-certbot with lineages made by certbot', () => {
     assert.match(account?.detail ?? '', /certman register --server .* --agree-tos/);
   });
 
+  it('replaces a deactivated certman account with certbot\'s', async () => {
+    const fresh = join(tmp, 'certman-deactivated');
+    assert.equal((await suite.certman(fresh, ['register', '--no-email', '--agree-tos'])).code, 0);
+    assert.equal((await suite.certman(fresh, ['account', 'deactivate', '--yes'])).code, 0);
+    const r = await suite.certman(fresh, ['--json', 'import-certbot', '--certbot-dir', le, '--cert-name', standalone]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      json<ImportJson>(r).accounts.map((a) => [a.status, a.url]),
+      [['imported', certbotAccountUrl]],
+    );
+    const stored = json<{ account: { url: string; deactivatedAt?: string } }>(await suite.certman(fresh, ['--json', 'account'])).account;
+    assert.equal(stored.url, certbotAccountUrl);
+    assert.equal(stored.deactivatedAt, undefined);
+  });
+
   it('--keep-paths keeps certbot\'s paths working: its links point at certman\'s files, and certbot stops renewing', async () => {
     const cfg2 = join(tmp, 'certman-kept');
     const r = await suite.certman(cfg2, ['--json', 'import-certbot', '--certbot-dir', le, '--cert-name', kept, '--keep-paths']);

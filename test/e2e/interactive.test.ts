@@ -105,6 +105,17 @@ describe('interactive issue at a terminal', () => {
     assert.deepEqual((await certificates(dir)).map((c) => c.name), [name]);
   });
 
+  it('refuses an address no public CA can reach while it is typed, before any other question', async () => {
+    const dir = await suite.registeredDir();
+    await inTerminal(dir, ['--server', 'https://acme-v02.api.letsencrypt.org/directory', 'issue', ...suite.standalone()], async (term) => {
+      await term.waitFor(/Names for the certificate/);
+      await term.press('10.1.2.3');
+      await term.waitFor(/10\.1\.2\.3 is in 10\.0\.0\.0\/8 \(private, RFC 1918\): no public CA can validate it/);
+      await term.press('C-c');
+      assert.equal(await term.exitCode(), 130, await term.screen());
+    });
+  });
+
   it('refuses a webroot that does not exist', async () => {
     const dir = await suite.registeredDir();
     const webroot = await tempDir('webroot');

@@ -115,13 +115,16 @@ describe('IP address certificates', () => {
     }
   });
 
-  it('refuses addresses no public CA can reach (exit 2, one line), unless --allow-private-ip', async () => {
+  it('refuses addresses no public CA can reach (exit 2, one line); --allow-private-ip lets them through', async () => {
     const dir = await tempDir('ippriv');
     const le = ['--server', 'https://acme-v02.api.letsencrypt.org/directory'];
-    for (const [ip, what] of [['10.1.2.3', 'private'], ['::1', 'loopback'], ['fe80::1', 'link-local'], ['fd12::1', 'unique local'], ['0.0.0.0', 'unspecified'], ['ff02::1', 'multicast']] as const) {
-      assertOneLineError(await suite.certman(dir, [...le, 'issue', '-d', 'example.com', '-d', ip, '--standalone']), 2, new RegExp(`is an? ${what}`), ip);
+    for (const [ip, what] of [['10.1.2.3', 'private'], ['::1', 'loopback'], ['fe80::1', 'link-local'], ['fd12::1', 'unique local'], ['0.0.0.0', 'unspecified'], ['ff02::1', 'multicast'], ['::7f00:1', 'IPv4-compatible']] as const) {
+      assertOneLineError(await suite.certman(dir, [...le, 'issue', '-d', 'example.com', '-d', ip, '--standalone']), 2, new RegExp(`is in \\S+ \\(${what}`), ip);
     }
     assertOneLineError(await suite.certman(dir, [...le, 'issue', '-d', 'fe80::1%eth0', '--standalone']), 2, /zone id/);
+    // With the flag the address passes, and the run goes on to the account, which this config dir has none of for
+    // that CA: exit 2 naming it, before anything reaches the network (a CA that is not loopback is unreachable here).
+    assertOneLineError(await suite.certman(dir, [...le, 'issue', '-d', '10.1.2.3', '--standalone', '--allow-private-ip']), 2, /no account exists yet for https:\/\/acme-v02/);
   });
 });
 
@@ -194,6 +197,63 @@ describe('profiles', () => {
     const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone()], at);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(lastOrder(), { identifiers: [{ type: 'dns', value: name }] });
+  });
+
+  it('issue re-uses the stored profile; another --profile orders now even when not due (an unknown one is exit 2); --no-profile clears it', async () => {
+    proxy.setProfiles(PROFILES);
+    const dir = await registeredAtProxy();
+    const name = uniqueName('chg');
+    const metaProfile = async (): Promise<string | undefined> => (JSON.parse(await readFile(join(dir, 'renewal', `${name}.json`), 'utf8')) as { profile?: string }).profile;
+    const issue = async (...args: string[]) => suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), ...args], at);
+    assert.equal((await issue('--profile', 'classic')).code, 0);
+    let orders = proxy.newOrderPayloads().length;
+    const notDue = await issue();
+    assert.equal(notDue.code, 0, notDue.stderr);
+    assert.equal(proxy.newOrderPayloads().length, orders, 'not due: nothing ordered');
+    const same = await issue('--profile', 'classic');
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(proxy.newOrderPayloads().length, orders, 'the stored profile again is no change');
+    const again = await issue('--force');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(lastOrder().profile, 'classic', 'issue without --profile re-uses the stored one');
+
+    orders = proxy.newOrderPayloads().length;
+    assertOneLineError(await issue('--profile', 'bogus'), 2, /has no profile "bogus"/);
+    assert.equal(proxy.newOrderPayloads().length, orders);
+    const changed = await issue('--profile', 'tlsserver');
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(lastOrder().profile, 'tlsserver', 'a different profile orders although not due');
+    assert.equal(await metaProfile(), 'tlsserver');
+
+    // The CA withdraws it: the hint's command (with the names and --no-profile) works in a script.
+    proxy.setProfiles({ classic: PROFILES.classic });
+    const withdrawn = await issue('--force');
+    assert.equal(withdrawn.code, 1, withdrawn.stderr);
+    const hint = /hint: .*: certman (issue --cert-name \S+ -d \S+ --force) --profile <profile> \(or --no-profile\)/.exec(withdrawn.stderr);
+    assert.ok(hint?.[1] !== undefined, withdrawn.stderr);
+    const cleared = await suite.certman(dir, [...hint[1].split(' '), '--no-profile'], at);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.deepEqual(lastOrder(), { identifiers: [{ type: 'dns', value: name }] });
+    assert.equal(await metaProfile(), undefined);
+    const renewed = await suite.certman(dir, ['renew', '--force', '--no-random-sleep'], at);
+    assert.equal(renewed.code, 0, renewed.stderr);
+    assert.equal(lastOrder().profile, undefined);
+  });
+
+  it('at a CA other than the one it was issued at (a dry run elsewhere, issue --server) the stored profile is named as that CA lacking it', async () => {
+    proxy.setProfiles(PROFILES);
+    const dir = await registeredAtProxy();
+    const name = uniqueName('else');
+    assert.equal((await suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), '--profile', 'tlsserver'], at)).code, 0);
+    const pebble = suite.pebble.directoryUrl;
+    const quoted = pebble.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const dry = await suite.certman(dir, ['--json', 'renew', '--dry-run', '--force', '--no-random-sleep'], { ...at, CERTMAN_DRY_RUN_SERVER: pebble });
+    const failed = json<{ results: { status: string; error: { message: string } }[] }>(dry).results[0];
+    assert.equal(failed?.status, 'failed', dry.stderr);
+    assert.equal(failed?.error.message, `${name}: the dry-run CA ${pebble} does not offer the profile "tlsserver" this certificate was issued with: it offers no profiles`);
+    const moved = await suite.certman(dir, ['--server', pebble, 'issue', '-d', name, '--force', '--email', 'ops@example.com', '--agree-tos'], at);
+    assert.equal(moved.code, 1, moved.stderr);
+    assert.match(moved.stderr, new RegExp(`^error: ${name.replace(/\./g, '\\.')}: the CA ${quoted} does not offer the profile "tlsserver" this certificate was issued with: it offers no profiles`, 'm'));
   });
 
   it('an IP order without --profile gets shortlived when the CA offers it, says so, stores it, and renew (with replaces) keeps it', async () => {

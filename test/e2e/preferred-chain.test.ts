@@ -1,14 +1,15 @@
 // --preferred-chain against Pebble offering alternate chains (PEBBLE_ALTERNATE_ROOTS, RFC 8555 §7.4.2 Link
 // rel="alternate"): the saved chain ends at a certificate issued by the requested root, the preference is stored
-// with the certificate and renew keeps it, and a name no chain matches keeps the default chain with a warning.
+// with the certificate and renew keeps it, a name no chain matches keeps the default chain with a warning, and an
+// alternate that fails to download (fault proxy) is skipped with a warning without losing the certificate.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { splitPemBundle } from '../../src/crypto/certificate.js';
-import { httpRequestText, uniqueName } from '../harness/index.js';
-import { json, pebbleSuite } from './fixture.js';
+import { httpRequestText, tempDir, uniqueName } from '../harness/index.js';
+import { json, pebbleSuite, withFaultProxy } from './fixture.js';
 
 const ALTERNATE_ROOTS = 2;
 const suite = pebbleSuite({ env: { PEBBLE_ALTERNATE_ROOTS: String(ALTERNATE_ROOTS), PEBBLE_CHAIN_LENGTH: '3' } });
@@ -75,5 +76,23 @@ describe('--preferred-chain', () => {
     const c = await suite.certman(dir, ['issue', '-d', fromConfig, ...suite.standalone()]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal(await topmostIssuer(dir, fromConfig), wanted);
+  });
+
+  describe('behind a CA whose alternate chain fails', () => {
+    const faulty = withFaultProxy(suite);
+
+    it('skips the failed alternate with a warning and takes the next that matches; the certificate is saved', async () => {
+      const proxy = faulty();
+      const dir = await tempDir('chain-fault');
+      const env = { CERTMAN_SERVER: proxy.directoryUrl };
+      assert.equal((await suite.certman(dir, ['register', '--no-email', '--agree-tos'], env)).code, 0);
+      const wanted = await rootName(ALTERNATE_ROOTS);
+      proxy.inject('alternate', { kind: 'status', status: 404, detail: 'gone' }, 1);
+      const name = uniqueName('chain-fault');
+      const r = await suite.certman(dir, ['issue', '-d', name, ...suite.standalone(), '--preferred-chain', wanted], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /warning: skipped alternate chain 1: .*gone/);
+      assert.equal(await topmostIssuer(dir, name), wanted);
+    });
   });
 });

@@ -4,7 +4,8 @@
 // cannot (a refused order, 429 rateLimited with Retry-After, 503 with Retry-After).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startRedis, tempDir, uniqueName, type FaultProxy, type RunResult } from '../harness/index.js';
@@ -55,7 +56,7 @@ async function renew(dir: string, extra: string[] = [], ca: FaultProxy = proxy, 
   const r = await certman(dir, ['--json', 'renew', '--no-random-sleep', '--days', '100000', ...extra], ca, env);
   const result = json<RenewJson>(r).results[0];
   assert.ok(result !== undefined, r.stdout);
-  return { code: r.code, result };
+  return { code: r.code, result, stderr: r.stderr };
 }
 
 async function row(dir: string, name: string): Promise<Row> {
@@ -138,11 +139,37 @@ describe('failed renewals back off', () => {
     // Once the step has passed a plain renew tries again, and its success clears the backoff.
     proxy.clear();
     await stepPassed(dir, name);
+    const passed = await certman(dir, ['certificates']);
+    assert.match(passed.stdout, new RegExp(`backoff ${name.replace(/\./g, '\\.')}: renewal failed 2 times in a row, may be retried now`));
     const renewed = await renew(dir);
     assert.deepEqual([renewed.code, renewed.result.status], [0, 'renewed']);
     assert.deepEqual(await entries(dir), {});
     const after = await row(dir, name);
     assert.deepEqual([after.failedRenewals, after.nextAttemptAt, after.deferredUntil], [undefined, undefined, undefined]);
+  });
+
+  it('a run that read the backoff before another run failed the certificate sees that failure under the lease', async () => {
+    const { dir, name } = await issued('bo-overlap');
+    proxy.clear();
+    // Run B holds the certificate's lease, stopped at its first request to the CA; its order is then refused.
+    const held = proxy.hold('newNonce');
+    proxy.inject('newOrder', { kind: 'status', status: 403, detail: 'refused while A waited' }, 1);
+    const runB = renew(dir, ['--force', '--cert-name', name]);
+    await held.arrived;
+    // Run A reads the backoff document (a FIFO: the read ends when the test writes it, so A has read it before
+    // B fails), finds nothing, and waits for B's lease.
+    const doc = backoffFile(dir);
+    execFileSync('mkfifo', [doc]);
+    const runA = renew(dir, ['--wait', '--cert-name', name]);
+    await writeFile(doc, '{}');
+    await unlink(doc);
+    held.release();
+    const b = await runB;
+    assert.deepEqual([b.code, b.result.status], [1, 'failed']);
+    const a = await runA;
+    assert.deepEqual([a.code, a.result.status], [0, 'deferred'], JSON.stringify(a.result));
+    assert.match(a.result.reason ?? '', /renewal failed once \(last: .*refused while A waited\)/);
+    assert.equal(proxy.seen('newOrder'), 1, 'A sent nothing');
   });
 
   it('after the third failure 100 minutes, after the fourth a day; delete forgets them', async () => {
@@ -222,11 +249,13 @@ describe('failed renewals back off', () => {
       const own = await renew(dir, ['--dry-run'], proxy);
       assert.deepEqual([own.code, own.result.status, own.result.dryRun], [0, 'renewed', true]);
       assert.deepEqual([other.seen('newOrder'), other.seen('newAccount'), proxy.seen('newOrder')], [1, 0, 0], 'at the CA it was issued by, with its account');
+      assert.equal(own.stderr.split(`dry run at ${other.directoryUrl} itself: a real certificate, counted by its rate limits`).length, 2, own.stderr);
 
       // With dryRunServer configured (the lineage's CA has no known staging CA): there, under an account of its own.
       other.clear();
       const configured = await renew(dir, ['--dry-run'], other, { CERTMAN_DRY_RUN_SERVER: proxy.directoryUrl });
       assert.deepEqual([configured.code, configured.result.status], [0, 'renewed']);
+      assert.doesNotMatch(configured.stderr, /a real certificate/);
       assert.deepEqual([proxy.seen('newAccount'), proxy.seen('newOrder'), other.seen('newOrder')], [1, 1, 0]);
 
       // A dry run that fails records no backoff, and one backing off is dry-run anyway.

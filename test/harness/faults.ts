@@ -1,20 +1,22 @@
 // A fault-injecting front for Pebble: a reverse proxy (reverse-proxy.ts) that passes every request on,
 // except those a test has armed a fault for. Endpoints are matched on the URLs Pebble hands out: the
-// directory's (newNonce, newAccount, newOrder, revokeCert) and those learned from its answers (each
+// directory's (newNonce, newAccount, newOrder, revokeCert, keyChange) and those learned from its answers (each
 // order's finalize and certificate URLs), so nothing here knows Pebble's paths.
 import type { ServerResponse } from 'node:http';
 
+import { linksOf } from '../../src/acme/link.js';
 import type { PebbleEnv } from './pebble.js';
 import { copyHeaders, freshNonce, relay, sendJson, startReverseProxy, type Forward, type ProxiedRequest, type UpstreamAnswer } from './reverse-proxy.js';
 
-export type Endpoint = 'directory' | 'newNonce' | 'newAccount' | 'newOrder' | 'revokeCert' | 'finalize' | 'certificate' | 'other';
+export type Endpoint = 'directory' | 'newNonce' | 'newAccount' | 'newOrder' | 'revokeCert' | 'keyChange' | 'finalize' | 'certificate' | 'alternate' | 'other';
 
 export type Fault =
   /**
    * Answered by the proxy, Pebble never sees the request: `status` with a problem document (429: a
-   * rateLimited one with `detail`) and Retry-After when given. Answers to a POST carry a fresh nonce.
+   * rateLimited one with `detail`) and Retry-After when given. Answers to a POST carry a fresh nonce. With
+   * `afterPebble`, Pebble carries the request out first and its answer is replaced (an answer lost on the way).
    */
-  | { kind: 'status'; status: number; retryAfter?: string; detail?: string }
+  | { kind: 'status'; status: number; retryAfter?: string; detail?: string; afterPebble?: boolean }
   /** The connection is closed without an answer; with `afterPebble`, once Pebble has carried the request out. */
   | { kind: 'drop'; afterPebble?: boolean }
   /** No answer ever (until the client gives up or the proxy stops). */
@@ -59,13 +61,14 @@ const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
   const armed = new Map<Endpoint, Armed[]>();
   const counts = new Map<Endpoint, number>();
-  const learned = { finalize: new Set<string>(), certificate: new Set<string>() };
+  const learned = { finalize: new Set<string>(), certificate: new Set<string>(), alternate: new Set<string>() };
   const releases = new Set<() => void>();
   let paths: Map<string, Endpoint> = new Map();
 
   const endpointOf = (req: ProxiedRequest): Endpoint => {
     if (learned.finalize.has(req.pathname)) return 'finalize';
     if (learned.certificate.has(req.pathname)) return 'certificate';
+    if (learned.alternate.has(req.pathname)) return 'alternate';
     return paths.get(req.pathname) ?? 'other';
   };
 
@@ -79,8 +82,14 @@ export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
     return next;
   };
 
-  /** Remembers each order's finalize and certificate URLs from the JSON Pebble answers with. */
+  /**
+   * Remembers each order's finalize and certificate URLs from the JSON Pebble answers with, and the alternate
+   * chains' URLs from the Link headers of a certificate download.
+   */
   const learn = (answer: UpstreamAnswer): void => {
+    // Only the paths count: the links name the proxy's origin, not this base.
+    const { urls, refused } = linksOf(answer.headers.link, 'alternate', 'https://pebble.test/');
+    for (const target of [...urls, ...refused]) if (URL.canParse(target, 'https://pebble.test/')) learned.alternate.add(new URL(target, 'https://pebble.test/').pathname);
     if (!String(answer.headers['content-type'] ?? '').includes('json')) return;
     try {
       const body = JSON.parse(answer.body.toString('utf8')) as { finalize?: unknown; certificate?: unknown };
@@ -128,6 +137,7 @@ export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
       case undefined:
         return passOn(req, res, forward);
       case 'status':
+        if (fault.afterPebble === true) await forward(req).then(learn);
         return answerStatus(req, res, forward, fault);
       case 'drop':
         if (fault.afterPebble === true) await forward(req).then(learn);
@@ -148,7 +158,7 @@ export async function startFaultProxy(pebble: PebbleEnv): Promise<FaultProxy> {
   });
   paths = new Map<string, Endpoint>([
     [new URL(proxy.directoryUrl).pathname, 'directory'],
-    ...(['newNonce', 'newAccount', 'newOrder', 'revokeCert'] as const).map((name): [string, Endpoint] => [new URL(String(proxy.directory[name])).pathname, name]),
+    ...(['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange'] as const).map((name): [string, Endpoint] => [new URL(String(proxy.directory[name])).pathname, name]),
   ]);
 
   const arm = (endpoint: Endpoint, entry: Armed): void => {

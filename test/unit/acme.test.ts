@@ -6,7 +6,7 @@ import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios' with { 'r
 import { BAD_NONCE_RETRIES, type SigningHttp } from '../../src/acme/client.js';
 import { retryAfterMs } from '../../src/acme/http-policy.js';
 import { pollUntil } from '../../src/acme/poll.js';
-import { problemError } from '../../src/acme/problem.js';
+import { problemError, retryAfterTime } from '../../src/acme/problem.js';
 import { AcmeProblemError, NetworkError } from '../../src/errors.js';
 
 describe('retryAfterMs', () => {
@@ -44,6 +44,14 @@ describe('problemError', () => {
     const err = problemError('<html>bad gateway</html>', 502, 'HTTP 502 from x');
     assert.equal(err.detail, 'HTTP 502 from x');
     assert.equal(err.exitCode, 1);
+  });
+  it('keeps a huge Retry-After (14 digits) a valid time, a week away, and the error reportable', () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const wait = retryAfterMs('99999999999999');
+    assert.ok(wait !== undefined);
+    const until = retryAfterTime(wait, now);
+    assert.equal(until.toISOString(), '2026-12-10T12:00:00.000Z');
+    assert.match(problemError({ type: 'urn:ietf:params:acme:error:serverInternal', detail: 'busy' }, 503, 'x', until).hint ?? '', /try again after 2026-12-10T12:00:00\.000Z/);
   });
 });
 

@@ -66,6 +66,9 @@ describe('DNS settings', () => {
     usageError(() => validateFileConfig({ expectIp: ['192.0.2.300'] }, 'c.yaml'), 'config file c.yaml: "expectIp[0]" is invalid: not an IP address (got "192.0.2.300")');
     usageError(() => validateFileConfig({ expectCname: [] }, 'c.yaml'), /"expectCname" must be a list of DNS names/);
     usageError(() => validateFileConfig({ caIdentity: 42 }, 'c.yaml'), /"caIdentity" must be a DNS name/);
+    // Addresses are identifiers for -d (RFC 8738), never CNAME targets or CAA issuer domains.
+    usageError(() => validateFileConfig({ expectCname: ['192.0.2.10'] }, 'c.yaml'), /"expectCname\[0\]" is invalid: not a DNS name \(got "192\.0\.2\.10"\)/);
+    usageError(() => validateFileConfig({ caIdentity: '192.0.2.10' }, 'c.yaml'), /"caIdentity" must be a DNS name/);
   });
 
   it('CERTMAN_RESOLVER (comma-separated) wins over the config file', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { dryRunServerFor, resolveServer } from '../../src/config/defaults.js';
+import { dryRunIsReal, dryRunServerFor, resolveServer } from '../../src/config/defaults.js';
 
 const LE = resolveServer('letsencrypt');
 const LE_STAGING = resolveServer('letsencrypt-staging');
@@ -23,5 +23,26 @@ describe('dryRunServerFor', () => {
     assert.equal(dryRunServerFor(COMPANY, undefined), COMPANY);
     assert.equal(dryRunServerFor(COMPANY, CONFIGURED), CONFIGURED);
     assert.equal(dryRunServerFor(ZEROSSL, CONFIGURED), CONFIGURED);
+  });
+});
+
+describe('known staging pairs and real dry runs', () => {
+  test('Buypass and Google Trust Services dry-run at their staging CAs', () => {
+    const pairs = [
+      ['https://api.buypass.com/acme/directory', 'https://api.test4.buypass.com/acme/directory'],
+      ['https://dv.acme-v02.api.pki.goog/directory', 'https://dv.acme-v02.test-api.pki.goog/directory'],
+    ];
+    for (const [production, staging] of pairs) {
+      assert.equal(dryRunServerFor(resolveServer(production ?? ''), CONFIGURED), staging);
+      assert.equal(dryRunServerFor(resolveServer(staging ?? ''), undefined), staging);
+    }
+  });
+
+  test('a dry run is real only at a CA that is not a staging CA, itself', () => {
+    assert.equal(dryRunIsReal(ZEROSSL, dryRunServerFor(ZEROSSL, undefined)), true);
+    assert.equal(dryRunIsReal(COMPANY, COMPANY), true);
+    assert.equal(dryRunIsReal(COMPANY, CONFIGURED), false);
+    assert.equal(dryRunIsReal(LE, dryRunServerFor(LE, undefined)), false);
+    assert.equal(dryRunIsReal(LE_STAGING, LE_STAGING), false);
   });
 });

@@ -104,6 +104,17 @@ describe('certificateStatus', () => {
     assert.equal(duePolicy(cert(90), {}).spreadFraction, DEFAULT_SPREAD_FRACTION);
   });
 
+  it('a stored or configured renewDays asks for at most two thirds of the lifetime; --days for one run for any', () => {
+    const shortlived = cert(6);
+    // Config renewDays 30 on a 6-day certificate: due two days in, not on every run.
+    assert.equal(certificateStatus(shortlived, at(1.9), duePolicy(shortlived, { defaultDays: 30 })), 'valid');
+    assert.equal(certificateStatus(shortlived, at(2), duePolicy(shortlived, { defaultDays: 30 })), 'due');
+    assert.equal(certificateStatus(cert(6, { renewDays: 30 }), at(1.9), duePolicy(cert(6, { renewDays: 30 }), {})), 'valid');
+    assert.equal(certificateStatus(shortlived, at(0.1), duePolicy(shortlived, { defaultDays: 30, days: 30 })), 'due');
+    // Within two thirds nothing changes: 30 days on a 90-day certificate.
+    assert.deepEqual(renewalWindow(cert(90), duePolicy(cert(90), { defaultDays: 30 })), { dueAt: at(60), reason: 'days' });
+  });
+
   it('6-day certificates are due at half their lifetime', () => {
     assert.equal(certificateStatus(cert(6), at(2.9)), 'valid');
     assert.equal(certificateStatus(cert(6), at(3)), 'due');

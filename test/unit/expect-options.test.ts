@@ -25,5 +25,9 @@ describe('expectationsOf', () => {
   test('a bad value is a usage error naming the flag', async () => {
     await assert.rejects(expectationsOf({ expectIp: ['nope'], expectCname: [] }, {}), (err: unknown) => err instanceof UsageError && /^--expect-ip: "nope" is not an IP address$/.test(err.message));
     await assert.rejects(expectationsOf({ expectIp: [], expectCname: ['bad host!'] }, {}), (err: unknown) => err instanceof UsageError && err.message.startsWith('--expect-cname: '));
+    await assert.rejects(
+      expectationsOf({ expectIp: [], expectCname: ['203.0.113.7'] }, {}),
+      (err: unknown) => err instanceof UsageError && err.message === '--expect-cname: "203.0.113.7" is an IP address, not a DNS name',
+    );
   });
 });

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { chooseProfile, offeredProfiles } from '../../src/acme/profiles.js';
 import { createCsrDer } from '../../src/crypto/csr.js';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
-import { assertReachableIps, ipLineageName, isTestCa, nonPublicReason } from '../../src/dns/ip.js';
+import { assertReachableIps, ipLineageName, isLoopbackHost, isTestCa, nonPublicRange } from '../../src/dns/ip.js';
 import { defaultCertName, normalizeDomains } from '../../src/dns/names.js';
+import { metaProblem } from '../../src/store/fs/meta.js';
 import { isValidName } from '../../src/store/index.js';
 import { CertmanError, UsageError } from '../../src/errors.js';
 import { usageError } from './assertions.js';
@@ -36,33 +37,41 @@ describe('IP identifiers: normalization', () => {
 });
 
 describe('IP identifiers: addresses no public CA can reach', () => {
-  const refused: [string, RegExp][] = [
-    ['10.1.2.3', /private/],
-    ['172.16.0.1', /private/],
-    ['192.168.1.1', /private/],
-    ['127.0.0.1', /loopback/],
-    ['169.254.1.1', /link-local/],
-    ['100.64.0.1', /carrier-grade NAT/],
-    ['0.0.0.0', /unspecified/],
-    ['224.0.0.1', /multicast/],
-    ['255.255.255.255', /broadcast/],
-    ['::', /unspecified/],
-    ['::1', /loopback/],
-    ['fe80::1', /link-local/],
-    ['fd00::1', /unique local/],
-    ['ff02::1', /multicast/],
-    ['::ffff:102:304', /IPv4-mapped/],
+  const refused: [string, string, string][] = [
+    ['10.1.2.3', 'private', '10.0.0.0/8'],
+    ['172.16.0.1', 'private', '172.16.0.0/12'],
+    ['192.168.1.1', 'private', '192.168.0.0/16'],
+    ['127.0.0.1', 'loopback', '127.0.0.0/8'],
+    ['169.254.1.1', 'link-local', '169.254.0.0/16'],
+    ['100.64.0.1', 'shared', '100.64.0.0/10'],
+    ['0.0.0.0', 'unspecified', '0.0.0.0/8'],
+    ['224.0.0.1', 'multicast', '224.0.0.0/4'],
+    ['255.255.255.255', 'reserved', '240.0.0.0/4'],
+    ['::', 'unspecified', '::/128'],
+    ['::1', 'loopback', '::1/128'],
+    ['::7f00:1', 'ipv4-compatible', '::/96'],
+    ['::a01:203', 'ipv4-compatible', '::/96'],
+    ['fe80::1', 'link-local', 'fe80::/10'],
+    ['fd00::1', 'unique-local', 'fc00::/7'],
+    ['fec0::1', 'site-local', 'fec0::/10'],
+    ['ff02::1', 'multicast', 'ff00::/8'],
+    ['::ffff:102:304', 'ipv4-mapped', '::ffff:0:0/96'],
   ];
-  for (const [ip, why] of refused) it(`${ip}: ${String(why)}`, () => assert.match(nonPublicReason(ip) ?? '', why));
+  for (const [ip, kind, cidr] of refused) {
+    it(`${ip}: ${kind} (${cidr})`, () => assert.deepEqual([nonPublicRange(ip)?.kind, nonPublicRange(ip)?.cidr], [kind, cidr]));
+  }
 
-  for (const ip of ['203.0.113.7', '8.8.8.8', '2001:db8::1', '2606:4700::1111', '172.32.0.1']) {
-    it(`${ip} is public (or documentation: the CA decides)`, () => assert.equal(nonPublicReason(ip), undefined));
+  for (const ip of ['203.0.113.7', '8.8.8.8', '2001:db8::1', '2606:4700::1111', '172.32.0.1', '64:ff9b::1']) {
+    it(`${ip} is public (or documentation: the CA decides)`, () => assert.equal(nonPublicRange(ip), undefined));
   }
 
   it('refuses them for a public CA with exit 2 and a hint, unless --allow-private-ip or a test CA', () => {
     const le = 'https://acme-v02.api.letsencrypt.org/directory';
-    const err = usageError(() => assertReachableIps(['example.com', '10.0.0.1'], le, false), '10.0.0.1 is a private (RFC 1918), 10.0.0.0/8 address: no public CA can validate it');
-    assert.match(err.hint ?? '', /--allow-private-ip/);
+    const err = usageError(() => assertReachableIps(['example.com', '10.0.0.1'], le, false), '10.0.0.1 is in 10.0.0.0/8 (private, RFC 1918): no public CA can validate it');
+    assert.equal(err.hint, 'give a public address, or --allow-private-ip for a CA inside your network');
+    const mapped = usageError(() => assertReachableIps(['::ffff:102:304'], le, false), '::ffff:102:304 is in ::ffff:0:0/96 (IPv4-mapped): no public CA can validate it');
+    assert.equal(mapped.hint, 'give the IPv4 address itself (1.2.3.4), or --allow-private-ip for a CA inside your network');
+    usageError(() => assertReachableIps(['::7f00:1'], le, false), '::7f00:1 is in ::/96 (IPv4-compatible, deprecated by RFC 4291): no public CA can validate it');
     assert.doesNotThrow(() => assertReachableIps(['10.0.0.1'], le, true));
     assert.doesNotThrow(() => assertReachableIps(['::1', '127.0.0.1'], 'https://127.0.0.1:14000/dir', false));
     assert.doesNotThrow(() => assertReachableIps(['203.0.113.7', 'example.com'], le, false));
@@ -71,6 +80,11 @@ describe('IP identifiers: addresses no public CA can reach', () => {
   it('a test CA is one whose directory is on this machine', () => {
     for (const url of ['https://127.0.0.1:14000/dir', 'https://localhost:14000/dir', 'https://[::1]:14000/dir', 'https://pebble.localhost/dir', 'https://127.1.2.3/dir']) assert.ok(isTestCa(url), url);
     for (const url of ['https://acme-v02.api.letsencrypt.org/directory', 'https://10.0.0.5/dir', 'https://localhost.example/dir', 'not a url']) assert.ok(!isTestCa(url), url);
+  });
+
+  it('a loopback host is localhost or a loopback address, bracketed or not (not *.localhost: that goes to DNS)', () => {
+    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.9.9.9', '::1', '[::1]', '[0:0::1]']) assert.ok(isLoopbackHost(host), host);
+    for (const host of ['pebble.localhost', '10.0.0.1', '::', 'example.com', '::ffff:7f00:1']) assert.ok(!isLoopbackHost(host), host);
   });
 });
 
@@ -110,7 +124,7 @@ describe('CSR for IP addresses', () => {
 
 describe('profiles', () => {
   const offered = { classic: 'The same profile as ever', shortlived: 'Six days', tlsserver: 'TLS server only' };
-  const base = { name: 'example.com', server: 'https://ca.test/dir', given: true, hasIp: false };
+  const base = { name: 'example.com', domains: ['example.com', 'www.example.com'], server: 'https://ca.test/dir', given: true, hasIp: false };
 
   it('reads meta.profiles, leaving out names certman could not show or send', () => {
     assert.equal(offeredProfiles({}), undefined);
@@ -138,16 +152,53 @@ describe('profiles', () => {
     usageError(() => chooseProfile({ ...base, wanted: 'classic' }, undefined), 'the CA https://ca.test/dir has no profile "classic": it offers no profiles');
   });
 
-  it('a stored profile no longer offered fails (exit 1), naming the certificate and what to do', () => {
-    let caught: unknown;
+  /** The exit-1 failure of a stored profile the CA does not offer. */
+  const storedFailure = (request: Partial<Parameters<typeof chooseProfile>[0]>): CertmanError => {
     try {
-      chooseProfile({ ...base, given: false, wanted: 'tlsserver' }, { classic: '' });
+      chooseProfile({ ...base, given: false, wanted: 'tlsserver', ...request }, { classic: '' });
     } catch (err) {
-      caught = err;
+      assert.ok(err instanceof CertmanError && !(err instanceof UsageError));
+      assert.equal(err.exitCode, 1);
+      return err;
     }
-    assert.ok(caught instanceof CertmanError && !(caught instanceof UsageError));
-    assert.equal(caught.exitCode, 1);
+    assert.fail('no failure');
+  };
+
+  it('a stored profile no longer offered fails (exit 1), naming the certificate and a command that works', () => {
+    const caught = storedFailure({});
     assert.equal(caught.message, 'example.com was issued with the profile "tlsserver", which the CA https://ca.test/dir no longer offers: it offers classic');
-    assert.match(caught.hint ?? '', /certman issue --cert-name example.com --profile <name> --force/);
+    assert.match(caught.hint ?? '', /: certman issue --cert-name example\.com -d example\.com -d www\.example\.com --force --profile <profile> \(or --no-profile\)$/);
+    assert.equal(storedFailure({ storedAt: 'https://ca.test/dir' }).message, caught.message);
+  });
+
+  it('at a CA other than the one it was issued at (issue --server, a dry run) it says that CA does not offer it', () => {
+    assert.equal(
+      storedFailure({ storedAt: 'https://other.test/dir' }).message,
+      'example.com: the CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic',
+    );
+    const dry = storedFailure({ storedAt: 'https://other.test/dir', dryRun: true });
+    assert.equal(dry.message, 'example.com: the dry-run CA https://ca.test/dir does not offer the profile "tlsserver" this certificate was issued with: it offers classic');
+    assert.match(dry.hint ?? '', /^config dryRunServer names a CA for dry runs; or issue it again with another profile: certman issue /);
+  });
+});
+
+describe('a stored profile', () => {
+  const meta = {
+    name: 'a.test', domains: ['a.test'], version: 1, server: 'https://ca.test/dir', accountUrl: 'https://ca.test/acct/1', serial: '01',
+    notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-04-01T00:00:00.000Z', reuseKey: false, key: { type: 'ecdsa', curve: 'P-256' }, method: { kind: 'standalone' },
+  };
+
+  it('read from a store (files or Redis) must be a profile name: nothing with escapes reaches a terminal', () => {
+    assert.equal(metaProblem({ ...meta, profile: 'tlsserver' }, 'a.test'), undefined);
+    for (const bad of ['\u001b[31mred', 'two words', '', 3]) {
+      assert.match(metaProblem({ ...meta, profile: bad }, 'a.test') ?? '', /^"profile" must be a profile name/, String(bad));
+    }
+  });
+
+  it('and a stored preferred chain a common name without control characters', () => {
+    assert.equal(metaProblem({ ...meta, preferredChain: 'ISRG Root X1' }, 'a.test'), undefined);
+    for (const bad of ['\u001b]8;;http://x\u0007Root', 'Root\nX1', 7]) {
+      assert.match(metaProblem({ ...meta, preferredChain: bad }, 'a.test') ?? '', /^"preferredChain" must be a common name/, String(bad));
+    }
   });
 });

@@ -7,8 +7,10 @@ import type { StateStore } from '../../src/store/types.js';
 export class MemoryState implements StateStore {
   readonly docs = new Map<string, string>();
   puts = 0;
+  gets = 0;
 
   async getState<T>(key: string): Promise<T | undefined> {
+    this.gets += 1;
     const text = this.docs.get(key);
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }

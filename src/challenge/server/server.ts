@@ -1,5 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { urlHost } from '../../dns/ip.js';
 import { CertmanError, UsageError } from '../../errors.js';
 import type { PendingToken, TokenStore } from '../../store/types.js';
 import { TokenCache } from './cache.js';
@@ -333,8 +334,7 @@ export class ChallengeServer {
         const name = hostName(req.headers.host);
         if (name === undefined) return this.text(req, res, 400, 'bad Host header\n', sent, { Connection: 'close' });
         // The port is dropped: the HTTP port says nothing about the HTTPS one.
-        const host = name.includes(':') ? `[${name}]` : name;
-        return this.text(req, res, 301, 'moved to https\n', sent, { Location: `https://${host}${req.url ?? '/'}` });
+        return this.text(req, res, 301, 'moved to https\n', sent, { Location: `https://${urlHost(name)}${req.url ?? '/'}` });
       }
       case 'proxy': {
         const proxy = this.proxy;
@@ -408,7 +408,7 @@ function accessEntry(req: IncomingMessage, status: number, bytes: number, durati
 
 function listenError(err: NodeJS.ErrnoException & { address?: string }, port: number): CertmanError {
   const address = err.address ?? '*';
-  const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  const where = `${urlHost(address)}:${port}`;
   switch (err.code) {
     case 'EADDRINUSE':
       return new CertmanError(`port ${where} is already in use`, { hint: 'stop the service on that port, or pick another with --port' });

@@ -11,7 +11,7 @@ export interface DeactivateFlags {
 /** `certman account deactivate`: asks at a terminal; elsewhere only with --yes. */
 export async function deactivate(options: DeactivateFlags, ctx: CliContext): Promise<CommandResult> {
   const store = await ctx.openStore();
-  const { requireAccount } = await import('../../registration/account.js');
+  const { requireAccount } = await import('../../registration/stored-account.js');
   const stored = await requireAccount(store, ctx.settings.server);
   if (options.yes !== true) {
     if (!ctx.interactive) throw new UsageError('deactivating the account needs --yes without a terminal', 'pass --yes (it cannot be undone)');

@@ -1,6 +1,7 @@
 import { describeKeySpec, keySpecOfPem } from '../../crypto/keys.js';
 import type { Account } from '../../acme/types.js';
 import type { StoredAccount } from '../../store/types.js';
+import { printableLine } from '../../text.js';
 import { accountDeps } from '../account-setup.js';
 import type { CliContext } from '../context.js';
 import type { CommandResult } from '../result.js';
@@ -22,16 +23,25 @@ export async function showAccount(_options: object, ctx: CliContext): Promise<Co
     const client = await ctx.connect({ server: account.server, accountKeyPem: account.keyPem, accountUrl: account.url });
     atCa = await client.fetchAccount();
   }
-  const status = atCa?.status ?? 'deactivated';
-  const contact = atCa?.contact ?? [];
+  const { status, contact } = atCa === undefined ? { status: 'deactivated', contact: null } : caView(atCa);
   return {
+    // caContact null: not asked (the CA refuses a deactivated account), unlike [] (the CA holds no contact).
     json: { account: { ...accountJson(account), status, caContact: contact } },
     human: () => [
       `Account: ${account.url}`,
       ...accountLines(account),
       `  status:  ${status}`,
-      ...(atCa === undefined ? [] : [`  at CA:   ${contact.length === 0 ? '(no contact)' : contact.join(', ')}`]),
+      ...(contact === null ? [] : [`  at CA:   ${contact.length === 0 ? '(no contact)' : contact.join(', ')}`]),
     ],
+  };
+}
+
+/** What the CA said, checked for shape (it is remote data) and stripped of control characters before printing. */
+export function caView(atCa: Account): { status: string; contact: string[] } {
+  const { status, contact } = atCa as { status?: unknown; contact?: unknown };
+  return {
+    status: typeof status === 'string' ? printableLine(status, 40) : 'unknown',
+    contact: Array.isArray(contact) ? contact.filter((c): c is string => typeof c === 'string').map((c) => printableLine(c, 200)) : [],
   };
 }
 
@@ -40,7 +50,7 @@ async function storedAccount(ctx: CliContext): Promise<StoredAccount> {
   const store = await ctx.openStore();
   const account = await store.getAccount(ctx.settings.server);
   if (account?.deactivatedAt !== undefined) return account;
-  const { requireAccount } = await import('../../registration/account.js');
+  const { requireAccount } = await import('../../registration/stored-account.js');
   return requireAccount(store, ctx.settings.server);
 }
 

@@ -9,7 +9,8 @@ nothing: the next command that uses the account finds out from the CA which key 
 
 Example:
   certman account rollover
-  certman account rollover --key-type ecdsa --elliptic-curve p384`;
+  certman account rollover --key-type ecdsa --elliptic-curve p384
+  certman account rollover --discard-pending   # a pending key that cannot be settled`;
 
 const DEACTIVATE_HELP = `
 The CA accepts nothing signed by a deactivated account, for good (certificates already issued stay valid).
@@ -34,6 +35,13 @@ export function defineAccount(program: Command, run: Runner): void {
     .addOption(new Option('--key-type <type>', 'type of the new key (default: that of the old one)').choices(['ecdsa', 'rsa']))
     .addOption(new Option('--elliptic-curve <curve>', 'ECDSA curve of the new key').choices(['p256', 'p384']))
     .addOption(new Option('--rsa-key-size <bits>', 'RSA size of the new key').choices(['2048', '3072', '4096']))
+    .addOption(
+      new Option('--discard-pending', 'no new key: drop the pending key of an unfinished rollover, once the CA confirms it holds the stored key').conflicts([
+        'keyType',
+        'ellipticCurve',
+        'rsaKeySize',
+      ]),
+    )
     .addHelpText('after', ROLLOVER_HELP)
     .action(run(async (options: RolloverFlags, ctx) => (await import('./account-rollover.js')).rollover(options, ctx)));
   account

@@ -7,6 +7,7 @@ import { formatDate, table } from '../format.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 import type { Styles } from '../output.js';
+import { failedTimes } from '../../renewal/backoff.js';
 
 export function defineCertificates(program: Command, run: Runner): void {
   program
@@ -34,8 +35,8 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
     .map((meta: CertificateMeta): ListedRow => {
       const policy = duePolicy(meta, dueOptions(ctx.settings));
       const window = renewalWindow(meta, policy);
-      const deferred = budget.certificateDeferral(meta.name, meta.server, meta.accountUrl, meta.domains, ctx.now);
-      const backoff = budget.backoff.entry(meta.name);
+      const deferred = budget.certificateDeferral(meta, meta.server, meta.accountUrl, ctx.now);
+      const backoff = budget.backoff.entry(meta, ctx.now);
       return {
         name: meta.name,
         domains: meta.domains,
@@ -61,7 +62,7 @@ async function certificates(_options: unknown, ctx: CliContext): Promise<Command
   rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     json: rows,
-    human: (s) => (rows.length === 0 ? [`No certificates in ${store.location}.`] : humanTable(rows, s)),
+    human: (s) => (rows.length === 0 ? [`No certificates in ${store.location}.`] : humanTable(rows, s, ctx.now)),
   };
 }
 
@@ -102,7 +103,7 @@ interface DamagedRow {
 type Row = ListedRow | DamagedRow;
 
 /** The table, then one line per damaged lineage saying what is wrong with it, and per deferred one until when and why. */
-function humanTable(rows: Row[], s: Styles): string[] {
+function humanTable(rows: Row[], s: Styles, now: Date): string[] {
   const cells = rows.map((r) =>
     'problem' in r
       ? [r.name, '-', '-', '-', '-', '-', '-', '-', paint(r.status, s)]
@@ -112,15 +113,15 @@ function humanTable(rows: Row[], s: Styles): string[] {
     if ('problem' in r) return `${s.bad('damaged')} ${r.name}: ${r.problem}`;
     return r.deferredUntil === undefined || r.deferredUntil === r.nextAttemptAt ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
   });
-  const lines = [...notes, ...rows.map((r) => ('failedRenewals' in r ? backoffNote(r, s) : undefined))].filter((note): note is string => note !== undefined);
+  const lines = [...notes, ...rows.map((r) => ('failedRenewals' in r ? backoffNote(r, s, now) : undefined))].filter((note): note is string => note !== undefined);
   return [...table(['NAME', 'DOMAINS', 'KEY', 'PROFILE', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];
 }
 
 /** A certificate whose renewals failed: how often, when it is tried next, and the last error. */
-function backoffNote(r: ListedRow, s: Styles): string | undefined {
+function backoffNote(r: ListedRow, s: Styles, now: Date): string | undefined {
   if (r.failedRenewals === undefined || r.nextAttemptAt === undefined) return undefined;
-  const times = r.failedRenewals === 1 ? 'once' : `${r.failedRenewals} times in a row`;
-  return `${s.warn('backoff')} ${r.name}: renewal failed ${times}, next attempt after ${formatDate(r.nextAttemptAt)} (last failure ${formatDate(r.lastFailureAt ?? r.nextAttemptAt)}: ${r.lastFailure ?? ''})`;
+  const next = Date.parse(r.nextAttemptAt) > now.getTime() ? `next attempt after ${formatDate(r.nextAttemptAt)}` : 'may be retried now';
+  return `${s.warn('backoff')} ${r.name}: renewal failed ${failedTimes(r.failedRenewals)}, ${next} (last failure ${formatDate(r.lastFailureAt ?? r.nextAttemptAt)}: ${r.lastFailure ?? ''})`;
 }
 
 function paint(status: string, s: Styles): string {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { forgetLineage } from '../forget-lineage.js';
 import { leaseLength } from '../lease.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
@@ -46,11 +47,6 @@ async function remove(options: DeleteOptions, ctx: CliContext): Promise<CommandR
   } finally {
     await lease.release();
   }
-  // Its failed renewals go with it: a certificate of that name issued or imported later starts afresh.
-  const { clearBackoff, RenewalBackoff } = await import('../../renewal/backoff.js');
-  await clearBackoff(RenewalBackoff.load(store), name, ctx.report);
-  // A store without files here (Redis): this host's copy goes too; other hosts keep theirs until they sync.
-  const { deployerFor } = await import('../../deploy/index.js');
-  await deployerFor(store, ctx.settings.configDir).remove(name);
+  await forgetLineage(store, name, ctx);
   return { json: { deleted: name }, human: (s) => [`${s.ok('Deleted')} ${name}`] };
 }

@@ -69,7 +69,8 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
 
   const store = await ctx.openStore();
   const method = challengeMethod(options, ctx, undefined);
-  const profile = options.profile ?? ctx.settings.profile;
+  // --no-profile: the CA's default, whatever the config file says.
+  const profile = options.profile === false ? undefined : (options.profile ?? ctx.settings.profile);
   const preferredChain = options.preferredChain ?? ctx.settings.preferredChain;
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
   const hooks = hookCommands(options, ctx, undefined, false);

@@ -16,7 +16,7 @@ import { BUDGET_HELP } from '../budget-options.js';
 import type { HookRun } from '../order-hooks.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
-import { collect, nonEmpty, parseEmail, parsePort, parseProfile } from '../parse.js';
+import { collect, nonEmpty, parseEmail, parsePort, parsePreferredChain, parseProfile } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import { addCertbotRenewalSpellings, deployHookOf, parsePreferredChallenges, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
 import type { WebrootFlag } from '../../challenge/webroot-map.js';
@@ -46,7 +46,8 @@ export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookF
   expectCname: string[];
   allowSubsetOfNames?: boolean;
   wait?: boolean;
-  profile?: string;
+  /** false: --no-profile. */
+  profile?: string | false;
   allowPrivateIp?: boolean;
   preferredChain?: string;
   testCert?: boolean;
@@ -121,9 +122,10 @@ export function defineIssue(program: Command, run: Runner): void {
     .addOption(expectIpOption())
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
-    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile); saved for renew", parseProfile)
+    .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now", parseProfile)
+    .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
-    .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", nonEmpty('--preferred-chain'))
+    .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", parsePreferredChain)
     .addHelpText('after', BUDGET_HELP)
     .addHelpText(
       'after',
@@ -178,7 +180,11 @@ async function issue(options: IssueOptions, given: CliContext): Promise<CommandR
 }
 
 async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
-  const [{ assertHttp01Compatible, defaultCertName, normalizeDomains }, { webrootMap }] = await Promise.all([import('../../dns/names.js'), import('../../challenge/webroot-map.js')]);
+  const [{ assertHttp01Compatible, defaultCertName, normalizeDomains }, { webrootMap }, { assertReachableIps }] = await Promise.all([
+    import('../../dns/names.js'),
+    import('../../challenge/webroot-map.js'),
+    import('../../dns/ip.js'),
+  ]);
   if (given.csr !== undefined) {
     const { issueFromCsr } = await import('./issue-csr.js');
     return issueFromCsr({ ...withWebrootMap(given, webrootMap, normalizeDomains), csr: given.csr }, ctx, interrupt);
@@ -193,7 +199,6 @@ async function issueFlow(given: IssueOptions, ctx: CliContext, interrupt: Interr
   const requested = normalizeDomains(options.domain);
   options = withWebrootMap(options, webrootMap, normalizeDomains);
   assertHttp01Compatible(requested);
-  const { assertReachableIps } = await import('../../dns/ip.js');
   assertReachableIps(requested, ctx.settings.server, options.allowPrivateIp === true);
   const name = options.certName ?? defaultCertName(requested);
   const [{ dnsGate, namesToOrder }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
@@ -294,9 +299,9 @@ async function issueLocked(
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
-  // Given now (flag, config) or as it was issued before: see ProfileRequest.given.
-  const givenProfile = options.profile ?? ctx.settings.profile;
-  const profile = givenProfile ?? previous?.profile;
+  // Given now (flag, config) or as it was issued before: see ProfileRequest.given. --no-profile: none of them.
+  const givenProfile = options.profile === false ? undefined : (options.profile ?? ctx.settings.profile);
+  const profile = options.profile === false ? undefined : (givenProfile ?? previous?.profile);
   const selfCheck = selfCheckFor(ctx, options);
   const [{ issueCertificate }, { runHookFolder, hookDirOf, deployHookEnv }, { deployerFor }, { ResponderPool }, { withOrderHooks }] = await Promise.all([
     import('../../certificate/issue.js'),

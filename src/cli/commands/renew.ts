@@ -10,6 +10,7 @@ import { BUDGET_HELP, budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { leaseLength, portLocks } from '../lease.js';
 import { errorJson } from '../output.js';
+import { printableLine } from '../../text.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
@@ -42,7 +43,9 @@ const KEEP_LOGS = 30;
 const BACKOFF_HELP =
   '\nBackoff (Let\'s Encrypt\'s integration guide): after a failed renewal a certificate is tried again no sooner than\n' +
   '1 minute later, then 10 minutes, 100 minutes, then once a day (later when the CA said so: rateLimited, Retry-After),\n' +
-  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.';
+  'counted in the store for every node; renew reports it deferred (exit 0), --force tries now, a success ends it.\n' +
+  'Only failures that reached the CA count: one of this host (DNS check, --expect-ip, a busy port, a missing webroot)\n' +
+  'fails every run until fixed. The backoff never lasts past a day before expiry (a tenth of a short lifetime).';
 
 export function defineRenew(program: Command, run: Runner): void {
   const command = addSelfCheckOptions(program.command('renew'))
@@ -50,7 +53,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .option('--cert-name <name>', 'only this certificate; repeatable', collect, [])
     .option('--force', 'renew even if not due, or backing off after failed renewals')
     .option('--days <n>', 'due when fewer than <n> days are left (default: a third of the lifetime, or the CA\'s ARI window)', (v) => parsePositive(v, '--days'))
-    .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's), else at config dryRunServer, else at the certificate's own CA; save nothing")
+    .option('--dry-run', "order at the CA's staging CA (Let's Encrypt's, Buypass's, Google's), else at config dryRunServer, else at the certificate's own CA (a real certificate, counted by its rate limits: warned); save nothing")
     .option('--concurrency <n>', 'certificates renewed at the same time', (v) => integer(v, '--concurrency'), 4)
     .option('--max <n>', 'renew at most <n> certificates in this run; the rest wait for the next', (v) => integer(v, '--max'))
     .addOption(
@@ -185,7 +188,7 @@ function summaryLine(r: RenewResult): string {
     case 'held':
       return `held     ${r.name}: ${r.reason}`;
     case 'failed':
-      return `failed   ${r.name}: ${r.error.message}`;
+      return `failed   ${r.name}: ${printableLine(r.error.message)}`;
   }
 }
 

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import type { Lease, Store } from '../../store/index.js';
 import type { CliContext } from '../context.js';
+import { forgetLineage } from '../forget-lineage.js';
 import { leaseLength } from '../lease.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
@@ -52,7 +53,7 @@ async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Stor
   const { lineage, certPem } = await target(options, store);
   const server = lineage?.server ?? ctx.settings.server;
   const [{ requireAccount }, { usableAccount }, { accountDeps }] = await Promise.all([
-    import('../../registration/account.js'),
+    import('../../registration/stored-account.js'),
     import('../../registration/rollover.js'),
     import('../account-setup.js'),
   ]);
@@ -65,8 +66,7 @@ async function revokeLeased(options: RevokeOptions, ctx: CliContext, store: Stor
   );
   if (lease !== undefined && lineage !== undefined) {
     await store.delete(lineage.name, { lease });
-    const { deployerFor } = await import('../../deploy/index.js');
-    await deployerFor(store, ctx.settings.configDir).remove(lineage.name);
+    await forgetLineage(store, lineage.name, ctx);
   }
   return {
     json: { ...result, deleted: options.delete === true },

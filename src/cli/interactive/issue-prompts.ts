@@ -28,6 +28,8 @@ export interface IssueQuestionFlags {
   email?: string;
   registerUnsafelyWithoutEmail?: boolean;
   agreeTos?: boolean;
+  /** Read only: addresses no public CA can reach are refused while typed unless given. */
+  allowPrivateIp?: boolean;
 }
 
 export interface QuestionDeps {
@@ -47,7 +49,7 @@ export async function askIssueQuestions(ctx: CliContext, flags: IssueQuestionFla
     p.search<string[]>(
       {
         message: 'Names for the certificate (separated by spaces or commas):',
-        source: async (term) => nameChoices(term),
+        source: async (term) => nameChoices(term, ctx.settings.server, flags.allowPrivateIp === true),
         theme: { ...theme, style: { ...theme.style, disabled: (text: string) => ctx.style.bad(`✖ ${text.trim()}`), keysHelpTip: () => undefined } },
       },
       context,
@@ -121,13 +123,14 @@ async function asker(ctx: CliContext, interrupt: Interrupt): Promise<Ask> {
 
 type NameChoice = { value: string[]; name: string; short?: string; disabled?: string };
 
-/** The names prompt validates as you type: the normalized names, or why they cannot be ordered. */
-async function nameChoices(term: string | undefined): Promise<NameChoice[]> {
+/** The names prompt validates as you type (as issue does -d): the normalized names, or why they cannot be ordered. */
+async function nameChoices(term: string | undefined, server: string, allowPrivateIp: boolean): Promise<NameChoice[]> {
   if (term === undefined || term.trim() === '') return [];
-  const { assertHttp01Compatible, normalizeDomains } = await import('../../dns/names.js');
+  const [{ assertHttp01Compatible, normalizeDomains }, { assertReachableIps }] = await Promise.all([import('../../dns/names.js'), import('../../dns/ip.js')]);
   try {
     const domains = normalizeDomains(term.split(/[\s,]+/));
     assertHttp01Compatible(domains);
+    assertReachableIps(domains, server, allowPrivateIp);
     const list = domains.join(', ');
     return [{ value: domains, name: list, short: list }];
   } catch (err) {

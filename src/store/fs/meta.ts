@@ -2,12 +2,14 @@
  * (De)serialisation of renewal/<name>.json, the journal entries and accounts/…/account.json,
  * with enough validation that a damaged file is reported instead of crashing a caller later.
  */
+import { PROFILE_NAME_RULE, profileNameProblem } from '../../acme/profiles.js';
 import { normalizeSerial } from '../../crypto/certificate.js';
 import { CertmanError } from '../../errors.js';
 import type { CertificateMeta } from '../../lineage/types.js';
 import { storedMethodProblem } from '../../lineage/node-local.js';
 import type { StoreProblem } from '../types.js';
 import { isRecord, parseJsonOrUndefined } from '../json.js';
+import { printableLine } from '../../text.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
@@ -55,8 +57,12 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
     return '"copyTo" must map file kinds to absolute paths';
   }
   if (data.revoked !== undefined && !isRecord(data.revoked)) return '"revoked" must be an object';
-  if (data.profile !== undefined && !isString(data.profile)) return '"profile" must be a string';
-  if (data.preferredChain !== undefined && !isString(data.preferredChain)) return '"preferredChain" must be a string';
+  // The Redis store parses with this too: whoever can write it must not reach a terminal with escapes.
+  if (data.profile !== undefined && !(isString(data.profile) && profileNameProblem(data.profile) === undefined)) return `"profile" must be a profile name (${PROFILE_NAME_RULE})`;
+  // Shown in warnings: a name from a shared store must not carry terminal escapes either.
+  if (data.preferredChain !== undefined && !(isString(data.preferredChain) && printableLine(data.preferredChain) === data.preferredChain)) {
+    return '"preferredChain" must be a common name without control characters';
+  }
   return undefined;
 }
 
