@@ -1,7 +1,9 @@
 import type { AcmeConnector } from '../acme/index.js';
+import { SHORTLIVED } from '../acme/profiles.js';
 import { ResponderPool } from '../challenge/index.js';
 import { certificateMatchesKey, readCertificateInfo, splitFullchain } from '../crypto/certificate.js';
 import { generatePrivateKey, keySpecOfPem, sameKeySpec } from '../crypto/keys.js';
+import { isIpIdentifier } from '../dns/ip.js';
 import { CertmanError, messageOf } from '../errors.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions } from '../lineage/due.js';
 import type { Reporter } from '../report.js';
@@ -75,7 +77,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   const { store, report } = deps;
   const previous = await store.get(request.name);
   // A profile other than the stored one is a change, like other names: it orders now.
-  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains) && previous.profile === request.profile) {
+  if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains) && sameProfile(previous, request)) {
     const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
     if (certificateStatus(previous, deps.now, policy) === 'valid') {
       return { status: 'not-due', meta: previous, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
@@ -133,6 +135,15 @@ async function chooseKey(request: IssueRequest, previous: CertificateMeta | unde
     deps.report.warn(`the existing key of ${previous.name} is not ${request.key.type}; generating a new one`);
   }
   return generatePrivateKey(request.key);
+}
+
+/**
+ * Whether the request asks for the profile the lineage has. Asking for none where an address got the `shortlived`
+ * certman chose for it (see chooseProfile) asks for the same again: that is what the order would pick.
+ */
+function sameProfile(previous: CertificateMeta, request: IssueRequest): boolean {
+  if (previous.profile === request.profile) return true;
+  return request.profile === undefined && previous.profile === SHORTLIVED && request.domains.some(isIpIdentifier);
 }
 
 function sameNames(a: string[], b: string[]): boolean {

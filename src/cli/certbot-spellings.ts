@@ -3,7 +3,7 @@
  * same thing under certbot's name (shown in --help next to certman's), never a second behaviour.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_SERVER, LETSENCRYPT_STAGING } from '../config/defaults.js';
+import { DEFAULT_SERVER, dryRunServerFor, LETSENCRYPT_STAGING } from '../config/defaults.js';
 import type { Settings } from '../config/types.js';
 import { UsageError } from '../errors.js';
 
@@ -36,13 +36,15 @@ export function deployHookOf(flags: CertbotHookFlags): string | undefined {
 }
 
 /**
- * The server of `--test-cert`/`--staging`: the staging CA (config dryRunServer, else Let's Encrypt staging). As in
- * certbot, a server chosen elsewhere (flag, environment or config file) that is neither the default production CA
- * nor that staging CA conflicts with it: the user asked for two CAs.
+ * The server of `--test-cert`/`--staging`: config dryRunServer, else the known staging CA of the configured server
+ * (Buypass, Google Trust Services), else Let's Encrypt staging. As in certbot, a server chosen elsewhere (flag,
+ * environment or config file) that is neither the default production CA, nor that staging CA, nor the production
+ * CA it belongs to conflicts with it: the user asked for two CAs.
  */
 export function testCertServer(settings: Pick<Settings, 'server' | 'dryRunServer'>): string {
-  const staging = settings.dryRunServer ?? LETSENCRYPT_STAGING;
-  if (settings.server !== DEFAULT_SERVER && settings.server !== staging) {
+  const known = dryRunServerFor(settings.server, undefined);
+  const staging = settings.dryRunServer ?? (known === settings.server ? LETSENCRYPT_STAGING : known);
+  if (settings.server !== DEFAULT_SERVER && settings.server !== staging && known !== staging) {
     throw new UsageError(`--test-cert (--staging) orders at the staging CA ${staging}, and the server is ${settings.server}`, 'drop --test-cert, or --server (CERTMAN_SERVER, config "server")');
   }
   return staging;

@@ -33,15 +33,18 @@ export async function stylesFor(stream: NodeJS.WriteStream, flags: Pick<OutputFl
   return { ok: chalk.green, warn: chalk.yellow, bad: chalk.red, dim: chalk.dim, bold: chalk.bold };
 }
 
-/** Progress and warnings go to stderr so stdout stays the command's answer (and --json stays parseable). */
+/**
+ * Progress and warnings go to stderr so stdout stays the command's answer (and --json stays parseable). Each is one
+ * printable line: they quote CAs and stored documents (see printableLine).
+ */
 export function stderrReporter(flags: OutputFlags, style: Styles): Reporter {
   const write = (line: string) => process.stderr.write(`${line}\n`);
   return {
     step: (message) => {
-      if (!flags.quiet && flags.verbose) write(style.dim(`• ${message}`));
+      if (!flags.quiet && flags.verbose) write(style.dim(`• ${printableLine(message)}`));
     },
     warn: (message) => {
-      if (!flags.quiet) write(style.warn(`warning: ${message}`));
+      if (!flags.quiet) write(style.warn(`warning: ${printableLine(message)}`));
     },
     debug: (message) => {
       if (flags.verbose) write(style.dim(message));

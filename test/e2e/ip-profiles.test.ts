@@ -267,6 +267,12 @@ describe('profiles', () => {
     const human = await suite.certman(dir, ['issue', '-d', '::1', '--cert-name', 'ip6', ...standaloneAll()], at);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /profile: +shortlived \(chosen by certman: the CA issues IP addresses with it\)/);
+    // --no-profile asks for what certman chose anyway: not a change, so nothing is ordered while it is not due.
+    const orders = proxy.newOrderPayloads().length;
+    const again = await suite.certman(dir, ['--json', 'issue', '-d', '::1', '--cert-name', 'ip6', '--no-profile', ...standaloneAll()], at);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(json<{ status: string }>(again).status, 'not-due');
+    assert.equal(proxy.newOrderPayloads().length, orders);
 
     // ARI for an IP lineage: a window in the past makes it due, and the order names the certificate it replaces.
     proxy.setWindow({ start: new Date(Date.now() - 3_600_000), end: new Date(Date.now() - 60_000) });

@@ -116,6 +116,10 @@ describe("certbot's spellings", () => {
     assert.equal(testCertServer({ server: DEFAULT_SERVER, dryRunServer: staging }), staging);
     assert.equal(testCertServer({ server: staging, dryRunServer: staging }), staging);
     assert.throws(() => testCertServer({ server: 'https://other.example/dir', dryRunServer: staging }), UsageError);
+    // Without dryRunServer: the configured CA's own staging CA when certman knows one, else Let's Encrypt's.
+    assert.equal(testCertServer({ server: 'https://api.buypass.com/acme/directory', dryRunServer: undefined }), 'https://api.test4.buypass.com/acme/directory');
+    assert.equal(testCertServer({ server: DEFAULT_SERVER, dryRunServer: undefined }), 'https://acme-staging-v02.api.letsencrypt.org/directory');
+    assert.throws(() => testCertServer({ server: 'https://other.example/dir', dryRunServer: undefined }), UsageError);
   });
   it('--renew-hook is --deploy-hook; two different commands are refused', () => {
     assert.equal(deployHookOf({ renewHook: 'x' }), 'x');

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { budgetOptions } from '../budget-options.js';
 import { dueOptions } from '../due-options.js';
 import { formatDate, table } from '../format.js';
+import { printableLine } from '../../text.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 import type { Styles } from '../output.js';
@@ -111,7 +112,7 @@ function humanTable(rows: Row[], s: Styles, now: Date): string[] {
   );
   const notes = rows.map((r) => {
     if ('problem' in r) return `${s.bad('damaged')} ${r.name}: ${r.problem}`;
-    return r.deferredUntil === undefined || r.deferredUntil === r.nextAttemptAt ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${r.deferredReason ?? ''}`;
+    return r.deferredUntil === undefined || r.deferredUntil === r.nextAttemptAt ? undefined : `${s.warn('deferred')} ${r.name} until ${formatDate(r.deferredUntil)}: ${printableLine(r.deferredReason ?? '')}`;
   });
   const lines = [...notes, ...rows.map((r) => ('failedRenewals' in r ? backoffNote(r, s, now) : undefined))].filter((note): note is string => note !== undefined);
   return [...table(['NAME', 'DOMAINS', 'KEY', 'PROFILE', 'EXPIRES', 'DAYS', 'DUE', 'WHY', 'STATUS'], cells), ...(lines.length === 0 ? [] : ['', ...lines])];

@@ -182,7 +182,7 @@ function summaryLine(r: RenewResult): string {
     case 'not-due':
       return `not due  ${r.name} (due ${formatDate(r.window.dueAt)}, ${r.window.reason})`;
     case 'deferred':
-      return `deferred ${r.name}: ${r.reason}`;
+      return `deferred ${r.name}: ${printableLine(r.reason)}`;
     case 'skipped':
       return `skipped  ${r.name}: ${r.reason}`;
     case 'held':

@@ -184,8 +184,9 @@ export function parseAccount(text: string, file: string): AccountFile {
   if (data.email !== undefined) account.email = data.email;
   if (data.termsAgreed !== undefined) account.termsAgreed = parseTermsAgreed(data.termsAgreed, file);
   if (data.deactivatedAt !== undefined) {
-    if (!isString(data.deactivatedAt)) throw new CorruptFileError(file, '"deactivatedAt" must be a string');
-    account.deactivatedAt = data.deactivatedAt;
+    // Printed by `account show` and in errors: only a time, whoever wrote the store.
+    if (!isString(data.deactivatedAt) || Number.isNaN(Date.parse(data.deactivatedAt))) throw new CorruptFileError(file, '"deactivatedAt" must be an ISO time');
+    account.deactivatedAt = new Date(data.deactivatedAt).toISOString();
   }
   return account;
 }
