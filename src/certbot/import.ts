@@ -502,8 +502,9 @@ async function resolveAccounts(
       }
     }
 
-    // A deactivated account is as good as none: certbot's replaces it.
-    const existing = activeAccount(await target.getAccount(server));
+    // A deactivated account is as good as none: certbot's replaces it, unless it is that same account.
+    const stored = await target.getAccount(server);
+    const existing = activeAccount(stored);
     if (existing !== undefined) {
       const same = found.find((a) => a.url === existing.url);
       const report: AccountReport = { server, status: same === undefined ? 'kept' : 'present', url: existing.url };
@@ -514,14 +515,17 @@ async function resolveAccounts(
       accountUrls.set(server, { url: existing.url });
       continue;
     }
-    const chosen = found[0];
+    const deactivated = stored?.deactivatedAt === undefined ? undefined : stored.url;
+    const usable = found.filter((a) => a.url !== deactivated);
+    if (usable.length < found.length) problems.push(`certbot's account ${deactivated ?? ''} was deactivated (certman account deactivate)`);
+    const chosen = usable[0];
     if (chosen === undefined) {
       const why = problems.length > 0 ? problems.join('; ') : 'the lineages name no certbot account';
       accounts.push({ server, status: 'missing', detail: `${why}: run certman register --server ${server} --email <address> --agree-tos before renewing` });
       accountUrls.set(server, { url: '' });
       continue;
     }
-    const others = found.filter((a) => a.url !== chosen.url).map((a) => a.id);
+    const others = usable.filter((a) => a.url !== chosen.url).map((a) => a.id);
     const detail = [
       ...(others.length > 0 ? [`certman keeps one account per server: the certificates of certbot account${others.length > 1 ? 's' : ''} ${others.join(', ')} renew with ${chosen.id}`] : []),
       ...problems,

@@ -334,6 +334,22 @@ describe('import-certbot with lineages made by certbot', () => {
     assert.equal(stored.deactivatedAt, undefined);
   });
 
+  it("does not bring back certbot's account when that is the one deactivated in certman", async () => {
+    const fresh = join(tmp, 'certman-same-deactivated');
+    const first = await suite.certman(fresh, ['--json', 'import-certbot', '--certbot-dir', le, '--cert-name', standalone]);
+    assert.equal(first.code, 0, first.stderr);
+    // As `account deactivate` leaves it (done here in the file: deactivating at Pebble would end certbot's account
+    // for the other tests).
+    const found = (await readdir(join(fresh, 'accounts'), { recursive: true })).find((f) => f.endsWith('account.json'));
+    const file = join(fresh, 'accounts', found ?? 'account.json');
+    await writeFile(file, JSON.stringify({ ...(JSON.parse(await readFile(file, 'utf8')) as object), deactivatedAt: new Date().toISOString() }));
+    const r = await suite.certman(fresh, ['--json', 'import-certbot', '--certbot-dir', le, '--cert-name', standalone, '--dry-run', '--force']);
+    assert.equal(r.code, 0, r.stderr);
+    const [account] = json<ImportJson>(r).accounts;
+    assert.equal(account?.status, 'missing');
+    assert.match(account?.detail ?? '', /was deactivated .*certman register --server/);
+  });
+
   it('--keep-paths keeps certbot\'s paths working: its links point at certman\'s files, and certbot stops renewing', async () => {
     const cfg2 = join(tmp, 'certman-kept');
     const r = await suite.certman(cfg2, ['--json', 'import-certbot', '--certbot-dir', le, '--cert-name', kept, '--keep-paths']);

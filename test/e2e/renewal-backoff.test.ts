@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startRedis, tempDir, uniqueName, type FaultProxy, type RunResult } from '../harness/index.js';
@@ -257,6 +257,16 @@ describe('failed renewals back off', () => {
       assert.deepEqual([configured.code, configured.result.status], [0, 'renewed']);
       assert.doesNotMatch(configured.stderr, /a real certificate/);
       assert.deepEqual([proxy.seen('newAccount'), proxy.seen('newOrder'), other.seen('newOrder')], [1, 1, 0]);
+      // That account deactivated (as `account deactivate --server` leaves it): the next dry run registers another.
+      for (const found of await readdir(join(dir, 'accounts'), { recursive: true })) {
+        if (!found.endsWith('account.json')) continue;
+        const file = join(dir, 'accounts', found);
+        const account = JSON.parse(await readFile(file, 'utf8')) as { server?: string };
+        if (account.server === proxy.directoryUrl) await writeFile(file, JSON.stringify({ ...account, deactivatedAt: new Date().toISOString() }));
+      }
+      const replaced = await renew(dir, ['--dry-run'], other, { CERTMAN_DRY_RUN_SERVER: proxy.directoryUrl });
+      assert.deepEqual([replaced.code, replaced.result.status], [0, 'renewed'], replaced.stderr);
+      assert.deepEqual([proxy.seen('newAccount'), proxy.seen('newOrder')], [2, 2]);
 
       // A dry run that fails records no backoff, and one backing off is dry-run anyway.
       other.inject('newOrder', { kind: 'status', status: 403, detail: 'no' });

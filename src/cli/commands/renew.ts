@@ -113,8 +113,9 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
     const randomSleepMs = options.randomSleep !== false && unattended && options.dryRun !== true ? options.randomSleep * 1000 : 0;
     const accountFor = async (server: string, dryRunElsewhere: boolean): Promise<StoredAccount> => {
       const existing = await store.getAccount(server);
-      // A deactivated account is refused with what to do; an unfinished key rollover is settled first.
-      if (existing !== undefined) return (await import('../../registration/rollover.js')).usableAccount(existing, { accounts: store, connect: ctx.connect, report, ...lease, signal: interrupt.signal });
+      // A deactivated account is refused with what to do; an unfinished key rollover is settled first. At a dry-run
+      // CA elsewhere a deactivated account is replaced, as one that is missing (registerAccount does that).
+      if (existing !== undefined && !(dryRunElsewhere && existing.deactivatedAt !== undefined)) return (await import('../../registration/rollover.js')).usableAccount(existing, { accounts: store, connect: ctx.connect, report, ...lease, signal: interrupt.signal });
       if (dryRunElsewhere) {
         // A dry run needs an account at the staging CA: make one like certbot does, with the main contact.
         const main = await store.getAccount(ctx.settings.server);
