@@ -35,16 +35,20 @@ export function normalizeSerial(hex: string): string {
 /** Parses the first certificate of a PEM text with Node's native X.509 parser. */
 export function readCertificateInfo(pem: string): CertificateInfo {
   const x509 = new X509Certificate(pem);
-  const entries = (x509.subjectAltName ?? '').split(', ');
-  const dns = entries.filter((entry) => entry.startsWith('DNS:')).map((entry) => entry.slice('DNS:'.length));
-  const ips = entries.filter((entry) => entry.startsWith(IP_SAN)).flatMap((entry) => canonicalIp(entry.slice(IP_SAN.length)) ?? []);
-  const domains = [...dns, ...ips];
   return {
     serial: normalizeSerial(x509.serialNumber),
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
-    domains,
+    domains: certificateNames(x509),
   };
+}
+
+/** DNS subjectAltNames, then IP address ones in canonicalIp's spelling. */
+export function certificateNames(x509: X509Certificate): string[] {
+  const entries = (x509.subjectAltName ?? '').split(', ');
+  const dns = entries.filter((entry) => entry.startsWith('DNS:')).map((entry) => entry.slice('DNS:'.length));
+  const ips = entries.filter((entry) => entry.startsWith(IP_SAN)).flatMap((entry) => canonicalIp(entry.slice(IP_SAN.length)) ?? []);
+  return [...dns, ...ips];
 }
 
 /** True when the certificate's public key belongs to the private key. */
