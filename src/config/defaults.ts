@@ -108,3 +108,6 @@ function tryResolveServer(value: string): string | undefined {
   if (url.hostname === '') return undefined;
   return url.href;
 }
+
+/** How long `--verify-deploy` waits for the endpoints to serve a new certificate unless told (seconds). */
+export const DEFAULT_VERIFY_DEPLOY_SECONDS = 30;

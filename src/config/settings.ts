@@ -4,7 +4,8 @@
 import { dirname, resolve } from 'node:path';
 import { nameserverProblem } from '../dns/nameserver.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_SERVER, defaultConfigDir, resolveServer } from './defaults.js';
+import { DEFAULT_SERVER, DEFAULT_VERIFY_DEPLOY_SECONDS, defaultConfigDir, resolveServer } from './defaults.js';
+import { endpointsConfig } from '../served/endpoint.js';
 import { checkStorePrefix, resolveStoreLocation } from './store-location.js';
 import type { GlobalFlags, LoadedConfig, Settings } from './types.js';
 import { checkEmail, leaseSecondsProblem, retryAfterCapProblem } from './validate.js';
@@ -141,6 +142,9 @@ export function resolveSettings(input: SettingsInput): Settings {
   if (config.expectCname !== undefined) settings.expectCname = config.expectCname;
   if (config.caIdentity !== undefined) settings.caIdentity = config.caIdentity;
   if (config.profile !== undefined) settings.profile = config.profile;
+  if (config.endpoints !== undefined) settings.endpoints = endpointsConfig(config.endpoints);
+  const verifyDeploy = config.verifyDeploy === true ? DEFAULT_VERIFY_DEPLOY_SECONDS : config.verifyDeploy;
+  if (typeof verifyDeploy === 'number') settings.verifyDeploy = verifyDeploy;
   if (config.failedValidationLimit !== undefined) settings.failedValidationLimit = config.failedValidationLimit;
   if (config.newOrderLimit !== undefined) settings.newOrderLimit = config.newOrderLimit;
   if (file.path !== undefined) settings.configFile = file.path;

@@ -1,4 +1,5 @@
 import type { HookCommands } from '../lineage/types.js';
+import type { EndpointsConfig } from '../served/endpoint.js';
 
 /** Keys accepted in a certman config file (JSON or YAML, see load.ts). */
 export interface FileConfig {
@@ -53,6 +54,13 @@ export interface FileConfig {
   caIdentity?: string;
   /** The ACME profile `issue` orders (one of the CA's meta.profiles), unless --profile/--no-profile say otherwise; renew never reads it (it orders the saved one). */
   profile?: string;
+  /**
+   * TLS endpoints (`host[:port]`, port 443 by default) `check` and `--verify-deploy` connect to: one list for every
+   * certificate, or lists by certificate name (`"*"`: every other certificate). Default: each name on port 443.
+   */
+  endpoints?: string[] | Record<string, string[]>;
+  /** After deploying a renewed certificate, wait until its endpoints serve it: `true` (30 s) or seconds; `false` never. */
+  verifyDeploy?: boolean | number;
 }
 
 export interface LoadedConfig {
@@ -123,6 +131,10 @@ export interface Settings {
   caIdentity?: string;
   /** Config `profile`: what `issue` orders without --profile. */
   profile?: string;
+  /** Config `endpoints`: where certificates are served. */
+  endpoints?: EndpointsConfig;
+  /** Config `verifyDeploy`, in seconds (absent: renew and sync verify only when asked). */
+  verifyDeploy?: number;
   /** The config file the settings came from, for messages. */
   configFile?: string;
 }

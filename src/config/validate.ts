@@ -11,6 +11,7 @@ import { serverProblem } from './defaults.js';
 import { storeLocationProblem } from './store-location.js';
 import { prefixProblem } from '../store/redis/keys.js';
 import { printableLine } from '../text.js';
+import { endpointProblem } from '../served/endpoint.js';
 import type { FileConfig } from './types.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -204,6 +205,26 @@ const hooks: Parser<HookCommands> = (value, key) => {
   return ok(out);
 };
 
+const endpointList = listOf('endpoints (host[:port])', endpointProblem);
+
+/** A list for every certificate, or lists by certificate name (`"*"`: the others). */
+const endpoints: Parser<string[] | Record<string, string[]>> = (value, key) => {
+  if (!isPlainObject(value)) return endpointList(value, key);
+  const out: Record<string, string[]> = {};
+  for (const [name, list] of Object.entries(value)) {
+    const parsed = endpointList(list, `${key}.${name}`);
+    if (!parsed.ok) return parsed;
+    out[name] = parsed.value;
+  }
+  return ok(out);
+};
+
+/** At most an hour: a deploy that takes longer is not waited for by a renewal run. */
+const verifyDeploy: Parser<boolean | number> = (value, key) =>
+  typeof value === 'boolean' || (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 3600)
+    ? ok(value)
+    : fail(key, 'must be true, false or whole seconds from 1 to 3600', value);
+
 /** One validator per accepted key; `satisfies` makes the compiler check the table is complete. */
 const PARSERS = {
   email,
@@ -236,6 +257,8 @@ const PARSERS = {
   expectCname: listOf('DNS names', hostNameProblem, (item) => item.toLowerCase().replace(/\.$/, '')),
   caIdentity: hostName,
   profile: profileName,
+  endpoints,
+  verifyDeploy,
 } satisfies Parsers;
 
 const KEYS: ReadonlyMap<string, keyof FileConfig> = new Map(

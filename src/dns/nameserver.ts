@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { splitHostPort } from './host-port.js';
 
 export const DNS_PORT = 53;
 
@@ -34,21 +35,12 @@ export function formatNameserver(server: Nameserver): string {
 }
 
 function parse(spec: string): { server?: Nameserver; problem?: string } {
-  let host = spec;
-  let port = String(DNS_PORT);
-  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(spec);
-  if (bracketed !== null) {
-    host = bracketed[1] ?? '';
-    if (bracketed[2] !== undefined) port = bracketed[2];
-    if (isIP(host) !== 6) return { problem: `"${host}" is not an IPv6 address` };
-  } else if ((spec.match(/:/g) ?? []).length === 1) {
-    [host = '', port = ''] = spec.split(':');
-  }
-  const family = isIP(host);
+  const split = splitHostPort(spec, DNS_PORT);
+  if ('problem' in split) return split;
+  const family = isIP(split.host);
   if (family === 0) return { problem: EXPECTED };
-  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return { problem: `port must be from 1 to 65535, not "${port}"` };
   // One spelling, so the answer's source address matches the server we asked (dns2 drops any other).
-  return { server: { host: canonicalIp(host) ?? host, port: Number(port), family: family === 6 ? 6 : 4 } };
+  return { server: { host: canonicalIp(split.host) ?? split.host, port: split.port, family: family === 6 ? 6 : 4 } };
 }
 
 /**
