@@ -110,3 +110,16 @@ function readText(path: string): string {
     return '';
   }
 }
+
+/** A server block (for NginxOptions.extraServers) serving HTTPS on 127.0.0.1:`port` with a certificate's files, e.g. certman's live/<name>/. */
+export function tlsServerBlock(options: { port: number; fullchain: string; privkey: string; serverName?: string }): string {
+  return [
+    '  server {',
+    `    listen 127.0.0.1:${options.port} ssl;`,
+    `    server_name ${options.serverName ?? '_'};`,
+    `    ssl_certificate ${quote(options.fullchain)};`,
+    `    ssl_certificate_key ${quote(options.privkey)};`,
+    '    location / { return 200 "tls\\n"; }',
+    '  }',
+  ].join('\n');
+}
