@@ -19,6 +19,8 @@ import type { AccountStore, StoredAccount } from '../store/types.js';
 import { activeAccount } from '../registration/stored-account.js';
 import type { CertificateFiles, CertificateMeta, ChallengeMethod, HookCommands, KeySpec, NewCertificate } from '../lineage/types.js';
 import { isValidName } from '../store/index.js';
+import { PROFILE_NAME_RULE, profileNameProblem } from '../acme/profiles.js';
+import { printableLine } from '../text.js';
 import { findCertbotAccount, readCertbotAccount, type CertbotAccount } from './account.js';
 import { ConfSyntaxError } from './configobj.js';
 import { carryHookDirs, type HookDirsReport } from './hook-dirs.js';
@@ -306,6 +308,8 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
     warnings.push(`the webroot ${chosen.method.webroot} does not exist here: renewals fail until it does`);
   }
 
+  const chain = carriedChain(conf);
+  const { profile } = carriedProfile(conf);
   const meta: Omit<NewCertificate, 'accountUrl'> = {
     name,
     domains,
@@ -318,6 +322,8 @@ async function planLineage(name: string, certbotDir: string, options: ImportOpti
     notAfter: info.notAfter.toISOString(),
     ...(renewDays === undefined ? {} : { renewDays }),
     ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
+    ...(chain === undefined ? {} : { preferredChain: chain }),
+    ...(profile === undefined ? {} : { profile }),
   };
   const certmanLive = target.location(name);
   const links = PATH_ORDER.map((kind) => ({ from: path.join(liveDir, `${kind}.pem`), to: path.join(certmanLive, `${kind}.pem`) }));
@@ -445,7 +451,11 @@ function settingWarnings(
     const service = installer === 'apache' ? 'apache2' : 'nginx';
     out.push(`certbot's ${installer} installer reloaded ${installer} after each renewal, certman does not: add one with certman renew --cert-name <name> --deploy-hook "systemctl reload ${service}" (saved with its next renewal; add --force to renew now)`);
   }
-  if (conf.preferredChain !== undefined) out.push(`preferred_chain = ${conf.preferredChain} is not supported: certman installs the CA's default chain`);
+  if (conf.preferredChain !== undefined && carriedChain(conf) === undefined) {
+    out.push(`preferred_chain = ${printableLine(conf.preferredChain, 80)} is not a common name on one line: certman installs the CA's default chain`);
+  }
+  const profile = carriedProfile(conf);
+  if (profile.warning !== undefined) out.push(profile.warning);
   if (conf.mustStaple) out.push('must_staple is not supported: renewed certificates will not have the OCSP must-staple extension');
   if (options.keepPaths !== true) {
     for (const [kind, command] of Object.entries(hooks)) {
@@ -456,6 +466,27 @@ function settingWarnings(
   }
   if (notAfter.getTime() <= options.now.getTime()) out.push(`it expired on ${notAfter.toISOString()}: the next certman renew renews it`);
   return out;
+}
+
+/** certbot's preferred_chain, renewed with as `--preferred-chain` when it is a printable common name. */
+function carriedChain(conf: Pick<CertbotRenewalConf, 'preferredChain'>): string | undefined {
+  const chain = conf.preferredChain;
+  return chain !== undefined && printableLine(chain) === chain ? chain : undefined;
+}
+
+/**
+ * The profile certman renews with: certbot's required_profile, else its preferred_profile. certman has no
+ * fallback for a profile the CA stops offering (the renewal fails and says so), which a preferred one had.
+ */
+function carriedProfile(conf: Pick<CertbotRenewalConf, 'requiredProfile' | 'preferredProfile'>): { profile?: string; warning?: string } {
+  const [key, name] = conf.requiredProfile !== undefined ? ['required_profile', conf.requiredProfile] : ['preferred_profile', conf.preferredProfile];
+  if (name === undefined) return {};
+  if (profileNameProblem(name) !== undefined) return { warning: `${key} = ${printableLine(name, 80)} is not a profile name (${PROFILE_NAME_RULE}): certman orders the CA's default profile` };
+  if (key === 'required_profile') return { profile: name };
+  return {
+    profile: name,
+    warning: `preferred_profile = ${name} is renewed as a required profile: if the CA stops offering it, renew fails and says so (certman renew --cert-name <name> --no-profile orders the default)`,
+  };
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -12,9 +12,11 @@
  *   key_type = ecdsa                                             with rsa_key_size / elliptic_curve
  *   pre_hook / post_hook / renew_hook (= --deploy-hook) / deploy_hook
  *   reuse_key = True
+ *   preferred_chain = ISRG Root X1 / required_profile = tlsserver / preferred_profile = shortlived
  *   [[webroot_map]]
  *   example.com = /var/www/html                                  which webroot each name was validated through
  */
+import { canonicalIp } from '../dns/nameserver.js';
 import { confBool, confList, confString, parseConfigObj, type ConfSection } from './configobj.js';
 
 export const LETSENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -53,6 +55,10 @@ export interface CertbotRenewalConf {
   reuseKey: boolean;
   mustStaple: boolean;
   preferredChain?: string;
+  /** certbot ≥ 4's `--required-profile`: the ACME profile ordered, or the renewal fails. */
+  requiredProfile?: string;
+  /** certbot ≥ 4's `--preferred-profile`: ordered when the CA offers it, else the CA's default. */
+  preferredProfile?: string;
   /** Every [renewalparams] key, for messages about settings certman does not carry over. */
   params: Map<string, string | string[]>;
 }
@@ -81,7 +87,8 @@ export function parseRenewalConf(text: string, file = 'renewal.conf'): CertbotRe
   const webrootMap = new Map<string, string>();
   for (const [name, value] of params?.sections.get('webroot_map')?.values ?? []) {
     const dir = confString(value)?.trim();
-    if (dir !== undefined && dir !== '') webrootMap.set(name.toLowerCase(), dir);
+    // Keys as certman spells names: lower case, an IPv6 address compressed (RFC 5952), as the imported SANs are.
+    if (dir !== undefined && dir !== '') webrootMap.set(canonicalIp(name) ?? name.toLowerCase(), dir);
   }
   const flat = new Map<string, string | string[]>();
   for (const [key, value] of params?.values ?? []) flat.set(key, value);
@@ -111,6 +118,8 @@ export function parseRenewalConf(text: string, file = 'renewal.conf'): CertbotRe
     postHook: str(params, 'post_hook'),
     deployHook: str(params, 'deploy_hook') ?? str(params, 'renew_hook'),
     preferredChain: str(params, 'preferred_chain'),
+    requiredProfile: str(params, 'required_profile'),
+    preferredProfile: str(params, 'preferred_profile'),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (conf as unknown as Record<string, unknown>)[key] = value;

@@ -308,6 +308,29 @@ describe('import-certbot with lineages made by certbot', () => {
     assert.match(nowhere.stderr, /no certbot configuration/);
   });
 
+  it("carries certbot's preferred_chain and its profile (required_profile, else preferred_profile, with a warning)", async () => {
+    const copy = join(tmp, 'le-chain-profile');
+    await cp(le, copy, { recursive: true, verbatimSymlinks: true });
+    const conf = join(copy, 'renewal', `${kept}.conf`);
+    const params = '[renewalparams]\npreferred_chain = Pebble Root CA 0a1b2c\npreferred_profile = shortlived\n';
+    await writeFile(conf, (await readFile(conf, 'utf8')).replace('[renewalparams]\n', params));
+    const fresh = join(tmp, 'certman-chain-profile');
+    const r = await suite.certman(fresh, ['--json', 'import-certbot', '--certbot-dir', copy, '--cert-name', kept]);
+    assert.equal(r.code, 0, r.stderr);
+    const imported = lineage(json<ImportJson>(r), kept);
+    assert.equal(imported.status, 'imported');
+    assert.ok(imported.warnings.some((w) => /preferred_profile = shortlived is renewed as a required profile/.test(w)), imported.warnings.join('\n'));
+    assert.ok(!imported.warnings.some((w) => /preferred_chain/.test(w)), imported.warnings.join('\n'));
+    const meta = JSON.parse(await readFile(join(fresh, 'renewal', `${kept}.json`), 'utf8')) as Record<string, unknown>;
+    assert.equal(meta.preferredChain, 'Pebble Root CA 0a1b2c');
+    assert.equal(meta.profile, 'shortlived');
+
+    await writeFile(conf, (await readFile(conf, 'utf8')).replace('preferred_profile = shortlived\n', 'required_profile = bad profile!\n'));
+    const bad = await suite.certman(join(tmp, 'certman-bad-profile'), ['--json', 'import-certbot', '--certbot-dir', copy, '--cert-name', kept, '--dry-run']);
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.ok(lineage(json<ImportJson>(bad), kept).warnings.some((w) => /required_profile = bad profile! is not a profile name/.test(w)));
+  });
+
   it('says when certbot\'s account is missing, and what to run', async () => {
     const copy = join(tmp, 'le-no-accounts');
     await cp(le, copy, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.startsWith(join(le, 'accounts')) });

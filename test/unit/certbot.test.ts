@@ -161,6 +161,18 @@ reuse_key = False
     assert.equal(renewBeforeExpiryDays(conf.renewBeforeExpiry ?? ''), 14);
   });
 
+  it("reads certbot 4's profiles; webroot_map keys in certman's spelling (IPv6 compressed, lower case)", () => {
+    const conf = parseRenewalConf(
+      '[renewalparams]\nrequired_profile = tlsserver\npreferred_profile = shortlived\n[[webroot_map]]\n2001:DB8:0:0::1 = /srv/a\nWWW.Example.com = /srv/b\n',
+    );
+    assert.equal(conf.requiredProfile, 'tlsserver');
+    assert.equal(conf.preferredProfile, 'shortlived');
+    assert.deepEqual([...conf.webrootMap], [
+      ['2001:db8::1', '/srv/a'],
+      ['www.example.com', '/srv/b'],
+    ]);
+  });
+
   it('prefers deploy_hook over renew_hook, and joins an unquoted comma back', () => {
     const conf = parseRenewalConf('[renewalparams]\ndeploy_hook = a\nrenew_hook = b\npre_hook = echo a, b\n');
     assert.equal(conf.deployHook, 'a');
