@@ -82,10 +82,16 @@ export function renewalDnsGate(optionsFor: (server: string) => Promise<DnsGateOp
 }
 
 function gateError(failed: NameVerdict[], allowSubset: boolean): CertmanError {
-  const list = failed.map((v) => `${v.name}: ${v.reason ?? 'DNS check failed'}`).join('; ');
-  return new CertmanError(`DNS check failed, nothing was sent to the CA: ${list}`, {
-    hint: allowSubset
+  return dnsCheckFailed(
+    failed,
+    allowSubset
       ? 'no name passed; certman verify-dns -d <name> shows what the DNS says'
       : 'fix DNS (certman verify-dns -d <name> shows what it says), or pass --allow-subset-of-names to order only the names that pass',
-  });
+  );
+}
+
+/** The error of an order the DNS check stopped: every failing name with why. */
+export function dnsCheckFailed(failed: readonly NameVerdict[], hint: string): CertmanError {
+  const list = failed.map((v) => `${v.name}: ${v.reason ?? 'DNS check failed'}`).join('; ');
+  return new CertmanError(`DNS check failed, nothing was sent to the CA: ${list}`, { hint });
 }

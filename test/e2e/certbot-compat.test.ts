@@ -242,7 +242,12 @@ describe('certbot compatibility', () => {
     assert.equal(map.code, 0, map.stderr);
     await stat(join(out, 'mapped-cert.pem'));
     assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--key-type', 'rsa']), 2, /--csr and --key-type/);
-    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--renew-hook', 'true', '--expect-ip', '192.0.2.1']), 2, /--csr and --renew-hook, --expect-ip exclude each other/);
+    assertOneLineError(await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--renew-hook', 'true', '--allow-subset-of-names']), 2, /--csr and --renew-hook, --allow-subset-of-names exclude each other/);
+    // The DNS check runs on the CSR's names as on any order (flags here; config expectIp/expectCname alike).
+    const gated = await inOut(['certonly', '--csr', 'req.pem', '-w', rootA, '--expect-ip', '10.0.0.1']);
+    assert.equal(gated.code, 1, gated.stderr);
+    assert.match(gated.stderr, /DNS check failed, nothing was sent to the CA: .*resolves to 127\.0\.0\.1, expected 10\.0\.0\.1/);
+    assert.match(gated.stderr, /a CSR's names are ordered together/);
     // An IP address in the CSR is ordered as an IP identifier (RFC 8738), like `issue -d 127.0.0.1`.
     await execFileP('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(out, 'ip.key'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-out', join(out, 'ip.pem')]);
     const ip = await inOut(['--json', 'certonly', '--csr', 'ip.pem', '-w', rootA, '--cert-path', join(out, 'ip-cert.pem')]);

@@ -18,9 +18,8 @@ import type { CommandResult } from '../result.js';
 import { challengeMethod, hookCommands, type IssueOptions } from './issue.js';
 
 /**
- * What a CSR fixes (key, names), what needs a stored certificate (deploy hook, lease, keep), and the DNS checks
- * this order skips: the flags that would say otherwise are refused, never dropped unseen. (--force is what every
- * --csr run does anyway.)
+ * What a CSR fixes (key, names) and what needs a stored certificate (deploy hook, lease, keep): the flags that would
+ * say otherwise are refused, never dropped unseen. (--force is what every --csr run does anyway.)
  */
 const NOT_WITH_CSR: [keyof IssueOptions, string][] = [
   ['keyType', '--key-type'],
@@ -33,17 +32,23 @@ const NOT_WITH_CSR: [keyof IssueOptions, string][] = [
   ['renewHook', '--renew-hook'],
   ['keepUntilExpiring', '--keep-until-expiring'],
   ['wait', '--wait'],
-  ['verifyDns', '--verify-dns'],
   ['allowSubsetOfNames', '--allow-subset-of-names'],
 ];
 
+/** The DNS check `issue` runs (--verify-dns, --expect-*, config expectIp/expectCname), on all of the CSR's names. */
+async function dnsGateForCsr(domains: string[], options: IssueOptions, ctx: CliContext, interrupt: Interrupt): Promise<void> {
+  const { dnsGateFor } = await import('../dns-gate.js');
+  const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
+  if (gate === undefined) return;
+  const { dnsGate, dnsCheckFailed } = await import('../../dns/gate.js');
+  // race(): the resolver's queries take no signal; abandoned, they only read DNS.
+  const { failed } = await interrupt.race(gate(ctx.settings.server).then((gateOptions) => dnsGate(domains, gateOptions)));
+  if (failed.length > 0) throw dnsCheckFailed(failed, "fix DNS (certman verify-dns -d <name> shows what it says): a CSR's names are ordered together");
+}
+
 export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx: CliContext, interrupt: Interrupt): Promise<CommandResult> {
-  const conflicting = [
-    ...NOT_WITH_CSR.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag),
-    ...(options.expectIp.length > 0 ? ['--expect-ip'] : []),
-    ...(options.expectCname.length > 0 ? ['--expect-cname'] : []),
-  ];
-  if (conflicting.length > 0) throw new UsageError(`--csr and ${conflicting.join(', ')} exclude each other: the CSR holds the key and names, no certificate is stored, and no DNS check runs`);
+  const conflicting = NOT_WITH_CSR.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
+  if (conflicting.length > 0) throw new UsageError(`--csr and ${conflicting.join(', ')} exclude each other: the CSR holds the key and names, and no certificate is stored`);
   const [{ readCsr }, { assertHttp01Compatible, normalizeDomains }, { checkCsrPaths, writeCsrFiles }] = await Promise.all([
     import('../../crypto/csr-file.js'),
     import('../../dns/names.js'),
@@ -60,6 +65,7 @@ export async function issueFromCsr(options: IssueOptions & { csr: string }, ctx:
   if (options.domain.length > 0 && [...normalizeDomains(options.domain)].sort().join(',') !== [...domains].sort().join(',')) {
     throw new UsageError(`-d names differ from the CSR's (${domains.join(', ')})`, 'leave out -d with --csr, or give exactly the CSR\'s names');
   }
+  await dnsGateForCsr(domains, options, ctx, interrupt);
   const paths = {
     ...(options.certPath === undefined ? {} : { cert: resolve(options.certPath) }),
     ...(options.chainPath === undefined ? {} : { chain: resolve(options.chainPath) }),
