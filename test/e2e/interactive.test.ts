@@ -158,6 +158,17 @@ describe('interactive issue at a terminal', () => {
     assert.deepEqual(await certificates(dir), []);
   });
 
+  it('with a deactivated account, says so before any question', async () => {
+    const dir = await suite.registeredDir();
+    assert.equal((await suite.certman(dir, ['account', 'deactivate', '--yes'])).code, 0);
+    await inTerminal(dir, ['issue', ...suite.standalone()], async (term) => {
+      assert.equal(await term.exitCode(), 2, await term.screen());
+      const screen = await term.screen();
+      assert.match(screen, /was deactivated .*certman register/s);
+      assert.doesNotMatch(screen, /Names for the certificate/);
+    });
+  });
+
   it('without a terminal a missing -d is still a usage error', async () => {
     const r = await suite.certman(await suite.registeredDir(), ['issue', ...suite.standalone()]);
     assert.equal(r.code, 2);

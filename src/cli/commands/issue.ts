@@ -233,6 +233,8 @@ async function askForOrder(options: IssueOptions, ctx: CliContext, interrupt: In
   ]);
   const store = await ctx.openStore();
   const account = await store.getAccount(ctx.settings.server);
+  // The order would be refused at the end: say so before any question.
+  if (account?.deactivatedAt !== undefined) throw (await import('../../registration/stored-account.js')).deactivatedError(account);
   const certName = (domains: string[]) => options.certName ?? defaultCertName(domains);
   const answers = await askIssueQuestions(ctx, options, {
     interrupt,
