@@ -34,7 +34,7 @@ export function presentedCertificate(endpoint: Endpoint, options: ProbeOptions):
       options.signal?.removeEventListener('abort', onAbort);
       socket.destroy();
     };
-    const timer = setTimeout(() => fail(`no TLS handshake within ${Math.round(options.timeoutMs / 1000)} s`), options.timeoutMs);
+    const timer = setTimeout(() => fail(`no TLS handshake within ${options.timeoutMs / 1000} s`), options.timeoutMs);
     if (options.signal?.aborted === true) fail('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', (err) => fail(messageOf(err)));
