@@ -45,7 +45,11 @@ export function timelineChart(timeline: Timeline, s: Styles, options: ChartOptio
   if (timeline.overdue.count > 0) lines.push(s.warn(row('due now', timeline.overdue.count)));
   let empty: TimelineBucket[] = [];
   const flushEmpty = () => {
-    if (empty.length >= FOLD_EMPTY_HOURS) lines.push(s.dim(`${bucketLabel(empty[0] as TimelineBucket, hourly)} .. ${bucketLabel(empty[empty.length - 1] as TimelineBucket, hourly).slice(-5)}  none for ${empty.length} hours`));
+    if (empty.length >= FOLD_EMPTY_HOURS) {
+      const [first, last] = [bucketLabel(empty[0] as TimelineBucket, hourly), bucketLabel(empty[empty.length - 1] as TimelineBucket, hourly)];
+      // The end's date only when the run crosses midnight.
+      lines.push(s.dim(`${first} .. ${last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last}  none for ${empty.length} hours`));
+    }
     else for (const b of empty) lines.push(row(bucketLabel(b, hourly), 0));
     empty = [];
   };
@@ -74,11 +78,15 @@ const LEGEND: Record<Cause, string> = {
 /** "peak 12 on 2026-12-20; 40% of renewals moved by spread; 3 by ARI; 1 deferred". */
 export function summary(timeline: Timeline): string {
   const days = Math.round((timeline.to.getTime() - timeline.from.getTime()) / 86_400_000);
-  if (timeline.peak === undefined) return `no renewals due in the next ${days} days`;
+  if (timeline.peak === undefined) return `no renewals due in the next ${plural(days, 'day')}`;
   const when = timeline.bucket === 'hour' ? `at ${formatDate(timeline.peak.start)}` : `on ${formatDate(timeline.peak.start).slice(0, 10)}`;
   const share = Math.round((100 * timeline.movedBySpread) / timeline.total);
   const deferred = timeline.deferred === 0 ? '' : `; ${timeline.deferred} deferred`;
-  return `peak ${timeline.peak.count} ${when}; ${timeline.total} renewals in ${days} days, ${share}% moved by spread; ${timeline.movedByAri} by ARI${deferred}`;
+  return `peak ${timeline.peak.count} ${when}; ${plural(timeline.total, 'renewal')} in ${plural(days, 'day')}, ${share}% moved by spread; ${timeline.movedByAri} by ARI${deferred}`;
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 function bucketLabel(b: TimelineBucket, hourly: boolean): string {
