@@ -40,7 +40,8 @@ export function timelineChart(timeline: Timeline, s: Styles, options: ChartOptio
     const parts: Record<Cause, number> = { due: b.count - b.movedBySpread - b.movedByAri - b.deferred, spread: b.movedBySpread, ari: b.movedByAri, deferred: b.deferred };
     return CAUSES.map((cause) => (parts[cause] === 0 ? '' : paint[cause](marks[cause].repeat(Math.max(1, Math.round(parts[cause] / perMark)))))).join('');
   };
-  const lines = [`Renewals due per ${timeline.bucket} from ${formatDate(timeline.from)} to ${formatDate(timeline.to)}, as renew would run them:`];
+  const last = timeline.buckets[timeline.buckets.length - 1];
+  const lines = [`Renewals per ${timeline.bucket}, ${bucketLabel(timeline.buckets[0], hourly, true)} to ${bucketLabel(last, hourly, true)} UTC, as renew would run them:`];
   if (timeline.expired.count > 0) lines.push(s.bad(row('expired', timeline.expired.count)));
   if (timeline.overdue.count > 0) lines.push(s.warn(row('due now', timeline.overdue.count)));
   let empty: TimelineBucket[] = [];
@@ -63,8 +64,9 @@ export function timelineChart(timeline: Timeline, s: Styles, options: ChartOptio
   }
   flushEmpty();
   lines.push(row('later', timeline.later.count));
-  const legend = CAUSES.map((cause) => `${paint[cause](marks[cause])} ${LEGEND[cause]}`).join(', ');
-  lines.push('', `${perMark === 1 ? 'One mark per renewal' : `One mark per ${perMark} renewals (rounded)`}: ${legend}.`, summary(timeline));
+  const legend = CAUSES.map((cause) => `${paint[cause](marks[cause])} ${LEGEND[cause]}`);
+  // Two lines: cron mail and 80-column terminals keep them whole.
+  lines.push('', `${perMark === 1 ? 'One mark per renewal' : `One mark per ${perMark} renewals (rounded)`}: ${legend.slice(0, 2).join(', ')},`, `${legend.slice(2).join(', ')}.`, summary(timeline));
   return lines;
 }
 
@@ -89,9 +91,12 @@ function plural(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
-function bucketLabel(b: TimelineBucket, hourly: boolean): string {
+/** "2026-12-04 13:00" or "2026-12-04 Fri" (without the weekday: `dateOnly`); "" for no bucket. */
+function bucketLabel(b: TimelineBucket | undefined, hourly: boolean, dateOnly = false): string {
+  if (b === undefined) return '';
   const iso = b.start.toISOString();
-  return hourly ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : `${iso.slice(0, 10)} ${WEEKDAYS[b.start.getUTCDay()] ?? ''}`;
+  if (hourly) return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  return dateOnly ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${WEEKDAYS[b.start.getUTCDay()] ?? ''}`;
 }
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -176,14 +176,14 @@ describe('timelineChart', () => {
 
   it('off a terminal: ASCII only, one row per day with its count and a bar of causes, then legend and summary', () => {
     const lines = timelineChart(sample, PLAIN, { unicode: false, width: 80 });
-    assert.equal(lines[0], 'Renewals due per day from 2026-12-03 00:00 UTC to 2026-12-13 00:00 UTC, as renew would run them:');
+    assert.equal(lines[0], 'Renewals per day, 2026-12-03 to 2026-12-12 UTC, as renew would run them:');
     assert.ok(lines.includes('due now         1'));
     assert.ok(lines.includes('2026-12-03 Thu  0'));
     assert.ok(lines.includes('2026-12-04 Fri  4  #sad'));
     assert.ok(lines.includes('2026-12-05 Sat  1  #'));
     assert.ok(lines.includes('later           0'));
     assert.equal(lines.at(-1), 'peak 4 on 2026-12-04; 5 renewals in 10 days, 20% moved by spread; 1 by ARI; 1 deferred');
-    assert.match(lines.at(-2) ?? '', /^One mark per renewal: # due by its window, s moved here by the spread, a at the CA's ARI time, d deferred/);
+    assert.deepEqual(lines.slice(-3, -1), ['One mark per renewal: # due by its window, s moved here by the spread,', "a at the CA's ARI time, d deferred (CA budget or backoff)."]);
     for (const line of lines) assert.match(line, /^[\x20-\x7e]*$/, `not plain ASCII: ${line}`);
   });
 
@@ -199,7 +199,7 @@ describe('timelineChart', () => {
     const row = lines.find((line) => line.startsWith('2026-12-04')) ?? '';
     assert.ok(row.length <= 80, row);
     assert.match(row, /^2026-12-04 Fri {2}301 {2}#+a$/);
-    assert.match(lines.at(-2) ?? '', /^One mark per \d+ renewals \(rounded\)/);
+    assert.match(lines.at(-3) ?? '', /^One mark per \d+ renewals \(rounded\)/);
   });
 
   it('hourly: runs of empty hours fold into one line', () => {
