@@ -160,19 +160,15 @@ describe('buildTimeline: counting into UTC days or hours', () => {
 });
 
 describe('timelineChart', () => {
-  const sample = buildTimeline(
-    [
-      renewal('a.test', at(DAY)),
-      renewal('b.test', at(DAY), { unspreadDueAt: at(2 * DAY) }),
-      renewal('c.test', at(DAY), { reason: 'ari' }),
-      renewal('d.test', at(DAY), { deferredUntil: at(DAY) }),
-      renewal('e.test', at(2 * DAY)),
-      renewal('overdue.test', at(-HOUR)),
-    ],
-    NOW,
-    10,
-    'day',
-  );
+  const sampleRenewals = [
+    renewal('a.test', at(DAY)),
+    renewal('b.test', at(DAY), { unspreadDueAt: at(2 * DAY) }),
+    renewal('c.test', at(DAY), { reason: 'ari' }),
+    renewal('d.test', at(DAY), { deferredUntil: at(DAY) }),
+    renewal('e.test', at(2 * DAY)),
+    renewal('overdue.test', at(-HOUR)),
+  ];
+  const sample = buildTimeline(sampleRenewals, NOW, 10, 'day');
 
   it('off a terminal: ASCII only, one row per day with its count and a bar of causes, then legend and summary', () => {
     const lines = timelineChart(sample, PLAIN, { unicode: false, width: 80 });
@@ -192,6 +188,16 @@ describe('timelineChart', () => {
     assert.ok(lines.includes('2026-12-04 Fri  4  █▓▒░'));
   });
 
+  it('with colours: ARI green, deferred yellow, spread dim; expired red and due now yellow', () => {
+    const tag = (name: string) => (text: string) => `<${name}>${text}</${name}>`;
+    const styles = { ok: tag('ok'), warn: tag('warn'), bad: tag('bad'), dim: tag('dim'), bold: tag('bold') };
+    const withExpired = buildTimeline([renewal('gone.test', at(-DAY), { expired: true }), ...sampleRenewals], NOW, 10, 'day');
+    const lines = timelineChart(withExpired, styles, { unicode: false, width: 80 });
+    assert.ok(lines.includes('2026-12-04 Fri  4  #<dim>s</dim><ok>a</ok><warn>d</warn>'), lines.join('\n'));
+    assert.ok(lines.includes('<bad>expired         1</bad>'));
+    assert.ok(lines.includes('<warn>due now         1</warn>'));
+  });
+
   it('a peak wider than the line is scaled, every cause still visible', () => {
     const many = Array.from({ length: 300 }, (_, i) => renewal(`n${i}.test`, at(DAY)));
     const t = buildTimeline([...many, renewal('ari.test', at(DAY), { reason: 'ari' })], NOW, 10, 'day');
@@ -205,6 +211,7 @@ describe('timelineChart', () => {
   it('hourly: runs of empty hours fold into one line', () => {
     const t = buildTimeline([renewal('a.test', at(HOUR)), renewal('b.test', at(6 * HOUR))], NOW, 1, 'hour');
     const lines = timelineChart(t, PLAIN, { unicode: false, width: 80 });
+    assert.equal(lines[0], 'Renewals per hour, 2026-12-03 12:00 to 2026-12-04 11:00 UTC, as renew would run them:');
     assert.deepEqual(lines.slice(1, 5), ['2026-12-03 12:00  0', '2026-12-03 13:00  1  #', '2026-12-03 14:00 .. 17:00  none for 4 hours', '2026-12-03 18:00  1  #']);
     assert.ok(lines.includes('2026-12-03 19:00 .. 2026-12-04 11:00  none for 17 hours'));
     assert.equal(lines.at(-1), 'peak 1 at 2026-12-03 13:00 UTC; 2 renewals in 1 day, 0% moved by spread; 0 by ARI');
