@@ -44,30 +44,40 @@ export function timelineChart(timeline: Timeline, s: Styles, options: ChartOptio
   const lines = [`Renewals per ${timeline.bucket}, ${bucketLabel(timeline.buckets[0], hourly, true)} to ${bucketLabel(last, hourly, true)} UTC, as renew would run them:`];
   if (timeline.expired.count > 0) lines.push(s.bad(row('expired', timeline.expired.count)));
   if (timeline.overdue.count > 0) lines.push(s.warn(row('due now', timeline.overdue.count)));
-  let empty: TimelineBucket[] = [];
-  const flushEmpty = () => {
-    if (empty.length >= FOLD_EMPTY_HOURS) {
-      const [first, last] = [bucketLabel(empty[0] as TimelineBucket, hourly), bucketLabel(empty[empty.length - 1] as TimelineBucket, hourly)];
+  for (const group of hourly ? foldEmptyHours(timeline.buckets) : timeline.buckets.map((b) => [b])) {
+    const [first, last] = [group[0] as TimelineBucket, group[group.length - 1] as TimelineBucket];
+    if (group.length === 1) lines.push(row(bucketLabel(first, hourly), first.count, bar(first)));
+    else {
       // The end's date only when the run crosses midnight.
-      lines.push(s.dim(`${first} .. ${last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last}  none for ${empty.length} hours`));
+      const [from, to] = [bucketLabel(first, hourly), bucketLabel(last, hourly)];
+      lines.push(s.dim(`${from} .. ${to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to}  none for ${group.length} hours`));
     }
-    else for (const b of empty) lines.push(row(bucketLabel(b, hourly), 0));
-    empty = [];
-  };
-  for (const b of timeline.buckets) {
-    if (hourly && b.count === 0) {
-      empty.push(b);
-      continue;
-    }
-    flushEmpty();
-    lines.push(row(bucketLabel(b, hourly), b.count, bar(b)));
   }
-  flushEmpty();
   lines.push(row('later', timeline.later.count));
   const legend = CAUSES.map((cause) => `${paint[cause](marks[cause])} ${LEGEND[cause]}`);
   // Two lines: cron mail and 80-column terminals keep them whole.
   lines.push('', `${perMark === 1 ? 'One mark per renewal' : `One mark per ${perMark} renewals (rounded)`}: ${legend.slice(0, 2).join(', ')},`, `${legend.slice(2).join(', ')}.`, summary(timeline));
   return lines;
+}
+
+/** The buckets one by one, but runs of FOLD_EMPTY_HOURS or more empty ones together. */
+function foldEmptyHours(buckets: readonly TimelineBucket[]): TimelineBucket[][] {
+  const groups: TimelineBucket[][] = [];
+  let empty: TimelineBucket[] = [];
+  const flush = () => {
+    if (empty.length >= FOLD_EMPTY_HOURS) groups.push(empty);
+    else groups.push(...empty.map((b) => [b]));
+    empty = [];
+  };
+  for (const b of buckets) {
+    if (b.count === 0) empty.push(b);
+    else {
+      flush();
+      groups.push([b]);
+    }
+  }
+  flush();
+  return groups;
 }
 
 const LEGEND: Record<Cause, string> = {
@@ -77,7 +87,7 @@ const LEGEND: Record<Cause, string> = {
   deferred: 'deferred (CA budget or backoff)',
 };
 
-/** "peak 12 on 2026-12-20; 40% of renewals moved by spread; 3 by ARI; 1 deferred". */
+/** "peak 12 on 2026-12-20; 40 renewals in 30 days, 35% moved by spread; 3 by ARI; 1 deferred". */
 export function summary(timeline: Timeline): string {
   const days = Math.round((timeline.to.getTime() - timeline.from.getTime()) / 86_400_000);
   if (timeline.peak === undefined) return `no renewals due in the next ${plural(days, 'day')}`;
