@@ -33,7 +33,7 @@ _certman_options() {
     register) _certman_words='-m --email --no-email --register-unsafely-without-email --agree-tos --eab-kid --eab-hmac-key --update-email --show -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     account) _certman_words='-h --help --key-type --elliptic-curve --rsa-key-size --discard-pending -y --yes --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --domains --cert-name --webroot -w --webroot-path --standalone --responder --http-port --http-address --http-01-port --preferred-challenges --no-self-upgrade --key-type --elliptic-curve --rsa-key-size --reuse-key --force --keep-until-expiring --keep --expand --test-cert --staging --wait --csr --cert-path --key-path --fullchain-path --chain-path --pre-hook --post-hook --deploy-hook --no-directory-hooks -m --email --no-email --register-unsafely-without-email --agree-tos --eab-kid --eab-hmac-key --verify-dns --expect-ip --expect-cname --allow-subset-of-names --profile --no-profile --allow-private-ip --preferred-chain --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    certificates) _certman_words='-h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    certificates) _certman_words='--timeline --days -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --no-random-sleep-on-renew --no-self-upgrade --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -111,6 +111,10 @@ _certman_option_kind() {
           --profile) _certman_kind=text ;;
           --preferred-chain) _certman_kind=text ;;
           --renew-hook) _certman_kind=text ;;
+        esac ;;
+      certificates)
+        case $2 in
+          --days) _certman_kind=text ;;
         esac ;;
       renew)
         case $2 in

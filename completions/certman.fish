@@ -137,6 +137,11 @@ function __certman_takes_value
             case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain' '--renew-hook'
                 return 0
             end
+        case certificates
+            switch $argv[2]
+            case '--days'
+                return 0
+            end
         case renew
             switch $argv[2]
             case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname' '--renew-hook'
@@ -312,6 +317,8 @@ complete -c certman -n '__certman_using_command issue certonly' -l force-renewal
 complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # certificates
+complete -c certman -n '__certman_using_command certificates list' -l timeline -d 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved'
+complete -c certman -n '__certman_using_command certificates list' -l days -x -d 'with --timeline: days ahead to show (default 30; 5 when every certificate lives 10 days or less)'
 
 # renew
 complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'

@@ -16,6 +16,13 @@ export function parsePositive(value: string, flag: string): number {
   return n;
 }
 
+/** `certificates --timeline --days`: whole days, at most a year (beyond that renewals are not yet known). */
+export function parseTimelineDays(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 366) throw new UsageError(`--days must be a whole number of days from 1 to 366, not "${value}"`);
+  return n;
+}
+
 /** commander collector for repeatable options (`-d a -d b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

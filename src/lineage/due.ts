@@ -6,7 +6,7 @@ import type { CertificateMeta } from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Certificates living at most this long renew at half their lifetime instead of two thirds. */
-const SHORT_LIVED_MS = 10 * DAY_MS;
+export const SHORT_LIVED_MS = 10 * DAY_MS;
 
 export type CertificateStatus = 'valid' | 'due' | 'expired' | 'revoked';
 

@@ -9,16 +9,21 @@ import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 import type { Styles } from '../output.js';
 import { failedTimes } from '../../renewal/backoff.js';
+import { parseTimelineDays } from '../parse.js';
+import type { TimelineOptions } from './certificates-timeline.js';
 
 export function defineCertificates(program: Command, run: Runner): void {
   program
     .command('certificates')
     .alias('list')
     .description('list stored certificates with their expiry, due date and status, and what the CA budget defers')
+    .option('--timeline', 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved')
+    .option('--days <n>', 'with --timeline: days ahead to show (default 30; 5 when every certificate lives 10 days or less)', parseTimelineDays)
     .action(run(certificates));
 }
 
-async function certificates(_options: unknown, ctx: CliContext): Promise<CommandResult> {
+async function certificates(options: TimelineOptions, ctx: CliContext): Promise<CommandResult> {
+  if (options.timeline === true || options.days !== undefined) return (await import('./certificates-timeline.js')).certificatesTimeline(options, ctx);
   const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../lineage/due.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
   const { CaBudget } = await import('../../renewal/ca-budget.js');

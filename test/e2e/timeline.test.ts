@@ -1,0 +1,212 @@
+// `certificates --timeline`: the real CLI over stores whose due dates are known (lineages saved with chosen
+// notBefore/notAfter, an ARI time, a renewal backoff), read as JSON, as plain text off a terminal and in a terminal.
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { stableFraction } from '../../src/lineage/due.js';
+import type { NewCertificate } from '../../src/lineage/types.js';
+import { RENEWAL_BACKOFF_KEY } from '../../src/renewal/backoff.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { openTerminal, runCli, tempDir, type RunResult } from '../harness/index.js';
+import { newCert, pems, saveLeased } from '../harness/store-fixtures.js';
+import { assertOneLineError, json } from './fixture.js';
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Midnight UTC of the day the tests run, and of the hour: due times are set well inside later buckets. */
+const TODAY = Math.floor(Date.now() / DAY) * DAY;
+const THIS_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
+const iso = (ms: number): string => new Date(ms).toISOString();
+/** Noon of day `n` from today. */
+const noon = (n: number): number => TODAY + n * DAY + 12 * HOUR;
+
+interface NamedCount {
+  count: number;
+  names: string[];
+}
+interface TimelineJson {
+  bucket: 'day' | 'hour';
+  bucketSeconds: number;
+  days: number;
+  from: string;
+  to: string;
+  buckets: { start: string; count: number; movedBySpread: number; movedByAri: number; deferred: number; names: string[] }[];
+  peak: { start: string; count: number } | null;
+  total: number;
+  movedBySpread: number;
+  movedByAri: number;
+  deferred: number;
+  overdue: NamedCount;
+  expired: NamedCount;
+  later: NamedCount;
+  revoked: NamedCount;
+  damaged: NamedCount;
+}
+
+/** A 90-day certificate that the lifetime rule (a third left, no spread) makes due at `dueMs`. */
+function ninetyDays(name: string, dueMs: number, extra: Partial<NewCertificate> = {}): NewCertificate {
+  return newCert(name, { domains: [name], notBefore: iso(dueMs - 60 * DAY), notAfter: iso(dueMs + 30 * DAY), ...extra });
+}
+
+/** A store in a fresh config dir holding `certs`; `prepare` may add to it before it is closed. */
+async function seed(certs: NewCertificate[], config: Record<string, unknown> = {}, prepare?: (store: Store, dir: string) => Promise<void>): Promise<string> {
+  const dir = await tempDir('timeline');
+  await writeFile(join(dir, 'certman.config.json'), JSON.stringify(config));
+  const store = await openStore(dir);
+  try {
+    for (const cert of certs) await saveLeased(store, cert, pems(cert.name));
+    await prepare?.(store, dir);
+  } finally {
+    await store.close?.();
+  }
+  return dir;
+}
+
+const certman = (dir: string, args: string[]): Promise<RunResult> => runCli(args, { env: { CERTMAN_CONFIG_DIR: dir } });
+
+function bucketAt(timeline: TimelineJson, ms: number) {
+  const bucket = timeline.buckets.find((b) => Date.parse(b.start) <= ms && ms < Date.parse(b.start) + timeline.bucketSeconds * 1000);
+  assert.ok(bucket !== undefined, `no bucket holds ${iso(ms)}`);
+  return bucket;
+}
+
+/** "2026-12-04 Fri" for the day holding `ms`. */
+function dayLabel(ms: number): string {
+  const d = new Date(ms);
+  return `${iso(ms).slice(0, 10)} ${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()] ?? ''}`;
+}
+
+describe('certificates --timeline over days', () => {
+  // The spread moves a certificate earlier by its name's share of 10% of the lifetime: pick names it moves by days.
+  const spreadNames = ['spread-a.test', 'spread-b.test', 'spread-c.test', 'spread-d.test', 'spread-e.test', 'spread-f.test'].filter((name) => stableFraction(name) > 0.3).slice(0, 2);
+  const spreadDue = (name: string) => noon(14) - stableFraction(name) * 0.1 * 90 * DAY;
+  const ariAt = noon(3) - 6 * HOUR;
+  const backoffUntil = noon(2);
+  let dir: string;
+
+  before(async () => {
+    assert.equal(spreadNames.length, 2, 'names the spread moves by more than a day');
+    dir = await seed(
+      [
+        // renewDays of their own (30: the time of the lifetime rule): the spread does not move them.
+        ninetyDays('plain-1.test', noon(5), { renewDays: 30 }),
+        ninetyDays('plain-2.test', noon(5) + HOUR, { renewDays: 30 }),
+        // renewDays of its own: due 20 days before notAfter, the spread does not apply.
+        newCert('days.test', { domains: ['days.test'], notBefore: iso(noon(5) - 40 * DAY), notAfter: iso(noon(5) + 20 * DAY), renewDays: 20 }),
+        ...spreadNames.map((name) => ninetyDays(name, noon(14))),
+        // The CA's ARI window asks for it long before the lifetime rule would.
+        ninetyDays('ari.test', noon(20), { ari: { windowStart: iso(ariAt - HOUR), windowEnd: iso(ariAt + HOUR), renewAt: iso(ariAt), nextCheck: iso(noon(1)) } }),
+        ninetyDays('overdue.test', noon(-2)),
+        ninetyDays('backoff.test', noon(-1)),
+        newCert('expired.test', { domains: ['expired.test'], notBefore: iso(noon(-100)), notAfter: iso(noon(-10)) }),
+        ninetyDays('far.test', noon(45)),
+        ninetyDays('revoked.test', noon(6), { revoked: { at: iso(noon(-1)), reason: 'keyCompromise' } }),
+        ninetyDays('damaged.test', noon(7)),
+      ],
+      {},
+      async (store, at) => {
+        await rm(join(at, 'live', 'damaged.test', 'cert.pem'));
+        // Renewing backoff.test failed 4 times: the next attempt is the day after tomorrow.
+        await store.updateState(RENEWAL_BACKOFF_KEY, () => ({ 'backoff.test': { failures: 4, lastFailure: iso(Date.now() - HOUR), nextAttempt: iso(backoffUntil), error: 'connection refused' } }));
+      },
+    );
+  });
+
+  it('--json: one object per day with counts, causes and names; overdue, expired, later, revoked and damaged apart', async () => {
+    const r = await certman(dir, ['--json', 'certificates', '--timeline']);
+    assert.equal(r.code, 0, r.stderr);
+    const t = json<TimelineJson>(r);
+    assert.deepEqual([t.bucket, t.bucketSeconds, t.days, t.buckets.length], ['day', 86_400, 30, 30]);
+    assert.ok(Date.parse(t.from) % DAY === 0 && Date.now() - Date.parse(t.from) < DAY, `from the midnight before: ${t.from}`);
+    assert.deepEqual(bucketAt(t, noon(5)), { start: iso(TODAY + 5 * DAY), count: 3, movedBySpread: 0, movedByAri: 0, deferred: 0, names: ['days.test', 'plain-1.test', 'plain-2.test'] });
+    for (const name of spreadNames) {
+      const bucket = bucketAt(t, spreadDue(name));
+      assert.ok(bucket.names.includes(name) && bucket.movedBySpread >= 1, JSON.stringify(bucket));
+    }
+    assert.deepEqual(bucketAt(t, ariAt), { start: iso(TODAY + 3 * DAY), count: 1, movedBySpread: 0, movedByAri: 1, deferred: 0, names: ['ari.test'] });
+    assert.deepEqual(bucketAt(t, backoffUntil), { start: iso(TODAY + 2 * DAY), count: 1, movedBySpread: 0, movedByAri: 0, deferred: 1, names: ['backoff.test'] });
+    assert.deepEqual(t.overdue, { count: 1, names: ['overdue.test'] });
+    assert.deepEqual(t.expired, { count: 1, names: ['expired.test'] });
+    assert.deepEqual(t.later, { count: 1, names: ['far.test'] });
+    assert.deepEqual(t.revoked, { count: 1, names: ['revoked.test'] });
+    assert.deepEqual(t.damaged, { count: 1, names: ['damaged.test'] });
+    assert.deepEqual([t.total, t.movedBySpread, t.movedByAri, t.deferred], [7, 2, 1, 1]);
+    assert.deepEqual(t.peak, { start: iso(TODAY + 5 * DAY), count: 3 });
+  });
+
+  it('off a terminal: ASCII rows per day, marks for spread, ARI and deferral, and the summary line', async () => {
+    const r = await certman(dir, ['certificates', '--timeline']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(r.stdout, /^[\x20-\x7e\n]*$/, 'plain ASCII, no colour codes');
+    assert.ok(lines.every((line) => line.length <= 90), 'cron-mail width');
+    assert.ok(lines.includes('expired         1'), r.stdout);
+    assert.ok(lines.includes('due now         1'), r.stdout);
+    assert.ok(lines.includes(`${dayLabel(noon(2))}  1  d`), r.stdout);
+    assert.ok(lines.includes(`${dayLabel(noon(3))}  1  a`), r.stdout);
+    assert.ok(lines.includes(`${dayLabel(noon(5))}  3  ###`), r.stdout);
+    assert.ok(lines.includes(`${dayLabel(noon(1))}  0`), r.stdout);
+    assert.ok(lines.includes('later           1'), r.stdout);
+    assert.ok(lines.some((line) => /^\d{4}-\d\d-\d\d \w{3} {2}[12] {2}s+$/.test(line)), r.stdout);
+    assert.ok(lines.includes(`peak 3 on ${iso(noon(5)).slice(0, 10)}; 7 renewals in 30 days, 29% moved by spread; 1 by ARI; 1 deferred`), r.stdout);
+    assert.equal(lines.at(-1), 'Not counted (renew leaves them alone): 1 revoked, 1 damaged; see certman certificates.');
+  });
+
+  it('--days sets the window; a bad one, or one without --timeline, is a one-line usage error', async () => {
+    const short = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', '--days', '10']));
+    const pastTen = spreadNames.filter((name) => spreadDue(name) >= Date.parse(short.to)).length;
+    assert.deepEqual([short.bucket, short.buckets.length, short.later.count], ['day', 10, 1 + pastTen]);
+    for (const bad of ['0', '-1', '2.5', 'soon', '367', '']) {
+      assertOneLineError(await certman(dir, ['certificates', '--timeline', '--days', bad]), 2, /--days must be a whole number of days from 1 to 366/, bad);
+    }
+    assertOneLineError(await certman(dir, ['certificates', '--days', '10']), 2, /--days sets the window of --timeline/);
+  });
+
+  it('on a terminal: block characters', async () => {
+    // Block characters come with the terminal; NO_COLOR (the harness sets it) only takes the colours away.
+    const terminal = await openTerminal(['--config-dir', dir, 'certificates', '--timeline', '--days', '8']);
+    try {
+      const screen = await terminal.waitFor(/peak 3 on/);
+      assert.ok(screen.includes(`${dayLabel(noon(5))}  3  ███`), screen);
+      assert.ok(screen.includes(`${dayLabel(noon(3))}  1  ▒`), screen);
+      assert.ok(screen.includes(`${dayLabel(noon(2))}  1  ░`), screen);
+      assert.equal(await terminal.exitCode(), 0);
+    } finally {
+      await terminal.close();
+    }
+  });
+});
+
+describe('certificates --timeline over hours (short-lived certificates)', () => {
+  // 6-day certificates are due at half their lifetime; the config turns the spread off, so due times are exact.
+  const sixDays = (name: string, dueMs: number) => newCert(name, { domains: [name], notBefore: iso(dueMs - 3 * DAY), notAfter: iso(dueMs + 3 * DAY) });
+  const soon = THIS_HOUR + 5 * HOUR;
+  const tomorrow = THIS_HOUR + 30 * HOUR;
+  let dir: string;
+
+  before(async () => {
+    dir = await seed([sixDays('short-1.test', soon + 30 * 60_000), sixDays('short-2.test', soon + 40 * 60_000), sixDays('short-3.test', tomorrow + 10 * 60_000)], { renewalSpread: 0 });
+  });
+
+  it('five days per hour by default, counted in the hour each is due', async () => {
+    const t = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline']));
+    assert.deepEqual([t.bucket, t.bucketSeconds, t.days, t.buckets.length], ['hour', 3600, 5, 120]);
+    assert.deepEqual(bucketAt(t, soon), { start: iso(soon), count: 2, movedBySpread: 0, movedByAri: 0, deferred: 0, names: ['short-1.test', 'short-2.test'] });
+    assert.deepEqual(bucketAt(t, tomorrow).names, ['short-3.test']);
+    assert.equal(t.total, 3);
+  });
+
+  it('as text: a row per busy hour, empty hours folded', async () => {
+    const r = await certman(dir, ['certificates', '--timeline']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    const hourLabel = (ms: number) => `${iso(ms).slice(0, 10)} ${iso(ms).slice(11, 16)}`;
+    assert.ok(lines.includes(`${hourLabel(soon)}  2  ##`), r.stdout);
+    assert.ok(lines.includes(`${hourLabel(tomorrow)}  1  #`), r.stdout);
+    assert.ok(lines.some((line) => / none for \d+ hours$/.test(line)), r.stdout);
+    assert.ok(lines.length < 40, 'folded');
+    assert.ok(lines.includes(`peak 2 at ${hourLabel(soon)} UTC; 3 renewals in 5 days, 0% moved by spread; 0 by ARI`), r.stdout);
+  });
+});
