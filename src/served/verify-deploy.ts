@@ -13,6 +13,7 @@ import { printableLine } from '../text.js';
 import { checkEndpoints, DEFAULT_PROBE_TIMEOUT_MS, recordServedCheck } from './check.js';
 import { knownVersions, type KnownVersion } from './classify.js';
 import { endpointsFor, type EndpointsConfig } from './endpoint.js';
+import { formatEndpoint } from './probe.js';
 import type { Endpoint, EndpointCheck } from './types.js';
 
 /** The first pause between two rounds; it doubles up to {@link MAX_PAUSE_MS}. */
@@ -104,6 +105,7 @@ export async function verifyDeployed(meta: CertificateMeta, options: VerifyDeplo
   } catch (err) {
     return result([], 0, `cannot read its stored versions: ${printableLine(messageOf(err))}`);
   }
+  deps.report.step(`verifying that ${endpoints.map(formatEndpoint).join(', ')} serve ${meta.name} serial ${meta.serial} (up to ${options.seconds} s)`);
   const latest = await pollUntilLive(endpoints, { liveVersion: meta.version, versions }, deadline, options.signal);
   if (options.signal?.aborted === true) return result(latest.checks, latest.rounds, 'interrupted');
   const verification = result(latest.checks, latest.rounds);

@@ -3,13 +3,13 @@
 // (exit 1) within the time, names the old version and serial served, puts the certificate in the post-hook's
 // FAILED_DOMAINS, keeps the new version live and starts no failed-renewal backoff (the next plain renew finds it not
 // due); config verifyDeploy turns it on, --no-verify-deploy off; an unreachable endpoint is a miss; a dry run
-// verifies nothing; a bad SECONDS is a usage error.
+// verifies nothing; SIGTERM ends the wait (exit 130); a bad SECONDS is a usage error; the last check is kept.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePorts, startNginx, tempDir, uniqueName, type NginxServer, type RunResult } from '../harness/index.js';
+import { certmanEnv, freePorts, runCli, signalOnStderr, startNginx, tempDir, uniqueName, type NginxServer, type RunResult } from '../harness/index.js';
 import { normalizeSerial } from '../../src/crypto/certificate.js';
 import { tlsServerBlock } from '../harness/nginx.js';
 import { assertOneLineError, json, pebbleSuite } from './fixture.js';
@@ -54,9 +54,9 @@ async function served(label: string, config: Record<string, unknown> = {}) {
   await writeConfig(dir, { endpoints: [endpoint], ...config });
   const marks = await tempDir('marks');
   const failedFile = join(marks, 'failed');
-  const renew = (args: string[]) =>
-    suite.certman(dir, ['--json', 'renew', '--cert-name', name, '--no-random-sleep', '--post-hook', `printf '%s' "$FAILED_DOMAINS" > ${failedFile}`, ...args]);
-  return { dir, name, nginx, endpoint, renew, failedDomains: () => readFile(failedFile, 'utf8'), liveSerial: () => serialOf(join(live, 'cert.pem')) };
+  const postHook = `printf '%s' "$FAILED_DOMAINS" > ${failedFile}`;
+  const renew = (args: string[]) => suite.certman(dir, ['--json', 'renew', '--cert-name', name, '--no-random-sleep', '--post-hook', postHook, ...args]);
+  return { dir, name, nginx, endpoint, renew, postHook, failedDomains: () => readFile(failedFile, 'utf8'), liveSerial: () => serialOf(join(live, 'cert.pem')) };
 }
 
 function writeConfig(dir: string, config: Record<string, unknown>): Promise<void> {
@@ -100,6 +100,10 @@ describe('renew --verify-deploy', () => {
     assert.equal(json<RenewJson>(r).summary.notServed, 1);
     assert.equal(await s.failedDomains(), s.name, "the post-hook's FAILED_DOMAINS names it");
     assert.equal(await s.liveSerial(), row.serial, 'the new version stays live (nothing rolled back)');
+    // Kept as the last served check, for `certman metrics`.
+    const checks = JSON.parse(await readFile(join(s.dir, 'state', 'served-check.json'), 'utf8')) as Record<string, { liveSerial: string; endpoints: { status: string }[] }>;
+    assert.equal(checks[s.name]?.liveSerial, row.serial);
+    assert.deepEqual(checks[s.name]?.endpoints.map((e) => e.status), ['older']);
 
     // Not a failed renewal: the next plain run finds it not due (no backoff, nothing renewed again).
     const next = await s.renew([]);
@@ -134,6 +138,19 @@ describe('renew --verify-deploy', () => {
     const dry = await s.renew(['--dry-run', '--verify-deploy=2']);
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);
     assert.equal(only(dry).verify, undefined, 'nothing deployed, nothing verified');
+  });
+
+  it('SIGTERM while verifying ends the wait: exit 130, reported interrupted, the post-hook still runs', async () => {
+    const s = await served('vd-term');
+    const r = await runCli(['-v', '--json', 'renew', '--cert-name', s.name, '--no-random-sleep', '--force', '--verify-deploy=600', '--post-hook', s.postHook], {
+      env: certmanEnv(suite.pebble, s.dir),
+      onSpawn: (child) => signalOnStderr(child, 'verifying that', 'SIGTERM'),
+    });
+    assert.equal(r.code, 130, r.stdout + r.stderr);
+    const row = only(r);
+    assert.equal(row.verify?.ok, false);
+    assert.equal(row.verify?.problem, 'interrupted');
+    assert.equal(await s.failedDomains(), s.name);
   });
 
   it('a bad SECONDS is a one-line usage error', async () => {
