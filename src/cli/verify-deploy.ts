@@ -19,6 +19,14 @@ const MAX_SECONDS = 3600;
 /** commander's value: true without SECONDS, false from --no-verify-deploy, undefined when neither was given. */
 export type VerifyDeployFlag = boolean | number | undefined;
 
+/** renew's help on --verify-deploy: when it looks, what a miss does and does not do. */
+export const RENEW_VERIFY_HELP =
+  '\nVerify deploy (--verify-deploy, config verifyDeploy): once the renewals and their deploy hooks are done, and before\n' +
+  'the post-hooks, each renewed certificate\'s endpoints are checked (again every second or so) until they serve it.\n' +
+  'A miss fails the run (exit 1) and names the certificate in FAILED_DOMAINS (RENEWED_DOMAINS too: it was renewed and\n' +
+  'stays live); it is no failed renewal for the backoff or the CA budget, and the next run does not renew it again:\n' +
+  'fix the deploy (a web server reloaded by a post-hook is reloaded too late: use a deploy hook), see certman check.';
+
 /** `--verify-deploy [seconds]`; add `--no-verify-deploy` next to it. */
 export function verifyDeployOption(what: string): Option {
   return new Option(

@@ -17,7 +17,7 @@ import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 import { addCertbotRenewalSpellings, deployHookOf, type CertbotHookFlags } from '../certbot-spellings.js';
-import { noVerifyDeployOption, verificationLine, verifierFor, verifyDeployOption, type VerifyDeployFlag } from '../verify-deploy.js';
+import { RENEW_VERIFY_HELP, noVerifyDeployOption, verificationLine, verifierFor, verifyDeployOption, type VerifyDeployFlag } from '../verify-deploy.js';
 
 interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   certName: string[];
@@ -80,6 +80,7 @@ export function defineRenew(program: Command, run: Runner): void {
     .addOption(noVerifyDeployOption())
     .addHelpText('after', BUDGET_HELP)
     .addHelpText('after', BACKOFF_HELP)
+    .addHelpText('after', RENEW_VERIFY_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
   addCertbotRenewalSpellings(command);

@@ -33,6 +33,10 @@ A certificate deleted from the store keeps its files here; it is reported as gon
 After losing Redis it keeps the files it has, warns once, reconnects, and syncs everything again once Redis
 is back; it also syncs everything every --full-sync-every seconds. SIGTERM or SIGINT ends it (exit 0).
 
+--verify-deploy (or config verifyDeploy) then checks this host's endpoints (its config endpoints: a shared store
+holds none) until they serve each certificate copied; a miss makes sync exit 1. Under --watch a miss is a warning
+line and the watch goes on (it waits for the endpoints before the next change is synced).
+
 Examples:
   certman --store redis://10.0.0.5:6379 sync --deploy-hook "systemctl reload nginx"
   certman sync --watch                     # as a service, with CERTMAN_STORE and CERTMAN_STORE_KEY set
