@@ -21,8 +21,11 @@ const FIRST_PAUSE_MS = 250;
 const MAX_PAUSE_MS = 1000;
 /** A round started near the deadline still gets this long per handshake. */
 const MIN_PROBE_MS = 1000;
-/** Certificates verified at once (each probes up to 8 endpoints at once). */
-const CERTIFICATES_AT_ONCE = 4;
+/**
+ * Certificates verified at once (each probes up to 8 endpoints at once): a handshake a second each is little for a
+ * web server, and a run whose every renewal misses (the server down) waits SECONDS per 16 certificates.
+ */
+const CERTIFICATES_AT_ONCE = 16;
 
 export interface VerifyDeployOptions {
   /** How long the endpoints have to serve the new version. */
