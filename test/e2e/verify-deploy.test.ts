@@ -105,7 +105,9 @@ describe('renew --verify-deploy', () => {
     assert.equal(checks[s.name]?.liveSerial, row.serial);
     assert.deepEqual(checks[s.name]?.endpoints.map((e) => e.status), ['older']);
 
-    // Not a failed renewal: the next plain run finds it not due (no backoff, nothing renewed again).
+    // Not a failed renewal: no backoff is recorded, and the next plain run finds it not due (nothing renewed again).
+    const backoff = await readFile(join(s.dir, 'state', 'renewal-backoff.json'), 'utf8').catch(() => '{}');
+    assert.doesNotMatch(backoff, new RegExp(s.name.replace(/\./g, '\\.')), backoff);
     const next = await s.renew([]);
     assert.equal(next.code, 0, next.stderr);
     assert.equal(only(next).status, 'not-due');
