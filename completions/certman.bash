@@ -34,10 +34,10 @@ _certman_options() {
     account) _certman_words='-h --help --key-type --elliptic-curve --rsa-key-size --discard-pending -y --yes --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     issue) _certman_words='--no-self-check --validation-port --resolver -d --domain --domains --cert-name --webroot -w --webroot-path --standalone --responder --http-port --http-address --http-01-port --preferred-challenges --no-self-upgrade --key-type --elliptic-curve --rsa-key-size --reuse-key --force --keep-until-expiring --keep --expand --test-cert --staging --wait --csr --cert-path --key-path --fullchain-path --chain-path --pre-hook --post-hook --deploy-hook --no-directory-hooks -m --email --no-email --register-unsafely-without-email --agree-tos --eab-kid --eab-hmac-key --verify-dns --expect-ip --expect-cname --allow-subset-of-names --profile --no-profile --allow-private-ip --preferred-chain --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     certificates) _certman_words='--timeline --days -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --no-random-sleep-on-renew --no-self-upgrade --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --no-random-sleep-on-renew --no-self-upgrade --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names --verify-deploy --no-verify-deploy --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    sync) _certman_words='--cert-name --watch --deploy-hook --full-sync-every -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    sync) _certman_words='--cert-name --watch --deploy-hook --full-sync-every --verify-deploy --no-verify-deploy -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     revoke) _certman_words='--cert-name --cert-path --reason --delete --wait -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     verify-dns) _certman_words='-d --domain --expect-ip --expect-cname --resolver --doh --ca-identity -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -131,6 +131,7 @@ _certman_option_kind() {
           --logs-dir) _certman_kind=directory ;;
           --expect-ip) _certman_kind=text ;;
           --expect-cname) _certman_kind=text ;;
+          --verify-deploy) _certman_kind=text ;;
           --renew-hook) _certman_kind=text ;;
         esac ;;
       schedule)
@@ -152,6 +153,7 @@ _certman_option_kind() {
           --cert-name) _certman_kind=cert-name ;;
           --deploy-hook) _certman_kind=text ;;
           --full-sync-every) _certman_kind=text ;;
+          --verify-deploy) _certman_kind=text ;;
         esac ;;
       revoke)
         case $2 in

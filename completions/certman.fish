@@ -144,7 +144,7 @@ function __certman_takes_value
             end
         case renew
             switch $argv[2]
-            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname' '--renew-hook'
+            case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname' '--verify-deploy' '--renew-hook'
                 return 0
             end
         case schedule
@@ -159,7 +159,7 @@ function __certman_takes_value
             end
         case sync
             switch $argv[2]
-            case '--cert-name' '--deploy-hook' '--full-sync-every'
+            case '--cert-name' '--deploy-hook' '--full-sync-every' '--verify-deploy'
                 return 0
             end
         case revoke
@@ -344,6 +344,8 @@ complete -c certman -n '__certman_using_command renew' -l verify-dns -d 'check D
 complete -c certman -n '__certman_using_command renew' -l expect-ip -x -d 'every address of a name must be one of these; repeatable (config expectIp)'
 complete -c certman -n '__certman_using_command renew' -l expect-cname -x -d 'or the name\'s CNAME chain must reach one of these; repeatable (config expectCname)'
 complete -c certman -n '__certman_using_command renew' -l allow-subset-of-names -d 'renew for the names that pass the DNS check, dropping the others'
+complete -c certman -n '__certman_using_command renew' -l verify-deploy -x -d 'after the deploy hooks of a renewed certificate (not in a dry run: nothing is deployed), wait until its endpoints (config endpoints, else each name on port 443) serve the new version; a miss fails it (default 30 s, or config verifyDeploy)'
+complete -c certman -n '__certman_using_command renew' -l no-verify-deploy -d 'do not verify, whatever config verifyDeploy says'
 complete -c certman -n '__certman_using_command renew' -l force-renewal -d 'certbot\'s spelling of --force'
 complete -c certman -n '__certman_using_command renew' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
@@ -371,6 +373,8 @@ complete -c certman -n '__certman_using_command sync' -l cert-name -x -a '(__cer
 complete -c certman -n '__certman_using_command sync' -l watch -d 'keep running and sync each change as it happens (until SIGTERM or SIGINT)'
 complete -c certman -n '__certman_using_command sync' -l deploy-hook -x -d 'run per certificate whose files changed; gets RENEWED_LINEAGE, RENEWED_DOMAINS (default: config hooks.deploy)'
 complete -c certman -n '__certman_using_command sync' -l full-sync-every -x -d 'with --watch: also sync everything this often (default 300)'
+complete -c certman -n '__certman_using_command sync' -l verify-deploy -x -d 'after a certificate was copied here and this host\'s deploy hook ran, wait until its endpoints (config endpoints, else each name on port 443) serve the new version; a miss fails it (default 30 s, or config verifyDeploy)'
+complete -c certman -n '__certman_using_command sync' -l no-verify-deploy -d 'do not verify, whatever config verifyDeploy says'
 
 # revoke
 complete -c certman -n '__certman_using_command revoke' -l cert-name -x -a '(__certman_cert_names)' -d 'the stored certificate to revoke (its live version)'

@@ -8,11 +8,15 @@ import { UsageError } from '../errors.js';
 import { deployHookEnv, type HookOutcome } from '../hooks/index.js';
 import type { CertificateMeta } from '../lineage/types.js';
 import { CorruptFileError, type Store } from '../store/index.js';
+import { withVerifications, type DeployVerification, type DeployVerifier } from '../served/verify-deploy.js';
 import type { Deployer } from './files.js';
 
 export type SyncResult =
-  /** The store's live version was written here; `hook` is the deploy hook's outcome when one ran. */
-  | { name: string; status: 'copied'; serial: string; dir: string; hook?: HookOutcome }
+  /**
+   * The store's live version was written here; `hook` is the deploy hook's outcome when one ran, `verify` what this
+   * host's endpoints served afterwards (--verify-deploy).
+   */
+  | { name: string; status: 'copied'; serial: string; dir: string; hook?: HookOutcome; verify?: DeployVerification }
   | { name: string; status: 'unchanged'; serial: string; dir: string }
   /** No longer in the store: its files here are left as they are. */
   | { name: string; status: 'gone'; dir: string }
@@ -24,6 +28,8 @@ export interface SyncDeps {
   /** This host's deploy hook (its flag or config file, never the store's). */
   deployHook?: string;
   runHook: (command: string, env: Record<string, string>) => Promise<HookOutcome>;
+  /** --verify-deploy: asked about the lineages copied here, after their deploy hooks (this host's endpoints). */
+  verify?: DeployVerifier;
 }
 
 /** Only these lineages (--cert-name), or every one when empty. */
@@ -55,7 +61,7 @@ export async function syncAll(selection: Selection, deps: SyncDeps, strict = tru
   for (const meta of metas) results.push(await syncLineage(meta, deps));
   for (const problem of damaged) results.push({ name: problem.name, status: 'failed', error: problem.error });
   for (const name of here) results.push(gone(name, deps));
-  return results.sort((a, b) => a.name.localeCompare(b.name));
+  return (await withVerification(results, metas, deps.verify)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** One lineage a change message named: copied, unchanged, gone from the store, or nothing at all (never here). */
@@ -67,8 +73,14 @@ export async function syncOne(name: string, deps: SyncDeps): Promise<SyncResult 
     if (err instanceof CorruptFileError) return { name, status: 'failed', error: err };
     throw err;
   }
-  if (meta !== undefined) return syncLineage(meta, deps);
+  if (meta !== undefined) return (await withVerification([await syncLineage(meta, deps)], [meta], deps.verify))[0];
   return (await deps.deployer.deployedNames()).includes(name) ? gone(name, deps) : undefined;
+}
+
+/** The results, each copied lineage with what the endpoints served once all were copied (see SyncDeps.verify). */
+function withVerification(results: SyncResult[], metas: readonly CertificateMeta[], verifier: DeployVerifier | undefined): Promise<SyncResult[]> {
+  const copied = metas.filter((meta) => results.some((r) => r.name === meta.name && r.status === 'copied'));
+  return withVerifications(results, copied, verifier, (r, verify) => (r.status === 'copied' ? { ...r, verify } : r));
 }
 
 function gone(name: string, deps: SyncDeps): SyncResult {

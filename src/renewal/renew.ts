@@ -19,6 +19,7 @@ import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason } from './rate-limits.js';
 import { dryRunIsReal, dryRunServerFor } from '../config/defaults.js';
+import { withVerifications, type DeployVerification, type DeployVerifier } from '../served/verify-deploy.js';
 
 export interface RenewOptions extends CaBudgetOptions {
   /** Only these lineages; all when empty. */
@@ -85,10 +86,17 @@ export interface RenewDeps {
    * `sleep` should return early when it fires.
    */
   signal?: AbortSignal;
+  /**
+   * --verify-deploy: asked, once the renewals and their deploy hooks are done (before the post-hooks), what the
+   * endpoints of the certificates renewed (not in a dry run: nothing is deployed) serve. A miss is in FAILED_DOMAINS
+   * but is not a failed renewal: the CA issued it, so neither its backoff nor the CA budget counts it.
+   */
+  verifyDeploy?: DeployVerifier;
 }
 
 export type RenewResult =
-  | { name: string; status: 'renewed'; meta: CertificateMeta; previousSerial: string; dryRun: boolean }
+  /** `verify`: what its endpoints served, when --verify-deploy asked. */
+  | { name: string; status: 'renewed'; meta: CertificateMeta; previousSerial: string; dryRun: boolean; verify?: DeployVerification }
   | { name: string; status: 'not-due'; window: RenewalWindow }
   | { name: string; status: 'deferred'; reason: string; until?: Date }
   | { name: string; status: 'skipped'; reason: string }
@@ -166,13 +174,14 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
       }
     })());
   const responders = deps.responders ?? new ResponderPool();
-  const outcomes = await mapLimit(capped, options.concurrency, (meta) =>
+  const renewals = await mapLimit(capped, options.concurrency, (meta) =>
     deps.signal?.aborted === true ? Promise.resolve(notStarted(meta)) : renewLeased(meta, options, { ...deps, responders }, budget, run, beforeRenewal),
   );
   // A store that cannot take the records (a full disk) costs the run neither its summary nor its post-hooks.
   await budget.saveFailures(deps.report);
+  const outcomes = await withVerification(renewals, deps.verifyDeploy);
   const renewed = outcomes.filter((r) => r.status === 'renewed');
-  const failed = outcomes.filter((r) => r.status === 'failed');
+  const failed = outcomes.filter((r) => r.status === 'failed' || notServed(r));
   const domainsOf = (list: RenewResult[]) => list.flatMap((r) => capped.find((m) => m.name === r.name)?.domains ?? []);
   if (preHooks === undefined) return outcomes; // nothing was attempted: no post-hooks either
   const postEnv = postHookEnv(domainsOf(renewed), domainsOf(failed));
@@ -181,6 +190,17 @@ async function renewWithHooks(capped: CertificateMeta[], options: RenewOptions, 
     run.hooks.push({ kind: 'post', ...(await runHook(command, postEnv)) });
   }
   return outcomes;
+}
+
+/** The renewals, each deployed one with what its endpoints served (see RenewDeps.verifyDeploy). */
+function withVerification(outcomes: RenewResult[], verifier: DeployVerifier | undefined): Promise<RenewResult[]> {
+  const deployed = outcomes.flatMap((r) => (r.status === 'renewed' && !r.dryRun ? [r.meta] : []));
+  return withVerifications(outcomes, deployed, verifier, (r, verify) => (r.status === 'renewed' ? { ...r, verify } : r));
+}
+
+/** Renewed, but --verify-deploy found its endpoints not serving it: a failure of the run, not of the renewal. */
+export function notServed(r: RenewResult): boolean {
+  return r.status === 'renewed' && r.verify?.ok === false;
 }
 
 function serverOf(meta: CertificateMeta, options: RenewOptions): string {

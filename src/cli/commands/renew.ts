@@ -17,6 +17,7 @@ import { expectCnameOption, expectIpOption } from '../expect-options.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
 import { addCertbotRenewalSpellings, deployHookOf, type CertbotHookFlags } from '../certbot-spellings.js';
+import { RENEW_VERIFY_HELP, noVerifyDeployOption, verificationLine, verifierFor, verifyDeployOption, type VerifyDeployFlag } from '../verify-deploy.js';
 
 interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   certName: string[];
@@ -36,6 +37,7 @@ interface RenewOptions extends SelfCheckFlags, CertbotHookFlags {
   expectIp: string[];
   expectCname: string[];
   allowSubsetOfNames?: boolean;
+  verifyDeploy?: VerifyDeployFlag;
 }
 
 const KEEP_LOGS = 30;
@@ -74,8 +76,11 @@ export function defineRenew(program: Command, run: Runner): void {
     .addOption(expectIpOption())
     .addOption(expectCnameOption())
     .option('--allow-subset-of-names', 'renew for the names that pass the DNS check, dropping the others')
+    .addOption(verifyDeployOption('the deploy hooks of a renewed certificate (not in a dry run: nothing is deployed)'))
+    .addOption(noVerifyDeployOption())
     .addHelpText('after', BUDGET_HELP)
     .addHelpText('after', BACKOFF_HELP)
+    .addHelpText('after', RENEW_VERIFY_HELP)
     .addHelpText('after', '\nExamples:\n  17 * * * * certman renew -q              # cron, hourly: prints only on failure\n  certman renew --dry-run\n  certman renew --deploy-hook "systemctl reload nginx"')
     .action(run(renew));
   addCertbotRenewalSpellings(command);
@@ -88,7 +93,7 @@ function integer(value: string, flag: string): number {
 }
 
 async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandResult> {
-  const [{ renewCertificates, hookFailures, selectCertificates }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }, { thisNode }] =
+  const [{ renewCertificates, hookFailures, selectCertificates, notServed }, { openRunLog }, { registerAccount }, { ResponderPool }, { Interrupt }, { deployerFor }, { thisNode }] =
     await Promise.all([
       import('../../renewal/renew.js'),
       import('../../logs/run-log.js'),
@@ -131,6 +136,7 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
     };
     const [{ renewalDnsGate }, { dnsGateFor }] = await Promise.all([import('../../dns/gate.js'), import('../dns-gate.js')]);
     const gate = await dnsGateFor(ctx, options, options.verifyDns === true);
+    const verifyDeploy = await verifierFor(options.verifyDeploy, ctx, store, interrupt.signal);
     const result = await renewCertificates(
       {
         names: options.certName,
@@ -164,16 +170,22 @@ async function renew(options: RenewOptions, ctx: CliContext): Promise<CommandRes
         random: Math.random,
         selfCheck: selfCheckFor(ctx, options),
         responders: new ResponderPool({ tokens: store.tokens, portLock: portLocks(ctx, interrupt.signal) }),
+        ...(verifyDeploy === undefined ? {} : { verifyDeploy }),
       },
     );
-    for (const r of result.results) log.line(summaryLine(r));
+    for (const r of result.results) for (const line of resultLines(r)) log.line(line);
     const hookErrors = hookFailures(result);
     for (const message of hookErrors) log.line(message);
-    return renewResult(result, hookErrors, log.path, options.certName.length > 0);
+    return renewResult(result, hookErrors, log.path, options.certName.length > 0, notServed);
   } finally {
     interrupt.dispose();
     await log.close();
   }
+}
+
+/** The summary line, and with --verify-deploy what the endpoints served. */
+function resultLines(r: RenewResult): string[] {
+  return [summaryLine(r), ...(r.status === 'renewed' && r.verify !== undefined ? [verificationLine(r.name, r.verify)] : [])];
 }
 
 function summaryLine(r: RenewResult): string {
@@ -198,7 +210,7 @@ function summaryLine(r: RenewResult): string {
  * by other runs (nothing else to do: try again, or --wait), else 0. A run over every certificate that finds some
  * held by another run leaves them to it and exits 0.
  */
-function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named: boolean): CommandResult {
+function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named: boolean, notServed: (r: RenewResult) => boolean): CommandResult {
   const { results } = run;
   const count = (status: RenewResult['status']) => results.filter((r) => r.status === status).length;
   const summary = {
@@ -209,8 +221,9 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named
     held: count('held'),
     failed: count('failed'),
     hookFailures: hookErrors.length,
+    notServed: results.filter(notServed).length,
   };
-  const failed = summary.failed > 0 || summary.hookFailures > 0;
+  const failed = summary.failed > 0 || summary.hookFailures > 0 || summary.notServed > 0;
   return {
     // An interrupted run says so first: what it skipped is done by the next run.
     exitCode: run.interrupted
@@ -222,15 +235,14 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named
           : ExitCode.OK,
     json: { summary, results: results.map(resultJson), hooks: run.hooks, sleptMs: run.sleptMs, interrupted: run.interrupted, log: logPath },
     human: (s) => {
-      const lines = results.map((r) => {
-        const line = summaryLine(r);
-        if (r.status === 'renewed') return s.ok(line);
-        if (r.status === 'failed') return s.bad(line);
-        if (r.status === 'not-due') return s.dim(line);
-        return s.warn(line);
+      const lines = results.flatMap((r) => {
+        const [line = '', ...verified] = resultLines(r);
+        const styled = r.status === 'renewed' ? s.ok(line) : r.status === 'failed' ? s.bad(line) : r.status === 'not-due' ? s.dim(line) : s.warn(line);
+        return [styled, ...verified.map(notServed(r) ? s.bad : s.ok)];
       });
       const held = summary.held > 0 ? `, ${summary.held} held by another run` : '';
-      const total = `${summary.renewed} renewed, ${summary.notDue} not due, ${summary.deferred} deferred, ${summary.skipped} skipped${held}, ${summary.failed} failed`;
+      const unserved = summary.notServed > 0 ? ` (${summary.notServed} not served)` : '';
+      const total = `${summary.renewed} renewed${unserved}, ${summary.notDue} not due, ${summary.deferred} deferred, ${summary.skipped} skipped${held}, ${summary.failed} failed`;
       // Quiet runs (cron) print only when something failed; main.ts decides from the exit code.
       return results.length === 0
         ? ['No certificates to renew.']
@@ -248,7 +260,7 @@ function renewResult(run: RenewRun, hookErrors: string[], logPath: string, named
 function resultJson(r: RenewResult) {
   switch (r.status) {
     case 'renewed':
-      return { name: r.name, status: r.status, serial: r.meta.serial, previousSerial: r.previousSerial, notAfter: r.meta.notAfter, dryRun: r.dryRun };
+      return { name: r.name, status: r.status, serial: r.meta.serial, previousSerial: r.previousSerial, notAfter: r.meta.notAfter, dryRun: r.dryRun, ...(r.verify === undefined ? {} : { verify: r.verify }) };
     case 'not-due':
       return { name: r.name, status: r.status, dueAt: r.window.dueAt.toISOString(), dueReason: r.window.reason };
     case 'deferred':

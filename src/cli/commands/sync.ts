@@ -8,12 +8,14 @@ import { errorJson } from '../output.js';
 import { collect, nonEmpty, parsePositive } from '../parse.js';
 import type { Runner } from '../program.js';
 import type { CommandResult } from '../result.js';
+import { noVerifyDeployOption, verificationLine, verifierFor, verifyDeployOption, type VerifyDeployFlag } from '../verify-deploy.js';
 
 interface SyncOptions {
   certName: string[];
   watch?: boolean;
   deployHook?: string;
   fullSyncEvery?: number;
+  verifyDeploy?: VerifyDeployFlag;
 }
 
 /** With --watch, a full pass this often too (seconds): the safety net for a change the feed did not tell. */
@@ -31,6 +33,10 @@ A certificate deleted from the store keeps its files here; it is reported as gon
 After losing Redis it keeps the files it has, warns once, reconnects, and syncs everything again once Redis
 is back; it also syncs everything every --full-sync-every seconds. SIGTERM or SIGINT ends it (exit 0).
 
+--verify-deploy (or config verifyDeploy) then checks this host's endpoints (its config endpoints: a shared store
+holds none) until they serve each certificate copied; a miss makes sync exit 1. Under --watch a miss is a warning
+line and the watch goes on (it waits for the endpoints before the next change is synced).
+
 Examples:
   certman --store redis://10.0.0.5:6379 sync --deploy-hook "systemctl reload nginx"
   certman sync --watch                     # as a service, with CERTMAN_STORE and CERTMAN_STORE_KEY set
@@ -44,6 +50,8 @@ export function defineSync(program: Command, run: Runner): void {
     .option('--watch', 'keep running and sync each change as it happens (until SIGTERM or SIGINT)')
     .option('--deploy-hook <cmd>', "run per certificate whose files changed; gets RENEWED_LINEAGE, RENEWED_DOMAINS (default: config hooks.deploy)", nonEmpty('--deploy-hook'))
     .option('--full-sync-every <seconds>', `with --watch: also sync everything this often (default ${FULL_SYNC_EVERY_S})`, (v) => parsePositive(v, '--full-sync-every'))
+    .addOption(verifyDeployOption("a certificate was copied here and this host's deploy hook ran"))
+    .addOption(noVerifyDeployOption())
     .addHelpText('after', HELP)
     .action(run(sync));
 }
@@ -60,28 +68,32 @@ async function sync(options: SyncOptions, ctx: CliContext): Promise<CommandResul
   const store = await ctx.openStore();
   assertSyncable(store);
   const deployHook = options.deployHook ?? ctx.settings.hooks.deploy;
-  const deps = { store, deployer: deployerFor(store, ctx.settings.configDir), runHook, ...(deployHook === undefined ? {} : { deployHook }) };
-  if (options.watch === true) return watch(options, ctx, deps);
+  // Under --watch, SIGTERM/SIGINT end verifications too (see watch()); a one-off sync has no handler: they end it.
+  const controller = new AbortController();
+  const verify = await verifierFor(options.verifyDeploy, ctx, store, controller.signal);
+  const deps = { store, deployer: deployerFor(store, ctx.settings.configDir), runHook, ...(deployHook === undefined ? {} : { deployHook }), ...(verify === undefined ? {} : { verify }) };
+  if (options.watch === true) return watch(options, ctx, deps, controller);
   const results = await syncAll(options.certName, deps);
-  const failed = results.some((r) => r.status === 'failed' || (r.status === 'copied' && r.hook?.ok === false));
+  const failed = results.some(failedHere);
   const count = (status: SyncResult['status']) => results.filter((r) => r.status === status).length;
-  const summary = { copied: count('copied'), unchanged: count('unchanged'), gone: count('gone'), failed: count('failed') };
+  const summary = { copied: count('copied'), unchanged: count('unchanged'), gone: count('gone'), failed: count('failed'), notServed: results.filter((r) => r.status === 'copied' && r.verify?.ok === false).length };
   return {
     exitCode: failed ? ExitCode.FAILURE : ExitCode.OK,
     json: { summary, results: results.map(resultJson) },
     human: (s) => [
       ...results.map((r) => {
         const line = resultLine(r);
-        return r.status === 'failed' || (r.status === 'copied' && r.hook?.ok === false) ? s.bad(line) : r.status === 'copied' ? s.ok(line) : s.dim(line);
+        return failedHere(r) ? s.bad(line) : r.status === 'copied' ? s.ok(line) : s.dim(line);
       }),
-      results.length === 0 ? 'No certificates in the store.' : `${summary.copied} copied, ${summary.unchanged} unchanged, ${summary.gone} gone from the store, ${summary.failed} failed`,
+      results.length === 0
+        ? 'No certificates in the store.'
+        : `${summary.copied} copied${summary.notServed > 0 ? ` (${summary.notServed} not served)` : ''}, ${summary.unchanged} unchanged, ${summary.gone} gone from the store, ${summary.failed} failed`,
     ],
   };
 }
 
-async function watch(options: SyncOptions, ctx: CliContext, deps: SyncDeps): Promise<CommandResult> {
+async function watch(options: SyncOptions, ctx: CliContext, deps: SyncDeps, controller: AbortController): Promise<CommandResult> {
   const { watchAndSync } = await import('../../deploy/watch.js');
-  const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     stoppedBy ??= sig;
@@ -115,7 +127,8 @@ async function watch(options: SyncOptions, ctx: CliContext, deps: SyncDeps): Pro
 function watchLine(event: WatchEvent, say: (line: string) => void, warn: (message: string) => void): void {
   switch (event.kind) {
     case 'result':
-      if (event.result.status === 'failed' || (event.result.status === 'copied' && event.result.hook?.ok === false)) warn(resultLine(event.result));
+      // A certificate its endpoints do not serve is a warning: the watch goes on (the next change verifies again).
+      if (failedHere(event.result)) warn(resultLine(event.result));
       else say(resultLine(event.result));
       return;
     case 'down':
@@ -131,11 +144,17 @@ function watchLine(event: WatchEvent, say: (line: string) => void, warn: (messag
 }
 
 
+/** Failed, or copied but its deploy hook failed or its endpoints did not serve it. */
+function failedHere(r: SyncResult): boolean {
+  return r.status === 'failed' || (r.status === 'copied' && (r.hook?.ok === false || r.verify?.ok === false));
+}
+
 function resultLine(r: SyncResult): string {
   switch (r.status) {
     case 'copied': {
       const hook = r.hook === undefined ? '' : r.hook.ok ? ', deploy hook ok' : `; ${hookFailureMessage('deploy', r.hook)}`;
-      return `copied    ${r.name} (serial ${r.serial}) to ${r.dir}${hook}`;
+      const verified = r.verify === undefined ? '' : `; ${verificationLine(r.name, r.verify)}`;
+      return `copied    ${r.name} (serial ${r.serial}) to ${r.dir}${hook}${verified}`;
     }
     case 'unchanged':
       return `unchanged ${r.name} (serial ${r.serial})`;
@@ -155,6 +174,7 @@ function resultJson(r: SyncResult) {
         serial: r.serial,
         path: r.dir,
         ...(r.hook === undefined ? {} : { hook: { command: r.hook.command, ok: r.hook.ok, exitCode: r.hook.exitCode, signal: r.hook.signal, output: r.hook.output } }),
+        ...(r.verify === undefined ? {} : { verify: r.verify }),
       };
     case 'unchanged':
       return { name: r.name, status: r.status, serial: r.serial, path: r.dir };
