@@ -135,6 +135,18 @@ describe('certman check against nginx', () => {
     assert.equal(forgot.code, 0, forgot.stderr);
     const otherMeta = JSON.parse(await readFile(join(dir, 'renewal', `${other}.json`), 'utf8')) as { endpoints?: string[] };
     assert.equal(otherMeta.endpoints, undefined);
+
+    // Without its own, a certificate is checked where config `endpoints` says (by name here).
+    const config = join(await tempDir('config'), 'certman.json');
+    await writeFile(config, JSON.stringify({ endpoints: { [other]: [at(otherPort)], '*': [at(closedPort)] } }));
+    const configured = await suite.certman(dir, ['--json', '--config', config, 'check', '--cert-name', other]);
+    assert.equal(configured.code, 0, configured.stderr);
+    assert.equal(json<CheckJson>(configured).certificates[0]?.endpoints[0]?.endpoint, at(otherPort));
+
+    // A store apart from the config dir may be shared: it keeps no endpoints, so --endpoint is refused before ordering.
+    const shared = await suite.certman(dir, ['--store', await tempDir('shared'), 'issue', '-d', uniqueName('shared'), ...suite.standalone(), '--endpoint', at(livePort)]);
+    assert.equal(shared.code, 2, shared.stderr);
+    assert.match(shared.stderr, /--endpoint needs the store in the config dir/);
   });
 
   it('a renewal whose hook does not reload nginx: older version with the old serial; one that reloads: live with the new serial', async () => {

@@ -299,11 +299,11 @@ async function issueLocked(
   }
   const copyTo = givenCopies ?? (sharedStore ? undefined : previous?.copyTo);
   if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
+  const endpoints = endpointsOf(options, previous, sharedStore);
   // race(): the account questions and registration take no signal; abandoned, at worst an account exists at
   // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
 
-  const endpoints = endpointsOf(options, previous, sharedStore);
   const hooks = hookCommands(options, ctx, previous, !sharedStore);
   // Given now (flag, config) or as it was issued before: see ProfileRequest.given. --no-profile: none of them.
   const givenProfile = options.profile === false ? undefined : (options.profile ?? ctx.settings.profile);
