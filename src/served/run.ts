@@ -31,7 +31,10 @@ export interface CheckRunOptions {
   timeoutMs: number;
   now: () => Date;
   report: Reporter;
-  /** Where each certificate's check is kept; a store that refuses (read-only for this user) costs one warning. */
+  /**
+   * Where each certificate's check is kept (not with `endpoints`: those are this run's); a store that refuses
+   * (read-only for this user) costs one warning.
+   */
   record?: () => Promise<StateStore>;
 }
 
@@ -60,7 +63,8 @@ export async function checkCertificates(store: CertificateStore & StoreInventory
     if (meta.revoked !== undefined) return { name: meta.name, status: 'revoked', reason: `revoked ${meta.revoked.at} (${meta.revoked.reason})` };
     try {
       const check = await checkOne(store, meta, options);
-      if (options.served) await recorder?.(meta.name, check);
+      // A check at endpoints given for this run only is not the certificate's: metrics keep reporting its own.
+      if (options.served && options.endpoints === undefined) await recorder?.(meta.name, check);
       return { name: meta.name, status: 'checked', domains: meta.domains, version: meta.version, serial: meta.serial, notAfter: meta.notAfter, check };
     } catch (err) {
       return { name: meta.name, status: 'damaged', reason: messageOf(err) };

@@ -3,7 +3,7 @@
 // or stored with `issue --endpoint`); after `renew --force` whose deploy hook does not reload nginx it says "older
 // version" with the old serial (exit 1); after one whose hook reloads nginx it says live with the new serial; a port
 // nothing listens on is unreachable; another certificate served is "other" with its subject and names; --json's
-// shape; the check is kept in the state store. Monitoring-plugin mode (--expiry): one run per state, each with its
+// shape; a check of the certificate's own endpoints is kept in the state store. Monitoring-plugin mode (--expiry): one run per state, each with its
 // status line first and exit 0/1/2/3, and bad arguments, an unknown certificate and an unreadable store are
 // UNKNOWN (3) with no stack trace and no other exit code.
 import assert from 'node:assert/strict';
@@ -73,6 +73,12 @@ describe('certman check against nginx', () => {
     await nginx?.stop();
   });
 
+  /** The last check of `name` in the state store (for certman metrics). */
+  const keptCheck = async (name: string): Promise<{ liveSerial: string; endpoints: EndpointJson[] } | undefined> => {
+    const text = await readFile(join(dir, 'state', 'served-check.json'), 'utf8').catch(() => '{}');
+    return (JSON.parse(text) as Record<string, { liveSerial: string; endpoints: EndpointJson[] }>)[name];
+  };
+
   const check = async (args: string[]): Promise<{ r: RunResult; doc: CheckJson }> => {
     const r = await suite.certman(dir, ['--json', 'check', ...args]);
     return { r, doc: json<CheckJson>(r) };
@@ -95,9 +101,7 @@ describe('certman check against nginx', () => {
     assert.equal(endpoint?.certificate?.serial, cert.serial);
     assert.deepEqual(endpoint?.certificate?.names, [live]);
     assert.match(endpoint?.certificate?.fingerprint ?? '', /^[0-9a-f]{64}$/);
-    const kept = JSON.parse(await readFile(join(dir, 'state', 'served-check.json'), 'utf8')) as Record<string, { liveSerial: string; endpoints: EndpointJson[] }>;
-    assert.equal(kept[live]?.liveSerial, cert.serial);
-    assert.equal(kept[live]?.endpoints[0]?.status, 'live');
+    assert.equal(await keptCheck(live), undefined, 'endpoints given for one run are not the certificate\'s: nothing kept');
 
     const human = await suite.certman(dir, ['check', '--cert-name', live, '--endpoint', at(livePort)]);
     assert.equal(human.code, 0, human.stderr);
@@ -130,6 +134,9 @@ describe('certman check against nginx', () => {
     const { r, doc } = await check(['--cert-name', live]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(doc.certificates[0]?.endpoints[0]?.endpoint, at(livePort));
+    const kept = await keptCheck(live);
+    assert.equal(kept?.liveSerial, doc.certificates[0]?.serial);
+    assert.equal(kept?.endpoints[0]?.status, 'live');
 
     const forgot = await suite.certman(dir, ['issue', '-d', other, ...suite.standalone(), '--endpoint', at(otherPort), '--no-endpoint']);
     assert.equal(forgot.code, 0, forgot.stderr);
