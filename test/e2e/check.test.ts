@@ -8,6 +8,7 @@
 // UNKNOWN (3) with no stack trace and no other exit code.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePorts, startNginx, tempDir, uniqueName, type NginxServer, type RunResult } from '../harness/index.js';
@@ -123,6 +124,19 @@ describe('certman check against nginx', () => {
     assert.equal(human.code, 1);
     assert.match(human.stdout, /unreachable: .*ECONNREFUSED/);
     assert.match(human.stdout, new RegExp(`another certificate: subject .*, issuer .*, serial [0-9a-f]+, expires .*, names ${other.replace(/\./g, '\\.')}`));
+  });
+
+  it('an endpoint that accepts but never answers TLS is unreachable after --timeout', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const { r, doc } = await check(['--timeout', '1', '--cert-name', live, '--endpoint', at(port)]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(doc.certificates[0]?.endpoints[0]?.error, `${at(port)}: no TLS handshake within 1 s`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('issue --endpoint stores the endpoints (no order when not due), check uses them; --no-endpoint forgets them', async () => {
