@@ -170,6 +170,21 @@ describe('certman check against nginx', () => {
     assert.match(shared.stderr, /--endpoint needs the store in the config dir/);
   });
 
+  it("a shared store's certificate is checked where this host's config says, whatever endpoints the store holds", async () => {
+    const shared = await tempDir('shared');
+    const name = uniqueName('shared');
+    const issued = await suite.certman(dir, ['--store', shared, 'issue', '-d', name, ...suite.standalone(), '--no-email', '--agree-tos']);
+    assert.equal(issued.code, 0, issued.stderr);
+    // Whoever can write a shared store must not choose where hosts connect: endpoints written there are not used.
+    const file = join(shared, 'renewal', `${name}.json`);
+    await writeFile(file, JSON.stringify({ ...(JSON.parse(await readFile(file, 'utf8')) as object), endpoints: [at(closedPort)] }));
+    const config = join(await tempDir('config'), 'certman.json');
+    await writeFile(config, JSON.stringify({ endpoints: [at(otherPort)] }));
+    const r = await suite.certman(dir, ['--json', '--store', shared, '--config', config, 'check', '--cert-name', name]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(json<CheckJson>(r).certificates[0]?.endpoints.map((e) => [e.endpoint, e.status]), [[at(otherPort), 'other']]);
+  });
+
   it('a renewal whose hook does not reload nginx: older version with the old serial; one that reloads: live with the new serial', async () => {
     const before = (await check(['--cert-name', live])).doc.certificates[0];
     const stale = await suite.certman(dir, ['renew', '--force', '--cert-name', live, '--no-random-sleep', '--deploy-hook', 'true']);
