@@ -48,6 +48,9 @@ function __certman_command
             case verify-dns
                 echo verify-dns
                 return 0
+            case check
+                echo check
+                return 0
             case import-certbot
                 echo import-certbot
                 return 0
@@ -91,6 +94,7 @@ function __certman_commands
     printf '%s\t%s\n' revoke 'revoke a certificate with the account that ordered it'
     printf '%s\t%s\n' delete 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
     printf '%s\t%s\n' verify-dns 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
+    printf '%s\t%s\n' check 'connect to where each certificate is served and say what is there: the live certificate, an older version, another certificate, or nothing; --expiry: a monitoring plugin'
     printf '%s\t%s\n' import-certbot 'adopt certbot\'s certificates, renewal settings and account, so certman renews them from now on'
     printf '%s\t%s\n' store 'operations on the whole store: migrate it, rotate its store key. migrate: copy every certificate and account from one store to another (folder or Redis), then verify each certificate there; rotate-key: seal every private key in a Redis store again under the first store key given (the store keeps working)'
     printf '%s\t%s\n' completion 'print the shell completion script for bash, zsh or fish'
@@ -134,7 +138,7 @@ function __certman_takes_value
             end
         case issue
             switch $argv[2]
-            case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain' '--renew-hook'
+            case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--endpoint' '--preferred-chain' '--renew-hook'
                 return 0
             end
         case certificates
@@ -175,6 +179,11 @@ function __certman_takes_value
         case verify-dns
             switch $argv[2]
             case '-d' '--domain' '--expect-ip' '--expect-cname' '--resolver' '--doh' '--ca-identity'
+                return 0
+            end
+        case check
+            switch $argv[2]
+            case '--cert-name' '--endpoint' '--warn-days' '--crit-days'
                 return 0
             end
         case import-certbot
@@ -223,6 +232,7 @@ complete -c certman -n __certman_needs_command -a sync -d 'write the shared stor
 complete -c certman -n __certman_needs_command -a revoke -d 'revoke a certificate with the account that ordered it'
 complete -c certman -n __certman_needs_command -a delete -d 'delete a certificate (live/, archive/ and its renewal settings); it is not revoked'
 complete -c certman -n __certman_needs_command -a verify-dns -d 'check that names resolve where they should and that CAA lets the CA issue, as the CA will see it'
+complete -c certman -n __certman_needs_command -a check -d 'connect to where each certificate is served and say what is there: the live certificate, an older version, another certificate, or nothing; --expiry: a monitoring plugin'
 complete -c certman -n __certman_needs_command -a import-certbot -d 'adopt certbot\'s certificates, renewal settings and account, so certman renews them from now on'
 complete -c certman -n __certman_needs_command -a store -d 'operations on the whole store: migrate it, rotate its store key. migrate: copy every certificate and account from one store to another (folder or Redis), then verify each certificate there; rotate-key: seal every private key in a Redis store again under the first store key given (the store keeps working)'
 complete -c certman -n __certman_needs_command -a completion -d 'print the shell completion script for bash, zsh or fish'
@@ -311,6 +321,8 @@ complete -c certman -n '__certman_using_command issue certonly' -l expect-cname 
 complete -c certman -n '__certman_using_command issue certonly' -l allow-subset-of-names -d 'drop names that fail the DNS check instead of stopping'
 complete -c certman -n '__certman_using_command issue certonly' -l profile -x -d 'the CA\'s certificate profile (one of its directory\'s meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now'
 complete -c certman -n '__certman_using_command issue certonly' -l no-profile -d 'no profile: the CA\'s default (an IP address still gets shortlived when offered); forgets a saved profile and config profile'
+complete -c certman -n '__certman_using_command issue certonly' -l endpoint -x -d 'where this certificate is served, for `certman check` and --verify-deploy: repeat or separate with commas (port 443 by default); saved, replacing config endpoints for it; not in a store apart from the config dir'
+complete -c certman -n '__certman_using_command issue certonly' -l no-endpoint -d 'forget the endpoints saved with this certificate: config endpoints (or its names on port 443) apply again'
 complete -c certman -n '__certman_using_command issue certonly' -l allow-private-ip -d 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)'
 complete -c certman -n '__certman_using_command issue certonly' -l preferred-chain -x -d 'of the CA\'s chains, take the one whose topmost certificate <name> issued (issuer common name, certbot\'s rule; default chain when none matches); saved for renew (config preferredChain)'
 complete -c certman -n '__certman_using_command issue certonly' -l force-renewal -d 'certbot\'s spelling of --force'
@@ -395,6 +407,14 @@ complete -c certman -n '__certman_using_command verify-dns' -l expect-cname -x -
 complete -c certman -n '__certman_using_command verify-dns' -l resolver -x -d 'ask these DNS servers; repeatable (env CERTMAN_RESOLVER, config resolver; default the system\'s)'
 complete -c certman -n '__certman_using_command verify-dns' -l doh -x -d 'ask this DNS-over-HTTPS resolver instead (RFC 8484), e.g. https://cloudflare-dns.com/dns-query'
 complete -c certman -n '__certman_using_command verify-dns' -l ca-identity -x -d 'the CA\'s CAA issuer domain name (config caIdentity; default letsencrypt.org; issue and renew ask the CA\'s directory)'
+
+# check
+complete -c certman -n '__certman_using_command check' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'
+complete -c certman -n '__certman_using_command check' -l endpoint -x -d 'check there, in this run, instead of each certificate\'s endpoints (issue --endpoint, config endpoints, else its names on port 443); repeat or separate with commas'
+complete -c certman -n '__certman_using_command check' -l expiry -d 'monitoring-plugin mode (Nagios, Icinga, Zabbix): one status line first, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
+complete -c certman -n '__certman_using_command check' -l warn-days -x -d 'with --expiry: WARNING when a stored or served certificate has fewer days left (default 21)'
+complete -c certman -n '__certman_using_command check' -l crit-days -x -d 'with --expiry: CRITICAL when fewer days left (default 7); expired is always CRITICAL'
+complete -c certman -n '__certman_using_command check' -l stored-only -d 'with --expiry: count the stored certificates only, connect nowhere'
 
 # import-certbot
 complete -c certman -n '__certman_using_command import-certbot' -l certbot-dir -x -a '(__fish_complete_directories)' -d 'certbot\'s config dir (its --config-dir)'

@@ -17,7 +17,7 @@ import type { ObtainInput } from './obtain.js';
 import { placeOrder } from './order-step.js';
 
 /** Everything that defines a certificate; stored with it so `renew` can repeat it. */
-export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain' | 'copyTo'> & {
+export type IssueRequest = Pick<CertificateMeta, 'name' | 'domains' | 'key' | 'reuseKey' | 'server' | 'renewDays' | 'hooks' | 'profile' | 'preferredChain' | 'copyTo' | 'endpoints'> & {
   /** `profile` was given for this run (flag, config), not stored with the lineage: see ProfileRequest.given. */
   profileGiven?: boolean;
   /** How this host answers the order's challenges. */
@@ -80,7 +80,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
   if (previous !== undefined && !request.force && sameNames(previous.domains, request.domains) && sameProfile(previous, request)) {
     const policy = duePolicy({ ...previous, ...(request.renewDays === undefined ? {} : { renewDays: request.renewDays }) }, deps.due ?? {});
     if (certificateStatus(previous, deps.now, policy) === 'valid') {
-      return { status: 'not-due', meta: previous, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
+      const meta = deps.dryRun === true || deps.sharedStore === true ? previous : await keepEndpoints(store, previous, request.endpoints);
+      return { status: 'not-due', meta, deployed: deps.deployer.locate(request.name), dueAt: renewalWindow(previous, policy).dueAt };
     }
   }
 
@@ -107,6 +108,7 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     ...(profile.profile === undefined ? {} : { profile: profile.profile }),
     ...(request.preferredChain === undefined ? {} : { preferredChain: request.preferredChain }),
     ...(request.copyTo === undefined ? {} : { copyTo: request.copyTo }),
+    ...(request.endpoints === undefined ? {} : { endpoints: request.endpoints }),
   };
   const chosen = profile.auto ? { profileChosen: true } : {};
   if (deps.dryRun === true) {
@@ -125,6 +127,15 @@ export async function issueCertificate(request: IssueRequest, deps: IssueDeps): 
     (err: unknown) => messageOf(err),
   );
   return { status: 'issued', meta, deployed, ...(previous === undefined ? {} : { previous }), ...chosen, ...(copyProblem === undefined ? {} : { copyProblem }) };
+}
+
+/**
+ * `issue --endpoint` (or `--no-endpoint`) on a certificate that is not due: the list changes now, not at the next
+ * renewal, since nothing else would ever save it. Only this host's own store keeps endpoints (node-local.ts).
+ */
+async function keepEndpoints(store: CertificateStore, previous: CertificateMeta, endpoints: string[] | undefined): Promise<CertificateMeta> {
+  if ((previous.endpoints ?? []).join(' ') === (endpoints ?? []).join(' ')) return previous;
+  return store.updateMeta(previous.name, ({ endpoints: _old, ...current }) => ({ ...current, ...(endpoints === undefined ? {} : { endpoints }) }));
 }
 
 async function chooseKey(request: IssueRequest, previous: CertificateMeta | undefined, deps: IssueDeps): Promise<string> {

@@ -30,6 +30,8 @@ export interface CliContext {
   close(): Promise<void>;
   connect: AcmeConnector;
   now: Date;
+  /** `--timeout` (or CERTMAN_TIMEOUT) in ms when given: what commands that connect elsewhere wait instead of their own default. */
+  timeoutGivenMs?: number;
 }
 
 /** How long closing the stores may hold up the end of a command. */
@@ -130,6 +132,7 @@ export async function createContext(command: Command): Promise<CliContext> {
       return client;
     },
     now: new Date(),
+    ...(globals.timeout === undefined ? {} : { timeoutGivenMs: timeoutMs }),
   };
 }
 

@@ -3,14 +3,17 @@ import type { Command } from 'commander';
 import { CertmanError, ExitCode, UsageError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { withEnvironment, type GlobalOptions } from './globals.js';
+import { isPluginMode, PLUGIN_UNKNOWN } from './plugin-mode.js';
 import type { Runner } from './program.js';
 import type { CommandResult } from './result.js';
 
 /** Parses, runs one command, prints its result or error, and is the only place that exits. */
 export async function main(argv: string[]): Promise<never> {
-  // `certman list | head` closes our stdout early: that is the reader's choice, not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => exit(err.code === 'EPIPE' ? ExitCode.OK : ExitCode.FAILURE));
   const args = argv.slice(2);
+  // `check --expiry` answers with the Monitoring Plugins' codes only: any failure of its own is UNKNOWN (3).
+  const plugin = isPluginMode(args);
+  // `certman list | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => exit(plugin ? PLUGIN_UNKNOWN : err.code === 'EPIPE' ? ExitCode.OK : ExitCode.FAILURE));
   // Shell completion asks on every Tab press: answer before reading or loading anything else.
   if (args[0] === '__complete') {
     const { completeValues } = await import('./complete.js');
@@ -49,9 +52,10 @@ export async function main(argv: string[]): Promise<never> {
   try {
     await program.parseAsync(argv);
     if (done === undefined) return exit(ExitCode.OK);
-    return exit(await printResult(done.result, done.ctx));
+    return exit(await printResult(done.result, done.ctx, plugin));
   } catch (err) {
-    return exit(await printError(err, withEnvironment(program.opts<GlobalOptions>(), process.env)));
+    const globals = withEnvironment(program.opts<GlobalOptions>(), process.env);
+    return exit(plugin ? await printPluginError(err, globals) : await printError(err, globals));
   }
 }
 
@@ -65,11 +69,12 @@ function helpKey(args: string[]): string | undefined {
   return isHelpFlag(second) && !first.startsWith('-') ? first : undefined;
 }
 
-async function printResult(result: CommandResult, ctx: CliContext): Promise<number> {
+/** A monitoring plugin always answers with its status line, also with -q. */
+async function printResult(result: CommandResult, ctx: CliContext, plugin: boolean): Promise<number> {
   const code = result.exitCode ?? ExitCode.OK;
   if (ctx.flags.json) {
     process.stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
-  } else if (!ctx.flags.quiet || code !== ExitCode.OK) {
+  } else if (plugin || !ctx.flags.quiet || code !== ExitCode.OK) {
     const { stylesFor } = await import('./output.js');
     const lines = result.human(await stylesFor(process.stdout, ctx.flags, process.env));
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
@@ -95,6 +100,17 @@ async function printError(err: unknown, globals: GlobalOptions): Promise<number>
   const style = await stylesFor(process.stderr, { color: globals.color }, process.env);
   process.stderr.write(`${errorLines(err, style, globals.verbose === true).join('\n')}\n`);
   return code;
+}
+
+/** `check --expiry`'s errors: UNKNOWN, one status line on stdout, never another code (help and --version end with 0). */
+async function printPluginError(err: unknown, globals: GlobalOptions): Promise<number> {
+  const [{ CommanderError }, { pluginError }, { errorMessage }] = await Promise.all([import('commander'), import('./plugin-mode.js'), import('./output.js')]);
+  if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK;
+  const message = err instanceof CommanderError ? err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ') : errorMessage(err);
+  const answer = pluginError(message, err instanceof CertmanError ? err.hint : undefined, globals.json === true);
+  process.stdout.write(answer.stdout);
+  if (globals.verbose === true && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  return answer.exitCode;
 }
 
 function exit(code: number): never {

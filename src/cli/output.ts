@@ -74,7 +74,7 @@ export function errorLines(err: unknown, style: Styles, verbose: boolean): strin
 }
 
 /** One line, whatever the CA sent: its problem documents are text from outside (see printableLine). */
-function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown): string {
   if (err instanceof AcmeProblemError) {
     return printableLine(`${err.type.replace('urn:ietf:params:acme:error:', '')}: ${err.detail}`);
   }

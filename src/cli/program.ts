@@ -4,6 +4,7 @@ import { nonEmpty } from './parse.js';
 import type { CommandResult } from './result.js';
 import { defineAccount } from './commands/account.js';
 import { defineCertificates } from './commands/certificates.js';
+import { defineCheck } from './commands/check.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineDelete } from './commands/delete.js';
 import { defineImportCertbot } from './commands/import-certbot.js';
@@ -72,6 +73,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineRevoke(program, run);
   defineDelete(program, run);
   defineVerifyDns(program, run);
+  defineCheck(program, run);
   defineImportCertbot(program, run);
   defineStore(program, run);
   defineCompletion(program);

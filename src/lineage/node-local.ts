@@ -15,9 +15,9 @@ export interface NodeSettings {
   httpAddress?: string;
 }
 
-/** What may be stored of a new certificate in a shared store: no hooks, no copy paths, and of its method only the kind. */
+/** What may be stored of a new certificate in a shared store: no hooks, copy paths or endpoints, and of its method only the kind. */
 export function withoutNodeLocal(meta: NewCertificate): NewCertificate {
-  const { hooks: _hooks, copyTo: _copyTo, ...rest } = meta;
+  const { hooks: _hooks, copyTo: _copyTo, endpoints: _endpoints, ...rest } = meta;
   return { ...rest, method: { kind: meta.method.kind } };
 }
 
@@ -67,6 +67,11 @@ export function storedMethodProblem(value: Record<string, unknown>): string | un
 
 function isFolderMap(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((dir) => typeof dir === 'string' && isAbsolute(dir));
+}
+
+/** Where this host checks a lineage is served: from its own config dir what was stored, from a shared store nothing (its config gives them). */
+export function endpointsOnThisNode(meta: Pick<CertificateMeta, 'endpoints'>, shared: boolean): string[] | undefined {
+  return shared ? undefined : meta.endpoints;
 }
 
 /** Where this host copies a lineage's files: from its own config dir what was stored, from a shared store nothing. */

@@ -70,6 +70,11 @@ export interface CertificateMeta {
   profile?: string;
   /** `--preferred-chain`: the issuer common name of the topmost certificate of the chain to prefer (RFC 8555 §7.4.2). */
   preferredChain?: string;
+  /**
+   * `issue --endpoint`: where this certificate is served (`host[:port]`), checked by `certman check` and
+   * `--verify-deploy` before the config's `endpoints`. Node-local: never in a shared store.
+   */
+  endpoints?: string[];
 }
 
 export interface AriState {

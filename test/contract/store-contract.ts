@@ -121,6 +121,12 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
         assert.equal((await (await another()).get(NAME))?.preferredChain, 'Example Root X2');
       });
 
+      test("a certificate's endpoints (issue --endpoint) are kept and seen by another store object", async () => {
+        const { store, another } = await backend.create();
+        await saveLeased(store, newCert(NAME, { endpoints: ['127.0.0.1:8443', '[::1]:443'] }), pems('1'));
+        assert.deepEqual((await (await another()).get(NAME))?.endpoints, ['127.0.0.1:8443', '[::1]:443']);
+      });
+
       test("an account keeps a key rollover's pending key until it is saved without one, and its deactivation", async () => {
         const { store, another } = await backend.create();
         const account = { server: 'https://ca.test/dir', url: 'https://ca.test/acct/1', keyPem: pems('old').privkey, createdAt: '2025-01-01T00:00:00.000Z' };

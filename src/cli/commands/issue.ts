@@ -18,6 +18,7 @@ import { dueOptions } from '../due-options.js';
 import { formatDate } from '../format.js';
 import { collect, nonEmpty, parseEmail, parsePort, parsePreferredChain, parseProfile } from '../parse.js';
 import { expectCnameOption, expectIpOption } from '../expect-options.js';
+import { endpointOption } from '../endpoint-options.js';
 import { addCertbotRenewalSpellings, deployHookOf, parsePreferredChallenges, testCertServer, type CertbotHookFlags } from '../certbot-spellings.js';
 import type { WebrootFlag } from '../../challenge/webroot-map.js';
 import type { Runner } from '../program.js';
@@ -48,6 +49,8 @@ export interface IssueOptions extends AccountFlags, SelfCheckFlags, CertbotHookF
   wait?: boolean;
   /** false: --no-profile. */
   profile?: string | false;
+  /** Given endpoints (empty: none given); false: --no-endpoint. */
+  endpoint: string[] | false;
   allowPrivateIp?: boolean;
   preferredChain?: string;
   testCert?: boolean;
@@ -124,6 +127,8 @@ export function defineIssue(program: Command, run: Runner): void {
     .option('--allow-subset-of-names', 'drop names that fail the DNS check instead of stopping')
     .option('--profile <name>', "the CA's certificate profile (one of its directory's meta.profiles; config profile, read by issue only); saved, and renew orders the saved one; one that differs from the saved one orders now", parseProfile)
     .option('--no-profile', "no profile: the CA's default (an IP address still gets shortlived when offered); forgets a saved profile and config profile")
+    .addOption(endpointOption("where this certificate is served, for `certman check` and --verify-deploy: repeat or separate with commas (port 443 by default); saved, replacing config endpoints for it; not in a store apart from the config dir"))
+    .option('--no-endpoint', 'forget the endpoints saved with this certificate: config endpoints (or its names on port 443) apply again')
     .option('--allow-private-ip', 'allow private, loopback and link-local addresses as -d (a CA inside your network; always allowed for a CA on this machine)')
     .option('--preferred-chain <name>', "of the CA's chains, take the one whose topmost certificate <name> issued (issuer common name, certbot's rule; default chain when none matches); saved for renew (config preferredChain)", parsePreferredChain)
     .addHelpText('after', BUDGET_HELP)
@@ -296,6 +301,7 @@ async function issueLocked(
   }
   const copyTo = givenCopies ?? (sharedStore ? undefined : previous?.copyTo);
   if (copyTo !== undefined) await checkCopyPaths(copyTo, managedFolders(ctx.settings));
+  const endpoints = endpointsOf(options, previous, sharedStore);
   // race(): the account questions and registration take no signal; abandoned, at worst an account exists at
   // the CA that is not stored (as after a crash), and the next run registers again.
   const account = await interrupt.race(accountForIssue(ctx, store, ctx.settings.server, options));
@@ -328,6 +334,7 @@ async function issueLocked(
         ...(Object.keys(hooks).length === 0 ? {} : { hooks }),
         ...(profile === undefined ? {} : { profile, profileGiven: givenProfile !== undefined }),
         ...(copyTo === undefined ? {} : { copyTo }),
+        ...(endpoints === undefined ? {} : { endpoints }),
       },
       {
         store,
@@ -358,6 +365,17 @@ async function issueLocked(
     return outcome;
   });
   return issueResult(outcome, ctx, hookRuns);
+}
+
+/**
+ * --endpoint replaces the saved list, --no-endpoint drops it, else the saved one stays. A shared store keeps none
+ * (node-local.ts): there each host's config `endpoints` says where it serves a certificate.
+ */
+function endpointsOf(options: IssueOptions, previous: CertificateMeta | undefined, sharedStore: boolean): string[] | undefined {
+  if (options.endpoint === false) return undefined;
+  if (options.endpoint.length === 0) return sharedStore ? undefined : previous?.endpoints;
+  if (sharedStore) throw new UsageError('--endpoint needs the store in the config dir: a shared store keeps no endpoints', 'set "endpoints" in this host\'s config file instead');
+  return options.endpoint;
 }
 
 /** Flags > how this certificate was issued before > the config file. */

@@ -10,6 +10,7 @@ import { storedMethodProblem } from '../../lineage/node-local.js';
 import type { StoreProblem } from '../types.js';
 import { isRecord, parseJsonOrUndefined } from '../json.js';
 import { printableLine } from '../../text.js';
+import { endpointProblem } from '../../served/endpoint.js';
 
 /** Version of the renewal/<name>.json layout (the `"format"` field, stripped on read). */
 export const META_FORMAT = 1;
@@ -62,6 +63,10 @@ export function metaProblem(data: Record<string, unknown>, name: string): string
   // Shown in warnings: a name from a shared store must not carry terminal escapes either.
   if (data.preferredChain !== undefined && !(isString(data.preferredChain) && printableLine(data.preferredChain) === data.preferredChain)) {
     return '"preferredChain" must be a common name without control characters';
+  }
+  // Printed by `check` and connected to: each one must be a `host[:port]` as `issue --endpoint` stores it.
+  if (data.endpoints !== undefined && !(Array.isArray(data.endpoints) && data.endpoints.every((e) => isString(e) && endpointProblem(e) === undefined))) {
+    return '"endpoints" must be a list of host[:port]';
   }
   return undefined;
 }
