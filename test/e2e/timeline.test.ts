@@ -31,15 +31,17 @@ interface TimelineJson {
   days: number;
   from: string;
   to: string;
-  buckets: { start: string; count: number; movedBySpread: number; movedByAri: number; deferred: number; names: string[] }[];
+  buckets: { start: string; count: number; movedBySpread: number; movedByAri: number; deferred: number; projected: number; names: string[] }[];
   peak: { start: string; count: number } | null;
   total: number;
   movedBySpread: number;
   movedByAri: number;
   deferred: number;
+  projected: number;
   overdue: NamedCount;
   expired: NamedCount;
   later: NamedCount;
+  notProjected: NamedCount;
   revoked: NamedCount;
   damaged: NamedCount;
 }
@@ -119,19 +121,21 @@ describe('certificates --timeline over days', () => {
     const t = json<TimelineJson>(r);
     assert.deepEqual([t.bucket, t.bucketSeconds, t.days, t.buckets.length], ['day', 86_400, 30, 30]);
     assert.ok(Date.parse(t.from) % DAY === 0 && Date.now() - Date.parse(t.from) < DAY, `from the midnight before: ${t.from}`);
-    assert.deepEqual(bucketAt(t, noon(5)), { start: iso(TODAY + 5 * DAY), count: 3, movedBySpread: 0, movedByAri: 0, deferred: 0, names: ['days.test', 'plain-1.test', 'plain-2.test'] });
+    assert.deepEqual(bucketAt(t, noon(5)), { start: iso(TODAY + 5 * DAY), count: 3, movedBySpread: 0, movedByAri: 0, deferred: 0, projected: 0, names: ['days.test', 'plain-1.test', 'plain-2.test'] });
     for (const name of spreadNames) {
       const bucket = bucketAt(t, spreadDue(name));
       assert.ok(bucket.names.includes(name) && bucket.movedBySpread >= 1, JSON.stringify(bucket));
     }
-    assert.deepEqual(bucketAt(t, ariAt), { start: iso(TODAY + 3 * DAY), count: 1, movedBySpread: 0, movedByAri: 1, deferred: 0, names: ['ari.test'] });
-    assert.deepEqual(bucketAt(t, backoffUntil), { start: iso(TODAY + 2 * DAY), count: 1, movedBySpread: 0, movedByAri: 0, deferred: 1, names: ['backoff.test'] });
+    assert.deepEqual(bucketAt(t, ariAt), { start: iso(TODAY + 3 * DAY), count: 1, movedBySpread: 0, movedByAri: 1, deferred: 0, projected: 0, names: ['ari.test'] });
+    assert.deepEqual(bucketAt(t, backoffUntil), { start: iso(TODAY + 2 * DAY), count: 1, movedBySpread: 0, movedByAri: 0, deferred: 1, projected: 0, names: ['backoff.test'] });
     assert.deepEqual(t.overdue, { count: 1, names: ['overdue.test'] });
     assert.deepEqual(t.expired, { count: 1, names: ['expired.test'] });
     assert.deepEqual(t.later, { count: 1, names: ['far.test'] });
     assert.deepEqual(t.revoked, { count: 1, names: ['revoked.test'] });
     assert.deepEqual(t.damaged, { count: 1, names: ['damaged.test'] });
-    assert.deepEqual([t.total, t.movedBySpread, t.movedByAri, t.deferred], [7, 2, 1, 1]);
+    // Successors of 60- and 90-day certificates come due 40 days or more after renewal: past the 30 days.
+    assert.deepEqual([t.total, t.movedBySpread, t.movedByAri, t.deferred, t.projected], [7, 2, 1, 1, 0]);
+    assert.deepEqual(t.notProjected, { count: 0, names: [] });
     assert.deepEqual(t.peak, { start: iso(TODAY + 5 * DAY), count: 3 });
   });
 
@@ -141,7 +145,7 @@ describe('certificates --timeline over days', () => {
     assert.equal(r.stderr, '');
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(r.stdout, /^[\x20-\x7e\n]*$/, 'plain ASCII, no colour codes');
-    assert.ok(lines.every((line) => line.length <= 90), 'cron-mail width');
+    assert.ok(lines.every((line) => line.length <= 80), 'cron-mail width');
     assert.ok(lines.includes('expired         1'), r.stdout);
     assert.ok(lines.includes('due now         1'), r.stdout);
     assert.ok(lines.includes(`${dayLabel(noon(2))}  1  d`), r.stdout);
@@ -149,9 +153,13 @@ describe('certificates --timeline over days', () => {
     assert.ok(lines.includes(`${dayLabel(noon(5))}  3  ###`), r.stdout);
     assert.ok(lines.includes(`${dayLabel(noon(1))}  0`), r.stdout);
     assert.ok(lines.includes('later           1'), r.stdout);
-    assert.ok(lines.some((line) => /^\d{4}-\d\d-\d\d \w{3} {2}[12] {2}s+$/.test(line)), r.stdout);
-    assert.ok(lines.includes(`peak 3 on ${iso(noon(5)).slice(0, 10)}; 7 renewals in 30 days, 29% moved by spread; 1 by ARI; 1 deferred`), r.stdout);
-    assert.equal(lines.at(-1), 'Not counted (renew leaves them alone): 1 revoked, 1 damaged; see certman certificates.');
+    // Each day the spread moved certificates to: exactly that many, all marked s.
+    const spreadDays = new Map<number, number>();
+    for (const name of spreadNames) spreadDays.set(Math.floor(spreadDue(name) / DAY), (spreadDays.get(Math.floor(spreadDue(name) / DAY)) ?? 0) + 1);
+    for (const [day, n] of spreadDays) assert.ok(lines.includes(`${dayLabel(day * DAY)}  ${n}  ${'s'.repeat(n)}`), r.stdout);
+    assert.ok(lines.includes(`peak 3 on ${iso(noon(5)).slice(0, 10)}; 7 renewals in 30 days`), r.stdout);
+    assert.ok(lines.includes('+1 due now; +1 expired; 29% moved by spread; 1 by ARI; 1 deferred'), r.stdout);
+    assert.equal(lines.at(-1), 'Not counted (renew skips them): 1 revoked, 1 damaged; see certman certificates.');
   });
 
   it('--days sets the window; a bad one, or one without --timeline, is a one-line usage error', async () => {
@@ -193,9 +201,12 @@ describe('certificates --timeline over hours (short-lived certificates)', () => 
   it('five days per hour by default, counted in the hour each is due', async () => {
     const t = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline']));
     assert.deepEqual([t.bucket, t.bucketSeconds, t.days, t.buckets.length], ['hour', 3600, 5, 120]);
-    assert.deepEqual(bucketAt(t, soon), { start: iso(soon), count: 2, movedBySpread: 0, movedByAri: 0, deferred: 0, names: ['short-1.test', 'short-2.test'] });
+    assert.deepEqual(bucketAt(t, soon), { start: iso(soon), count: 2, movedBySpread: 0, movedByAri: 0, deferred: 0, projected: 0, names: ['short-1.test', 'short-2.test'] });
     assert.deepEqual(bucketAt(t, tomorrow).names, ['short-3.test']);
-    assert.equal(t.total, 3);
+    // Their successors, issued when they are renewed, come due 3 days later: inside the 5 days.
+    assert.deepEqual(bucketAt(t, soon + 3 * DAY), { start: iso(soon + 3 * DAY), count: 2, movedBySpread: 0, movedByAri: 0, deferred: 0, projected: 2, names: [] });
+    assert.deepEqual(bucketAt(t, tomorrow + 3 * DAY), { start: iso(tomorrow + 3 * DAY), count: 1, movedBySpread: 0, movedByAri: 0, deferred: 0, projected: 1, names: [] });
+    assert.deepEqual([t.total, t.projected], [6, 3]);
   });
 
   it('as text: a row per busy hour, empty hours folded', async () => {
@@ -205,8 +216,11 @@ describe('certificates --timeline over hours (short-lived certificates)', () => 
     const hourLabel = (ms: number) => `${iso(ms).slice(0, 10)} ${iso(ms).slice(11, 16)}`;
     assert.ok(lines.includes(`${hourLabel(soon)}  2  ##`), r.stdout);
     assert.ok(lines.includes(`${hourLabel(tomorrow)}  1  #`), r.stdout);
+    assert.ok(lines.includes(`${hourLabel(soon + 3 * DAY)}  2  pp`), r.stdout);
+    assert.ok(lines.every((line) => line.length <= 80), 'cron-mail width');
     assert.ok(lines.some((line) => / none for \d+ hours$/.test(line)), r.stdout);
     assert.ok(lines.length < 40, 'folded');
-    assert.ok(lines.includes(`peak 2 at ${hourLabel(soon)} UTC; 3 renewals in 5 days, 0% moved by spread; 0 by ARI`), r.stdout);
+    assert.ok(lines.includes(`peak 2 at ${hourLabel(soon)} UTC; 6 renewals in 5 days (3 projected)`), r.stdout);
+    assert.ok(lines.includes('0% moved by spread; 0 by ARI'), r.stdout);
   });
 });
