@@ -224,3 +224,129 @@ describe('certificates --timeline over hours (short-lived certificates)', () => 
     assert.ok(lines.includes('0% moved by spread; 0 by ARI'), r.stdout);
   });
 });
+
+interface ListedJson {
+  name: string;
+  status: string;
+  dueAt?: string;
+  deferredUntil?: string;
+}
+
+/** Where `certificates --json` says each certificate stands must be where the timeline counts it: the oracle. */
+async function assertAgreesWithCertificates(dir: string, timelineArgs: string[] = []): Promise<TimelineJson> {
+  const listed = json<ListedJson[]>(await certman(dir, ['--json', 'certificates']));
+  const t = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', ...timelineArgs]));
+  const to = Date.parse(t.to);
+  const placed = (name: string): string[] => [
+    ...t.buckets.filter((b) => b.names.includes(name)).map((b) => b.start),
+    ...(['overdue', 'expired', 'later', 'revoked', 'damaged'] as const).filter((key) => t[key].names.includes(name)),
+  ];
+  for (const row of listed) {
+    const dueAt = Date.parse(row.dueAt ?? '');
+    const deferredUntil = Date.parse(row.deferredUntil ?? '');
+    const renewAt = deferredUntil > dueAt && deferredUntil > Date.now() ? deferredUntil : dueAt;
+    let expected: string;
+    if (row.status === 'revoked' || row.status === 'damaged' || row.status === 'expired') expected = row.status;
+    else if (renewAt <= Date.now()) expected = 'overdue';
+    else if (renewAt >= to) expected = 'later';
+    else expected = bucketAt(t, renewAt).start;
+    assert.deepEqual(placed(row.name), [expected], `${row.name}: ${JSON.stringify(row)}`);
+  }
+  assert.equal(t.buckets.reduce((n, b) => n + b.names.length, 0) + t.overdue.count + t.expired.count + t.later.count + t.revoked.count + t.damaged.count, listed.length);
+  return t;
+}
+
+describe('certificates --timeline agrees with certificates --json', () => {
+  it('over days: each certificate where its due time, deferral or status puts it', async () => {
+    const dir = await seed(
+      [
+        ninetyDays('one.test', noon(4)),
+        ninetyDays('two.test', noon(9)),
+        ninetyDays('overdue.test', noon(-3)),
+        ninetyDays('held.test', noon(-1)),
+        ninetyDays('revoked.test', noon(6), { revoked: { at: iso(noon(-1)), reason: 'keyCompromise' } }),
+        newCert('expired.test', { domains: ['expired.test'], notBefore: iso(noon(-100)), notAfter: iso(noon(-10)) }),
+        ninetyDays('far.test', noon(50)),
+      ],
+      { renewalSpread: 0 },
+      async (store) => {
+        await store.updateState(RENEWAL_BACKOFF_KEY, () => ({ 'held.test': { failures: 3, lastFailure: iso(Date.now() - HOUR), nextAttempt: iso(noon(3)), error: 'timeout' } }));
+      },
+    );
+    const t = await assertAgreesWithCertificates(dir);
+    assert.deepEqual(bucketAt(t, noon(3)).names, ['held.test']);
+  });
+
+  it('per hour with the spread: 6-day certificates, their hour, the spread marked, and their successors projected', async () => {
+    const names = ['s-1.test', 's-2.test', 's-3.test', 's-4.test', 's-5.test'];
+    // Without the spread due 20 hours from now; the default spread (10% of 6 days) moves each up to 14.4 hours earlier.
+    const unspread = THIS_HOUR + 20 * HOUR;
+    const dir = await seed(names.map((name) => newCert(name, { domains: [name], notBefore: iso(unspread - 3 * DAY), notAfter: iso(unspread + 3 * DAY) })));
+    const t = await assertAgreesWithCertificates(dir);
+    assert.equal(t.bucket, 'hour');
+    const listed = json<ListedJson[]>(await certman(dir, ['--json', 'certificates']));
+    const dueOf = (name: string) => Date.parse(listed.find((row) => row.name === name)?.dueAt ?? '');
+    const hour = (ms: number) => Math.floor(ms / HOUR);
+    assert.equal(t.movedBySpread, names.filter((name) => hour(dueOf(name)) !== hour(unspread)).length);
+    assert.ok(t.movedBySpread >= 1, 'some moved to another hour');
+    // A successor is issued at its renewal and due after the same share of its lifetime, spread included.
+    const successors = (name: string, to: number) => {
+      const step = 3 * DAY - stableFraction(name) * 0.1 * 6 * DAY;
+      let n = 0;
+      for (let at = dueOf(name) + step; at < to; at += step) n += 1;
+      return n;
+    };
+    const projectedIn = (to: number) => names.reduce((n, name) => n + successors(name, to), 0);
+    assert.deepEqual([t.total, t.projected], [names.length + projectedIn(Date.parse(t.to)), projectedIn(Date.parse(t.to))]);
+    assert.ok(t.projected >= names.length, 'each comes due again within 5 days');
+    const month = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', '--days', '30']));
+    assert.equal(month.bucket, 'day');
+    assert.deepEqual([month.total, month.projected], [names.length + projectedIn(Date.parse(month.to)), projectedIn(Date.parse(month.to))]);
+    assert.ok(month.total >= 9 * names.length, `about 10 renewals each in 30 days, not 1: ${month.total}`);
+  });
+});
+
+describe('certificates --timeline: window limits, an empty store, the time zone', () => {
+  it('--days 1 (per hour) and --days 366 (per day): 90-day certificates come due every 60 days', async () => {
+    const dir = await seed([ninetyDays('a.test', noon(3)), ninetyDays('b.test', noon(4))], { renewalSpread: 0 });
+    const day = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', '--days', '1']));
+    assert.deepEqual([day.bucket, day.buckets.length, day.total, day.later.count], ['hour', 24, 0, 2]);
+    const year = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', '--days', '366']));
+    assert.deepEqual([year.bucket, year.buckets.length, year.total, year.projected], ['day', 366, 14, 12]);
+    const projectedDays = year.buckets.flatMap((b) => (b.projected > 0 ? [(Date.parse(b.start) - TODAY) / DAY] : []));
+    assert.deepEqual(projectedDays, [63, 64, 123, 124, 183, 184, 243, 244, 303, 304, 363, 364]);
+    const text = await certman(dir, ['certificates', '--timeline', '--days', '366']);
+    const lines = text.stdout.trimEnd().split('\n');
+    assert.ok(lines.length < 60, `empty days folded: ${lines.length} lines`);
+    assert.ok(lines.every((line) => line.length <= 80), text.stdout);
+    assert.ok(lines.includes(`${dayLabel(noon(63))}  1  p`), text.stdout);
+  });
+
+  it('an empty store, or a config dir with none, says so as certificates does', async () => {
+    const empty = await seed([]);
+    for (const dir of [empty, join(empty, 'missing')]) {
+      const listed = await certman(dir, ['certificates']);
+      const r = await certman(dir, ['certificates', '--timeline']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, listed.stdout);
+      assert.match(r.stdout, /^No certificates in .+\.\n$/);
+    }
+  });
+
+  it('the same chart whatever the local time zone (UTC buckets)', async () => {
+    // 23:00 and 01:00 UTC: another day each in New York.
+    const dir = await seed([ninetyDays('a.test', noon(2) + 11 * HOUR), ninetyDays('b.test', noon(3) - 11 * HOUR)], { renewalSpread: 0 });
+    const inUtc = await runCli(['certificates', '--timeline'], { env: { CERTMAN_CONFIG_DIR: dir, TZ: 'UTC' } });
+    const inNewYork = await runCli(['certificates', '--timeline'], { env: { CERTMAN_CONFIG_DIR: dir, TZ: 'America/New_York' } });
+    assert.equal(inNewYork.code, 0, inNewYork.stderr);
+    assert.equal(inNewYork.stdout, inUtc.stdout);
+    const lines = inUtc.stdout.split('\n');
+    assert.ok(lines.includes(`${dayLabel(noon(2))}  1  #`) && lines.includes(`${dayLabel(noon(3))}  1  #`), inUtc.stdout);
+  });
+
+  it('a --days with control characters is quoted escaped, never sent to the terminal', async () => {
+    const r = await certman(await seed([]), ['certificates', '--timeline', '--days', '\u001b[31m']);
+    assertOneLineError(r, 2, /--days must be a whole number of days from 1 to 366, not "\\u001b\[31m"/);
+    assert.ok(!r.stderr.includes('\u001b'), r.stderr);
+  });
+});
