@@ -223,6 +223,33 @@ describe('certificates --timeline over hours (short-lived certificates)', () => 
     assert.ok(lines.includes(`peak 2 at ${hourLabel(soon)} UTC; 6 renewals in 5 days (3 projected)`), r.stdout);
     assert.ok(lines.includes('0% moved by spread; 0 by ARI'), r.stdout);
   });
+
+  it('on a terminal: projected renewals have a block of their own', async () => {
+    const terminal = await openTerminal(['--config-dir', dir, 'certificates', '--timeline']);
+    try {
+      const screen = await terminal.waitFor(/moved by spread/);
+      const hourLabel = (ms: number) => `${iso(ms).slice(0, 10)} ${iso(ms).slice(11, 16)}`;
+      assert.ok(screen.includes(`${hourLabel(soon + 3 * DAY)}  2  ▫▫`), screen);
+      assert.equal(await terminal.exitCode(), 0);
+    } finally {
+      await terminal.close();
+    }
+  });
+
+  it('a successor due within the hour of its issuance (the largest spread on an unlucky name) is named, not projected', async () => {
+    // 6 days with renewalSpread 0.5: due 3 days × (1 − the name's fraction) after issuance; under an hour above 0.986.
+    const name = Array.from({ length: 5000 }, (_, i) => `every-run-${i}.test`).find((candidate) => stableFraction(candidate) > 0.99);
+    assert.ok(name !== undefined);
+    const everyRun = await seed([sixDays(name, THIS_HOUR + 10 * HOUR)], { renewalSpread: 0.5 });
+    const t = json<TimelineJson>(await certman(everyRun, ['--json', 'certificates', '--timeline', '--days', '366']));
+    assert.deepEqual(t.notProjected, { count: 1, names: [name] });
+    assert.equal(t.projected, 0);
+    const r = await certman(everyRun, ['certificates', '--timeline']);
+    assert.equal(r.code, 0, r.stderr);
+    // Wrapped at 80 columns.
+    assert.ok(r.stdout.replace(/\n/g, ' ').endsWith('1 certificate comes due again within an hour of renewal (renewalSpread): renewed on every run, not projected. '), r.stdout);
+    assert.ok(r.stdout.split('\n').every((line) => line.length <= 80), r.stdout);
+  });
 });
 
 interface ListedJson {
@@ -233,9 +260,9 @@ interface ListedJson {
 }
 
 /** Where `certificates --json` says each certificate stands must be where the timeline counts it: the oracle. */
-async function assertAgreesWithCertificates(dir: string, timelineArgs: string[] = []): Promise<TimelineJson> {
+async function assertAgreesWithCertificates(dir: string): Promise<TimelineJson> {
   const listed = json<ListedJson[]>(await certman(dir, ['--json', 'certificates']));
-  const t = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline', ...timelineArgs]));
+  const t = json<TimelineJson>(await certman(dir, ['--json', 'certificates', '--timeline']));
   const to = Date.parse(t.to);
   const placed = (name: string): string[] => [
     ...t.buckets.filter((b) => b.names.includes(name)).map((b) => b.start),

@@ -45,7 +45,7 @@ export async function certificatesTimeline(options: TimelineOptions, ctx: CliCon
       const apart = [left.revoked.count > 0 ? `${left.revoked.count} revoked` : '', left.damaged.count > 0 ? `${left.damaged.count} damaged` : ''].filter((part) => part !== '');
       const every = timeline.notProjected.count;
       const notes = [
-        every === 0 ? '' : `${every} come${every === 1 ? 's' : ''} due again within the hour after renewal (renewalSpread): not projected.`,
+        every === 0 ? '' : `${every} ${every === 1 ? 'certificate comes' : 'certificates come'} due again within an hour of renewal (renewalSpread): renewed on every run, not projected.`,
         apart.length === 0 ? '' : `Not counted (renew skips them): ${apart.join(', ')}; see certman certificates.`,
       ];
       return [...timelineChart(timeline, s, { unicode, width }), ...notes.filter((note) => note !== '').flatMap((note) => wrapText(note, width))];
