@@ -92,7 +92,7 @@ function foldEmpty(buckets: readonly TimelineBucket[]): TimelineBucket[][] {
 /**
  * Two lines, each wrapped at `width` should it still be longer (cron mail keeps 80 columns whole):
  * "peak 12 on 2026-12-20; 40 renewals in 30 days (8 projected)" and
- * "+2 due now; 35% moved by spread; 3 by ARI; 1 deferred".
+ * "+2 due now; 44% of the 32 not projected moved by spread; 3 by ARI; 1 deferred".
  */
 export function summary(timeline: Timeline, width = 80): string[] {
   const days = plural(timeline.days, 'day');
@@ -106,7 +106,10 @@ export function summary(timeline: Timeline, width = 80): string[] {
         ];
   // The next run renews these too, though they come before the first bucket.
   const causes = [timeline.overdue.count > 0 ? `+${timeline.overdue.count} due now` : '', timeline.expired.count > 0 ? `+${timeline.expired.count} expired` : ''];
-  if (peak !== undefined) causes.push(`${Math.round((100 * timeline.movedBySpread) / total)}% moved by spread`, `${timeline.movedByAri} by ARI`);
+  // A share of the renewals due now-known dates (projected ones have no cause but the projection).
+  const known = total - timeline.projected;
+  const share = known === 0 ? 0 : Math.round((100 * timeline.movedBySpread) / known);
+  if (peak !== undefined) causes.push(`${share}%${timeline.projected === 0 ? '' : ` of the ${known} not projected`} moved by spread`, `${timeline.movedByAri} by ARI`);
   if (timeline.deferred > 0) causes.push(`${timeline.deferred} deferred`);
   return [load, causes.filter((part) => part !== '')].flatMap((parts) => wrap(parts.map((part, i) => (i < parts.length - 1 ? `${part};` : part)), ' ', width));
 }

@@ -221,7 +221,7 @@ describe('certificates --timeline over hours (short-lived certificates)', () => 
     assert.ok(lines.some((line) => / none for \d+ hours$/.test(line)), r.stdout);
     assert.ok(lines.length < 40, 'folded');
     assert.ok(lines.includes(`peak 2 at ${hourLabel(soon)} UTC; 6 renewals in 5 days (3 projected)`), r.stdout);
-    assert.ok(lines.includes('0% moved by spread; 0 by ARI'), r.stdout);
+    assert.ok(lines.includes('0% of the 3 not projected moved by spread; 0 by ARI'), r.stdout);
   });
 
   it('on a terminal: projected renewals have a block of their own', async () => {
