@@ -122,7 +122,7 @@ export interface Timeline {
   notProjected: NamedCount;
   /** The first bucket with the most renewals; undefined when the window holds none. */
   peak?: TimelineBucket;
-  /** Renewals inside the window, and how many of them each cause moved. */
+  /** Renewals inside the window (projected ones included), and how many of them each cause moved or projected. */
   total: number;
   movedBySpread: number;
   movedByAri: number;
