@@ -329,8 +329,8 @@ complete -c certman -n '__certman_using_command issue certonly' -l force-renewal
 complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # certificates
-complete -c certman -n '__certman_using_command certificates list' -l timeline -d 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved'
-complete -c certman -n '__certman_using_command certificates list' -l days -x -d 'with --timeline: days ahead to show (default 30; 5 when every certificate lives 10 days or less)'
+complete -c certman -n '__certman_using_command certificates list' -l timeline -d 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved and which are projected successors'
+complete -c certman -n '__certman_using_command certificates list' -l days -x -d 'with --timeline: days ahead to show, 1 to 366 (default 30; 5 when every certificate lives 10 days or less)'
 
 # renew
 complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'

@@ -19,7 +19,7 @@ export function table(header: string[], rows: string[][], widthOf: (s: string) =
 }
 
 /** Length without ANSI colour codes. */
-function visibleLength(s: string): number {
+export function visibleLength(s: string): number {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, '').length;
 }

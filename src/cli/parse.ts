@@ -4,10 +4,16 @@ import { profileNameProblem } from '../acme/profiles.js';
 import { UsageError } from '../errors.js';
 import { printableLine } from '../text.js';
 
-export function parsePort(value: string, flag = '--http-port'): number {
+/** A whole number from `min` to `max`, written in digits only; the error names it as `what` ("a port number"). */
+function parseWholeNumber(value: string, flag: string, what: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new UsageError(`${flag} must be a port number from 1 to 65535, not "${value}"`);
+  // The value quoted as JSON: control characters in it (an ESC) are shown escaped, never sent to the terminal.
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be ${what} from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return n;
+}
+
+export function parsePort(value: string, flag = '--http-port'): number {
+  return parseWholeNumber(value, flag, 'a port number', 1, 65535);
 }
 
 export function parsePositive(value: string, flag: string): number {
@@ -16,11 +22,9 @@ export function parsePositive(value: string, flag: string): number {
   return n;
 }
 
-/** `certificates --timeline --days`: whole days, at most a year (beyond that renewals are not yet known). */
+/** `certificates --timeline --days`: whole days, at most a year (projected renewals further out say little). */
 export function parseTimelineDays(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 366) throw new UsageError(`--days must be a whole number of days from 1 to 366, not "${value}"`);
-  return n;
+  return parseWholeNumber(value, '--days', 'a whole number of days', 1, 366);
 }
 
 /** commander collector for repeatable options (`-d a -d b`). */

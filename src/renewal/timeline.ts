@@ -1,9 +1,10 @@
 /**
  * The renewal load ahead (`certificates --timeline`): when renew will renew each certificate, by the same window
  * (lineage/due.ts) and held back as renew would hold it (ca-budget.ts), counted per day or hour, with what the
- * spread and the CA's ARI windows moved. Pure: the CLI reads the store and draws the result.
+ * spread and the CA's ARI windows moved, and the renewals of its successors projected inside the window (a 6-day
+ * certificate comes due every 3 days). Pure: the CLI reads the store and draws the result.
  */
-import { duePolicy, renewalWindow, SHORT_LIVED_MS, type DueOptions, type RenewalWindow } from '../lineage/due.js';
+import { duePolicy, renewalWindow, SHORT_LIVED_MS, type DueOptions, type DuePolicy, type RenewalWindow } from '../lineage/due.js';
 import type { CertificateMeta } from '../lineage/types.js';
 import type { Deferral } from './ca-budget.js';
 
@@ -15,6 +16,12 @@ export const DEFAULT_WINDOW_DAYS = 30;
 export const SHORT_LIVED_WINDOW_DAYS = 5;
 /** Windows up to this many days are drawn per hour (at most 168 buckets); longer ones per day. */
 export const HOURLY_UP_TO_DAYS = 7;
+
+/**
+ * Successors coming due sooner than this after issuance are not projected: renew renews them on every run (a
+ * renewalSpread near its maximum on a short-lived certificate), and counting them per step would never end.
+ */
+export const MIN_PROJECTION_STEP_MS = HOUR_MS;
 
 export type BucketSize = 'hour' | 'day';
 
@@ -31,6 +38,12 @@ export interface PlannedRenewal {
   deferredUntil?: Date;
   /** It expired before now: renew renews it on its next run unless deferred, but it is late already. */
   expired: boolean;
+  /**
+   * How long after its issuance a successor comes due: same lifetime, same rule (spread by name, renewDays as the
+   * policy says), no ARI (a CA's window is for the certificate it was given for). NaN for a lifetime that is not
+   * positive.
+   */
+  successorDueAfterMs: number;
 }
 
 /**
@@ -50,7 +63,15 @@ export function plannedRenewal(meta: CertificateMeta, options: DueOptions, defer
     ...(unspread === undefined ? {} : { unspreadDueAt: unspread.dueAt }),
     ...(laterThanDue ? { deferredUntil: deferral.until } : {}),
     expired: Date.parse(meta.notAfter) <= now.getTime(),
+    successorDueAfterMs: successorDueAfter(meta, policy),
   };
+}
+
+/** A successor issued at 0 with meta's lifetime: when it comes due. */
+function successorDueAfter(meta: CertificateMeta, policy: DuePolicy): number {
+  const lifetime = Date.parse(meta.notAfter) - Date.parse(meta.notBefore);
+  if (!(lifetime > 0)) return Number.NaN;
+  return renewalWindow({ name: meta.name, notBefore: new Date(0).toISOString(), notAfter: new Date(lifetime).toISOString() }, policy).dueAt.getTime();
 }
 
 /** The window shown: `days` asked for, or the default for these lifetimes; per hour up to HOURLY_UP_TO_DAYS. */
@@ -70,7 +91,9 @@ export interface TimelineBucket {
   movedByAri: number;
   /** Held back past their due time by the CA budget or the backoff after failed renewals. */
   deferred: number;
-  /** In the order they come due. */
+  /** Renewals of successors not issued yet, projected (counted in `count`, not named). */
+  projected: number;
+  /** The certificates whose stored due time (or deferral end) falls here, in the order they come due. */
   names: string[];
 }
 
@@ -82,6 +105,8 @@ export interface NamedCount {
 
 export interface Timeline {
   bucket: BucketSize;
+  /** The window's length in days. */
+  days: number;
   bucketMs: number;
   /** Start of the first bucket (the current UTC day or hour) and end of the last. */
   from: Date;
@@ -93,16 +118,23 @@ export interface Timeline {
   expired: NamedCount;
   /** Due at or after `to`. */
   later: NamedCount;
+  /** Successors would come due within MIN_PROJECTION_STEP_MS of issuance: renewed on every run, not projected. */
+  notProjected: NamedCount;
   /** The first bucket with the most renewals; undefined when the window holds none. */
   peak?: TimelineBucket;
-  /** Renewals inside the window, and how many of them each cause moved. */
+  /** Renewals inside the window (projected ones included), and how many of them each cause moved or projected. */
   total: number;
   movedBySpread: number;
   movedByAri: number;
   deferred: number;
+  projected: number;
 }
 
-/** Counts `renewals` into `days` days of `bucket`-sized buckets starting with the one that holds `now` (UTC). */
+/**
+ * Counts `renewals` into `days` days of `bucket`-sized buckets starting with the one that holds `now` (UTC), and the
+ * successors each renewal issues: issued when it is renewed (the next run for an overdue or expired one), coming
+ * due successorDueAfterMs later, and so on until past the window.
+ */
 export function buildTimeline(renewals: readonly PlannedRenewal[], now: Date, days: number, bucket: BucketSize): Timeline {
   const bucketMs = bucket === 'hour' ? HOUR_MS : DAY_MS;
   const fromMs = Math.floor(now.getTime() / bucketMs) * bucketMs;
@@ -112,35 +144,51 @@ export function buildTimeline(renewals: readonly PlannedRenewal[], now: Date, da
     movedBySpread: 0,
     movedByAri: 0,
     deferred: 0,
+    projected: 0,
     names: [],
   }));
   const toMs = fromMs + buckets.length * bucketMs;
-  const indexOf = (t: Date) => Math.floor((t.getTime() - fromMs) / bucketMs);
+  const bucketAt = (ms: number) => buckets[Math.floor((ms - fromMs) / bucketMs)];
   const overdue: NamedCount = { count: 0, names: [] };
   const expired: NamedCount = { count: 0, names: [] };
   const later: NamedCount = { count: 0, names: [] };
+  const notProjected: NamedCount = { count: 0, names: [] };
   const add = (to: NamedCount | TimelineBucket, name: string) => {
     to.count += 1;
     to.names.push(name);
   };
   const ordered = [...renewals].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const renewal of ordered) {
+    const atMs = renewal.at.getTime();
     if (renewal.expired) add(expired, renewal.name);
-    else if (renewal.at.getTime() <= now.getTime()) add(overdue, renewal.name);
-    else if (renewal.at.getTime() >= toMs) add(later, renewal.name);
+    else if (atMs <= now.getTime()) add(overdue, renewal.name);
+    else if (atMs >= toMs) add(later, renewal.name);
     else {
-      const target = buckets[indexOf(renewal.at)];
-      if (target === undefined) continue; // unreachable: fromMs ≤ now < at < toMs
+      // fromMs ≤ now < at < toMs: always a bucket.
+      const target = bucketAt(atMs) as TimelineBucket;
       add(target, renewal.name);
       if (renewal.deferredUntil !== undefined) target.deferred += 1;
       else if (renewal.reason === 'ari') target.movedByAri += 1;
-      else if (renewal.unspreadDueAt !== undefined && indexOf(renewal.unspreadDueAt) !== indexOf(renewal.dueAt)) target.movedBySpread += 1;
+      else if (renewal.unspreadDueAt !== undefined && bucketAt(renewal.unspreadDueAt.getTime()) !== bucketAt(renewal.dueAt.getTime())) target.movedBySpread += 1;
+    }
+    // Its successors: issued when it is renewed (the next run when that is overdue), each due a step after the last.
+    const renewedAt = Math.max(atMs, now.getTime());
+    if (renewedAt >= toMs) continue;
+    const step = renewal.successorDueAfterMs;
+    if (!(step >= MIN_PROJECTION_STEP_MS)) add(notProjected, renewal.name);
+    else {
+      for (let dueMs = renewedAt + step; dueMs < toMs; dueMs += step) {
+        const target = bucketAt(dueMs) as TimelineBucket; // now < dueMs < toMs
+        target.count += 1;
+        target.projected += 1;
+      }
     }
   }
-  const sum = (field: 'count' | 'movedBySpread' | 'movedByAri' | 'deferred') => buckets.reduce((total, b) => total + b[field], 0);
+  const sum = (field: 'count' | 'movedBySpread' | 'movedByAri' | 'deferred' | 'projected') => buckets.reduce((total, b) => total + b[field], 0);
   const peak = buckets.reduce<TimelineBucket | undefined>((best, b) => (b.count > (best?.count ?? 0) ? b : best), undefined);
   return {
     bucket,
+    days,
     bucketMs,
     from: new Date(fromMs),
     to: new Date(toMs),
@@ -148,10 +196,12 @@ export function buildTimeline(renewals: readonly PlannedRenewal[], now: Date, da
     overdue,
     expired,
     later,
+    notProjected,
     ...(peak === undefined ? {} : { peak }),
     total: sum('count'),
     movedBySpread: sum('movedBySpread'),
     movedByAri: sum('movedByAri'),
     deferred: sum('deferred'),
+    projected: sum('projected'),
   };
 }

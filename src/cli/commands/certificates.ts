@@ -17,8 +17,8 @@ export function defineCertificates(program: Command, run: Runner): void {
     .command('certificates')
     .alias('list')
     .description('list stored certificates with their expiry, due date and status, and what the CA budget defers')
-    .option('--timeline', 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved')
-    .option('--days <n>', 'with --timeline: days ahead to show (default 30; 5 when every certificate lives 10 days or less)', parseTimelineDays)
+    .option('--timeline', 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved and which are projected successors')
+    .option('--days <n>', 'with --timeline: days ahead to show, 1 to 366 (default 30; 5 when every certificate lives 10 days or less)', parseTimelineDays)
     .action(run(certificates));
 }
 
