@@ -27,6 +27,9 @@ function __certman_command
             case certificates list
                 echo certificates
                 return 0
+            case metrics
+                echo metrics
+                return 0
             case renew
                 echo renew
                 return 0
@@ -84,6 +87,7 @@ function __certman_commands
     printf '%s\t%s\n' certonly 'get a certificate for one or more names (HTTP-01)'
     printf '%s\t%s\n' certificates 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' list 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
+    printf '%s\t%s\n' metrics 'print the store\'s certificates as Prometheus metrics, or write them atomically to a file for node_exporter'
     printf '%s\t%s\n' renew 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
     printf '%s\t%s\n' schedule 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
     printf '%s\t%s\n' serve-challenge 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
@@ -135,6 +139,11 @@ function __certman_takes_value
         case issue
             switch $argv[2]
             case '--validation-port' '--resolver' '-d' '--domain' '--domains' '--cert-name' '--webroot' '-w' '--webroot-path' '--http-port' '--http-address' '--http-01-port' '--preferred-challenges' '--key-type' '--elliptic-curve' '--rsa-key-size' '--csr' '--cert-path' '--key-path' '--fullchain-path' '--chain-path' '--pre-hook' '--post-hook' '--deploy-hook' '-m' '--email' '--eab-kid' '--eab-hmac-key' '--expect-ip' '--expect-cname' '--profile' '--preferred-chain' '--renew-hook'
+                return 0
+            end
+        case metrics
+            switch $argv[2]
+            case '--output'
                 return 0
             end
         case renew
@@ -211,6 +220,7 @@ complete -c certman -n __certman_needs_command -a issue -d 'get a certificate fo
 complete -c certman -n __certman_needs_command -a certonly -d 'get a certificate for one or more names (HTTP-01)'
 complete -c certman -n __certman_needs_command -a certificates -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a list -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
+complete -c certman -n __certman_needs_command -a metrics -d 'print the store\'s certificates as Prometheus metrics, or write them atomically to a file for node_exporter'
 complete -c certman -n __certman_needs_command -a renew -d 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
 complete -c certman -n __certman_needs_command -a schedule -d 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
 complete -c certman -n __certman_needs_command -a serve-challenge -d 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
@@ -312,6 +322,9 @@ complete -c certman -n '__certman_using_command issue certonly' -l force-renewal
 complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x -d 'certbot\'s old name of --deploy-hook'
 
 # certificates
+
+# metrics
+complete -c certman -n '__certman_using_command metrics' -l output -r -F -d 'write them to this file (replaced atomically: a reader never sees half of it) instead of stdout'
 
 # renew
 complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
