@@ -38,7 +38,7 @@ _certman_options() {
     metrics) _certman_words='--output -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     renew) _certman_words='--no-self-check --validation-port --resolver --cert-name --force --days --dry-run --concurrency --max --random-sleep --no-random-sleep --no-random-sleep-on-renew --no-self-upgrade --wait --pre-hook --post-hook --deploy-hook --no-directory-hooks --logs-dir --verify-dns --expect-ip --expect-cname --allow-subset-of-names --force-renewal --renew-hook -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     schedule) _certman_words='--cron --systemd --install --user --dest -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
-    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
+    serve-challenge) _certman_words='--port --address --redirect-https --proxy-to --user --check-host --access-log --header-timeout --request-timeout --max-connections --metrics-address -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     sync) _certman_words='--cert-name --watch --deploy-hook --full-sync-every -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     revoke) _certman_words='--cert-name --cert-path --reason --delete --wait -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
     delete) _certman_words='--cert-name -y --yes --wait -h --help --config-dir --store --store-prefix --store-ca-file --store-key-file --server --ca-file --config --timeout --max-retry-after --json -n --non-interactive -q --quiet -v --verbose --no-color' ;;
@@ -148,6 +148,7 @@ _certman_option_kind() {
           --header-timeout) _certman_kind=text ;;
           --request-timeout) _certman_kind=text ;;
           --max-connections) _certman_kind=text ;;
+          --metrics-address) _certman_kind=text ;;
         esac ;;
       sync)
         case $2 in

@@ -158,7 +158,7 @@ function __certman_takes_value
             end
         case serve-challenge
             switch $argv[2]
-            case '--port' '--address' '--proxy-to' '--user' '--header-timeout' '--request-timeout' '--max-connections'
+            case '--port' '--address' '--proxy-to' '--user' '--header-timeout' '--request-timeout' '--max-connections' '--metrics-address'
                 return 0
             end
         case sync
@@ -371,6 +371,7 @@ complete -c certman -n '__certman_using_command serve-challenge' -l access-log -
 complete -c certman -n '__certman_using_command serve-challenge' -l header-timeout -x -d 'request headers must arrive within this time (slowloris)'
 complete -c certman -n '__certman_using_command serve-challenge' -l request-timeout -x -d 'the whole request, body included, must arrive within this time'
 complete -c certman -n '__certman_using_command serve-challenge' -l max-connections -x -d 'connections open at once; more are closed on arrival'
+complete -c certman -n '__certman_using_command serve-challenge' -l metrics-address -x -d 'also serve GET /metrics here: the store\'s metrics (as `certman metrics`) and the responder\'s counters; repeatable, IPv6 in brackets'
 
 # sync
 complete -c certman -n '__certman_using_command sync' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'

@@ -30,17 +30,10 @@ export function defineMetrics(program: Command, run: Runner): void {
 }
 
 async function metrics(options: MetricsOptions, ctx: CliContext, version: string): Promise<CommandResult> {
-  const [{ Exposition }, { infoMetrics }, { storeMetrics }] = await Promise.all([
-    import('../../metrics/format.js'),
-    import('../../metrics/info.js'),
-    import('../../metrics/certificates.js'),
-  ]);
+  const { storeText } = await import('../../metrics/store-text.js');
   // Like `certificates`: a monitoring account that may only read the store gets the same answer.
   const store = await ctx.openStoreReadOnly();
-  const out = new Exposition();
-  infoMetrics(out, version, ctx.now);
-  await storeMetrics(out, store, storeMetricsOptions(ctx.settings, ctx.now));
-  const text = out.text();
+  const text = await storeText(store, storeMetricsOptions(ctx.settings, ctx.now), version);
   if (options.output === undefined) return { json: { text }, human: () => text.slice(0, -1).split('\n') };
   const { writeMetricsFile } = await import('../../metrics/output.js');
   const file = await writeMetricsFile(options.output, text);
