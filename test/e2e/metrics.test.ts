@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostTag } from '../../src/store/fs/host.js';
+import { FsTokenStore } from '../../src/store/fs/tokens.js';
 import { certmanEnv, freePort, repoRoot, startServeChallenge, tempDir, uniqueName, which, type FaultProxy, type RunResult, type ServeChallenge } from '../harness/index.js';
 import { assertOneLineError, json, pebbleSuite, withFaultProxy } from './fixture.js';
 
@@ -297,6 +298,8 @@ describe('serve-challenge --metrics-address', () => {
     assert.equal(issued.code, 0, issued.stderr);
     const unknown = await get(suite.pebble.httpPort, '/.well-known/acme-challenge/unknown_token_0123456789abcdefghij');
     assert.equal(unknown.status, 404);
+    // A token of an order still in progress (the one above was withdrawn when its order ended).
+    await new FsTokenStore(dir).put('pending_token_0123456789abcdefghij', 'pending_token_0123456789abcdefghij.thumb', 'p.test', 600_000);
 
     const scrape = await get(metricsPort, '/metrics');
     assert.equal(scrape.status, 200);
@@ -307,6 +310,7 @@ describe('serve-challenge --metrics-address', () => {
     assert.ok((valueOf(all, 'certman_challenge_requests_total', { outcome: 'answered' }) ?? 0) >= 1, scrape.body);
     assert.ok((valueOf(all, 'certman_challenge_requests_total', { outcome: 'unknown_token' }) ?? 0) >= 1, scrape.body);
     assert.equal(valueOf(all, 'certman_challenge_requests_total', { outcome: 'store_error' }), 0);
+    assert.equal(valueOf(all, 'certman_challenge_tokens_pending'), 1);
     const meta = JSON.parse(await readFile(join(dir, 'renewal', `${name}.json`), 'utf8')) as Meta;
     assert.equal(valueOf(all, 'certman_certificate_expiry_timestamp_seconds', { name }), seconds(meta.notAfter));
     assert.equal(valueOf(all, 'certman_store_read_success'), 1);

@@ -1,5 +1,6 @@
 /** serve-challenge's own counters as metrics families, next to the store's on `--metrics-address`. */
 import { Exposition } from '../../metrics/format.js';
+import type { TokenStore } from '../../store/types.js';
 import type { ChallengeServer } from './server.js';
 
 /** The responder's counters since it started. */
@@ -20,4 +21,14 @@ export function responderText(server: ChallengeServer): string {
   out.family('certman_challenge_tokens_remembered', 'gauge', 'Challenge tokens the responder remembers from the store: found in the last second, or kept until they expire for when a network store fails.');
   out.sample('certman_challenge_tokens_remembered', server.tokensRemembered);
   return out.text();
+}
+
+/** The tokens pending in the store (read from it: cached with the store's metrics); nothing when it cannot tell. */
+export async function pendingTokensText(tokens: TokenStore): Promise<string> {
+  if (tokens.pendingCount === undefined) return '';
+  const count = await tokens.pendingCount();
+  return new Exposition()
+    .family('certman_challenge_tokens_pending', 'gauge', 'HTTP-01 tokens pending in the store now: published by an order in progress and not yet withdrawn or expired.')
+    .sample('certman_challenge_tokens_pending', count)
+    .text();
 }

@@ -191,7 +191,7 @@ async function startMetrics(
   version: string,
   warnSometimes: (message: string) => void,
 ): Promise<MetricsListener> {
-  const [{ MetricsListener }, { CachedText, storeFailedText, storeText }, { responderText }, { storeMetricsOptions }] = await Promise.all([
+  const [{ MetricsListener }, { CachedText, storeFailedText, storeText }, { pendingTokensText, responderText }, { storeMetricsOptions }] = await Promise.all([
     import('../../metrics/listener.js'),
     import('../../metrics/store-text.js'),
     import('../../challenge/server/metrics.js'),
@@ -199,10 +199,15 @@ async function startMetrics(
   ]);
   const storePart = new CachedText(async () => {
     const now = new Date();
-    return storeText(store, storeMetricsOptions(ctx.settings, now), version).catch((err: unknown) => {
-      warnSometimes(`metrics: the store could not be read: ${messageOf(err)}`);
-      return storeFailedText(version, now);
-    });
+    const texts = await Promise.all([
+      storeText(store, storeMetricsOptions(ctx.settings, now), version).catch((err: unknown) => {
+        warnSometimes(`metrics: the store could not be read: ${messageOf(err)}`);
+        return storeFailedText(version, now);
+      }),
+      // Left out when the store cannot tell; certman_store_read_success says whether it could be read at all.
+      pendingTokensText(store.tokens).catch(() => ''),
+    ]);
+    return texts.join('');
   }, METRICS_CACHE_MS);
   return MetricsListener.start({
     addresses,
