@@ -1,18 +1,19 @@
 // `certman metrics` and `serve-challenge --metrics-address` against a real Pebble: two issued certificates, one
 // renewal refused by the CA (its backoff), a damaged lineage and a stored served-check document; every output is
 // checked with promtool (Debian package prometheus: missing is a failure, not a skip) and its values against the
-// certificates and state documents themselves. The example alert rules pass `promtool check rules` and
-// `promtool test rules`.
+// certificates and state documents themselves; the same over a Redis store shared by hosts. The example alert
+// rules pass `promtool check rules` and `promtool test rules`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostTag } from '../../src/store/fs/host.js';
 import { FsTokenStore } from '../../src/store/fs/tokens.js';
-import { certmanEnv, freePort, repoRoot, startServeChallenge, tempDir, uniqueName, which, type FaultProxy, type RunResult, type ServeChallenge } from '../harness/index.js';
+import { openStore } from '../../src/store/index.js';
+import { certmanEnv, freePort, repoRoot, startRedis, startServeChallenge, tempDir, uniqueName, which, type FaultProxy, type RedisServer, type RunResult, type ServeChallenge } from '../harness/index.js';
 import { assertOneLineError, json, pebbleSuite, withFaultProxy } from './fixture.js';
 
 const suite = pebbleSuite();
@@ -333,6 +334,56 @@ describe('serve-challenge --metrics-address', () => {
     // TEST-NET-1 is no address of this host: the challenge port was bound and is let go again.
     const r = await suite.certman(dir, ['serve-challenge', '--port', port, '--address', '127.0.0.1', '--metrics-address', '192.0.2.1:9402']);
     assertOneLineError(r, 2, /cannot listen on 192\.0\.2\.1:9402: no such local address/);
+  });
+});
+
+describe('metrics on a Redis store shared by hosts', () => {
+  const key = randomBytes(32).toString('hex');
+  let redis: RedisServer | undefined;
+  let serve: ServeChallenge | undefined;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await serve?.stop();
+    await redis?.stop();
+  });
+
+  it("one host's responder and another host's `metrics` see what a third issued, its attempt and pending tokens", async () => {
+    const url = redis?.url ?? '';
+    const [a, b, c] = [await tempDir('host-a'), await tempDir('host-b'), await tempDir('host-c')];
+    const onHost = (dir: string, args: string[]) => suite.certman(dir, args, { CERTMAN_STORE: url, CERTMAN_STORE_KEY: key });
+    const metricsPort = await freePort();
+    serve = await startServeChallenge({ ...certmanEnv(suite.pebble, b), CERTMAN_STORE: url, CERTMAN_STORE_KEY: key }, suite.pebble.httpPort, ['--metrics-address', `127.0.0.1:${metricsPort}`]);
+    assert.equal((await onHost(a, ['register', '--email', 'ops@example.com', '--agree-tos'])).code, 0);
+    const name = uniqueName('redismetrics');
+    const issued = await onHost(a, ['issue', '-d', name, '--responder']);
+    assert.equal(issued.code, 0, issued.stderr);
+    const store = await openStore(url, { redisKey: Buffer.from(key, 'hex') });
+    let notAfter: string;
+    try {
+      notAfter = (await store.get(name))?.notAfter ?? '';
+      await store.tokens.put('pending_token_redis_0123456789abcdef', 'pending_token_redis_0123456789abcdef.thumb', 'p.test', 600_000);
+    } finally {
+      await store.close?.();
+    }
+
+    const scrape = await get(metricsPort, '/metrics');
+    assert.equal(scrape.status, 200);
+    assertValidExposition(scrape.body, 'scrape over Redis');
+    const scraped = samples(scrape.body);
+    assert.equal(valueOf(scraped, 'certman_certificate_expiry_timestamp_seconds', { name }), seconds(notAfter));
+    assert.equal(valueOf(scraped, 'certman_certificate_last_attempt_success', { name }), 1);
+    assert.equal(valueOf(scraped, 'certman_challenge_tokens_pending'), 1);
+    assert.ok((valueOf(scraped, 'certman_challenge_requests_total', { outcome: 'answered' }) ?? 0) >= 1, scrape.body);
+
+    const printed = await onHost(c, ['metrics']);
+    assert.equal(printed.code, 0, printed.stderr);
+    assertValidExposition(printed.stdout, 'certman metrics over Redis');
+    const all = samples(printed.stdout);
+    assert.equal(valueOf(all, 'certman_certificate_expiry_timestamp_seconds', { name }), seconds(notAfter));
+    assert.equal(valueOf(all, 'certman_certificate_last_attempt_success', { name }), 1);
+    assert.equal(valueOf(all, 'certman_certificates', { status: 'valid' }), 1);
   });
 });
 
