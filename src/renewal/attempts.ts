@@ -46,8 +46,9 @@ export async function loadAttempts(state: StateStore): Promise<Map<string, Renew
 }
 
 /**
- * Records that the attempt on `name` ended at `at` with `result`, dropping entries of names not in `stored`
- * (the lineages that exist now). A store that cannot take it is a warning: the attempt's own outcome counts.
+ * Records that the attempt on `name` ended at `at` with `result`. When that adds an entry, the entries of lineages
+ * no longer stored are dropped (listing the names only then keeps a mass renewal from listing them per certificate).
+ * A store that cannot take it is a warning: the attempt's own outcome counts.
  */
 export async function recordAttempt(
   store: StateStore & { names(): Promise<string[]> },
@@ -57,11 +58,11 @@ export async function recordAttempt(
   report: Pick<Reporter, 'warn'>,
 ): Promise<void> {
   try {
-    const stored = new Set(await store.names());
+    const stored = (await loadAttempts(store)).has(name) ? undefined : new Set(await store.names());
     await store.updateState<unknown>(RENEWAL_ATTEMPTS_KEY, (current) => {
       const attempts = parseAttempts(current);
       attempts.set(name, { at: at.toISOString(), result });
-      return Object.fromEntries([...attempts].filter(([n]) => stored.has(n)).sort(([a], [b]) => a.localeCompare(b)));
+      return Object.fromEntries([...attempts].filter(([n]) => stored?.has(n) !== false).sort(([a], [b]) => a.localeCompare(b)));
     });
   } catch (err) {
     report.warn(`the renewal attempt of ${name} was not recorded: ${messageOf(err)}`);

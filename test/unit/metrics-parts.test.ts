@@ -89,7 +89,7 @@ describe('budget in use', () => {
 });
 
 describe('renewal attempts', () => {
-  it('keeps the last attempt per certificate and drops certificates no longer stored', async () => {
+  it('keeps the last attempt per certificate and drops certificates no longer stored when an entry is added', async () => {
     const state = new MemoryState();
     let names = ['a', 'b'];
     const store = Object.assign(state, { names: async () => names });
@@ -97,9 +97,12 @@ describe('renewal attempts', () => {
     await recordAttempt(store, 'b', 'success', new Date('2026-01-01T00:01:00Z'), silent);
     await recordAttempt(store, 'a', 'success', new Date('2026-01-01T00:02:00Z'), silent);
     assert.deepEqual(await state.getState(RENEWAL_ATTEMPTS_KEY), { a: { at: '2026-01-01T00:02:00.000Z', result: 'success' }, b: { at: '2026-01-01T00:01:00.000Z', result: 'success' } });
-    names = ['b'];
+    // `a` was deleted: an update of a known entry lists nothing, the next new entry drops it.
+    names = ['b', 'c'];
     await recordAttempt(store, 'b', 'failure', new Date('2026-01-01T00:03:00Z'), silent);
-    assert.deepEqual(await state.getState(RENEWAL_ATTEMPTS_KEY), { b: { at: '2026-01-01T00:03:00.000Z', result: 'failure' } });
+    assert.equal(Object.keys((await state.getState<object>(RENEWAL_ATTEMPTS_KEY)) ?? {}).length, 2);
+    await recordAttempt(store, 'c', 'success', new Date('2026-01-01T00:04:00Z'), silent);
+    assert.deepEqual(await state.getState(RENEWAL_ATTEMPTS_KEY), { b: { at: '2026-01-01T00:03:00.000Z', result: 'failure' }, c: { at: '2026-01-01T00:04:00.000Z', result: 'success' } });
   });
 
   it('is a warning, never a failure, when the store cannot take it', async () => {
