@@ -27,6 +27,9 @@ function __certman_command
             case certificates list
                 echo certificates
                 return 0
+            case metrics
+                echo metrics
+                return 0
             case renew
                 echo renew
                 return 0
@@ -87,6 +90,7 @@ function __certman_commands
     printf '%s\t%s\n' certonly 'get a certificate for one or more names (HTTP-01)'
     printf '%s\t%s\n' certificates 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
     printf '%s\t%s\n' list 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
+    printf '%s\t%s\n' metrics 'print the store\'s certificates as Prometheus metrics, or write them atomically to a file for node_exporter'
     printf '%s\t%s\n' renew 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
     printf '%s\t%s\n' schedule 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
     printf '%s\t%s\n' serve-challenge 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
@@ -146,6 +150,11 @@ function __certman_takes_value
             case '--days'
                 return 0
             end
+        case metrics
+            switch $argv[2]
+            case '--output'
+                return 0
+            end
         case renew
             switch $argv[2]
             case '--validation-port' '--resolver' '--cert-name' '--days' '--concurrency' '--max' '--random-sleep' '--pre-hook' '--post-hook' '--deploy-hook' '--logs-dir' '--expect-ip' '--expect-cname' '--verify-deploy' '--renew-hook'
@@ -158,7 +167,7 @@ function __certman_takes_value
             end
         case serve-challenge
             switch $argv[2]
-            case '--port' '--address' '--proxy-to' '--user' '--header-timeout' '--request-timeout' '--max-connections'
+            case '--port' '--address' '--proxy-to' '--user' '--header-timeout' '--request-timeout' '--max-connections' '--metrics-address'
                 return 0
             end
         case sync
@@ -225,6 +234,7 @@ complete -c certman -n __certman_needs_command -a issue -d 'get a certificate fo
 complete -c certman -n __certman_needs_command -a certonly -d 'get a certificate for one or more names (HTTP-01)'
 complete -c certman -n __certman_needs_command -a certificates -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
 complete -c certman -n __certman_needs_command -a list -d 'list stored certificates with their expiry, due date and status, and what the CA budget defers'
+complete -c certman -n __certman_needs_command -a metrics -d 'print the store\'s certificates as Prometheus metrics, or write them atomically to a file for node_exporter'
 complete -c certman -n __certman_needs_command -a renew -d 'renew every certificate that is due, the way it was issued (safe to run from cron every hour)'
 complete -c certman -n __certman_needs_command -a schedule -d 'print or install a cron entry or systemd timer that runs "certman renew -q" twice a day'
 complete -c certman -n __certman_needs_command -a serve-challenge -d 'run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)'
@@ -332,6 +342,9 @@ complete -c certman -n '__certman_using_command issue certonly' -l renew-hook -x
 complete -c certman -n '__certman_using_command certificates list' -l timeline -d 'instead of the list, draw how many renewals come due per day (per hour for windows up to 7 days), marking what the spread, ARI windows and deferrals moved and which are projected successors'
 complete -c certman -n '__certman_using_command certificates list' -l days -x -d 'with --timeline: days ahead to show, 1 to 366 (default 30; 5 when every certificate lives 10 days or less)'
 
+# metrics
+complete -c certman -n '__certman_using_command metrics' -l output -r -F -d 'write them to this file (replaced atomically: a reader never sees half of it) instead of stdout'
+
 # renew
 complete -c certman -n '__certman_using_command renew' -l no-self-check -d 'do not fetch the challenge URL before asking the CA to validate (e.g. hairpin NAT)'
 complete -c certman -n '__certman_using_command renew' -l validation-port -x -d 'port the CA validates on, for the self-check (env CERTMAN_VALIDATION_PORT; default 80)'
@@ -379,6 +392,7 @@ complete -c certman -n '__certman_using_command serve-challenge' -l access-log -
 complete -c certman -n '__certman_using_command serve-challenge' -l header-timeout -x -d 'request headers must arrive within this time (slowloris)'
 complete -c certman -n '__certman_using_command serve-challenge' -l request-timeout -x -d 'the whole request, body included, must arrive within this time'
 complete -c certman -n '__certman_using_command serve-challenge' -l max-connections -x -d 'connections open at once; more are closed on arrival'
+complete -c certman -n '__certman_using_command serve-challenge' -l metrics-address -x -d 'also serve GET /metrics here: the store\'s metrics (as `certman metrics`) and the responder\'s counters; repeatable, IPv6 in brackets'
 
 # sync
 complete -c certman -n '__certman_using_command sync' -l cert-name -x -a '(__certman_cert_names)' -d 'only this certificate; repeatable'

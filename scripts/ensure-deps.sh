@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certman's tests and demo need, and nothing that is already there.
 #
-#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [redis-sentinel] [tmux] [certbot] [lego] [zsh] [fish] [groff] [mandoc] [apache] [haproxy]
+#   bash scripts/ensure-deps.sh [pebble] [nginx] [redis] [redis-sentinel] [tmux] [certbot] [lego] [zsh] [fish] [groff] [mandoc] [apache] [haproxy] [promtool]
 #                                                                              (default: pebble nginx)
 #
 # - checks Node.js >= 20;
@@ -17,6 +17,7 @@
 #     zsh    -> zsh, fish -> fish (the shell completion tests run them)
 #     groff  -> groff (package groff-base), mandoc -> mandoc (the man page must render without warnings)
 #     apache -> apache2, haproxy -> haproxy (the README's recipes run against them)
+#     promtool -> promtool (package prometheus; `certman metrics` output and the example alert rules are checked with it)
 #   As root this runs apt-get; otherwise it prints the command to run and fails.
 # Safe to run again and again: it does nothing when everything is in place.
 set -euo pipefail
@@ -93,6 +94,9 @@ for want in "${wanted[@]}"; do
     haproxy)
       have haproxy || add_pkg haproxy
       ;;
+    promtool | prometheus)
+      have promtool || add_pkg prometheus
+      ;;
     certbot)
       have certbot || add_pkg certbot
       ;;
@@ -106,7 +110,7 @@ for want in "${wanted[@]}"; do
       have groff || add_pkg groff-base
       ;;
     *)
-      die "unknown dependency '$want' (known: pebble, nginx, redis, redis-sentinel, tmux, certbot, lego, zsh, fish, groff, mandoc, apache, haproxy)"
+      die "unknown dependency '$want' (known: pebble, nginx, redis, redis-sentinel, tmux, certbot, lego, zsh, fish, groff, mandoc, apache, haproxy, promtool)"
       ;;
   esac
 done
@@ -146,6 +150,7 @@ for want in "${wanted[@]}"; do
     tmux) have tmux || still_missing+=(tmux) ;;
     apache | apache2) have apache2 || still_missing+=(apache2) ;;
     haproxy) have haproxy || still_missing+=(haproxy) ;;
+    promtool | prometheus) have promtool || still_missing+=(promtool) ;;
     certbot) have certbot || still_missing+=(certbot) ;;
     lego) have lego || still_missing+=(lego) ;;
     zsh | fish | mandoc) have "$want" || still_missing+=("$want") ;;

@@ -25,7 +25,7 @@ step() {
   fi
 }
 
-step "dependencies" bash scripts/ensure-deps.sh pebble nginx redis redis-sentinel tmux certbot zsh fish groff mandoc apache haproxy
+step "dependencies" bash scripts/ensure-deps.sh pebble nginx redis redis-sentinel tmux certbot zsh fish groff mandoc apache haproxy promtool
 step "lint" npx eslint .
 step "typecheck" npx tsc -p tsconfig.test.json --noEmit
 step "build" npx tsc -p tsconfig.json

@@ -5,6 +5,7 @@ import type { CommandResult } from './result.js';
 import { defineAccount } from './commands/account.js';
 import { defineCertificates } from './commands/certificates.js';
 import { defineCheck } from './commands/check.js';
+import { defineMetrics } from './commands/metrics.js';
 import { defineCompletion } from './commands/completion.js';
 import { defineDelete } from './commands/delete.js';
 import { defineImportCertbot } from './commands/import-certbot.js';
@@ -66,6 +67,7 @@ export function buildProgram(version: string, run: Runner): Command {
   defineAccount(program, run);
   defineIssue(program, run);
   defineCertificates(program, run);
+  defineMetrics(program, run);
   defineRenew(program, run);
   defineSchedule(program, run);
   defineServeChallenge(program, run);

@@ -29,6 +29,7 @@ export const VALUE_KINDS: Readonly<Record<string, ValueKind>> = {
   '--fullchain-path': 'file',
   '--chain-path': 'file',
   '--csr': 'file',
+  '--output': 'file',
   '--logs-dir': 'directory',
   '--dest': 'directory',
   '--cert-name': 'cert-name',

@@ -19,7 +19,7 @@ import { CertmanError } from '../errors.js';
 import { CorruptFileError } from '../store/index.js';
 import { isRecord } from '../store/json.js';
 import type { StateStore } from '../store/types.js';
-import { addAll, fullUntil, parseTimes, pruneAll, toIso } from './window.js';
+import { addAll, fullUntil, inWindow, parseTimes, pruneAll, toIso } from './window.js';
 
 export const FAILED_VALIDATIONS_KEY = 'failed-validations';
 export const DEFAULT_FAILURE_LIMIT = 3;
@@ -132,6 +132,21 @@ export class FailureBudget {
   blockedUntil(account: string, name: string, now: Date): Date | undefined {
     const times = [...(this.entries.get(keyOf(account, name)) ?? []), ...(this.entries.get(keyOf(ANY_ACCOUNT, name)) ?? [])];
     return fullUntil(times, this.limit, this.windowMs, now.getTime());
+  }
+
+  /**
+   * The failed validations counted against `account` within the window ending at `now`, per name (those stored
+   * without an account count too): how much of each name's budget is used, for `certman metrics`.
+   */
+  usedBy(account: string, now: Date): Map<string, number> {
+    const used = new Map<string, number>();
+    for (const [key, times] of this.entries) {
+      const entry = splitKey(key);
+      if (entry.account !== account && entry.account !== ANY_ACCOUNT) continue;
+      const count = inWindow(times, this.windowMs, now.getTime()).length;
+      if (count > 0) used.set(entry.name, (used.get(entry.name) ?? 0) + count);
+    }
+    return used;
   }
 
   /** Records one failed validation by `account` at `now` for each name (a name listed twice counts once). */

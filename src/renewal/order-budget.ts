@@ -84,6 +84,11 @@ export class OrderBudget {
     return fullUntil(this.orders.get(account) ?? [], this.limit, this.windowMs, now.getTime());
   }
 
+  /** From the counts last read: the new orders of `account` within the window ending at `now` (for `certman metrics`). */
+  usedBy(account: string, now: Date): number {
+    return inWindow(this.orders.get(account) ?? [], this.windowMs, now.getTime()).length;
+  }
+
   /**
    * Counts one new order of `account` at `now`, in one update of the stored document with every node's counts:
    * undefined when it was counted (send it), else the time the account may order again (counted nothing).

@@ -18,6 +18,7 @@ import { refreshAriStates } from './ari-refresh.js';
 import { CaBudget, type CaBudgetOptions, type Deferral } from './ca-budget.js';
 import { certificateStatus, duePolicy, renewalWindow, type DueOptions, type RenewalWindow } from '../lineage/due.js';
 import { pausedReason } from './rate-limits.js';
+import { recordAttempt } from './attempts.js';
 import { dryRunIsReal, dryRunServerFor } from '../config/defaults.js';
 import { withVerifications, type DeployVerification, type DeployVerifier } from '../served/verify-deploy.js';
 
@@ -281,6 +282,9 @@ async function renewLeased(meta: CertificateMeta, options: RenewOptions, deps: R
     const outcome = await renewOne(current, options, deps, budget, run, lease, sent);
     if (outcome.status === 'failed' && options.dryRun === undefined && backsOff(outcome.error, sent.order)) {
       await budget.recordRenewalFailure(current, outcome.error, new Date(), deps.report);
+    }
+    if (options.dryRun === undefined && (outcome.status === 'renewed' || outcome.status === 'failed')) {
+      await recordAttempt(deps.store, current.name, outcome.status === 'renewed' ? 'success' : 'failure', new Date(), deps.report);
     }
     return outcome;
   } catch (err) {

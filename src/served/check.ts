@@ -44,16 +44,3 @@ export async function recordServedCheck(state: StateStore, name: string, check: 
   // A damaged document only loses old answers: each check writes its own again.
   await state.updateState<unknown>(SERVED_CHECK_KEY, (current) => ({ ...(isRecord(current) ? current : {}), [name]: check }));
 }
-
-/** The last check of each certificate; entries that are not checks (a damaged document) are left out. */
-export async function readServedChecks(state: StateStore): Promise<Record<string, ServedCheck>> {
-  const stored = await state.getState<unknown>(SERVED_CHECK_KEY);
-  if (!isRecord(stored)) return {};
-  const checks: Record<string, ServedCheck> = {};
-  for (const [name, value] of Object.entries(stored)) {
-    if (isRecord(value) && typeof value.checkedAt === 'string' && typeof value.liveSerial === 'string' && Array.isArray(value.endpoints)) {
-      checks[name] = value as unknown as ServedCheck;
-    }
-  }
-  return checks;
-}

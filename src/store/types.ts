@@ -153,6 +153,8 @@ export interface TokenStore {
   get(token: string): Promise<PendingToken | undefined>;
   /** Withdraws the token; a missing one is not an error. */
   delete(token: string): Promise<void>;
+  /** How many tokens are pending now (serve-challenge's metrics); only reads. */
+  pendingCount?(): Promise<number>;
 }
 
 /** One stored version of a lineage: its number and its four PEM files. */

@@ -330,6 +330,19 @@ export function storeContract(backend: StoreBackend, parts: readonly ContractPar
         assert.equal(await other.tokens.get('tok_short'), undefined);
         assert.deepEqual(await pendingToken(other, 'tok_long'), { keyAuthorization: ka('tok_long'), domain: 'b.contract.test' });
       });
+
+      test('counts the tokens pending now, not expired or withdrawn ones, from any store object', async () => {
+        const { store, another } = await backend.create();
+        assert.equal(typeof store.tokens.pendingCount, 'function', 'every backend counts its pending tokens');
+        assert.equal(await store.tokens.pendingCount?.(), 0);
+        for (const token of ['tok_a', 'tok_b']) await store.tokens.put(token, ka(token), 'a.contract.test', 60_000);
+        await store.tokens.put('tok_gone', ka('tok_gone'), 'a.contract.test', 300);
+        await sleep(700);
+        const other = await another();
+        assert.equal(await other.tokens.pendingCount?.(), 2);
+        await other.tokens.delete('tok_a');
+        assert.equal(await store.tokens.pendingCount?.(), 1);
+      });
     });
 
     part('readers', 'reading without write permission', () => {

@@ -79,6 +79,11 @@ export class TokenCache {
     return value;
   }
 
+  /** Distinct tokens remembered now (fresh hits and those kept for when the store fails). */
+  get size(): number {
+    return new Set([...this.hits.keys(), ...this.known.keys()]).size;
+  }
+
   private lastKnown(token: string): PendingToken | undefined {
     const entry = this.known.get(token);
     if (entry === undefined) return undefined;

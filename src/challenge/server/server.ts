@@ -6,6 +6,7 @@ import type { PendingToken, TokenStore } from '../../store/types.js';
 import { TokenCache } from './cache.js';
 import { hostName, parseRequestTarget } from './path.js';
 import { ReverseProxy } from './proxy.js';
+import { emptyOutcomes, outcomeOf, type RequestOutcome } from './outcomes.js';
 
 /** What happens to requests that are not for the challenge folder. */
 export type Fallback = { kind: 'not-found' } | { kind: 'redirect-https' } | { kind: 'proxy'; origin: URL };
@@ -127,6 +128,7 @@ export class ChallengeServer {
   private readonly maxPipelined: number;
   private readonly pipelines = new WeakMap<Socket, Pipeline>();
   private readonly counters: ServerStats = { requests: 0, answered: 0, clientErrors: 0, dropped: 0, pipelineOverflows: 0, storeErrors: 0 };
+  private readonly outcomeCounts = emptyOutcomes();
   private connections = 0;
   private closing = false;
   private stopping: Promise<void> | undefined;
@@ -164,6 +166,16 @@ export class ChallengeServer {
 
   stats(): ServerStats {
     return { ...this.counters };
+  }
+
+  /** Requests by what became of them (see outcomes.ts), for the metrics. */
+  outcomes(): Record<RequestOutcome, number> {
+    return { ...this.outcomeCounts };
+  }
+
+  /** Tokens the responder remembers from the store (found recently, or kept for when the store fails). */
+  get tokensRemembered(): number {
+    return this.cache.size;
   }
 
   /**
@@ -236,7 +248,7 @@ export class ChallengeServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.counters.requests += 1;
     const started = performance.now();
-    const sent = { bytes: 0 };
+    const sent: { bytes: number; proxied?: boolean } = { bytes: 0 };
     const { onAccess } = this.options;
     if (onAccess !== undefined) {
       res.once('close', () => onAccess(accessEntry(req, res.writableFinished ? res.statusCode : NO_ANSWER, sent.bytes, performance.now() - started)));
@@ -245,6 +257,7 @@ export class ChallengeServer {
       res.once('finish', () => setImmediate(() => this.servers.forEach((s) => s.closeIdleConnections())));
     }
     const target = parseRequestTarget(req.url ?? '');
+    res.once('close', () => (this.outcomeCounts[outcomeOf(target.kind, res.statusCode, res.writableFinished, sent.proxied === true)] += 1));
     switch (target.kind) {
       case 'token':
         return this.challenge(req, res, target.token, sent);
@@ -326,7 +339,7 @@ export class ChallengeServer {
     this.text(req, res, 200, pending.keyAuthorization, sent);
   }
 
-  private other(req: IncomingMessage, res: ServerResponse, sent: { bytes: number }): void {
+  private other(req: IncomingMessage, res: ServerResponse, sent: { bytes: number; proxied?: boolean }): void {
     switch (this.fallback.kind) {
       case 'not-found':
         return this.text(req, res, 404, 'not found\n', sent);
@@ -340,6 +353,7 @@ export class ChallengeServer {
         const proxy = this.proxy;
         let cancel = (): void => undefined;
         if (proxy === undefined || !this.mayWait(req, res, sent, () => cancel())) return;
+        sent.proxied = true;
         cancel = proxy.forward(req, res, (n) => (sent.bytes += n));
         return;
       }
@@ -406,12 +420,13 @@ function accessEntry(req: IncomingMessage, status: number, bytes: number, durati
   };
 }
 
-function listenError(err: NodeJS.ErrnoException & { address?: string }, port: number): CertmanError {
+/** A listener that could not bind, in one line; `flag` and `portFlag` name its address and port (exit 2 when no such address). */
+export function listenError(err: NodeJS.ErrnoException & { address?: string }, port: number, flag = '--address', portFlag = '--port'): CertmanError {
   const address = err.address ?? '*';
   const where = `${urlHost(address)}:${port}`;
   switch (err.code) {
     case 'EADDRINUSE':
-      return new CertmanError(`port ${where} is already in use`, { hint: 'stop the service on that port, or pick another with --port' });
+      return new CertmanError(`port ${where} is already in use`, { hint: `stop the service on that port, or pick another with ${portFlag}` });
     case 'EACCES':
       return new CertmanError(`not allowed to listen on ${where}`, {
         hint: 'ports below 1024 need root or CAP_NET_BIND_SERVICE (start as root with --user <name> to drop root after binding)',
@@ -420,7 +435,7 @@ function listenError(err: NodeJS.ErrnoException & { address?: string }, port: nu
     case 'EAFNOSUPPORT':
     case 'ENOTFOUND':
     case 'EINVAL':
-      return new UsageError(`cannot listen on ${where}: no such local address`, 'check --address');
+      return new UsageError(`cannot listen on ${where}: no such local address`, `check ${flag}`);
     default:
       return new CertmanError(`cannot listen on ${where}: ${err.message}`, { cause: err });
   }

@@ -24,7 +24,7 @@ export function defineCertificates(program: Command, run: Runner): void {
 
 async function certificates(options: TimelineOptions, ctx: CliContext): Promise<CommandResult> {
   if (options.timeline === true || options.days !== undefined) return (await import('./certificates-timeline.js')).certificatesTimeline(options, ctx);
-  const { certificateStatus, daysLeft, duePolicy, renewalWindow } = await import('../../lineage/due.js');
+  const { certificateOverview } = await import('../../renewal/overview.js');
   const { describeKeySpec } = await import('../../crypto/keys.js');
   const { CaBudget } = await import('../../renewal/ca-budget.js');
   // Listing only reads: a monitoring account that may read the store but not write it gets the same answer.
@@ -39,21 +39,17 @@ async function certificates(options: TimelineOptions, ctx: CliContext): Promise<
   const rows: Row[] = metas
     .filter((meta) => !damagedNames.has(meta.name))
     .map((meta: CertificateMeta): ListedRow => {
-      const policy = duePolicy(meta, dueOptions(ctx.settings));
-      const window = renewalWindow(meta, policy);
-      const deferred = budget.certificateDeferral(meta, meta.server, meta.accountUrl, ctx.now);
-      const backoff = budget.backoff.entry(meta, ctx.now);
+      const { daysLeft, dueAt, dueReason, status, deferred, backoff } = certificateOverview(meta, dueOptions(ctx.settings), budget, ctx.now);
       return {
         name: meta.name,
         domains: meta.domains,
         keyType: describeKeySpec(meta.key),
         profile: meta.profile ?? null,
         notAfter: meta.notAfter,
-        daysLeft: daysLeft(meta, ctx.now),
-        dueAt: window.dueAt.toISOString(),
-        /** Why renew will act then: `lifetime` (a third left, spread), `days` (renewDays), `ari` (the CA's window). */
-        dueReason: window.reason,
-        status: certificateStatus(meta, ctx.now, policy),
+        daysLeft,
+        dueAt: dueAt.toISOString(),
+        dueReason,
+        status,
         serial: meta.serial,
         server: meta.server,
         path: deployer.locate(meta.name).dir,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { IssueOutcome } from '../../certificate/issue.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { BudgetDeferral, ExitCode, UsageError } from '../../errors.js';
 import { hookFailureMessage } from '../../hooks/message.js';
 import type { Lease, Store } from '../../store/index.js';
 import { methodOnThisNode } from '../../lineage/node-local.js';
@@ -320,6 +320,7 @@ async function issueLocked(
   ]);
   const hookRuns: HookRun[] = [];
   // certbot's order: pre before the order, deploy on success, post whenever an order was attempted.
+  const { recordAttempt } = await import('../../renewal/attempts.js');
   const outcome = await withOrderHooks(ctx, store, { ...hooks, domains, hookRuns }, async ({ budget, beforeOrder, issued, hook }) => {
     const outcome = await issueCertificate(
       {
@@ -353,9 +354,15 @@ async function issueLocked(
         signal: AbortSignal.any([interrupt.signal, lease.signal]),
         beforeOrder,
       },
-    );
+    ).catch(async (err: unknown) => {
+      // For `certman metrics`: a failed attempt on a stored certificate (a new one is not stored, so not kept);
+      // held back by the CA budget, nothing was attempted.
+      if (!(err instanceof BudgetDeferral)) await recordAttempt(store, name, 'failure', new Date(), ctx.report);
+      throw err;
+    });
     if (outcome.status === 'issued') {
       issued();
+      await recordAttempt(store, name, 'success', new Date(), ctx.report);
       const env = deployHookEnv(outcome.deployed.dir, outcome.meta.domains);
       // certbot runs renewal-hooks/deploy/ whenever a lineage is renewed, also by certonly; not for a new one.
       const folder = previous === undefined || options.directoryHooks === false ? undefined : await runHookFolder(hookDirOf(ctx.settings.configDir, 'deploy'), env, { strict: process.getuid?.() === 0, report: ctx.report });

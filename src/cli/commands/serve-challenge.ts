@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { AccessEntry, Fallback, ListeningAddress } from '../../challenge/server/index.js';
+import type { AccessEntry, ChallengeServer, Fallback, ListeningAddress } from '../../challenge/server/index.js';
+import type { MetricsAddress, MetricsListener } from '../../metrics/listener.js';
+import type { Store } from '../../store/index.js';
 import { ExitCode, UsageError, messageOf } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { collect, parsePort, parsePositive } from '../parse.js';
@@ -17,6 +19,7 @@ interface ServeOptions {
   headerTimeout: number;
   requestTimeout: number;
   maxConnections: number;
+  metricsAddress?: string[];
 }
 
 /** How long requests in flight get to finish after SIGTERM/SIGINT (a second signal cuts them at once). */
@@ -25,6 +28,8 @@ const GRACE_MS = 10_000;
 const NETWORK_STORE_TIMEOUT_MS = 5000;
 /** Access-log lines waiting for a slow stdout beyond this are dropped (and counted), not buffered forever. */
 const MAX_LOG_BACKLOG = 4 * 1024 * 1024;
+/** The store's metrics are computed at most this often, however often they are scraped (Redis is not hammered). */
+const METRICS_CACHE_MS = 5000;
 
 const HELP = `
 Answers GET and HEAD /.well-known/acme-challenge/<token> with the key authorization of a token that
@@ -38,6 +43,7 @@ Examples:
   certman serve-challenge --port 8402 --address 127.0.0.1 --address ::1
   certman serve-challenge --redirect-https                  # any other path: 301 to https://<host><path>
   certman serve-challenge --proxy-to http://127.0.0.1:8080  # in front of an app: only the challenges are ours
+  certman serve-challenge --metrics-address 127.0.0.1:9402  # Prometheus scrapes http://127.0.0.1:9402/metrics
   certman issue -d example.com --responder                  # publish to it (same --store or --config-dir)
 
 Route the challenges of every site to it:
@@ -53,6 +59,7 @@ Route the challenges of every site to it:
               server responder 127.0.0.1:8402`;
 
 export function defineServeChallenge(program: Command, run: Runner): void {
+  const version = program.version() ?? 'unknown';
   program
     .command('serve-challenge')
     .description('run an HTTP-01 responder that answers the tokens issue/renew --responder publish (long-running)')
@@ -66,8 +73,9 @@ export function defineServeChallenge(program: Command, run: Runner): void {
     .option('--header-timeout <ms>', 'request headers must arrive within this time (slowloris)', (v) => whole(v, '--header-timeout'), 10_000)
     .option('--request-timeout <ms>', 'the whole request, body included, must arrive within this time', (v) => whole(v, '--request-timeout'), 30_000)
     .option('--max-connections <n>', 'connections open at once; more are closed on arrival', (v) => whole(v, '--max-connections'), 4096)
+    .option('--metrics-address <ip:port>', "also serve GET /metrics here: the store's metrics (as `certman metrics`) and the responder's counters; repeatable, IPv6 in brackets", collect)
     .addHelpText('after', HELP)
-    .action(run(serveChallenge));
+    .action(run((options: ServeOptions, ctx: CliContext) => serveChallenge(options, ctx, version)));
 }
 
 function whole(value: string, flag: string): number {
@@ -93,8 +101,10 @@ function fallbackOf(options: ServeOptions): Fallback {
   return { kind: 'proxy', origin };
 }
 
-async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<CommandResult> {
+async function serveChallenge(options: ServeOptions, ctx: CliContext, version: string): Promise<CommandResult> {
   const fallback = fallbackOf(options);
+  const { parseListenAddress } = await import('../listen-address.js');
+  const metricsAddresses = (options.metricsAddress ?? []).map((value) => parseListenAddress(value, '--metrics-address'));
   // A failing store or listener would otherwise print once per request: one line per message per minute.
   const warned = new Map<string, number>();
   const warnSometimes = (message: string, hint = '') => {
@@ -127,19 +137,20 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     onStoreError: (err) => warnSometimes(`token store: ${messageOf(err)}`),
     onServerError: (err) => warnSometimes(`listener: ${err.message}`, ' (lower --max-connections or raise the open-files limit)'),
   });
+  let metrics: MetricsListener | undefined;
   let user: string | undefined;
-  if (options.user !== undefined) {
-    try {
-      user = dropPrivileges(options.user).user;
-    } catch (err) {
-      await server.stop(0);
-      throw err;
-    }
+  try {
+    // Bound before root is dropped, like the challenge ports.
+    if (metricsAddresses.length > 0) metrics = await startMetrics(metricsAddresses, server, store, ctx, version, warnSometimes);
+    if (options.user !== undefined) user = dropPrivileges(options.user).user;
+  } catch (err) {
+    await Promise.all([server.stop(0), metrics?.stop()]);
+    throw err;
   }
   const stderr = (line: string) => {
     if (!ctx.flags.quiet) process.stderr.write(`${line}\n`);
   };
-  const where = server.addresses.map(url).join(', ');
+  const where = [...server.addresses.map(url), ...(metrics?.addresses.map((a) => `${url(a)}/metrics`) ?? [])].join(', ');
   stderr(`serve-challenge listening on ${where} (tokens from ${store.location}${user === undefined ? '' : `, running as ${user}`})`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -150,6 +161,7 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
         return;
       }
       received = sig;
+      void metrics?.stop();
       void server.stop(GRACE_MS).then(() => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
@@ -168,6 +180,40 @@ async function serveChallenge(options: ServeOptions, ctx: CliContext): Promise<C
     json: { stopped: signal, addresses: server.addresses.map(url), ...stats, ...(log === undefined ? {} : { accessLogDropped: log.dropped }) },
     human: () => [],
   };
+}
+
+/** The listener of --metrics-address: the store's metrics (computed at most every METRICS_CACHE_MS) and the responder's counters. */
+async function startMetrics(
+  addresses: MetricsAddress[],
+  server: ChallengeServer,
+  store: Store,
+  ctx: CliContext,
+  version: string,
+  warnSometimes: (message: string) => void,
+): Promise<MetricsListener> {
+  const [{ MetricsListener }, { CachedText, storeFailedText, storeText }, { pendingTokensText, responderText }, { storeMetricsOptions }] = await Promise.all([
+    import('../../metrics/listener.js'),
+    import('../../metrics/store-text.js'),
+    import('../../challenge/server/metrics.js'),
+    import('../metrics-options.js'),
+  ]);
+  const storePart = new CachedText(async () => {
+    const now = new Date();
+    const texts = await Promise.all([
+      storeText(store, storeMetricsOptions(ctx.settings, now), version).catch((err: unknown) => {
+        warnSometimes(`metrics: the store could not be read: ${messageOf(err)}`);
+        return storeFailedText(version, now);
+      }),
+      // Left out when the store cannot tell; certman_store_read_success says whether it could be read at all.
+      pendingTokensText(store.tokens).catch(() => ''),
+    ]);
+    return texts.join('');
+  }, METRICS_CACHE_MS);
+  return MetricsListener.start({
+    addresses,
+    render: async () => `${await storePart.get()}${responderText(server)}`,
+    onServerError: (err) => warnSometimes(`metrics listener: ${err.message}`),
+  });
 }
 
 function url(a: ListeningAddress): string {

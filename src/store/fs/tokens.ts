@@ -82,18 +82,24 @@ export class FsTokenStore implements TokenStore {
     }
   }
 
+  /** Entries whose modification time (their expiry, see put) is still ahead, without reading them. */
+  async pendingCount(): Promise<number> {
+    const names = await this.entries();
+    const now = this.now();
+    const pending = await Promise.all(
+      names
+        .filter((name) => name.endsWith('.json') && isSafeToken(name.slice(0, -5)))
+        .map((name) => lstat(join(this.dir, name)).then((info) => info.isFile() && info.mtimeMs > now, () => false)),
+    );
+    return pending.filter(Boolean).length;
+  }
+
   /**
    * Removes expired entries, damaged entries and stale temp files; returns how many went.
    * Pending entries are recognised by their modification time (the expiry) without being read.
    */
   async sweep(): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return 0;
-      throw err;
-    }
+    const names = await this.entries();
     const now = this.now();
     let removed = 0;
     for (const name of names) {
@@ -125,6 +131,16 @@ export class FsTokenStore implements TokenStore {
       .finally(() => {
         this.sweeping = undefined;
       });
+  }
+
+  /** The names in the folder; none before the first token was put. */
+  private async entries(): Promise<string[]> {
+    try {
+      return await readdir(this.dir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return [];
+      throw err;
+    }
   }
 
   private file(token: string): string {

@@ -13,6 +13,7 @@
  *   <prefix>token:<token>                pending HTTP-01 entries, expiring (PX)
  *   <prefix>changes                      pub/sub channel: the name of each lineage saved or deleted (changes.ts)
  */
+import { isSafeToken } from '../../challenge/token.js';
 import { serverKey } from '../fs/names.js';
 import type { LeaseTarget } from '../types.js';
 
@@ -59,6 +60,17 @@ export class RedisKeys {
   /** Where a key rollover's pending key is sealed for (StoredAccount.pendingKeyPem): it never opens as the key itself. */
   accountPendingKeyPlace(server: string): string {
     return `${this.account(server)} pendingKey`;
+  }
+
+  /** SCAN pattern of every pending token key. */
+  get tokenPattern(): string {
+    return `${this.prefix}token:*`;
+  }
+
+  /** The token a key of {@link tokenPattern} holds, when it is one (another prefix's key may match the pattern too). */
+  tokenOf(key: string): string | undefined {
+    const token = key.slice(this.token('').length);
+    return key === this.token(token) && isSafeToken(token) ? token : undefined;
   }
 
   /** SCAN pattern of every account hash (the prefix holds no glob characters: prefixProblem). */

@@ -32,4 +32,16 @@ export class RedisTokenStore implements TokenStore {
     if (!isSafeToken(token)) return;
     await this.client.del(this.keys.token(token));
   }
+
+  /** The token keys under the prefix (SCAN: Redis expires them, so every one found is pending). */
+  async pendingCount(): Promise<number> {
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, batch] = (await this.client.sendCommand(['SCAN', cursor, 'MATCH', this.keys.tokenPattern, 'COUNT', '500'])) as [string, string[]];
+      cursor = next;
+      count += batch.filter((key) => this.keys.tokenOf(key) !== undefined).length;
+    } while (cursor !== '0');
+    return count;
+  }
 }
